@@ -1,0 +1,238 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The teredo netdevice: its setup, the rtnl_link_ops that create, change
+ * and delete it, and the per-netns list that deletes devices whose link
+ * netns goes away.
+ */
+
+#include <linux/if_arp.h>
+#include <linux/ip.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/netns/generic.h>
+#include <net/rtnetlink.h>
+
+#include "compat.h"
+#include "device.h"
+#include "proto.h"
+
+/* Devices by link netns, so a dying netns takes its devices along. */
+struct teredo_net {
+	struct list_head devices;	/* under RTNL */
+};
+
+static unsigned int teredo_net_id __read_mostly;
+
+static const struct device_type teredo_type = {
+	.name = KBUILD_MODNAME,
+};
+
+static int teredo_open(struct net_device *dev)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	/* A client has no path until its helper attaches a socket. */
+	if (t->cfg.mode == TEREDO_MODE_CLIENT)
+		netif_carrier_off(dev);
+	else
+		netif_carrier_on(dev);
+	return 0;
+}
+
+static int teredo_stop(struct net_device *dev)
+{
+	netif_carrier_off(dev);
+	return 0;
+}
+
+/* No data path yet: everything handed to the device is dropped, counted. */
+static netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	DEV_STATS_INC(dev, tx_dropped);
+	kfree_skb(skb);
+	return NETDEV_TX_OK;
+}
+
+static int teredo_init(struct net_device *dev)
+{
+	return teredo_stats_alloc(dev);
+}
+
+static void teredo_uninit(struct net_device *dev)
+{
+	teredo_stats_free(dev);
+}
+
+static const struct net_device_ops teredo_netdev_ops = {
+	.ndo_init		= teredo_init,
+	.ndo_uninit		= teredo_uninit,
+	.ndo_open		= teredo_open,
+	.ndo_stop		= teredo_stop,
+	.ndo_start_xmit		= teredo_xmit,
+	.ndo_get_stats64	= dev_get_tstats64,
+};
+
+static void teredo_destruct(struct net_device *dev)
+{
+	pr_debug("%s: destroyed\n", dev->name);
+}
+
+static void teredo_setup(struct net_device *dev)
+{
+	const netdev_features_t features = NETIF_F_SG | NETIF_F_HW_CSUM |
+					   NETIF_F_RXCSUM | NETIF_F_HIGHDMA |
+					   NETIF_F_GSO_SOFTWARE;
+
+	dev->netdev_ops = &teredo_netdev_ops;
+	dev->type = ARPHRD_NONE;
+	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
+	dev->priv_flags |= IFF_NO_QUEUE;
+	dev->hard_header_len = 0;
+	dev->addr_len = 0;
+	dev->needed_headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
+			       sizeof(struct udphdr);
+	dev->mtu = TEREDO_IPV6_MIN_MTU;
+	dev->min_mtu = TEREDO_IPV6_MIN_MTU;
+	dev->max_mtu = TEREDO_UDP_PAYLOAD_MAX;
+	dev->features |= features;
+	dev->hw_features |= features;
+	dev->hw_enc_features |= features;
+	dev->needs_free_netdev = true;
+	teredo_set_lltx(dev);
+	teredo_stats_setup(dev);
+	netif_keep_dst(dev);
+	SET_NETDEV_DEVTYPE(dev, &teredo_type);
+}
+
+static int teredo_newlink(struct net *link_net, struct net_device *dev,
+			  struct nlattr *data[],
+			  struct netlink_ext_ack *extack)
+{
+	struct teredo_net *tn = net_generic(link_net, teredo_net_id);
+	struct teredo_dev *t = netdev_priv(dev);
+	int err;
+
+	err = teredo_config_parse(&t->cfg, data, NULL, extack);
+	if (err)
+		return err;
+
+	t->dev = dev;
+	t->net = link_net;
+	err = register_netdevice(dev);
+	if (err)
+		return err;
+
+	/* Only a registered device is torn down through the destructor. */
+	dev->priv_destructor = teredo_destruct;
+	list_add(&t->list, &tn->devices);
+	pr_debug("%s: created\n", dev->name);
+	return 0;
+}
+
+TEREDO_NEWLINK(teredo_newlink)
+
+static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
+			     struct nlattr *data[],
+			     struct netlink_ext_ack *extack)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	return teredo_config_parse(&t->cfg, data, &t->cfg, extack);
+}
+
+static void teredo_dellink(struct net_device *dev, struct list_head *head)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	list_del(&t->list);
+	unregister_netdevice_queue(dev, head);
+}
+
+static size_t teredo_get_size(const struct net_device *dev)
+{
+	return teredo_config_size();
+}
+
+static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
+{
+	const struct teredo_dev *t = netdev_priv(dev);
+
+	return teredo_config_fill(skb, &t->cfg);
+}
+
+static struct net *teredo_get_link_net(const struct net_device *dev)
+{
+	const struct teredo_dev *t = netdev_priv(dev);
+
+	return t->net;
+}
+
+static struct rtnl_link_ops teredo_link_ops __read_mostly = {
+	.kind		= KBUILD_MODNAME,
+	.priv_size	= sizeof(struct teredo_dev),
+	.maxtype	= IFLA_TEREDO_MAX,
+	.policy		= teredo_config_policy,
+	.setup		= teredo_setup,
+	.newlink	= teredo_newlink_rtnl,
+	.changelink	= teredo_changelink,
+	.dellink	= teredo_dellink,
+	.get_size	= teredo_get_size,
+	.fill_info	= teredo_fill_info,
+	.get_link_net	= teredo_get_link_net,
+};
+
+static int __net_init teredo_net_init(struct net *net)
+{
+	struct teredo_net *tn = net_generic(net, teredo_net_id);
+
+	INIT_LIST_HEAD(&tn->devices);
+	return 0;
+}
+
+/*
+ * Devices living in a dying netns are deleted by the core; these are the
+ * ones whose link netns (and so socket) dies while they live elsewhere.
+ */
+static void __net_exit teredo_net_exit_batch(struct list_head *net_list)
+{
+	struct teredo_dev *t, *tmp;
+	struct net *net;
+	LIST_HEAD(kill);
+
+	rtnl_lock();
+	list_for_each_entry(net, net_list, exit_list) {
+		struct teredo_net *tn = net_generic(net, teredo_net_id);
+
+		list_for_each_entry_safe(t, tmp, &tn->devices, list)
+			teredo_dellink(t->dev, &kill);
+	}
+	unregister_netdevice_many(&kill);
+	rtnl_unlock();
+}
+
+static struct pernet_operations teredo_net_ops = {
+	.init		= teredo_net_init,
+	.exit_batch	= teredo_net_exit_batch,
+	.id		= &teredo_net_id,
+	.size		= sizeof(struct teredo_net),
+};
+
+int __init teredo_device_init(void)
+{
+	int err;
+
+	err = register_pernet_device(&teredo_net_ops);
+	if (err)
+		return err;
+	err = rtnl_link_register(&teredo_link_ops);
+	if (err)
+		unregister_pernet_device(&teredo_net_ops);
+	return err;
+}
+
+void teredo_device_uninit(void)
+{
+	rtnl_link_unregister(&teredo_link_ops);
+	unregister_pernet_device(&teredo_net_ops);
+}

@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Teredo wire formats and constants (RFC 4380, RFC 5991, RFC 6081).
+ *
+ * Pure inline helpers over bytes and network-order values, shared by the
+ * module and the userspace tools (which build it with -I kernel).  Nothing
+ * here allocates, locks or touches an skb.
+ */
+#ifndef _TEREDO_PROTO_H
+#define _TEREDO_PROTO_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/in6.h>
+#include <linux/string.h>
+#include <asm/byteorder.h>
+#else
+#include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <linux/types.h>
+#endif
+
+enum teredo_constants {
+	TEREDO_PORT = 3544,		/* RFC 4380 §2.8 (IANA) */
+	TEREDO_PREFIX = 0x20010000,	/* 2001:0000::/32, RFC 4380 §2.6 */
+	TEREDO_IPV6_MIN_MTU = 1280,	/* RFC 4380 §5.1.2 */
+	TEREDO_UDP_PAYLOAD_MAX = 65507,	/* RFC 4380 §5.1.2 */
+};
+
+/* Flags of a Teredo address, bits 64-79 (RFC 4380 §4, RFC 5991 §3.1). */
+enum teredo_flags {
+	TEREDO_FLAG_CONE = 0x8000,
+	TEREDO_FLAG_RESERVED = 0x4000,	/* must be zero, RFC 5991 */
+	TEREDO_FLAG_UG = 0x0300,	/* universal/group, must be zero */
+	TEREDO_FLAG_RANDOM = 0x3cff,	/* 12 random bits, RFC 5991 §4 */
+};
+
+/* The first two bytes of a UDP payload say what comes (RFC 4380 §5.1.1). */
+enum teredo_header {
+	TEREDO_HDR_IPV6,		/* high nibble 6: plain IPv6 */
+	TEREDO_HDR_AUTH,		/* 00 01: authentication */
+	TEREDO_HDR_ORIGIN,		/* 00 00: origin indication */
+	TEREDO_HDR_INVALID,
+};
+
+enum teredo_lengths {
+	TEREDO_AUTH_MIN_LEN = 13,	/* RFC 4380 §5.1.1, nonce-only form */
+	TEREDO_AUTH_NONCE_LEN = 8,
+	TEREDO_ORIGIN_LEN = 8,		/* RFC 4380 §5.1.1 */
+	TEREDO_IPV6_HDR_LEN = 40,
+	TEREDO_NEXTHDR_NONE = 59,	/* bubbles, RFC 4380 §2.8 */
+};
+
+/* Origin indication: port and address are stored one's-complemented. */
+struct teredo_origin {
+	__u8 zero;
+	__u8 type;			/* 0x00 */
+	__be16 port_obf;
+	__be32 addr_obf;
+};
+
+static inline enum teredo_header teredo_header_type(const __u8 *p, size_t len)
+{
+	if (len >= 1 && (p[0] >> 4) == 6)
+		return TEREDO_HDR_IPV6;
+	if (len < 2 || p[0] != 0)
+		return TEREDO_HDR_INVALID;
+	if (p[1] == 1)
+		return TEREDO_HDR_AUTH;
+	if (p[1] == 0)
+		return TEREDO_HDR_ORIGIN;
+	return TEREDO_HDR_INVALID;
+}
+
+/*
+ * Length of the authentication header at @p, or 0 when @len cannot hold it.
+ * Layout: 00 01 id-len au-len id[id-len] au[au-len] nonce[8] confirmation.
+ */
+static inline size_t teredo_auth_len(const __u8 *p, size_t len)
+{
+	size_t need;
+
+	if (len < TEREDO_AUTH_MIN_LEN || p[0] != 0 || p[1] != 1)
+		return 0;
+	need = TEREDO_AUTH_MIN_LEN + p[2] + p[3];
+	return need <= len ? need : 0;
+}
+
+static inline void teredo_origin_build(struct teredo_origin *oi,
+				       __be32 addr, __be16 port)
+{
+	oi->zero = 0;
+	oi->type = 0;
+	oi->port_obf = ~port;
+	oi->addr_obf = ~addr;
+}
+
+static inline void teredo_origin_parse(const struct teredo_origin *oi,
+				       __be32 *addr, __be16 *port)
+{
+	*addr = ~oi->addr_obf;
+	*port = ~oi->port_obf;
+}
+
+static inline bool teredo_addr_is_teredo(const struct in6_addr *a)
+{
+	return a->s6_addr32[0] == htonl(TEREDO_PREFIX);
+}
+
+/* Server IPv4, bits 32-63: where indirect bubbles for this peer go. */
+static inline __be32 teredo_addr_server(const struct in6_addr *a)
+{
+	return a->s6_addr32[1];
+}
+
+static inline __u16 teredo_addr_flags(const struct in6_addr *a)
+{
+	return (__u16)(a->s6_addr[8] << 8 | a->s6_addr[9]);
+}
+
+static inline __be16 teredo_addr_port(const struct in6_addr *a)
+{
+	__be16 obf;
+
+	memcpy(&obf, &a->s6_addr[10], sizeof(obf));
+	return ~obf;
+}
+
+static inline __be32 teredo_addr_mapped(const struct in6_addr *a)
+{
+	return ~a->s6_addr32[3];
+}
+
+static inline void teredo_addr_build(struct in6_addr *a, __be32 server,
+				     __u16 flags, __be32 mapped, __be16 port)
+{
+	__be16 port_obf = ~port;
+
+	a->s6_addr32[0] = htonl(TEREDO_PREFIX);
+	a->s6_addr32[1] = server;
+	a->s6_addr[8] = flags >> 8;
+	a->s6_addr[9] = flags & 0xff;
+	memcpy(&a->s6_addr[10], &port_obf, sizeof(port_obf));
+	a->s6_addr32[3] = ~mapped;
+}
+
+static inline bool teredo_ipv4_in(__be32 addr, __u32 net, unsigned int len)
+{
+	__u32 mask = len ? ~0U << (32 - len) : 0;
+
+	return (ntohl(addr) & mask) == net;
+}
+
+/*
+ * An address a host may be configured with or send to: not "this network"
+ * (0/8), loopback, multicast, reserved (240/4) or the limited broadcast.
+ */
+static inline bool teredo_ipv4_is_unicast(__be32 addr)
+{
+	return !teredo_ipv4_in(addr, 0x00000000, 8) &&
+	       !teredo_ipv4_in(addr, 0x7f000000, 8) &&
+	       !teredo_ipv4_in(addr, 0xe0000000, 4) &&
+	       !teredo_ipv4_in(addr, 0xf0000000, 4);
+}
+
+/*
+ * RFC 4380 §5.2.4 "global unicast": also not private (RFC 1918),
+ * link-local or the 6to4 relay anycast.  As in Miredo, 100.64/10,
+ * 198.18/15 and the documentation ranges count as global.
+ */
+static inline bool teredo_ipv4_is_global(__be32 addr)
+{
+	return teredo_ipv4_is_unicast(addr) &&
+	       !teredo_ipv4_in(addr, 0x0a000000, 8) &&
+	       !teredo_ipv4_in(addr, 0xac100000, 12) &&
+	       !teredo_ipv4_in(addr, 0xc0a80000, 16) &&
+	       !teredo_ipv4_in(addr, 0xa9fe0000, 16) &&
+	       !teredo_ipv4_in(addr, 0xc0586300, 24);
+}
+
+/* A bubble: a bare IPv6 header, payload length 0, next header 59. */
+static inline bool teredo_is_bubble(const __u8 *ip6, size_t len)
+{
+	return len >= TEREDO_IPV6_HDR_LEN && (ip6[0] >> 4) == 6 &&
+	       ip6[4] == 0 && ip6[5] == 0 && ip6[6] == TEREDO_NEXTHDR_NONE;
+}
+
+#endif /* _TEREDO_PROTO_H */

@@ -1,0 +1,140 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install everything the build, the tests and the benchmarks need, from
+# Debian's package index only, and cache the two guest kernels.  Safe to run
+# again: it installs only what is missing and reuses the cache.
+#
+# Output: $CACHE/env.mk, a make fragment naming the kernels found, e.g.
+#   KVER_61 := 6.1.0-56-amd64
+#   KVER_612 := 6.12.117+deb12-amd64
+
+set -euo pipefail
+
+CACHE=${TEREDO_CACHE:-/var/cache/teredo}
+export DEBIAN_FRONTEND=noninteractive
+
+log() { echo "deps: $*" >&2; }
+
+# Resolve a Debian meta-package to the versioned package it depends on.
+resolve() {
+	apt-cache depends "$1" 2>/dev/null |
+		sed -n "s/^ *Depends: \($2\)$/\1/p" | head -n1
+}
+
+updated=0
+apt_update() {
+	[ "$updated" = 1 ] && return 0
+	log "apt-get update"
+	apt-get update -qq
+	updated=1
+}
+
+missing() {
+	local p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
+			grep -q '^install ok installed' || echo "$p"
+	done
+}
+
+# Miredo's packages start their daemons on install: keep every service of
+# this run from starting on the host; they belong only in test namespaces.
+apt_install() {
+	local want
+	want=$(missing "$@")
+	[ -z "$want" ] && return 0
+	apt_update
+	log "installing:" $want
+	local rc=0 prd=/usr/sbin/policy-rc.d had_prd=0
+	[ -e "$prd" ] && had_prd=1
+	if [ "$had_prd" = 0 ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$prd"
+		chmod 0755 "$prd"
+	fi
+	apt-get install -y -qq --no-install-recommends $want >/dev/null || rc=$?
+	[ "$had_prd" = 0 ] && rm -f "$prd"
+	return $rc
+}
+
+# Package lists may be absent on a brand-new machine.
+if ! apt-cache show linux-headers-amd64 >/dev/null 2>&1; then
+	apt_update
+fi
+
+H61=$(resolve linux-headers-amd64 'linux-headers-6\.1\.[^ ]*-amd64')
+H612=$(resolve linux-headers-6.12-amd64 'linux-headers-6\.12\.[^ ]*-amd64')
+if [ -z "$H61" ] || [ -z "$H612" ]; then
+	apt_update
+	H61=$(resolve linux-headers-amd64 'linux-headers-6\.1\.[^ ]*-amd64')
+	H612=$(resolve linux-headers-6.12-amd64 'linux-headers-6\.12\.[^ ]*-amd64')
+fi
+[ -n "$H61" ] && [ -n "$H612" ] || { log "cannot resolve kernel headers"; exit 1; }
+KVER_61=${H61#linux-headers-}
+KVER_612=${H612#linux-headers-}
+
+apt_install build-essential make gcc libc6-dev pkg-config \
+	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
+	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 \
+	"$H61" "$H612"
+
+# Miredo must never run on the host (it would take port 3544 and a tun).
+for svc in miredo miredo-server; do
+	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	fi
+	pkill -x "$svc" 2>/dev/null || true
+done
+
+# Guest kernels: download and unpack the images, never install into /boot.
+fetch_kernel() {
+	local kver=$1 dir=$CACHE/kernels/$1 deb
+	[ -f "$dir/.done" ] && return 0
+	log "fetching kernel image $kver"
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	(cd "$dir" && apt-get download -qq "linux-image-$kver" >/dev/null 2>&1) || {
+		apt_update
+		(cd "$dir" && apt-get download -qq "linux-image-$kver")
+	}
+	deb=$(ls "$dir"/linux-image-*.deb)
+	dpkg-deb -x "$deb" "$dir/root"
+	rm -f "$deb"
+	depmod -b "$dir/root" "$kver"
+	touch "$dir/.done"
+}
+fetch_kernel "$KVER_61"
+fetch_kernel "$KVER_612"
+
+# checkpatch.pl is only in the source tarball.
+fetch_checkpatch() {
+	local dir=$CACHE/checkpatch tmp src
+	[ -f "$dir/.done" ] && return 0
+	log "extracting checkpatch from linux-source-6.1"
+	rm -rf "$dir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq linux-source-6.1 >/dev/null 2>&1) || {
+		apt_update
+		(cd "$tmp" && apt-get download -qq linux-source-6.1)
+	}
+	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.1_*.deb |
+		tar -x -C "$tmp" --wildcards './usr/src/linux-source-6.1.tar.xz'
+	src=linux-source-6.1
+	tar -xJf "$tmp/usr/src/$src.tar.xz" -C "$tmp" \
+		$src/scripts/checkpatch.pl $src/scripts/spelling.txt \
+		$src/scripts/const_structs.checkpatch
+	mkdir -p "$dir"
+	mv "$tmp/$src/scripts" "$dir/"
+	rm -rf "$tmp"
+	touch "$dir/.done"
+}
+fetch_checkpatch
+
+mkdir -p "$CACHE"
+{
+	echo "KVER_61 := $KVER_61"
+	echo "KVER_612 := $KVER_612"
+	echo "CHECKPATCH := $CACHE/checkpatch/scripts/checkpatch.pl"
+} > "$CACHE/env.mk.tmp"
+mv "$CACHE/env.mk.tmp" "$CACHE/env.mk"
+log "ready: $KVER_61 $KVER_612"

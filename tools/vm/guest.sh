@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Runs as PID 1 inside the guest, in the merged root: prepares the
+# filesystems, loads what the tests need, runs the command, writes its
+# status and the kernel log to the results share, and powers off.
+# run.sh fills in the @...@ values.
+results=@RESULTS@
+top=@TOP@
+kver=@KVER@
+modules=@MODULES@
+
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root TEREDO_TOP=$top IP_LIB_DIR=$top/build/tools
+export TEREDO_RESULTS=$results
+
+mount -t tmpfs tmpfs /tmp
+mount -t tmpfs tmpfs /run
+mkdir -p /run/netns
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+mount --bind "$modules" /lib/modules
+ip link set lo up
+
+cd "$top" || exit 1
+echo "guest: $(uname -r), ready in $(cut -d' ' -f1 /proc/uptime) s"
+@COMMAND@ 2>&1 | tee "$results/output"
+echo "${PIPESTATUS[0]}" > "$results/status"
+dmesg > "$results/dmesg"
+sync
+/bin/busybox poweroff -f

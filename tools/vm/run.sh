@@ -1,0 +1,92 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# run.sh --kernel 61|612|RELEASE [--results DIR] [--timeout SEC] -- CMD...
+#
+# Boot a Debian kernel under QEMU/TCG (no network: -nic none), with the
+# host's root shared read-only and a tmpfs overlay, teredo.ko installed
+# for that kernel, and run CMD in the checkout.  Brings back CMD's output
+# and exit status and the guest's dmesg in DIR.  Fails when CMD fails or
+# when dmesg shows a kernel splat.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${TEREDO_CACHE:-/var/cache/teredo}
+kernel=61 results="" timeout=1200
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernel=$2; shift 2 ;;
+	--results) results=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--) shift; break ;;
+	*) echo "usage: $0 --kernel 61|612 [--results DIR] -- CMD..." >&2
+	   exit 2 ;;
+	esac
+done
+[ $# -gt 0 ] || { echo "run.sh: no command" >&2; exit 2; }
+
+[ -f "$cache/env.mk" ] || "$top/tools/vm/deps.sh"
+KVER_61=$(sed -n 's/^KVER_61 := //p' "$cache/env.mk")
+KVER_612=$(sed -n 's/^KVER_612 := //p' "$cache/env.mk")
+case $kernel in
+61) kver=$KVER_61 ;;
+612) kver=$KVER_612 ;;
+*) kver=$kernel ;;
+esac
+kroot=$cache/kernels/$kver/root
+[ -d "$kroot" ] || { echo "run.sh: kernel $kver not in $cache" >&2; exit 1; }
+
+ko=$top/build/$kver/kernel/teredo.ko
+[ -f "$ko" ] || { echo "run.sh: build $ko first (make modules-all)" >&2; exit 1; }
+
+# Install the module into the cached tree so modprobe and autoload work.
+install -D -m0644 "$ko" "$kroot/lib/modules/$kver/extra/teredo.ko"
+depmod -b "$kroot" "$kver"
+
+initrd=$cache/initramfs-$kver.cpio.gz
+stamp=$(cat "$top/tools/vm/init" "$0" | sha1sum | cut -c1-12)
+if [ ! -f "$initrd" ] || [ "$(cat "$initrd.stamp" 2>/dev/null)" != "$stamp" ]
+then
+	"$top/tools/vm/mkinitramfs.sh" "$kroot" "$kver" "$initrd"
+	echo "$stamp" > "$initrd.stamp"
+fi
+
+if [ -z "$results" ]; then
+	results=$top/build/vm/$kver
+fi
+mkdir -p "$results"
+results=$(cd "$results" && pwd)
+rm -f "$results/status" "$results/dmesg" "$results/output"
+
+cmd=$(printf '%q ' "$@")
+sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|; s|@KVER@|$kver|" \
+    -e "s|@MODULES@|$kroot/lib/modules|" \
+    -e "s|@COMMAND@|$(printf '%s' "$cmd" | sed 's/[|&\\]/\\&/g')|" \
+    "$top/tools/vm/guest.sh" > "$results/guest.sh"
+
+echo "vm: booting $kver for: $cmd" >&2
+rc=0
+timeout --foreground "$timeout" qemu-system-x86_64 \
+	-machine q35 -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none \
+	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
+	-append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic tvm_results=$results" \
+	-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
+	-device virtio-9p-pci,fsdev=host,mount_tag=host \
+	-fsdev "local,id=res,path=$results,security_model=none" \
+	-device virtio-9p-pci,fsdev=res,mount_tag=results \
+	</dev/null || rc=$?
+
+if [ ! -f "$results/status" ]; then
+	echo "vm: the guest did not finish (qemu exit $rc)" >&2
+	exit 1
+fi
+status=$(cat "$results/status")
+splat='WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|general protection|Call Trace'
+if grep -Eq "$splat" "$results/dmesg"; then
+	echo "vm: kernel splat in dmesg:" >&2
+	grep -E -A20 "$splat" "$results/dmesg" | head -60 >&2
+	[ "$status" = 0 ] && status=1
+fi
+echo "vm: $kver: exit $status, results in $results" >&2
+exit "$status"
