@@ -9,8 +9,8 @@
 
 struct teredo_dev {
 	struct net_device *dev;
-	struct net *net;		/* link netns, where the UDP socket lives */
-	struct list_head list;		/* in the link netns' list, under RTNL */
+	struct net *net;		/* link netns, home of the socket */
+	struct list_head list;		/* on the link netns list, under RTNL */
 	struct teredo_config cfg;	/* written under RTNL */
 };
 

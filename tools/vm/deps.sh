@@ -42,17 +42,17 @@ missing() {
 # this run from starting on the host; they belong only in test namespaces.
 apt_install() {
 	local want
-	want=$(missing "$@")
-	[ -z "$want" ] && return 0
+	mapfile -t want < <(missing "$@")
+	[ "${#want[@]}" = 0 ] && return 0
 	apt_update
-	log "installing:" $want
+	log "installing: ${want[*]}"
 	local rc=0 prd=/usr/sbin/policy-rc.d had_prd=0
 	[ -e "$prd" ] && had_prd=1
 	if [ "$had_prd" = 0 ]; then
 		printf '#!/bin/sh\nexit 101\n' > "$prd"
 		chmod 0755 "$prd"
 	fi
-	apt-get install -y -qq --no-install-recommends $want >/dev/null || rc=$?
+	apt-get install -y -qq --no-install-recommends "${want[@]}" >/dev/null || rc=$?
 	[ "$had_prd" = 0 ] && rm -f "$prd"
 	return $rc
 }
@@ -69,13 +69,16 @@ if [ -z "$H61" ] || [ -z "$H612" ]; then
 	H61=$(resolve linux-headers-amd64 'linux-headers-6\.1\.[^ ]*-amd64')
 	H612=$(resolve linux-headers-6.12-amd64 'linux-headers-6\.12\.[^ ]*-amd64')
 fi
-[ -n "$H61" ] && [ -n "$H612" ] || { log "cannot resolve kernel headers"; exit 1; }
+if [ -z "$H61" ] || [ -z "$H612" ]; then
+	log "cannot resolve kernel headers"
+	exit 1
+fi
 KVER_61=${H61#linux-headers-}
 KVER_612=${H612#linux-headers-}
 
 apt_install build-essential make gcc libc6-dev pkg-config \
 	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
-	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 \
+	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck \
 	"$H61" "$H612"
 
 # Miredo must never run on the host (it would take port 3544 and a tun).

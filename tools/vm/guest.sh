@@ -7,7 +7,6 @@
 # run.sh fills in the @...@ values.
 results=@RESULTS@
 top=@TOP@
-kver=@KVER@
 modules=@MODULES@
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin

@@ -60,7 +60,7 @@ results=$(cd "$results" && pwd)
 rm -f "$results/status" "$results/dmesg" "$results/output"
 
 cmd=$(printf '%q ' "$@")
-sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|; s|@KVER@|$kver|" \
+sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|" \
     -e "s|@MODULES@|$kroot/lib/modules|" \
     -e "s|@COMMAND@|$(printf '%s' "$cmd" | sed 's/[|&\\]/\\&/g')|" \
     "$top/tools/vm/guest.sh" > "$results/guest.sh"
