@@ -76,7 +76,7 @@ fi
 KVER_61=${H61#linux-headers-}
 KVER_612=${H612#linux-headers-}
 
-apt_install build-essential make gcc libc6-dev pkg-config \
+apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
 	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck \
 	"$H61" "$H612"

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * Teredo generic netlink family "teredo", version 1: device counters and
+ * the peer table.  Commands that change state need CAP_NET_ADMIN in the
+ * device's network namespace.
+ *
+ * TEREDO_CMD_DEV_GET
+ *   request:  TEREDO_A_IFINDEX (doit), or nothing (dump: every teredo
+ *             device of the caller's netns)
+ *   reply:    TEREDO_A_IFINDEX, TEREDO_A_IFNAME, TEREDO_A_MODE,
+ *             TEREDO_A_PEER_COUNT, TEREDO_A_STATS { TEREDO_STAT_*: u64 }
+ *
+ * TEREDO_CMD_PEER_GET (dump only)
+ *   request:  TEREDO_A_IFINDEX
+ *   replies:  TEREDO_A_IFINDEX, TEREDO_A_PEER { TEREDO_PEER_A_* }, one
+ *             message per peer
+ *
+ * TEREDO_CMD_PEER_DEL (admin)
+ *   request:  TEREDO_A_IFINDEX [, TEREDO_A_PEER { TEREDO_PEER_A_ADDR }]
+ *             without a peer, every peer of the device is removed (flush)
+ *
+ * Ages are milliseconds since the event, or U32_MAX when it never happened.
+ */
+#ifndef _UAPI_LINUX_TEREDO_GENL_H
+#define _UAPI_LINUX_TEREDO_GENL_H
+
+#define TEREDO_GENL_NAME	"teredo"
+#define TEREDO_GENL_VERSION	1
+
+enum teredo_cmd {
+	TEREDO_CMD_UNSPEC,
+	TEREDO_CMD_DEV_GET,
+	TEREDO_CMD_PEER_GET,
+	TEREDO_CMD_PEER_DEL,
+	__TEREDO_CMD_MAX
+};
+
+#define TEREDO_CMD_MAX (__TEREDO_CMD_MAX - 1)
+
+enum teredo_attr {
+	TEREDO_A_UNSPEC,
+	TEREDO_A_IFINDEX,	/* u32 */
+	TEREDO_A_IFNAME,	/* string */
+	TEREDO_A_MODE,		/* u8, enum teredo_mode */
+	TEREDO_A_PEER_COUNT,	/* u32 */
+	TEREDO_A_STATS,		/* nest of u64, type = enum teredo_stat */
+	TEREDO_A_PEER,		/* nest of enum teredo_peer_attr */
+	TEREDO_A_PAD,
+	__TEREDO_A_MAX
+};
+
+#define TEREDO_A_MAX (__TEREDO_A_MAX - 1)
+
+enum teredo_peer_attr {
+	TEREDO_PEER_A_UNSPEC,
+	TEREDO_PEER_A_ADDR,		/* 16 bytes, IPv6 */
+	TEREDO_PEER_A_MAPPED_ADDR,	/* __be32 */
+	TEREDO_PEER_A_MAPPED_PORT,	/* __be16 */
+	TEREDO_PEER_A_TRUSTED,		/* u8, 0 or 1 */
+	TEREDO_PEER_A_LAST_RX,		/* u32 ms ago */
+	TEREDO_PEER_A_LAST_TX,		/* u32 ms ago */
+	TEREDO_PEER_A_BUBBLES,		/* u32, bubbles in the current budget */
+	TEREDO_PEER_A_QUEUED_BYTES,	/* u32 */
+	TEREDO_PEER_A_RX_PACKETS,	/* u64 */
+	TEREDO_PEER_A_RX_BYTES,		/* u64 */
+	TEREDO_PEER_A_TX_PACKETS,	/* u64 */
+	TEREDO_PEER_A_TX_BYTES,		/* u64 */
+	TEREDO_PEER_A_PAD,
+	__TEREDO_PEER_A_MAX
+};
+
+#define TEREDO_PEER_A_MAX (__TEREDO_PEER_A_MAX - 1)
+
+/* Per-device counters: why packets were dropped, and protocol events. */
+enum teredo_stat {
+	TEREDO_STAT_UNSPEC,
+	TEREDO_STAT_RX_TRUNCATED,	/* shorter than the headers it starts */
+	TEREDO_STAT_RX_BAD_HEADER,	/* neither IPv6 nor 00 00 nor 00 01 */
+	TEREDO_STAT_RX_BAD_VERSION,	/* inner IP version is not 6 */
+	TEREDO_STAT_RX_BAD_LENGTH,	/* 40 + payload length > UDP payload */
+	TEREDO_STAT_RX_AUTH,		/* authentication header not expected */
+	TEREDO_STAT_RX_ORIGIN,		/* origin indication not expected */
+	TEREDO_STAT_RX_LINK_LOCAL,	/* link-local source, not a bubble */
+	TEREDO_STAT_RX_MULTICAST,	/* multicast source or destination */
+	TEREDO_STAT_RX_NOT_TEREDO,	/* source is not a Teredo address */
+	TEREDO_STAT_RX_MAPPING,		/* embedded mapping != outer source */
+	TEREDO_STAT_RX_NOT_GLOBAL,	/* source IPv4 is not global unicast */
+	TEREDO_STAT_RX_UNKNOWN_PEER,	/* no peer entry (relay) */
+	TEREDO_STAT_RX_NO_MEMORY,
+	TEREDO_STAT_RX_BUBBLES,		/* event: bubbles consumed */
+	TEREDO_STAT_TX_NOT_IPV6,
+	TEREDO_STAT_TX_MULTICAST,	/* multicast destination */
+	TEREDO_STAT_TX_NOT_TEREDO,	/* native destination on a relay */
+	TEREDO_STAT_TX_NOT_GLOBAL,	/* embedded IPv4 is not global */
+	TEREDO_STAT_TX_QUEUE_FULL,	/* per-peer queue bound reached */
+	TEREDO_STAT_TX_PEERS_FULL,	/* max-peers reached, nothing evictable */
+	TEREDO_STAT_TX_UNREACHABLE,	/* queued, the peer never answered */
+	TEREDO_STAT_TX_NO_ROUTE,	/* no IPv4 route to the mapping */
+	TEREDO_STAT_TX_NO_SOCKET,	/* no UDP socket (yet) */
+	TEREDO_STAT_TX_NO_MEMORY,
+	TEREDO_STAT_TX_BUBBLES,		/* event: bubbles sent */
+	TEREDO_STAT_TX_BUBBLES_LIMITED,	/* bubble held back by rate limits */
+	TEREDO_STAT_TX_ICMP,		/* event: ICMPv6 errors sent */
+	TEREDO_STAT_PEERS_EVICTED,	/* event: entries evicted at max-peers */
+	__TEREDO_STAT_MAX
+};
+
+#define TEREDO_STAT_MAX (__TEREDO_STAT_MAX - 1)
+
+#endif /* _UAPI_LINUX_TEREDO_GENL_H */
