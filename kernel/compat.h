@@ -80,4 +80,29 @@ static int fn##_rtnl(struct net *src_net, struct net_device *dev,	\
 }
 #endif
 
+/* 6.16 renamed from_timer(). */
+#ifdef HAVE_TIMER_CONTAINER_OF
+#define teredo_from_timer(var, timer, field) \
+	timer_container_of(var, timer, field)
+#else
+#define teredo_from_timer(var, timer, field) from_timer(var, timer, field)
+#endif
+
+/* 6.17 added IP control-block flags to udp_tunnel_xmit_skb(). */
+#ifdef HAVE_UDP_TUNNEL_IPCB_FLAGS
+#define teredo_udp_tunnel_xmit_skb(rt, sk, skb, src, dst, tos, ttl, df, \
+				   sport, dport, xnet, nocheck)		 \
+	udp_tunnel_xmit_skb(rt, sk, skb, src, dst, tos, ttl, df, sport,	 \
+			    dport, xnet, nocheck, 0)
+#else
+#define teredo_udp_tunnel_xmit_skb udp_tunnel_xmit_skb
+#endif
+
+/* 6.2 embedded a struct genl_info in the dump state. */
+#ifdef HAVE_GENL_DUMPIT_INFO_INFO
+#define teredo_dump_attrs(cb) (genl_dumpit_info(cb)->info.attrs)
+#else
+#define teredo_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#endif
+
 #endif /* _TEREDO_COMPAT_H */

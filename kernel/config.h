@@ -4,6 +4,7 @@
 
 #include <linux/netlink.h>
 #include <linux/types.h>
+#include <net/netlink.h>
 #include "uapi/linux/if_teredo.h"
 
 struct sk_buff;

@@ -8,6 +8,7 @@
 #include <linux/if_arp.h>
 #include <linux/ip.h>
 #include <linux/netdevice.h>
+#include <linux/random.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
 #include <net/netns/generic.h>
@@ -16,6 +17,10 @@
 #include "compat.h"
 #include "device.h"
 #include "proto.h"
+#include "send.h"
+#include "socket.h"
+#include "stats.h"
+#include "timers.h"
 
 /* Devices by link netns, so a dying netns takes its devices along. */
 struct teredo_net {
@@ -28,15 +33,17 @@ static const struct device_type teredo_type = {
 	.name = KBUILD_MODNAME,
 };
 
+static struct rtnl_link_ops teredo_link_ops;
+
+/* The carrier says whether the data path has a socket to use. */
 static int teredo_open(struct net_device *dev)
 {
 	struct teredo_dev *t = netdev_priv(dev);
 
-	/* A client has no path until its helper attaches a socket. */
-	if (t->cfg.mode == TEREDO_MODE_CLIENT)
-		netif_carrier_off(dev);
-	else
+	if (rtnl_dereference(t->sk))
 		netif_carrier_on(dev);
+	else
+		netif_carrier_off(dev);
 	return 0;
 }
 
@@ -46,21 +53,52 @@ static int teredo_stop(struct net_device *dev)
 	return 0;
 }
 
-/* No data path yet: everything handed to the device is dropped, counted. */
-static netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	DEV_STATS_INC(dev, tx_dropped);
-	kfree_skb(skb);
-	return NETDEV_TX_OK;
-}
-
 static int teredo_init(struct net_device *dev)
 {
-	return teredo_stats_alloc(dev);
+	struct teredo_dev *t = netdev_priv(dev);
+	int err;
+
+	err = teredo_stats_alloc(dev);
+	if (err)
+		return err;
+	t->stats = alloc_percpu(struct teredo_stats);
+	if (!t->stats)
+		goto err_stats;
+	err = gro_cells_init(&t->gro_cells, dev);
+	if (err)
+		goto err_gro;
+	err = teredo_peers_init(&t->peers);
+	if (err)
+		goto err_peers;
+	teredo_timers_device_init(t);
+	teredo_timers_device_start(t);
+	return 0;
+
+err_peers:
+	gro_cells_destroy(&t->gro_cells);
+err_gro:
+	free_percpu(t->stats);
+err_stats:
+	teredo_stats_free(dev);
+	return -ENOMEM;
 }
 
+/*
+ * Teardown order: the socket first (no more receptions, waits for
+ * readers), then the collector, then the peers and their timers.
+ */
 static void teredo_uninit(struct net_device *dev)
 {
+	struct teredo_dev *t = netdev_priv(dev);
+
+	teredo_socket_release(t);
+	teredo_timers_device_stop(t);
+	teredo_peers_flush(t);
+	/* Let transmitters that found a peer before the flush finish. */
+	synchronize_net();
+	teredo_peers_uninit(&t->peers);
+	gro_cells_destroy(&t->gro_cells);
+	free_percpu(t->stats);
 	teredo_stats_free(dev);
 }
 
@@ -119,9 +157,25 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 
 	t->dev = dev;
 	t->net = link_net;
+	get_random_bytes(&t->bubble_key, sizeof(t->bubble_key));
+	ratelimit_state_init(&t->icmp_limit, HZ, 10);
+	/* A relay owns its socket: a busy port refuses the device before it
+	 * exists.  A client gets its socket from teredod.
+	 */
+	if (t->cfg.mode == TEREDO_MODE_RELAY) {
+		err = teredo_socket_create(t, data, extack);
+		if (err)
+			return err;
+	}
 	err = register_netdevice(dev);
-	if (err)
+	if (err) {
+		if (t->sock)
+			sock_release(t->sock);
+		t->sock = NULL;
 		return err;
+	}
+	if (t->sock)
+		teredo_socket_attach(t);
 
 	/* Only a registered device is torn down through the destructor. */
 	dev->priv_destructor = teredo_destruct;
@@ -137,8 +191,16 @@ static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
 			     struct netlink_ext_ack *extack)
 {
 	struct teredo_dev *t = netdev_priv(dev);
+	struct teredo_config cfg;
+	int err;
 
-	return teredo_config_parse(&t->cfg, data, &t->cfg, extack);
+	err = teredo_config_parse(&cfg, data, &t->cfg, extack);
+	if (err)
+		return err;
+	/* Only mutable values differ; the data path reads them lockless. */
+	WRITE_ONCE(t->cfg.refresh, cfg.refresh);
+	WRITE_ONCE(t->cfg.max_peers, cfg.max_peers);
+	return 0;
 }
 
 static void teredo_dellink(struct net_device *dev, struct list_head *head)
@@ -147,6 +209,23 @@ static void teredo_dellink(struct net_device *dev, struct list_head *head)
 
 	list_del(&t->list);
 	unregister_netdevice_queue(dev, head);
+}
+
+struct teredo_dev *teredo_device_of(struct net_device *dev)
+{
+	return dev->rtnl_link_ops == &teredo_link_ops ? netdev_priv(dev) : NULL;
+}
+
+/* A teredo device of @net by index, with a reference (dev_put it). */
+struct teredo_dev *teredo_device_get(struct net *net, int ifindex)
+{
+	struct net_device *dev = dev_get_by_index(net, ifindex);
+
+	if (dev && !teredo_device_of(dev)) {
+		dev_put(dev);
+		dev = NULL;
+	}
+	return dev ? netdev_priv(dev) : NULL;
 }
 
 static size_t teredo_get_size(const struct net_device *dev)

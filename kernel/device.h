@@ -4,17 +4,34 @@
 
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/ratelimit.h>
+#include <linux/siphash.h>
+#include <linux/workqueue.h>
+#include <net/gro_cells.h>
 
 #include "config.h"
+#include "peer.h"
+
+struct teredo_stats;
 
 struct teredo_dev {
 	struct net_device *dev;
 	struct net *net;		/* link netns, home of the socket */
 	struct list_head list;		/* on the link netns list, under RTNL */
 	struct teredo_config cfg;	/* written under RTNL */
+	struct socket *sock;		/* under RTNL */
+	struct sock __rcu *sk;		/* the data path's view of @sock */
+	struct gro_cells gro_cells;
+	struct teredo_peers peers;
+	struct teredo_stats __percpu *stats;
+	struct delayed_work gc_work;	/* collects idle peers */
+	struct ratelimit_state icmp_limit;
+	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
 };
 
 int teredo_device_init(void);
 void teredo_device_uninit(void);
+struct teredo_dev *teredo_device_of(struct net_device *dev);
+struct teredo_dev *teredo_device_get(struct net *net, int ifindex);
 
 #endif /* _TEREDO_DEVICE_H */

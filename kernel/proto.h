@@ -54,6 +54,17 @@ enum teredo_lengths {
 	TEREDO_NEXTHDR_NONE = 59,	/* bubbles, RFC 4380 §2.8 */
 };
 
+/* Timers and limits of the peer state machine, in seconds or counts. */
+enum teredo_timing {
+	TEREDO_BUBBLE_INTERVAL = 2,	/* RFC 4380 §5.2.6: >= 2 s apart */
+	TEREDO_BUBBLE_RETRIES = 3,	/* RFC 4380 §5.2.4 case 5, §5.4.1 */
+	TEREDO_BUBBLE_BUDGET = 4,	/* RFC 4380 §5.2.6: 4 per 300 s */
+	TEREDO_BUBBLE_WINDOW = 300,
+	TEREDO_TRUST_LIFETIME = 30,	/* RFC 4380 §5.2.4: rx in 30 s */
+	TEREDO_PEER_IDLE = 60,		/* collect after this long unused */
+	TEREDO_QUEUE_BYTES = 4096,	/* per untrusted peer (Miredo: 1280) */
+};
+
 /* Origin indication: port and address are stored one's-complemented. */
 struct teredo_origin {
 	__u8 zero;

@@ -93,7 +93,7 @@ enum teredo_stat {
 	TEREDO_STAT_TX_NOT_TEREDO,	/* native destination on a relay */
 	TEREDO_STAT_TX_NOT_GLOBAL,	/* embedded IPv4 is not global */
 	TEREDO_STAT_TX_QUEUE_FULL,	/* per-peer queue bound reached */
-	TEREDO_STAT_TX_PEERS_FULL,	/* max-peers reached, nothing evictable */
+	TEREDO_STAT_TX_PEERS_FULL,	/* max-peers reached, none evictable */
 	TEREDO_STAT_TX_UNREACHABLE,	/* queued, the peer never answered */
 	TEREDO_STAT_TX_NO_ROUTE,	/* no IPv4 route to the mapping */
 	TEREDO_STAT_TX_NO_SOCKET,	/* no UDP socket (yet) */
@@ -101,7 +101,7 @@ enum teredo_stat {
 	TEREDO_STAT_TX_BUBBLES,		/* event: bubbles sent */
 	TEREDO_STAT_TX_BUBBLES_LIMITED,	/* bubble held back by rate limits */
 	TEREDO_STAT_TX_ICMP,		/* event: ICMPv6 errors sent */
-	TEREDO_STAT_PEERS_EVICTED,	/* event: entries evicted at max-peers */
+	TEREDO_STAT_PEERS_EVICTED,	/* event: evicted at max-peers */
 	__TEREDO_STAT_MAX
 };
 

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Receive: the UDP socket's encap_rcv.  Validates the encapsulation
+ * (RFC 4380 §5.1.1, RFC 6081 §4) and the IPv6 header, applies the source
+ * rules of the device's mode, updates the peer and hands data to GRO.
+ * Bubbles and link-local sources never reach the IPv6 stack.
+ */
+
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/gro_cells.h>
+#include <net/ip_tunnels.h>
+#include <net/ipv6.h>
+#include <net/udp_tunnel.h>
+
+#include "device.h"
+#include "peer.h"
+#include "proto.h"
+#include "receive.h"
+#include "stats.h"
+
+/*
+ * Relay (RFC 4380 §5.4.2): the source must be a Teredo address whose
+ * embedded mapping is the sender, with a global IPv4, and known to us:
+ * as in Miredo, a relay only talks to clients it is expecting, which
+ * keeps clients from routing through the wrong relay.
+ */
+static enum teredo_stat relay_check(struct teredo_dev *t,
+				    const struct ipv6hdr *ip6, __be32 saddr,
+				    __be16 sport, struct teredo_peer **peerp)
+{
+	const struct in6_addr *src = &ip6->saddr;
+
+	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_multicast(&ip6->daddr))
+		return TEREDO_STAT_RX_MULTICAST;
+	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
+		return TEREDO_STAT_RX_LINK_LOCAL;
+	if (!teredo_addr_is_teredo(src))
+		return TEREDO_STAT_RX_NOT_TEREDO;
+	if (teredo_addr_mapped(src) != saddr || teredo_addr_port(src) != sport)
+		return TEREDO_STAT_RX_MAPPING;
+	if (!teredo_ipv4_is_global(saddr))
+		return TEREDO_STAT_RX_NOT_GLOBAL;
+	*peerp = teredo_peer_lookup(&t->peers, src);
+	if (!*peerp)
+		return TEREDO_STAT_RX_UNKNOWN_PEER;
+	return TEREDO_STAT_UNSPEC;
+}
+
+static void deliver(struct teredo_dev *t, struct teredo_peer *peer,
+		    struct sk_buff *skb, unsigned int len)
+{
+	struct net_device *dev = t->dev;
+
+	atomic64_inc(&peer->rx_packets);
+	atomic64_add(len, &peer->rx_bytes);
+	if (iptunnel_pull_header(skb, sizeof(struct udphdr), htons(ETH_P_IPV6),
+				 !net_eq(t->net, dev_net(dev)))) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return;
+	}
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb->dev = dev;
+	skb->pkt_type = PACKET_HOST;
+	if (likely(gro_cells_receive(&t->gro_cells, skb) == NET_RX_SUCCESS))
+		dev_sw_netstats_rx_add(dev, len);
+}
+
+/**
+ * teredo_udp_recv - encap_rcv of our UDP sockets
+ * @sk: the socket
+ * @skb: the datagram, @skb->data at the UDP header, checksum verified
+ *
+ * Context: softirq, under RCU, socket not locked.
+ * Return: 0 when the packet was consumed, >0 to queue it on the socket
+ * for the userspace helper.
+ */
+int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct teredo_peer *peer = NULL;
+	const struct ipv6hdr *ip6;
+	enum teredo_stat why;
+	struct teredo_dev *t;
+	unsigned int len, plen;
+	__be32 saddr;
+	__be16 sport;
+
+	t = rcu_dereference_sk_user_data(sk);
+	if (unlikely(!t)) {
+		kfree_skb(skb);
+		return 0;
+	}
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) + 2)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
+		return 0;
+	}
+	len = skb->len - sizeof(struct udphdr);
+	switch (teredo_header_type(skb->data + sizeof(struct udphdr), len)) {
+	case TEREDO_HDR_IPV6:
+		break;
+	case TEREDO_HDR_AUTH:
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_AUTH);
+		return 0;
+	case TEREDO_HDR_ORIGIN:
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_ORIGIN);
+		return 0;
+	default:
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_HEADER);
+		return 0;
+	}
+	if (!pskb_may_pull(skb, sizeof(struct udphdr) + sizeof(*ip6))) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
+		return 0;
+	}
+	ip6 = (const struct ipv6hdr *)(skb->data + sizeof(struct udphdr));
+	plen = ntohs(ip6->payload_len);
+	/* RFC 6081 §4: trailers may follow the IPv6 packet; we ignore them. */
+	if (sizeof(*ip6) + plen > len) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
+		return 0;
+	}
+	saddr = ip_hdr(skb)->saddr;
+	sport = udp_hdr(skb)->source;
+
+	why = relay_check(t, ip6, saddr, sport, &peer);
+	if (why) {
+		teredo_rx_drop(t, skb, why);
+		return 0;
+	}
+	teredo_peer_received(peer, teredo_mapping(saddr, sport));
+
+	if (teredo_is_bubble((const u8 *)ip6, len)) {
+		teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
+		consume_skb(skb);
+		return 0;
+	}
+	len = sizeof(*ip6) + plen;
+	if (pskb_trim_rcsum(skb, sizeof(struct udphdr) + len)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return 0;
+	}
+	deliver(t, peer, skb, len);
+	return 0;
+}

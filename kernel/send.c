@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Transmit: from ndo_start_xmit to a peer's mapping, through a bubble
+ * exchange when the peer is not trusted yet (RFC 4380 §5.2.4, §5.4.1).
+ */
+
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/siphash.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ipv6.h>
+
+#include "device.h"
+#include "peer.h"
+#include "proto.h"
+#include "send.h"
+#include "socket.h"
+#include "stats.h"
+
+void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
+			     enum teredo_stat why)
+{
+	/* Miredo sends at most 10 per second per tunnel; so do we. */
+	if (__ratelimit(&t->icmp_limit)) {
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH,
+				0);
+		teredo_stat_inc(t, TEREDO_STAT_TX_ICMP);
+	}
+	teredo_tx_drop(t, skb, why);
+}
+
+void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
+			 struct sk_buff *skb)
+{
+	u64 mapping = READ_ONCE(peer->mapping);
+	unsigned int len = skb->len;
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(peer->last_tx) != now)
+		WRITE_ONCE(peer->last_tx, now);
+	if (teredo_socket_send(t, skb, teredo_mapping_addr(mapping),
+			       teredo_mapping_port(mapping),
+			       &peer->dst_cache))
+		return;
+	atomic64_inc(&peer->tx_packets);
+	atomic64_add(len, &peer->tx_bytes);
+}
+
+/*
+ * The source of our indirect bubbles, as Miredo's: fe80:: and a keyed
+ * hash of the peer's mapping, so a reply can be told from a forgery.
+ */
+static void bubble_source(struct teredo_dev *t, struct teredo_peer *peer,
+			  struct in6_addr *src)
+{
+	u64 mapping = READ_ONCE(peer->mapping);
+	u64 id = siphash_1u64(mapping, &t->bubble_key);
+
+	src->s6_addr32[0] = htonl(0xfe800000);
+	src->s6_addr32[1] = 0;
+	memcpy(&src->s6_addr[8], &id, sizeof(id));
+	src->s6_addr[8] &= 0xfc;	/* universal/group bits clear */
+}
+
+/**
+ * teredo_send_bubble - ask a peer's server to forward a bubble to it
+ * @t: the device
+ * @peer: an untrusted peer with a Teredo address
+ *
+ * The bubble goes to the server embedded in the peer's address, port
+ * 3544, which relays it with an origin indication; the peer answers with
+ * a direct bubble that makes it trusted.  Hop limit 0, as Miredo's.
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer)
+{
+	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
+				sizeof(struct udphdr);
+	struct ipv6hdr *ip6;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(headroom + sizeof(*ip6), GFP_ATOMIC);
+	if (!skb) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
+		return;
+	}
+	skb_reserve(skb, headroom);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->nexthdr = TEREDO_NEXTHDR_NONE;
+	bubble_source(t, peer, &ip6->saddr);
+	ip6->daddr = peer->addr;
+	skb->protocol = htons(ETH_P_IPV6);
+	skb->dev = t->dev;
+
+	if (!teredo_socket_send(t, skb, teredo_addr_server(&peer->addr),
+				htons(TEREDO_PORT), NULL))
+		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
+}
+
+/*
+ * Where a Teredo destination can be reached at all: its mapping and its
+ * server must be global unicast IPv4 (RFC 4380 §5.2.4, §5.4.1).
+ */
+static bool reachable(const struct in6_addr *daddr)
+{
+	return teredo_ipv4_is_global(teredo_addr_mapped(daddr)) &&
+	       teredo_ipv4_is_global(teredo_addr_server(daddr));
+}
+
+netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+	const struct in6_addr *daddr;
+	struct teredo_peer *peer;
+
+	if (skb->protocol != htons(ETH_P_IPV6) ||
+	    !pskb_network_may_pull(skb, sizeof(struct ipv6hdr))) {
+		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NOT_IPV6);
+		return NETDEV_TX_OK;
+	}
+	daddr = &ipv6_hdr(skb)->daddr;
+
+	/* The stack's own solicitations and MLD reports: nowhere to go. */
+	if (ipv6_addr_is_multicast(daddr)) {
+		teredo_tx_drop(t, skb, TEREDO_STAT_TX_MULTICAST);
+		return NETDEV_TX_OK;
+	}
+	if (!teredo_addr_is_teredo(daddr)) {
+		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_TEREDO);
+		return NETDEV_TX_OK;
+	}
+	if (!reachable(daddr)) {
+		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
+		return NETDEV_TX_OK;
+	}
+
+	peer = teredo_peer_lookup(&t->peers, daddr);
+	if (likely(peer && teredo_peer_is_fresh(peer))) {
+		teredo_send_to_peer(t, peer, skb);
+		return NETDEV_TX_OK;
+	}
+	if (!peer) {
+		u64 mapping = teredo_mapping(teredo_addr_mapped(daddr),
+					     teredo_addr_port(daddr));
+
+		peer = teredo_peer_create(t, daddr, mapping);
+		if (!peer) {
+			teredo_send_unreachable(t, skb,
+						TEREDO_STAT_TX_PEERS_FULL);
+			return NETDEV_TX_OK;
+		}
+	}
+	teredo_peer_queue(peer, skb);
+	return NETDEV_TX_OK;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _TEREDO_SEND_H
+#define _TEREDO_SEND_H
+
+#include <linux/netdevice.h>
+
+#include "uapi/linux/teredo_genl.h"
+
+struct teredo_dev;
+struct teredo_peer;
+
+netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev);
+void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
+			 struct sk_buff *skb);
+void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer);
+void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
+			     enum teredo_stat why);
+
+#endif /* _TEREDO_SEND_H */

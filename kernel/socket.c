@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The UDP tunnel socket: created by the kernel for a relay or a server,
+ * and the one routine that puts an IPv6 packet into UDP/IPv4.
+ */
+
+#include <linux/ip.h>
+#include <linux/net.h>
+#include <linux/udp.h>
+#include <net/dst_cache.h>
+#include <net/ip.h>
+#include <net/route.h>
+#include <net/udp_tunnel.h>
+
+#include "compat.h"
+#include "device.h"
+#include "proto.h"
+#include "receive.h"
+#include "socket.h"
+#include "stats.h"
+
+/**
+ * teredo_socket_create - bind the UDP socket of a relay or server
+ * @t: the device, not yet registered
+ * @data: the attributes, to point refusals at
+ * @extack: where a busy port or a foreign address is explained
+ *
+ * Binding happens before the device is registered so that a port in use
+ * refuses the creation; receiving starts in teredo_socket_attach().
+ *
+ * Return: 0 or a negative errno.
+ */
+int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
+			 struct netlink_ext_ack *extack)
+{
+	struct udp_port_cfg cfg = {
+		.family = AF_INET,
+		.local_ip.s_addr = t->cfg.local,
+		.local_udp_port = t->cfg.port,
+		.use_udp_checksums = true,
+	};
+	int err;
+
+	err = udp_sock_create(t->net, &cfg, &t->sock);
+	if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_PORT],
+				    "port: already in use");
+	else if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_LOCAL],
+				    "local: not an address of this host");
+	else if (err)
+		NL_SET_ERR_MSG(extack, "cannot create the UDP socket");
+	return err;
+}
+
+void teredo_socket_attach(struct teredo_dev *t)
+{
+	struct udp_tunnel_sock_cfg cfg = {
+		.sk_user_data = t,
+		.encap_type = 1,
+		.encap_rcv = teredo_udp_recv,
+	};
+	struct sock *sk = t->sock->sk;
+
+	/* The data path may run in atomic context and must not fail on a
+	 * full send buffer: the device's queue is the only one.
+	 */
+	sk->sk_allocation = GFP_ATOMIC;
+	sk->sk_sndbuf = INT_MAX;
+	udp_allow_gso(sk);
+	setup_udp_tunnel_sock(t->net, t->sock, &cfg);
+	rcu_assign_pointer(t->sk, sk);
+}
+
+void teredo_socket_release(struct teredo_dev *t)
+{
+	if (!t->sock)
+		return;
+	RCU_INIT_POINTER(t->sk, NULL);
+	/* Clears sk_user_data, waits for readers, then closes. */
+	udp_tunnel_sock_release(t->sock);
+	t->sock = NULL;
+}
+
+static struct rtable *route(struct teredo_dev *t, struct sock *sk,
+			    __be32 daddr, __be16 dport, __be32 *saddr,
+			    struct dst_cache *cache)
+{
+	struct flowi4 fl4 = {
+		.daddr = daddr,
+		.saddr = t->cfg.local,
+		.flowi4_proto = IPPROTO_UDP,
+		.flowi4_mark = sk->sk_mark,
+		.flowi4_oif = sk->sk_bound_dev_if,
+		.fl4_sport = inet_sk(sk)->inet_sport,
+		.fl4_dport = dport,
+	};
+	struct rtable *rt;
+
+	if (cache) {
+		rt = dst_cache_get_ip4(cache, saddr);
+		if (rt)
+			return rt;
+	}
+	rt = ip_route_output_key(t->net, &fl4);
+	if (IS_ERR(rt))
+		return rt;
+	/* Teredo over Teredo would loop forever. */
+	if (rt->dst.dev == t->dev) {
+		ip_rt_put(rt);
+		return ERR_PTR(-ELOOP);
+	}
+	*saddr = fl4.saddr;
+	if (cache)
+		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
+	return rt;
+}
+
+/**
+ * teredo_socket_send - encapsulate an IPv6 packet and send it
+ * @t: the device
+ * @skb: the IPv6 packet (a GSO one is segmented after encapsulation)
+ * @daddr: outer destination
+ * @dport: outer destination port
+ * @cache: route cache of the peer, or NULL
+ *
+ * The outer header has DF clear (RFC 4380 §5.1.2) and ECN zero (RFC 9601
+ * §6.1.3, no ECN negotiation); UDP checksums are always computed.
+ *
+ * Context: BH disabled, under RCU.  Consumes @skb.
+ * Return: 0, or a negative errno after counting the drop.
+ */
+int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
+		       __be32 daddr, __be16 dport, struct dst_cache *cache)
+{
+	struct net_device *dev = t->dev;
+	struct rtable *rt;
+	struct sock *sk;
+	__be32 saddr;
+	int err;
+
+	sk = rcu_dereference_bh(t->sk);
+	if (unlikely(!sk)) {
+		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_SOCKET);
+		return -ENOTCONN;
+	}
+	rt = route(t, sk, daddr, dport, &saddr, cache);
+	if (IS_ERR(rt)) {
+		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_ROUTE);
+		return PTR_ERR(rt);
+	}
+	err = skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) +
+			   rt->dst.header_len + sizeof(struct iphdr) +
+			   sizeof(struct udphdr));
+	if (!err)
+		err = udp_tunnel_handle_offloads(skb, true);
+	if (unlikely(err)) {
+		ip_rt_put(rt);
+		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_MEMORY);
+		return err;
+	}
+	skb_set_inner_protocol(skb, htons(ETH_P_IPV6));
+	skb->ignore_df = 1;
+	skb->dev = dev;
+	teredo_udp_tunnel_xmit_skb(rt, sk, skb, saddr, daddr, 0,
+				   ip4_dst_hoplimit(&rt->dst), 0,
+				   inet_sk(sk)->inet_sport, dport,
+				   !net_eq(t->net, dev_net(dev)), false);
+	return 0;
+}

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _TEREDO_SOCKET_H
+#define _TEREDO_SOCKET_H
+
+#include <linux/netlink.h>
+#include <linux/types.h>
+
+struct dst_cache;
+struct sk_buff;
+struct teredo_dev;
+
+int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
+			 struct netlink_ext_ack *extack);
+void teredo_socket_attach(struct teredo_dev *t);
+void teredo_socket_release(struct teredo_dev *t);
+int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
+		       __be32 daddr, __be16 dport, struct dst_cache *cache);
+
+#endif /* _TEREDO_SOCKET_H */
