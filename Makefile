@@ -35,6 +35,7 @@ modules-all:
 
 tools:
 	$(MAKE) -C tools/iproute2 O=$(O)/tools
+	$(MAKE) -C tools/teredoctl O=$(O)/tools
 
 deps:
 	tools/vm/deps.sh
@@ -48,3 +49,4 @@ check:
 clean:
 	rm -rf $(O)
 	$(MAKE) -C tools/iproute2 O=$(O)/tools clean
+	$(MAKE) -C tools/teredoctl O=$(O)/tools clean

@@ -68,7 +68,7 @@ static int fill_dev(struct sk_buff *skb, struct teredo_dev *t, u32 portid,
 		goto cancel;
 	teredo_stats_sum(t, sum);
 	for (i = 1; i < __TEREDO_STAT_MAX; i++) {
-		if (nla_put_u64_64bit(skb, i, sum[i], TEREDO_A_PAD))
+		if (nla_put_u64_64bit(skb, i, sum[i], TEREDO_STAT_UNSPEC))
 			goto cancel;
 	}
 	nla_nest_end(skb, nest);

@@ -73,7 +73,7 @@ enum teredo_peer_attr {
 
 /* Per-device counters: why packets were dropped, and protocol events. */
 enum teredo_stat {
-	TEREDO_STAT_UNSPEC,
+	TEREDO_STAT_UNSPEC,		/* also the padding type in the nest */
 	TEREDO_STAT_RX_TRUNCATED,	/* shorter than the headers it starts */
 	TEREDO_STAT_RX_BAD_HEADER,	/* neither IPv6 nor 00 00 nor 00 01 */
 	TEREDO_STAT_RX_BAD_VERSION,	/* inner IP version is not 6 */

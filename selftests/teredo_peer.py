@@ -1,0 +1,287 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""A scriptable Teredo endpoint for the selftests (RFC 4380 wire formats).
+
+  teredo_peer.py addr SERVER IP PORT
+      print the Teredo address of a client mapped at IP:PORT (flags 0)
+  teredo_peer.py server --bind IP [--seconds S]
+      a minimal Teredo server on IP:3544: forwards bubbles and ICMPv6
+      addressed to its own clients to their mapping, behind an origin
+      indication of the sender (RFC 4380 5.3.1); logs one line per packet
+  teredo_peer.py client --bind IP:PORT --server IP [--seconds S]
+      a qualified client at IP:PORT: answers a server-relayed packet with a
+      direct bubble to the origin (as Miredo does), answers echo requests
+  teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
+      send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD
+  teredo_peer.py pcap FILE
+      one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
+      "time src:port dst:port payload-length src6 dst6 kind", where kind
+      is bubble, origin-bubble, data or other
+Events go to stdout as "event key=value ..." lines, flushed at once.
+"""
+import argparse
+import ipaddress
+import select
+import socket
+import struct
+import sys
+import time
+
+TEREDO_PORT = 3544
+
+
+def log(event, **kw):
+    print(event, " ".join(f"{k}={v}" for k, v in kw.items()), flush=True)
+
+
+def teredo_addr(server, ip, port, flags=0):
+    s = ipaddress.IPv4Address(server).packed
+    m = bytes(b ^ 0xff for b in ipaddress.IPv4Address(ip).packed)
+    p = struct.pack("!H", port ^ 0xffff)
+    return b"\x20\x01\x00\x00" + s + struct.pack("!H", flags) + p + m
+
+
+def parse_teredo(a):
+    server = str(ipaddress.IPv4Address(a[4:8]))
+    port = struct.unpack("!H", a[10:12])[0] ^ 0xffff
+    ip = str(ipaddress.IPv4Address(bytes(b ^ 0xff for b in a[12:16])))
+    return server, ip, port
+
+
+def origin(ip, port):
+    return (b"\x00\x00" + struct.pack("!H", port ^ 0xffff) +
+            bytes(b ^ 0xff for b in ipaddress.IPv4Address(ip).packed))
+
+
+def ipv6(src, dst, nxt, payload, hlim=64, plen=None, version=6):
+    if plen is None:
+        plen = len(payload)
+    return (struct.pack("!IHBB", version << 28, plen, nxt, hlim) +
+            src + dst + payload)
+
+
+def bubble(src, dst):
+    return ipv6(src, dst, 59, b"", hlim=0)
+
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\x00"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def icmp6(src, dst, typ, code, body):
+    msg = struct.pack("!BBH", typ, code, 0) + body
+    pseudo = src + dst + struct.pack("!I3xB", len(msg), 58)
+    c = csum(pseudo + msg)
+    return ipv6(src, dst, 58, msg[:2] + struct.pack("!H", c) + msg[4:])
+
+
+def split_hostport(s):
+    host, port = s.rsplit(":", 1)
+    return host, int(port)
+
+
+def udp_socket(ip, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((ip, port))
+    return s
+
+
+def strip_headers(data):
+    """Return (origin (ip, port) or None, ipv6 bytes) or None if invalid."""
+    oi = None
+    if data[:2] == b"\x00\x01" and len(data) >= 13:
+        data = data[13 + data[2] + data[3]:]
+    if data[:2] == b"\x00\x00" and len(data) >= 8:
+        port = struct.unpack("!H", data[2:4])[0] ^ 0xffff
+        ip = str(ipaddress.IPv4Address(bytes(b ^ 0xff for b in data[4:8])))
+        oi = (ip, port)
+        data = data[8:]
+    if len(data) < 40 or data[0] >> 4 != 6:
+        return None
+    return oi, data
+
+
+def run_server(args):
+    sock = udp_socket(args.bind, TEREDO_PORT)
+    me = ipaddress.IPv4Address(args.bind).packed
+    end = time.time() + args.seconds
+    log("server-ready", addr=args.bind)
+    while time.time() < end:
+        r, _, _ = select.select([sock], [], [], 0.2)
+        if not r:
+            continue
+        data, (sip, sport) = sock.recvfrom(65535)
+        parsed = strip_headers(data)
+        if not parsed:
+            log("server-drop", src=f"{sip}:{sport}", why="invalid")
+            continue
+        _, pkt = parsed
+        dst = pkt[24:40]
+        if dst[:4] != b"\x20\x01\x00\x00" or dst[4:8] != me:
+            log("server-drop", src=f"{sip}:{sport}", why="not-ours")
+            continue
+        _, cip, cport = parse_teredo(dst)
+        sock.sendto(origin(sip, sport) + pkt, (cip, cport))
+        log("server-forward", src=f"{sip}:{sport}", to=f"{cip}:{cport}",
+            len=len(pkt), bubble=int(pkt[6] == 59 and pkt[4:6] == b"\0\0"))
+
+
+def run_client(args):
+    ip, port = split_hostport(args.bind)
+    sock = udp_socket(ip, port)
+    me = teredo_addr(args.server, ip, port)
+    end = time.time() + args.seconds
+    log("client-ready", addr=ipaddress.IPv6Address(me), bind=args.bind)
+    while time.time() < end:
+        r, _, _ = select.select([sock], [], [], 0.2)
+        if not r:
+            continue
+        data, (sip, sport) = sock.recvfrom(65535)
+        parsed = strip_headers(data)
+        if not parsed:
+            log("client-drop", src=f"{sip}:{sport}", len=len(data))
+            continue
+        oi, pkt = parsed
+        src, dst = pkt[8:24], pkt[24:40]
+        plen = struct.unpack("!H", pkt[4:6])[0]
+        is_bubble = pkt[6] == 59 and plen == 0
+        log("client-rx", src=f"{sip}:{sport}", len=len(data),
+            bubble=int(is_bubble), origin=f"{oi[0]}:{oi[1]}" if oi else "-",
+            src6=ipaddress.IPv6Address(src))
+        if oi:
+            # As Miredo: a relayed packet gets a direct bubble to its origin.
+            sock.sendto(bubble(dst, src), oi)
+            log("client-bubble", to=f"{oi[0]}:{oi[1]}")
+            continue
+        if pkt[6] == 58 and plen >= 8 and pkt[40] == 128:
+            body = pkt[44:40 + plen]
+            sock.sendto(icmp6(me, src, 129, 0, body), (sip, sport))
+            log("client-echo-reply", to=f"{sip}:{sport}")
+
+
+def run_send(args):
+    ip, port = split_hostport(args.bind)
+    to = split_hostport(args.to)
+    sock = udp_socket(ip, port)
+    me = teredo_addr(args.server, ip, port)
+    src = ipaddress.IPv6Address(args.src6).packed if args.src6 else me
+    dst = ipaddress.IPv6Address(args.dst6).packed
+    if args.kind == "bubble":
+        pkt = bubble(src, dst)
+    elif args.kind == "echo":
+        pkt = icmp6(src, dst, 128, 0, struct.pack("!HH", 1, 1) +
+                    b"x" * args.size)
+    else:
+        pkt = bytes.fromhex(args.kind.split(":", 1)[1])
+    if args.version is not None:
+        pkt = bytes([(args.version << 4) | (pkt[0] & 0x0f)]) + pkt[1:]
+    if args.plen is not None:
+        pkt = pkt[:4] + struct.pack("!H", args.plen) + pkt[6:]
+    if args.prefix:
+        pkt = bytes.fromhex(args.prefix) + pkt
+    if args.truncate is not None:
+        pkt = pkt[:args.truncate]
+    for _ in range(args.count):
+        sock.sendto(pkt, to)
+    log("sent", to=args.to, len=len(pkt), count=args.count)
+
+
+def pcap_packets(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    magic = struct.unpack("<I", data[:4])[0]
+    endian = "<" if magic in (0xa1b2c3d4, 0xa1b23c4d) else ">"
+    nano = magic in (0xa1b23c4d, 0x4d3cb2a1)
+    linktype = struct.unpack(endian + "I", data[20:24])[0]
+    off = 24
+    while off + 16 <= len(data):
+        sec, frac, incl, _ = struct.unpack(endian + "IIII", data[off:off + 16])
+        frame = data[off + 16:off + 16 + incl]
+        off += 16 + incl
+        ts = sec + frac / (1e9 if nano else 1e6)
+        if linktype == 1:           # Ethernet
+            if frame[12:14] != b"\x08\x00":
+                continue
+            frame = frame[14:]
+        elif linktype == 113:       # Linux cooked (any)
+            frame = frame[16:]
+        yield ts, frame
+
+
+def run_pcap(args):
+    for ts, ip in pcap_packets(args.file):
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 0x0f) * 4
+        src = str(ipaddress.IPv4Address(ip[12:16]))
+        dst = str(ipaddress.IPv4Address(ip[16:20]))
+        sport, dport, ulen = struct.unpack("!HHH", ip[ihl:ihl + 6])
+        payload = ip[ihl + 8:ihl + ulen]
+        parsed = strip_headers(payload)
+        src6 = dst6 = "-"
+        kind = "other"
+        if parsed:
+            oi, pkt = parsed
+            src6 = ipaddress.IPv6Address(pkt[8:24])
+            dst6 = ipaddress.IPv6Address(pkt[24:40])
+            plen = struct.unpack("!H", pkt[4:6])[0]
+            if plen == 0 and pkt[6] == 59:
+                kind = "origin-bubble" if oi else "bubble"
+            else:
+                kind = "data"
+        print(f"{ts:.6f} {src}:{sport} {dst}:{dport} {len(payload)} "
+              f"{src6} {dst6} {kind}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser("addr")
+    a.add_argument("server")
+    a.add_argument("ip")
+    a.add_argument("port", type=int)
+    s = sub.add_parser("server")
+    s.add_argument("--bind", required=True)
+    s.add_argument("--seconds", type=float, default=30)
+    c = sub.add_parser("client")
+    c.add_argument("--bind", required=True)
+    c.add_argument("--server", required=True)
+    c.add_argument("--seconds", type=float, default=30)
+    x = sub.add_parser("send")
+    x.add_argument("kind")
+    x.add_argument("--bind", required=True)
+    x.add_argument("--to", required=True)
+    x.add_argument("--server", default="198.18.0.1")
+    x.add_argument("--src6")
+    x.add_argument("--dst6", default="2001:db8:1::30")
+    x.add_argument("--size", type=int, default=8)
+    x.add_argument("--version", type=int)
+    x.add_argument("--plen", type=int)
+    x.add_argument("--prefix")
+    x.add_argument("--truncate", type=int)
+    x.add_argument("--count", type=int, default=1)
+    pc = sub.add_parser("pcap")
+    pc.add_argument("file")
+    args = ap.parse_args()
+    if args.cmd == "addr":
+        print(ipaddress.IPv6Address(teredo_addr(args.server, args.ip,
+                                                args.port)))
+    elif args.cmd == "server":
+        run_server(args)
+    elif args.cmd == "client":
+        run_client(args)
+    elif args.cmd == "pcap":
+        run_pcap(args)
+    else:
+        run_send(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

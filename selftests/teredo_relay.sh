@@ -1,0 +1,210 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Relay mode (RFC 4380 §5.4) against scripted Teredo peers: the bubble
+# exchange on the wire, trust and the peer table, every malformed-packet
+# class dropped and counted by reason, a dead peer's bubble budget and
+# queue bound, and max-peers under a flood of new destinations.
+#
+#   ext:  198.18.0.1 (Teredo server), 198.18.0.10/.11/.12 (clients),
+#         10.9.9.9 (a non-global sender)        -- teredo_peer.py
+#   rly:  198.18.0.20 ext side, 2001:db8:1::20 native side, teredo0
+#   host: 2001:db8:1::30, 2001::/32 via the relay
+
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+PEER="python3 $TEREDO_SELFTEST_DIR/teredo_peer.py"
+CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
+SERVER=198.18.0.1
+CLIENT=198.18.0.10
+CPORT=40000
+
+teredo_load
+[ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
+ktap_plan 34
+
+ns_create ext rly host
+ip link add veth0 netns "$ext" type veth peer name veth0 netns "$rly"
+ip link add veth1 netns "$rly" type veth peer name veth1 netns "$host"
+for a in 198.18.0.1 198.18.0.10 198.18.0.11 198.18.0.12 198.18.0.13; do
+	ip -n "$ext" addr add "$a/24" dev veth0
+done
+ip -n "$ext" addr add 10.9.9.9/24 dev veth0
+ip -n "$rly" addr add 198.18.0.20/24 dev veth0
+ip -n "$rly" addr add 10.9.9.20/24 dev veth0
+ip -n "$rly" addr add 2001:db8:1::20/64 dev veth1 nodad
+ip -n "$host" addr add 2001:db8:1::30/64 dev veth1 nodad
+for ns in "$ext" "$rly" "$host"; do
+	ip -n "$ns" link set veth0 up 2>/dev/null
+	ip -n "$ns" link set veth1 up 2>/dev/null
+done
+ip -n "$host" -6 route add 2001::/32 via 2001:db8:1::20
+ip netns exec "$rly" sysctl -q -w net.ipv6.conf.all.forwarding=1
+
+ip -n "$rly" link add teredo0 type teredo mode relay local 198.18.0.20
+ns_quiet_ipv6 "$rly" teredo0
+ip -n "$rly" link set teredo0 up
+ip -n "$rly" -6 route add 2001::/32 dev teredo0
+
+ctl() { ip netns exec "$rly" "$CTL" "$@"; }
+
+# counter NAME: a TEREDO_STAT_* counter of teredo0 (0 when not shown).
+counter() {
+	ctl -j show teredo0 | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+print(d.get("counters", {}).get(sys.argv[1], 0))' "$1"
+}
+
+peers_json() { ctl -j peers teredo0; }
+
+# peer_field ADDR KEY: one field of a peer of teredo0, "none" if absent.
+peer_field() {
+	peers_json | python3 -c '
+import ipaddress, json, sys
+want = ipaddress.ip_address(sys.argv[1])
+for p in json.load(sys.stdin):
+    if ipaddress.ip_address(p["addr"]) == want:
+        print(p[sys.argv[2]]); break
+else:
+    print("none")' "$1" "$2"
+}
+
+CAP=$(mktemp -d)
+at_exit "rm -rf $CAP"
+ip netns exec "$rly" tcpdump -U -n -i veth0 -w "$CAP/relay.pcap" udp \
+	>/dev/null 2>&1 &
+at_exit "kill $!"
+ip netns exec "$ext" $PEER server --bind $SERVER --seconds 120 \
+	> "$CAP/server.log" 2>&1 &
+at_exit "kill $!"
+ip netns exec "$ext" $PEER client --bind $CLIENT:$CPORT --server $SERVER \
+	--seconds 120 > "$CAP/client.log" 2>&1 &
+at_exit "kill $!"
+sleep 1
+
+TADDR=$($PEER addr $SERVER $CLIENT $CPORT)
+ktap_info "client $CLIENT:$CPORT is $TADDR"
+
+# ------------------------------------------------ inbound first (§10.2 #11)
+
+check_ok "native host reaches a Teredo client through the relay" \
+	ip netns exec "$host" ping -6 -c 3 -W 5 "$TADDR"
+
+sleep 0.5
+decoded=$($PEER pcap "$CAP/relay.pcap")
+ktap_info "$decoded"
+ind=$(echo "$decoded" | awk -v d="$TADDR" \
+	'$2 == "198.18.0.20:3544" && $3 == "198.18.0.1:3544" && $4 == 40 &&
+	 $7 == "bubble" && $6 == d')
+check_num "one indirect bubble to the client's server, 40 bytes" \
+	"$(echo "$ind" | grep -c .)" -eq 1
+check_ok "indirect bubble has a link-local source" \
+	bash -c "echo '$ind' | awk '{print \$5}' | grep -q '^fe80::'"
+check_num "direct bubble from the client's mapping, 40 bytes" \
+	"$(echo "$decoded" | awk '$2 == "198.18.0.10:40000" &&
+		$3 == "198.18.0.20:3544" && $4 == 40 && $7 == "bubble"' |
+		grep -c .)" -eq 1
+check_num "echo requests encapsulated to the mapping (40 + 8 + 56 bytes)" \
+	"$(echo "$decoded" | awk '$2 == "198.18.0.20:3544" &&
+		$3 == "198.18.0.10:40000" && $4 == 104 && $7 == "data"' |
+		grep -c .)" -eq 3
+check_eq "peer is trusted" True "$(peer_field "$TADDR" trusted)"
+check_eq "peer mapping is the client's" "$CLIENT:$CPORT" \
+	"$(peer_field "$TADDR" mapped):$(peer_field "$TADDR" port)"
+check_num "peer counted 3 packets each way" \
+	"$(peer_field "$TADDR" rx_packets)$(peer_field "$TADDR" tx_packets)" \
+	-eq 33
+check_num "rx_bubbles counted" "$(counter rx_bubbles)" -eq 1
+check_num "tx_bubbles counted" "$(counter tx_bubbles)" -eq 1
+
+# ------------------------------------------------ malformed packets (§7.1)
+
+# bad REASON KIND OPTIONS...: send one crafted datagram to the relay from
+# 198.18.0.11:5000 and expect exactly REASON to count it.
+bad() {
+	local reason=$1 desc=$2 before after
+	shift 2
+	before=$(counter "$reason")
+	ip netns exec "$ext" $PEER send --bind "${BIND:-198.18.0.11:5000}" \
+		--to 198.18.0.20:3544 "$@" >/dev/null
+	sleep 0.2
+	after=$(counter "$reason")
+	check_num "$desc: dropped as $reason" "$((after - before))" -eq 1
+}
+
+rx_dropped_before=$(link_stat "$rly" teredo0 rx dropped)
+bad rx_truncated "one byte" hex:60
+bad rx_truncated "20-byte IPv6 header" hex:6000000000003b00aabbccddeeff00112233
+bad rx_bad_header "IPv4 inside" hex:4500001c000000004011
+bad rx_bad_header "unknown header code 00 02" hex:0002000000000000
+bad rx_bad_length "payload length beyond the datagram" echo --plen 400
+bad rx_auth "authentication header on a relay" echo \
+	--prefix 00010000010203040506070800
+bad rx_origin "origin indication on a relay" echo --prefix 0000fefffefdfcfb
+bad rx_mapping "mapping differs from the sender" echo --src6 "$TADDR"
+bad rx_link_local "link-local source" echo --src6 fe80::1
+bad rx_not_teredo "native source" echo --src6 2001:db8::5
+bad rx_multicast "multicast destination" echo --dst6 ff02::1
+BIND=10.9.9.9:5000 bad rx_not_global "non-global embedded IPv4" echo \
+	--src6 "$($PEER addr $SERVER 10.9.9.9 5000)"
+bad rx_unknown_peer "valid client nobody expects" echo
+rx_dropped_after=$(link_stat "$rly" teredo0 rx dropped)
+check_num "device rx_dropped counts all 13" \
+	"$((rx_dropped_after - rx_dropped_before))" -eq 13
+
+# ------------------------------------------------ dead peer (§10.2 #16)
+
+DEAD=$($PEER addr $SERVER 198.18.0.12 7777)
+out=$(ip netns exec "$host" ping -6 -c 1 -W 12 "$DEAD" 2>&1)
+check_ok "dead peer: ICMPv6 address unreachable" \
+	bash -c "echo '$out' | grep -q 'Address unreachable'"
+dead=$($PEER pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
+	'$3 == "198.18.0.1:3544" && $6 == d && $7 == "bubble" { print $1 }')
+check_num "dead peer: 4 bubbles (1 + 3 retries)" \
+	"$(echo "$dead" | grep -c .)" -eq 4
+check_ok "dead peer: bubbles at least 2 s apart" python3 -c '
+import sys
+t = [float(x) for x in sys.argv[1].split()]
+sys.exit(not all(b - a >= 1.95 for a, b in zip(t, t[1:])))' "$dead"
+before=$(counter tx_bubbles_limited)
+ip netns exec "$host" ping -6 -c 1 -W 3 "$DEAD" >/dev/null 2>&1
+check_num "dead peer: budget of 4 per 300 s holds" \
+	"$($PEER pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
+		'$3 == "198.18.0.1:3544" && $6 == d && $7 == "bubble"' |
+		grep -c .)" -eq 4
+check_num "dead peer: held-back bubble counted" \
+	"$(( $(counter tx_bubbles_limited) - before ))" -ge 1
+
+# The queue of an untrusted peer is bounded in bytes.
+SLOW=$($PEER addr $SERVER 198.18.0.13 7777)
+before=$(counter tx_queue_full)
+ip netns exec "$host" ping -6 -c 8 -i 0.2 -s 1000 -W 1 "$SLOW" >/dev/null 2>&1
+check_num "untrusted queue bounded: overflow counted" \
+	"$(( $(counter tx_queue_full) - before ))" -ge 4
+
+# ------------------------------------------------ max-peers (§5, §7.2)
+
+ip -n "$rly" link set teredo0 type teredo max-peers 8
+# The client is in use (heard from in the last 30 s) when the flood comes.
+ip netns exec "$host" ping -6 -c 1 -W 3 "$TADDR" >/dev/null
+ip netns exec "$host" python3 -c '
+import socket, sys
+sys.path.insert(0, sys.argv[1])
+import teredo_peer as tp
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+for i in range(200):
+    a = tp.teredo_addr("198.18.0.1", "198.18.1.%d" % (i % 250 + 1), 1000 + i)
+    s.sendto(b"x", (socket.inet_ntop(socket.AF_INET6, a), 9))
+' "$TEREDO_SELFTEST_DIR"
+npeers=$(ctl -j show teredo0 | python3 -c \
+	'import json,sys; print(json.load(sys.stdin)["peers"])')
+check_num "flood of 200 destinations: table held at max-peers 8" \
+	"$npeers" -le 8
+check_num "flood: entries evicted" "$(counter peers_evicted)" -ge 1
+check_ok "trusted client kept through the flood" \
+	ip netns exec "$host" ping -6 -c 2 -W 3 "$TADDR"
+check_eq "trusted client still in the table" True \
+	"$(peer_field "$TADDR" trusted)"
+
+ktap_finish

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What teredoctl prints.  Text for people, JSON for scripts; both use the
+ * keywords of `ip link ... type teredo` where the two meet, so a value
+ * read here can be pasted back there.
+ */
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "format.h"
+#include "proto.h"
+
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
+
+/* Ages come as u32 milliseconds; this one means "never happened". */
+#define AGE_NEVER	UINT32_MAX
+
+/* Lines wrap here, so that long counter lists stay readable. */
+#define COLUMNS		80
+
+static const char * const stat_names[__TEREDO_STAT_MAX] = {
+	[TEREDO_STAT_RX_TRUNCATED]	= "rx_truncated",
+	[TEREDO_STAT_RX_BAD_HEADER]	= "rx_bad_header",
+	[TEREDO_STAT_RX_BAD_VERSION]	= "rx_bad_version",
+	[TEREDO_STAT_RX_BAD_LENGTH]	= "rx_bad_length",
+	[TEREDO_STAT_RX_AUTH]		= "rx_auth",
+	[TEREDO_STAT_RX_ORIGIN]		= "rx_origin",
+	[TEREDO_STAT_RX_LINK_LOCAL]	= "rx_link_local",
+	[TEREDO_STAT_RX_MULTICAST]	= "rx_multicast",
+	[TEREDO_STAT_RX_NOT_TEREDO]	= "rx_not_teredo",
+	[TEREDO_STAT_RX_MAPPING]	= "rx_mapping",
+	[TEREDO_STAT_RX_NOT_GLOBAL]	= "rx_not_global",
+	[TEREDO_STAT_RX_UNKNOWN_PEER]	= "rx_unknown_peer",
+	[TEREDO_STAT_RX_NO_MEMORY]	= "rx_no_memory",
+	[TEREDO_STAT_RX_BUBBLES]	= "rx_bubbles",
+	[TEREDO_STAT_TX_NOT_IPV6]	= "tx_not_ipv6",
+	[TEREDO_STAT_TX_MULTICAST]	= "tx_multicast",
+	[TEREDO_STAT_TX_NOT_TEREDO]	= "tx_not_teredo",
+	[TEREDO_STAT_TX_NOT_GLOBAL]	= "tx_not_global",
+	[TEREDO_STAT_TX_QUEUE_FULL]	= "tx_queue_full",
+	[TEREDO_STAT_TX_PEERS_FULL]	= "tx_peers_full",
+	[TEREDO_STAT_TX_UNREACHABLE]	= "tx_unreachable",
+	[TEREDO_STAT_TX_NO_ROUTE]	= "tx_no_route",
+	[TEREDO_STAT_TX_NO_SOCKET]	= "tx_no_socket",
+	[TEREDO_STAT_TX_NO_MEMORY]	= "tx_no_memory",
+	[TEREDO_STAT_TX_BUBBLES]	= "tx_bubbles",
+	[TEREDO_STAT_TX_BUBBLES_LIMITED] = "tx_bubbles_limited",
+	[TEREDO_STAT_TX_ICMP]		= "tx_icmp",
+	[TEREDO_STAT_PEERS_EVICTED]	= "peers_evicted",
+};
+
+static const char * const mode_names[] = {
+	[TEREDO_MODE_CLIENT]	= "client",
+	[TEREDO_MODE_RELAY]	= "relay",
+	[TEREDO_MODE_SERVER]	= "server",
+};
+
+/* Rounded to the nearest tenth of a second: 1249 ms is "1.2". */
+const char *fmt_age(char *buf, size_t size, __u32 ms)
+{
+	uint64_t tenths = ((uint64_t)ms + 50) / 100;
+
+	if (ms == AGE_NEVER)
+		snprintf(buf, size, "never");
+	else
+		snprintf(buf, size, "%llu.%u",
+			 (unsigned long long)(tenths / 10),
+			 (unsigned int)(tenths % 10));
+	return buf;
+}
+
+const char *fmt_mapped(char *buf, size_t size, __be32 addr, __be16 port)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	snprintf(buf, size, "%s:%u", ip, ntohs(port));
+	return buf;
+}
+
+const char *mode_name(char *buf, size_t size, __u8 mode)
+{
+	if (mode < ARRAY_SIZE(mode_names))
+		return mode_names[mode];
+	/* A mode newer than this tool: the number still means something. */
+	snprintf(buf, size, "%u", mode);
+	return buf;
+}
+
+const char *stat_name(char *buf, size_t size, unsigned int type)
+{
+	if (type < __TEREDO_STAT_MAX && stat_names[type])
+		return stat_names[type];
+	snprintf(buf, size, "stat_%u", type);
+	return buf;
+}
+
+const char *link_state(unsigned int flags)
+{
+	if (!(flags & IFF_UP))
+		return "down";
+	/* Up but no carrier: a client whose helper is gone, for one. */
+	return flags & IFF_LOWER_UP ? "up" : "no-carrier";
+}
+
+static const char *ipv4(char *buf, __be32 addr)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+/* rtnl says the mode; the genl reply is only a fallback. */
+static const char *link_mode(char *buf, size_t size,
+			     const struct link_info *li,
+			     const struct dev_info *di)
+{
+	if (HAS(li, IFLA_TEREDO_MODE))
+		return mode_name(buf, size, li->mode);
+	if (di && HAS(di, TEREDO_A_MODE))
+		return mode_name(buf, size, di->mode);
+	return "unknown";
+}
+
+/* One "word value" item of an indented line, two spaces before each. */
+static void __printf(3, 4) item(FILE *f, bool *any, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("  ", f);
+	*any = true;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+}
+
+static void print_counters(FILE *f, const struct dev_info *di)
+{
+	static const char lead[] = "  counters:";
+	char name[STAT_LEN], pair[STAT_LEN + 24];
+	int col = sizeof(lead) - 1, n = 0, len;
+	unsigned int i;
+
+	fputs(lead, f);
+	for (i = 1; i < NSTATS; i++) {
+		if (!di->stats[i])
+			continue;
+		len = snprintf(pair, sizeof(pair), "%s %llu",
+			       stat_name(name, sizeof(name), i),
+			       (unsigned long long)di->stats[i]);
+		if (!n) {
+			fputc(' ', f);
+			col++;
+		} else if (col + 2 + len > COLUMNS) {
+			/* Continue under the first pair. */
+			fprintf(f, "\n%*s", (int)sizeof(lead), "");
+			col = sizeof(lead);
+		} else {
+			fputs("  ", f);
+			col += 2;
+		}
+		fputs(pair, f);
+		col += len;
+		n++;
+	}
+	fputs(n ? "\n" : " none\n", f);
+}
+
+void print_link(FILE *f, const struct link_info *li,
+		const struct dev_info *di)
+{
+	char mode[MODE_LEN], buf[MAPPED_LEN];
+	bool any = false;
+
+	fprintf(f, "%s: mode %s, state %s\n", li->ifname,
+		link_mode(mode, sizeof(mode), li, di), link_state(li->flags));
+
+	/* The kernel leaves out a local address of 0.0.0.0 (any). */
+	if (HAS(li, IFLA_TEREDO_PORT))
+		item(f, &any, "local %s",
+		     fmt_mapped(buf, sizeof(buf), li->local, li->port));
+	else
+		item(f, &any, "local %s", ipv4(buf, li->local));
+	if (HAS(li, IFLA_TEREDO_LOCAL2))
+		item(f, &any, "local2 %s", ipv4(buf, li->local2));
+	if (HAS(li, IFLA_TEREDO_MAX_PEERS))
+		item(f, &any, "max-peers %u", li->max_peers);
+	if (di && HAS(di, TEREDO_A_PEER_COUNT))
+		item(f, &any, "peers %u", di->peer_count);
+	fputc('\n', f);
+
+	/* Only a client has a server and a refresh interval. */
+	any = false;
+	if (HAS(li, IFLA_TEREDO_SERVER))
+		item(f, &any, "server %s", ipv4(buf, li->server));
+	if (HAS(li, IFLA_TEREDO_SERVER2))
+		item(f, &any, "server2 %s", ipv4(buf, li->server2));
+	if (HAS(li, IFLA_TEREDO_REFRESH))
+		item(f, &any, "refresh %us", li->refresh);
+	if (any)
+		fputc('\n', f);
+
+	if (di && HAS(di, TEREDO_A_STATS))
+		print_counters(f, di);
+}
+
+void json_link(struct json *j, const struct link_info *li,
+	       const struct dev_info *di)
+{
+	char mode[MODE_LEN], buf[STAT_LEN];
+	unsigned int i;
+
+	json_obj_open(j, NULL);
+	json_str(j, "ifname", li->ifname);
+	json_u64(j, "ifindex", li->ifindex);
+	json_str(j, "mode", link_mode(mode, sizeof(mode), li, di));
+	json_str(j, "state", link_state(li->flags));
+	json_str(j, "local", ipv4(buf, li->local));
+	if (HAS(li, IFLA_TEREDO_PORT))
+		json_u64(j, "port", ntohs(li->port));
+	if (HAS(li, IFLA_TEREDO_LOCAL2))
+		json_str(j, "local2", ipv4(buf, li->local2));
+	if (HAS(li, IFLA_TEREDO_SERVER))
+		json_str(j, "server", ipv4(buf, li->server));
+	if (HAS(li, IFLA_TEREDO_SERVER2))
+		json_str(j, "server2", ipv4(buf, li->server2));
+	if (HAS(li, IFLA_TEREDO_REFRESH))
+		json_u64(j, "refresh", li->refresh);
+	if (HAS(li, IFLA_TEREDO_MAX_PEERS))
+		json_u64(j, "max-peers", li->max_peers);
+	if (di && HAS(di, TEREDO_A_PEER_COUNT))
+		json_u64(j, "peers", di->peer_count);
+	if (di && HAS(di, TEREDO_A_STATS)) {
+		/*
+		 * Every known counter, zero or not, so that scripts find
+		 * the same keys every time; unknown ones only when set.
+		 */
+		json_obj_open(j, "counters");
+		for (i = 1; i < NSTATS; i++)
+			if (i <= TEREDO_STAT_MAX || di->stats[i])
+				json_u64(j, stat_name(buf, sizeof(buf), i),
+					 di->stats[i]);
+		json_obj_close(j);
+	}
+	json_obj_close(j);
+}
+
+/*
+ * The kernel says where a peer is; should it leave that out, a Teredo
+ * address still carries its mapping (RFC 4380 §4).
+ */
+static bool peer_mapping(const struct peer_info *pi, __be32 *addr,
+			 __be16 *port)
+{
+	if (HAS(pi, TEREDO_PEER_A_MAPPED_ADDR) &&
+	    HAS(pi, TEREDO_PEER_A_MAPPED_PORT)) {
+		*addr = pi->mapped;
+		*port = pi->port;
+		return true;
+	}
+	if (teredo_addr_is_teredo(&pi->addr)) {
+		*addr = teredo_addr_mapped(&pi->addr);
+		*port = teredo_addr_port(&pi->addr);
+		return true;
+	}
+	return false;
+}
+
+#define PEER_FMT "%-39s %-21s %-7s %7s %7s %7s %7s %10s %12s %10s %12s\n"
+
+void print_peer_header(FILE *f)
+{
+	fprintf(f, PEER_FMT, "peer", "mapped", "trusted", "rx-age", "tx-age",
+		"bubbles", "queued", "rx-pkts", "rx-bytes", "tx-pkts",
+		"tx-bytes");
+}
+
+/* A counter as text, "-" when the kernel did not send it. */
+static const char *num(char *buf, size_t size, const struct peer_info *pi,
+		       int attr, uint64_t v)
+{
+	if (!HAS(pi, attr))
+		return "-";
+	snprintf(buf, size, "%llu", (unsigned long long)v);
+	return buf;
+}
+
+static const char *age(char *buf, size_t size, const struct peer_info *pi,
+		       int attr, __u32 ms)
+{
+	return HAS(pi, attr) ? fmt_age(buf, size, ms) : "-";
+}
+
+void print_peer(FILE *f, const struct peer_info *pi)
+{
+	char addr[INET6_ADDRSTRLEN], mapped[MAPPED_LEN];
+	char rx_age[AGE_LEN], tx_age[AGE_LEN], n[6][24];
+	__be32 maddr;
+	__be16 mport;
+
+	inet_ntop(AF_INET6, &pi->addr, addr, sizeof(addr));
+	fprintf(f, PEER_FMT, addr,
+		peer_mapping(pi, &maddr, &mport) ?
+			fmt_mapped(mapped, sizeof(mapped), maddr, mport) : "-",
+		!HAS(pi, TEREDO_PEER_A_TRUSTED) ? "-" :
+			pi->trusted ? "yes" : "no",
+		age(rx_age, AGE_LEN, pi, TEREDO_PEER_A_LAST_RX, pi->last_rx),
+		age(tx_age, AGE_LEN, pi, TEREDO_PEER_A_LAST_TX, pi->last_tx),
+		num(n[0], 24, pi, TEREDO_PEER_A_BUBBLES, pi->bubbles),
+		num(n[1], 24, pi, TEREDO_PEER_A_QUEUED_BYTES, pi->queued),
+		num(n[2], 24, pi, TEREDO_PEER_A_RX_PACKETS, pi->rx_packets),
+		num(n[3], 24, pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes),
+		num(n[4], 24, pi, TEREDO_PEER_A_TX_PACKETS, pi->tx_packets),
+		num(n[5], 24, pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes));
+}
+
+/* Absent values, and ages of events that never happened, are null. */
+static void json_num(struct json *j, const char *key,
+		     const struct peer_info *pi, int attr, uint64_t v)
+{
+	if (HAS(pi, attr))
+		json_u64(j, key, v);
+	else
+		json_null(j, key);
+}
+
+static void json_age(struct json *j, const char *key,
+		     const struct peer_info *pi, int attr, __u32 ms)
+{
+	if (HAS(pi, attr) && ms != AGE_NEVER)
+		json_u64(j, key, ms);
+	else
+		json_null(j, key);
+}
+
+void json_peer(struct json *j, const struct peer_info *pi)
+{
+	char buf[INET6_ADDRSTRLEN];
+	__be32 maddr;
+	__be16 mport;
+
+	json_obj_open(j, NULL);
+	json_str(j, "addr", inet_ntop(AF_INET6, &pi->addr, buf, sizeof(buf)));
+	if (peer_mapping(pi, &maddr, &mport)) {
+		json_str(j, "mapped", ipv4(buf, maddr));
+		json_u64(j, "port", ntohs(mport));
+	} else {
+		json_null(j, "mapped");
+		json_null(j, "port");
+	}
+	if (HAS(pi, TEREDO_PEER_A_TRUSTED))
+		json_bool(j, "trusted", pi->trusted);
+	else
+		json_null(j, "trusted");
+	json_age(j, "rx_age_ms", pi, TEREDO_PEER_A_LAST_RX, pi->last_rx);
+	json_age(j, "tx_age_ms", pi, TEREDO_PEER_A_LAST_TX, pi->last_tx);
+	json_num(j, "bubbles", pi, TEREDO_PEER_A_BUBBLES, pi->bubbles);
+	json_num(j, "queued", pi, TEREDO_PEER_A_QUEUED_BYTES, pi->queued);
+	json_num(j, "rx_packets", pi, TEREDO_PEER_A_RX_PACKETS,
+		 pi->rx_packets);
+	json_num(j, "rx_bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
+	json_num(j, "tx_packets", pi, TEREDO_PEER_A_TX_PACKETS,
+		 pi->tx_packets);
+	json_num(j, "tx_bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
+	json_obj_close(j);
+}

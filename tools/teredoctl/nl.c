@@ -1,0 +1,672 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Netlink for teredoctl: one request/reply loop over libmnl sockets,
+ * rtnetlink link queries, the "teredo" generic netlink family, and the
+ * parsers that turn reply messages into the structs of nl.h.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/socket.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "nl.h"
+
+/*
+ * The kernel sizes dump messages after the largest buffer we have read
+ * with, up to 32 KiB; a smaller buffer makes recvmsg() truncate.
+ */
+#define NL_BUFSIZE	32768
+
+/* How often a dump that changed under us (NLM_F_DUMP_INTR) is redone. */
+#define DUMP_TRIES	3
+
+/* Requests are a header and a few attributes. */
+union req {
+	char buf[512];
+	struct nlmsghdr align;
+};
+
+typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
+
+/* --- attribute parsing --------------------------------------------- */
+
+struct attrs {
+	const struct nlattr **tb;
+	unsigned int max;
+};
+
+static int attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct attrs *a = data;
+	unsigned int type = mnl_attr_get_type(attr);
+
+	/* Types newer than our headers are skipped, not refused. */
+	if (type <= a->max)
+		a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static void parse_msg(const struct nlmsghdr *nlh, unsigned int offset,
+		      const struct nlattr **tb, unsigned int max)
+{
+	struct attrs a = { tb, max };
+
+	/* A malformed tail is dropped: what parsed before it is kept. */
+	mnl_attr_parse(nlh, offset, attr_cb, &a);
+}
+
+static void parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		       unsigned int max)
+{
+	struct attrs a = { tb, max };
+
+	mnl_attr_parse_nested(nest, attr_cb, &a);
+}
+
+/* Copies a string attribute that the sender may not have terminated. */
+static void copy_str(char *dst, size_t size, const struct nlattr *attr)
+{
+	size_t len = strnlen(mnl_attr_get_payload(attr),
+			     mnl_attr_get_payload_len(attr));
+
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, mnl_attr_get_payload(attr), len);
+	dst[len] = '\0';
+}
+
+static bool str_is(const struct nlattr *attr, const char *s)
+{
+	size_t len = strlen(s);
+
+	return mnl_attr_get_payload_len(attr) >= len &&
+	       !memcmp(mnl_attr_get_payload(attr), s, len) &&
+	       (mnl_attr_get_payload_len(attr) == len ||
+		((const char *)mnl_attr_get_payload(attr))[len] == '\0');
+}
+
+/* Where a fixed-size attribute lands in its struct. */
+struct field {
+	unsigned short off;
+	unsigned short size;	/* 0: not a fixed-size field */
+};
+
+/*
+ * Fills the fields of @base from @tb by the table, and records which came
+ * with the exact size; a wrong size means we do not understand the
+ * attribute, so it counts as absent.
+ */
+static unsigned int fill(void *base, const struct field *fields,
+			 unsigned int max, const struct nlattr **tb)
+{
+	unsigned int present = 0, i;
+
+	for (i = 1; i <= max; i++) {
+		if (!tb[i] || !fields[i].size ||
+		    mnl_attr_get_payload_len(tb[i]) != fields[i].size)
+			continue;
+		memcpy((char *)base + fields[i].off,
+		       mnl_attr_get_payload(tb[i]), fields[i].size);
+		present |= 1U << i;
+	}
+	return present;
+}
+
+#define FIELD(type, member) \
+	{ offsetof(type, member), sizeof(((type *)0)->member) }
+
+static const struct field link_fields[IFLA_TEREDO_MAX + 1] = {
+	[IFLA_TEREDO_MODE]	= FIELD(struct link_info, mode),
+	[IFLA_TEREDO_SERVER]	= FIELD(struct link_info, server),
+	[IFLA_TEREDO_SERVER2]	= FIELD(struct link_info, server2),
+	[IFLA_TEREDO_LOCAL]	= FIELD(struct link_info, local),
+	[IFLA_TEREDO_LOCAL2]	= FIELD(struct link_info, local2),
+	[IFLA_TEREDO_PORT]	= FIELD(struct link_info, port),
+	[IFLA_TEREDO_REFRESH]	= FIELD(struct link_info, refresh),
+	[IFLA_TEREDO_MAX_PEERS]	= FIELD(struct link_info, max_peers),
+};
+
+static const struct field dev_fields[TEREDO_A_MAX + 1] = {
+	[TEREDO_A_IFINDEX]	= FIELD(struct dev_info, ifindex),
+	[TEREDO_A_MODE]		= FIELD(struct dev_info, mode),
+	[TEREDO_A_PEER_COUNT]	= FIELD(struct dev_info, peer_count),
+};
+
+static const struct field peer_fields[TEREDO_PEER_A_MAX + 1] = {
+	[TEREDO_PEER_A_ADDR]		= FIELD(struct peer_info, addr),
+	[TEREDO_PEER_A_MAPPED_ADDR]	= FIELD(struct peer_info, mapped),
+	[TEREDO_PEER_A_MAPPED_PORT]	= FIELD(struct peer_info, port),
+	[TEREDO_PEER_A_TRUSTED]		= FIELD(struct peer_info, trusted),
+	[TEREDO_PEER_A_LAST_RX]		= FIELD(struct peer_info, last_rx),
+	[TEREDO_PEER_A_LAST_TX]		= FIELD(struct peer_info, last_tx),
+	[TEREDO_PEER_A_BUBBLES]		= FIELD(struct peer_info, bubbles),
+	[TEREDO_PEER_A_QUEUED_BYTES]	= FIELD(struct peer_info, queued),
+	[TEREDO_PEER_A_RX_PACKETS]	= FIELD(struct peer_info, rx_packets),
+	[TEREDO_PEER_A_RX_BYTES]	= FIELD(struct peer_info, rx_bytes),
+	[TEREDO_PEER_A_TX_PACKETS]	= FIELD(struct peer_info, tx_packets),
+	[TEREDO_PEER_A_TX_BYTES]	= FIELD(struct peer_info, tx_bytes),
+};
+
+/* ->present is an unsigned int bitmap indexed by attribute type. */
+static_assert(IFLA_TEREDO_MAX < 32 && TEREDO_A_MAX < 32 &&
+	      TEREDO_PEER_A_MAX < 32, "present bitmaps too small");
+static_assert(TEREDO_STAT_MAX < NSTATS, "NSTATS too small");
+
+int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *li)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	const struct nlattr *info[IFLA_INFO_MAX + 1] = { NULL };
+	const struct nlattr *data[IFLA_TEREDO_MAX + 1] = { NULL };
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return -EINVAL;
+	memset(li, 0, sizeof(*li));
+	li->ifindex = ifi->ifi_index;
+	li->flags = ifi->ifi_flags;
+
+	parse_msg(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (!tb[IFLA_LINKINFO])
+		return 0;
+	parse_nest(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	if (!info[IFLA_INFO_KIND] || !str_is(info[IFLA_INFO_KIND], "teredo"))
+		return 0;
+	if (tb[IFLA_IFNAME])
+		copy_str(li->ifname, sizeof(li->ifname), tb[IFLA_IFNAME]);
+	if (info[IFLA_INFO_DATA]) {
+		parse_nest(info[IFLA_INFO_DATA], data, IFLA_TEREDO_MAX);
+		li->present = fill(li, link_fields, IFLA_TEREDO_MAX, data);
+	}
+	return 1;
+}
+
+int nl_parse_dev(const struct nlmsghdr *nlh, struct dev_info *di)
+{
+	const struct nlattr *tb[TEREDO_A_MAX + 1] = { NULL };
+	const struct nlattr *attr;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
+		return -EINVAL;
+	memset(di, 0, sizeof(*di));
+	parse_msg(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	di->present = fill(di, dev_fields, TEREDO_A_MAX, tb);
+	if (tb[TEREDO_A_IFNAME]) {
+		copy_str(di->ifname, sizeof(di->ifname), tb[TEREDO_A_IFNAME]);
+		di->present |= 1U << TEREDO_A_IFNAME;
+	}
+	if (!tb[TEREDO_A_STATS])
+		return 0;
+	di->present |= 1U << TEREDO_A_STATS;
+	mnl_attr_for_each_nested(attr, tb[TEREDO_A_STATS]) {
+		unsigned int type = mnl_attr_get_type(attr);
+
+		/* Also skips a pad attribute, whatever its type: empty. */
+		if (type && type < NSTATS &&
+		    mnl_attr_get_payload_len(attr) == sizeof(__u64))
+			memcpy(&di->stats[type], mnl_attr_get_payload(attr),
+			       sizeof(__u64));
+	}
+	return 0;
+}
+
+int nl_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi)
+{
+	const struct nlattr *tb[TEREDO_A_MAX + 1] = { NULL };
+	const struct nlattr *peer[TEREDO_PEER_A_MAX + 1] = { NULL };
+
+	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
+		return -EINVAL;
+	memset(pi, 0, sizeof(*pi));
+	parse_msg(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	if (tb[TEREDO_A_IFINDEX] &&
+	    mnl_attr_get_payload_len(tb[TEREDO_A_IFINDEX]) == sizeof(__u32))
+		pi->ifindex = mnl_attr_get_u32(tb[TEREDO_A_IFINDEX]);
+	if (!tb[TEREDO_A_PEER])
+		return 0;
+	parse_nest(tb[TEREDO_A_PEER], peer, TEREDO_PEER_A_MAX);
+	pi->present = fill(pi, peer_fields, TEREDO_PEER_A_MAX, peer);
+	return 0;
+}
+
+/* --- requests -------------------------------------------------------- */
+
+/* A growing array of fixed-size items, for dumps. */
+struct vec {
+	void *items;
+	size_t n, cap, size;
+};
+
+static void *vec_push(struct vec *v)
+{
+	void *slot;
+
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? 2 * v->cap : 16;
+		void *items = realloc(v->items, cap * v->size);
+
+		if (!items)
+			return NULL;
+		v->items = items;
+		v->cap = cap;
+	}
+	slot = (char *)v->items + v->n++ * v->size;
+	memset(slot, 0, v->size);
+	return slot;
+}
+
+/* Keeps the kernel's own words for an error, which say more than errno. */
+static void set_extack(struct nl *nl, const struct nlmsghdr *nlh)
+{
+	const char *payload = mnl_nlmsg_get_payload(nlh);
+	size_t len = mnl_nlmsg_get_payload_len(nlh), off;
+	const struct nlattr *attr;
+	const void *tlvs;
+
+	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+	if (nlh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = (const void *)payload;
+
+		off = sizeof(*e);
+		/* Without NETLINK_CAP_ACK our request is echoed in full. */
+		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
+		    e->msg.nlmsg_len > sizeof(e->msg))
+			off += e->msg.nlmsg_len - sizeof(e->msg);
+	} else {
+		off = sizeof(int);	/* NLMSG_DONE: the error only */
+	}
+	off = MNL_ALIGN(off);
+	if (off >= len)
+		return;
+	tlvs = payload + off;
+	mnl_attr_for_each_payload(tlvs, len - off) {
+		switch (mnl_attr_get_type(attr)) {
+		case NLMSGERR_ATTR_MSG:
+			if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+				snprintf(nl->extack, sizeof(nl->extack), "%s",
+					 mnl_attr_get_str(attr));
+			break;
+		case NLMSGERR_ATTR_MISS_TYPE:
+			/* GENL_REQ_ATTR_CHECK sends only this, no text. */
+			if (!nl->extack[0] &&
+			    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+				snprintf(nl->extack, sizeof(nl->extack),
+					 "missing attribute %u",
+					 mnl_attr_get_u32(attr));
+			break;
+		}
+	}
+}
+
+/*
+ * Sends @req and hands every reply to @cb until the ack (requests that
+ * are not dumps always ask for one, so a doit that replies never leaves
+ * us waiting) or the end of the dump.  The first error of @cb is
+ * returned, but only after the exchange is over, so that no stale reply
+ * is left in the socket for the next request.
+ */
+static int run(struct nl *nl, struct mnl_socket *sk, struct nlmsghdr *req,
+	       msg_cb cb, void *data)
+{
+	unsigned int portid = mnl_socket_get_portid(sk);
+	int err = 0;
+
+	nl->extack[0] = '\0';
+	nl->dump_intr = false;
+	req->nlmsg_seq = ++nl->seq;
+	if (!(req->nlmsg_flags & NLM_F_DUMP))
+		req->nlmsg_flags |= NLM_F_ACK;
+	if (mnl_socket_sendto(sk, req, req->nlmsg_len) < 0)
+		return -errno;
+
+	for (;;) {
+		const struct nlmsghdr *nlh = (const void *)nl->buf;
+		ssize_t n = mnl_socket_recvfrom(sk, nl->buf, NL_BUFSIZE);
+		int len = n;
+
+		if (n < 0)
+			return -errno;
+		for (; mnl_nlmsg_ok(nlh, len);
+		     nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+			int status;
+
+			/* Left over from an earlier request. */
+			if (!mnl_nlmsg_portid_ok(nlh, portid) ||
+			    !mnl_nlmsg_seq_ok(nlh, req->nlmsg_seq))
+				continue;
+			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
+				nl->dump_intr = true;
+
+			switch (nlh->nlmsg_type) {
+			case NLMSG_NOOP:
+			case NLMSG_OVERRUN:
+				break;
+			case NLMSG_ERROR:
+				e = mnl_nlmsg_get_payload(nlh);
+				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
+					return -EBADMSG;
+				set_extack(nl, nlh);
+				if (e->error)
+					return e->error < 0 ? e->error
+							    : -e->error;
+				return err;
+			case NLMSG_DONE:
+				/* A dump that failed half way says so here. */
+				status = 0;
+				if (mnl_nlmsg_get_payload_len(nlh) >=
+				    sizeof(status))
+					memcpy(&status,
+					       mnl_nlmsg_get_payload(nlh),
+					       sizeof(status));
+				set_extack(nl, nlh);
+				return status < 0 ? status : err;
+			default:
+				if (!err && cb)
+					err = cb(nlh, data);
+				break;
+			}
+		}
+	}
+}
+
+/* Runs a dump again while it reports having changed under us. */
+static int run_dump(struct nl *nl, struct mnl_socket *sk,
+		    struct nlmsghdr *req, msg_cb cb, struct vec *v)
+{
+	int tries, ret = 0;
+
+	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		v->n = 0;
+		ret = run(nl, sk, req, cb, v);
+		if (ret < 0 || !nl->dump_intr)
+			break;
+	}
+	return ret;
+}
+
+static struct mnl_socket *sock_open(int bus)
+{
+	struct mnl_socket *sk = mnl_socket_open(bus);
+	int one = 1, err;
+
+	if (!sk)
+		return NULL;
+	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = errno;
+		mnl_socket_close(sk);
+		errno = err;
+		return NULL;
+	}
+	/*
+	 * Best effort, kernels before 4.12 have neither: extack for the
+	 * kernel's error messages, a capped ack so that the request is not
+	 * echoed in front of them.
+	 */
+	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
+	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	return sk;
+}
+
+int nl_open(struct nl *nl)
+{
+	memset(nl, 0, sizeof(*nl));
+	nl->buf = malloc(NL_BUFSIZE);
+	if (!nl->buf)
+		return -ENOMEM;
+	nl->rt = sock_open(NETLINK_ROUTE);
+	if (!nl->rt) {
+		int err = -errno;
+
+		free(nl->buf);
+		nl->buf = NULL;
+		return err;
+	}
+	nl->seq = time(NULL);
+	return 0;
+}
+
+void nl_close(struct nl *nl)
+{
+	if (nl->gen)
+		mnl_socket_close(nl->gen);
+	if (nl->rt)
+		mnl_socket_close(nl->rt);
+	free(nl->buf);
+	memset(nl, 0, sizeof(*nl));
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct link_info li, *slot;
+	int ret;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	ret = nl_parse_link(nlh, &li);
+	if (ret <= 0)
+		return ret;
+	slot = vec_push(data);
+	if (!slot)
+		return -ENOMEM;
+	*slot = li;
+	return 0;
+}
+
+int nl_links(struct nl *nl, const char *name, struct link_info **out)
+{
+	union req req;
+	struct vec v = { .size = sizeof(struct link_info) };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req.buf);
+	struct ifinfomsg *ifi;
+	struct nlattr *nest;
+	int ret;
+
+	*out = NULL;
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	if (name) {
+		if (strlen(name) >= IFNAMSIZ)
+			return 0;
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		ret = run(nl, nl->rt, nlh, link_cb, &v);
+		if (ret == -ENODEV)
+			ret = 0;
+	} else {
+		/*
+		 * The kernel filters on the kind when it knows it; when the
+		 * module is not loaded it sends every link, hence link_cb's
+		 * own check.
+		 */
+		nlh->nlmsg_flags |= NLM_F_DUMP;
+		nest = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+		mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "teredo");
+		mnl_attr_nest_end(nlh, nest);
+		ret = run_dump(nl, nl->rt, nlh, link_cb, &v);
+	}
+	if (ret < 0) {
+		free(v.items);
+		return ret;
+	}
+	*out = v.items;
+	return v.n;
+}
+
+static struct nlmsghdr *genl_req(union req *req, __u16 type, __u8 cmd,
+				 __u8 version)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req->buf);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = version;
+	return nlh;
+}
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
+	__u16 *family = data;
+
+	parse_msg(nlh, GENL_HDRLEN, tb, CTRL_ATTR_MAX);
+	if (tb[CTRL_ATTR_FAMILY_ID] &&
+	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) >= 0)
+		*family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	return 0;
+}
+
+int nl_family(struct nl *nl)
+{
+	union req req;
+	struct nlmsghdr *nlh;
+	__u16 family = 0;
+	int ret;
+
+	if (nl->family)
+		return 0;
+	if (!nl->gen) {
+		nl->gen = sock_open(NETLINK_GENERIC);
+		if (!nl->gen)
+			return -errno;
+	}
+	/* The kernel loads the module through its genl alias if it can. */
+	nlh = genl_req(&req, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, TEREDO_GENL_NAME);
+	ret = run(nl, nl->gen, nlh, family_cb, &family);
+	if (ret < 0)
+		return ret;
+	if (!family)
+		return -EPROTO;
+	nl->family = family;
+	return 0;
+}
+
+struct dev_req {
+	unsigned int ifindex;
+	struct dev_info *di;
+	bool found;
+};
+
+static int dev_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dev_req *r = data;
+	struct dev_info di;
+	int ret;
+
+	ret = nl_parse_dev(nlh, &di);
+	if (ret < 0)
+		return ret;
+	if (HAS(&di, TEREDO_A_IFINDEX) && di.ifindex != r->ifindex)
+		return 0;
+	*r->di = di;
+	r->found = true;
+	return 0;
+}
+
+int nl_dev_get(struct nl *nl, unsigned int ifindex, struct dev_info *di)
+{
+	union req req;
+	struct dev_req r = { .ifindex = ifindex, .di = di };
+	struct nlmsghdr *nlh;
+	int ret;
+
+	ret = nl_family(nl);
+	if (ret < 0)
+		return ret;
+	nlh = genl_req(&req, nl->family, TEREDO_CMD_DEV_GET,
+		       TEREDO_GENL_VERSION);
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, ifindex);
+	ret = run(nl, nl->gen, nlh, dev_cb, &r);
+	if (ret < 0)
+		return ret;
+	return r.found ? 0 : -EPROTO;
+}
+
+struct peer_req {
+	struct vec v;
+	unsigned int ifindex;
+};
+
+static int peer_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct peer_req *r = data;
+	struct peer_info pi, *slot;
+	int ret;
+
+	ret = nl_parse_peer(nlh, &pi);
+	if (ret < 0)
+		return ret;
+	/* A message without the address names no peer: nothing to show. */
+	if ((pi.ifindex && pi.ifindex != r->ifindex) ||
+	    !HAS(&pi, TEREDO_PEER_A_ADDR))
+		return 0;
+	slot = vec_push(&r->v);
+	if (!slot)
+		return -ENOMEM;
+	*slot = pi;
+	return 0;
+}
+
+int nl_peers(struct nl *nl, unsigned int ifindex, struct peer_info **out)
+{
+	union req req;
+	struct peer_req r = {
+		.v = { .size = sizeof(struct peer_info) },
+		.ifindex = ifindex,
+	};
+	struct nlmsghdr *nlh;
+	int ret;
+
+	*out = NULL;
+	ret = nl_family(nl);
+	if (ret < 0)
+		return ret;
+	nlh = genl_req(&req, nl->family, TEREDO_CMD_PEER_GET,
+		       TEREDO_GENL_VERSION);
+	nlh->nlmsg_flags |= NLM_F_DUMP;
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, ifindex);
+	/* struct vec is the first member, so run_dump() can reset it. */
+	ret = run_dump(nl, nl->gen, nlh, peer_cb, &r.v);
+	if (ret < 0) {
+		free(r.v.items);
+		return ret;
+	}
+	*out = r.v.items;
+	return r.v.n;
+}
+
+int nl_peer_del(struct nl *nl, unsigned int ifindex,
+		const struct in6_addr *addr)
+{
+	union req req;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	int ret;
+
+	ret = nl_family(nl);
+	if (ret < 0)
+		return ret;
+	nlh = genl_req(&req, nl->family, TEREDO_CMD_PEER_DEL,
+		       TEREDO_GENL_VERSION);
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, ifindex);
+	if (addr) {
+		nest = mnl_attr_nest_start(nlh, TEREDO_A_PEER);
+		mnl_attr_put(nlh, TEREDO_PEER_A_ADDR, sizeof(*addr), addr);
+		mnl_attr_nest_end(nlh, nest);
+	}
+	return run(nl, nl->gen, nlh, NULL, NULL);
+}

@@ -1,0 +1,612 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Host test of what teredoctl prints and of its reply parsers, without a
+ * kernel: the formatting functions write into memory streams compared
+ * byte for byte, and the parsers read messages built here with libmnl.
+ * TAP output; exits 1 when a test fails.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/genetlink.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include "format.h"
+#include "json.h"
+#include "nl.h"
+#include "proto.h"
+
+static int tests, failed;
+
+static void result(bool ok, const char *name)
+{
+	printf("%sok %d %s\n", ok ? "" : "not ", ++tests, name);
+	if (!ok)
+		failed++;
+}
+
+/* Prints a mismatch as TAP comments, one line of each at a time. */
+static void diag(const char *label, const char *s)
+{
+	const char *nl;
+
+	do {
+		nl = strchr(s, '\n');
+		printf("# %s: |%.*s|\n", label,
+		       nl ? (int)(nl - s) : (int)strlen(s), s);
+		s = nl ? nl + 1 : s + strlen(s);
+	} while (nl && *s);
+}
+
+static bool same(const char *got, const char *want)
+{
+	if (!strcmp(got, want))
+		return true;
+	diag("want", want);
+	diag("got ", got);
+	return false;
+}
+
+/* A memory stream for the printers to write into. */
+struct out {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static FILE *out_open(struct out *o)
+{
+	o->buf = NULL;
+	o->f = open_memstream(&o->buf, &o->len);
+	if (!o->f)
+		abort();
+	return o->f;
+}
+
+/* Closes the stream, compares what it got, frees it. */
+static bool out_is(struct out *o, const char *want)
+{
+	bool ok;
+
+	fclose(o->f);
+	ok = same(o->buf, want);
+	free(o->buf);
+	return ok;
+}
+
+static __be32 ip(const char *s)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1)
+		abort();
+	return a.s_addr;
+}
+
+static void test_ages(void)
+{
+	static const struct {
+		__u32 ms;
+		const char *want;
+	} v[] = {
+		{ 0, "0.0" }, { 49, "0.0" }, { 50, "0.1" }, { 1234, "1.2" },
+		{ 1250, "1.3" }, { 59999, "60.0" }, { 3600000, "3600.0" },
+		{ UINT32_MAX - 1, "4294967.3" }, { UINT32_MAX, "never" },
+	};
+	char buf[AGE_LEN];
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++)
+		ok &= same(fmt_age(buf, sizeof(buf), v[i].ms), v[i].want);
+	result(ok, "ages in seconds, one decimal, rounded; U32_MAX is never");
+}
+
+static void test_mapped(void)
+{
+	char buf[MAPPED_LEN];
+	bool ok;
+
+	ok = same(fmt_mapped(buf, sizeof(buf), ip("192.0.2.45"),
+			     htons(40000)), "192.0.2.45:40000");
+	ok &= same(fmt_mapped(buf, sizeof(buf), ip("255.255.255.255"),
+			      htons(65535)), "255.255.255.255:65535");
+	ok &= same(fmt_mapped(buf, sizeof(buf), 0, 0), "0.0.0.0:0");
+	result(ok, "mapped address:port");
+}
+
+/* The names must be the enum's, lower-cased, without TEREDO_STAT_. */
+#define STAT(x) { TEREDO_STAT_##x, #x }
+static const struct {
+	unsigned int type;
+	const char *enum_name;
+} stats[] = {
+	STAT(RX_TRUNCATED), STAT(RX_BAD_HEADER), STAT(RX_BAD_VERSION),
+	STAT(RX_BAD_LENGTH), STAT(RX_AUTH), STAT(RX_ORIGIN),
+	STAT(RX_LINK_LOCAL), STAT(RX_MULTICAST), STAT(RX_NOT_TEREDO),
+	STAT(RX_MAPPING), STAT(RX_NOT_GLOBAL), STAT(RX_UNKNOWN_PEER),
+	STAT(RX_NO_MEMORY), STAT(RX_BUBBLES), STAT(TX_NOT_IPV6),
+	STAT(TX_MULTICAST), STAT(TX_NOT_TEREDO), STAT(TX_NOT_GLOBAL),
+	STAT(TX_QUEUE_FULL), STAT(TX_PEERS_FULL), STAT(TX_UNREACHABLE),
+	STAT(TX_NO_ROUTE), STAT(TX_NO_SOCKET), STAT(TX_NO_MEMORY),
+	STAT(TX_BUBBLES), STAT(TX_BUBBLES_LIMITED), STAT(TX_ICMP),
+	STAT(PEERS_EVICTED),
+};
+
+static void test_stat_names(void)
+{
+	char buf[STAT_LEN], want[STAT_LEN];
+	bool ok = true;
+	size_t i, k;
+
+	/* A counter added to the UAPI must be added here and in format.c. */
+	if (ARRAY_SIZE(stats) != TEREDO_STAT_MAX) {
+		printf("# %zu names for %d counters\n",
+		       ARRAY_SIZE(stats), TEREDO_STAT_MAX);
+		ok = false;
+	}
+	for (i = 0; i < ARRAY_SIZE(stats); i++) {
+		for (k = 0; stats[i].enum_name[k]; k++)
+			want[k] = tolower(stats[i].enum_name[k]);
+		want[k] = '\0';
+		ok &= same(stat_name(buf, sizeof(buf), stats[i].type), want);
+	}
+	snprintf(want, sizeof(want), "stat_%d", TEREDO_STAT_MAX + 1);
+	ok &= same(stat_name(buf, sizeof(buf), TEREDO_STAT_MAX + 1), want);
+	ok &= same(stat_name(buf, sizeof(buf), NSTATS - 1), "stat_63");
+	result(ok, "counter names are the enum names, newer ones stat_N");
+}
+
+static void test_names(void)
+{
+	char buf[MODE_LEN];
+	bool ok;
+
+	ok = same(mode_name(buf, sizeof(buf), TEREDO_MODE_CLIENT), "client");
+	ok &= same(mode_name(buf, sizeof(buf), TEREDO_MODE_RELAY), "relay");
+	ok &= same(mode_name(buf, sizeof(buf), TEREDO_MODE_SERVER), "server");
+	ok &= same(mode_name(buf, sizeof(buf), 7), "7");
+	ok &= same(link_state(IFF_UP | IFF_LOWER_UP | IFF_RUNNING), "up");
+	ok &= same(link_state(IFF_UP), "no-carrier");
+	ok &= same(link_state(0), "down");
+	ok &= same(link_state(IFF_LOWER_UP), "down");
+	result(ok, "mode and state names");
+}
+
+static void test_json_escape(void)
+{
+	struct out o;
+	bool ok;
+
+	json_escape(out_open(&o), "a\"b\\c/d");
+	ok = out_is(&o, "\"a\\\"b\\\\c/d\"");
+	json_escape(out_open(&o), "\n\t\r\b\f\x01\x1f\x7f");
+	ok &= out_is(&o, "\"\\n\\t\\r\\b\\f\\u0001\\u001f\\u007f\"");
+	/* UTF-8 passes; stray bytes become their Latin-1 code point. */
+	json_escape(out_open(&o), "t\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80");
+	ok &= out_is(&o, "\"t\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80\"");
+	json_escape(out_open(&o), "\xff\xc3(\xe2\x82");
+	ok &= out_is(&o, "\"\\u00ff\\u00c3(\\u00e2\\u0082\"");
+	json_escape(out_open(&o), "");
+	ok &= out_is(&o, "\"\"");
+	result(ok, "json string escaping");
+}
+
+static void test_json_nesting(void)
+{
+	struct json j;
+	struct out o;
+
+	json_init(&j, out_open(&o));
+	json_arr_open(&j, NULL);
+	json_obj_open(&j, NULL);
+	json_str(&j, "a\"", "x");
+	json_u64(&j, "n", UINT64_MAX);
+	json_obj_open(&j, "o");
+	json_obj_close(&j);
+	json_arr_open(&j, "l");
+	json_bool(&j, NULL, true);
+	json_null(&j, NULL);
+	json_arr_close(&j);
+	json_bool(&j, "f", false);
+	json_obj_close(&j);
+	json_obj_open(&j, NULL);
+	json_obj_close(&j);
+	json_arr_close(&j);
+	json_end(&j);
+	result(out_is(&o, "[{\"a\\\"\":\"x\",\"n\":18446744073709551615,"
+		      "\"o\":{},\"l\":[true,null],\"f\":false},{}]\n"),
+	       "json commas and nesting");
+}
+
+static void relay(struct link_info *li, struct dev_info *di)
+{
+	memset(li, 0, sizeof(*li));
+	strcpy(li->ifname, "t0");
+	li->ifindex = 7;
+	li->flags = IFF_UP | IFF_LOWER_UP;
+	li->mode = TEREDO_MODE_RELAY;
+	li->port = htons(3544);
+	li->max_peers = 4096;
+	li->present = 1U << IFLA_TEREDO_MODE | 1U << IFLA_TEREDO_PORT |
+		      1U << IFLA_TEREDO_MAX_PEERS;
+	memset(di, 0, sizeof(*di));
+	di->ifindex = 7;
+	di->peer_count = 3;
+	di->present = 1U << TEREDO_A_IFINDEX | 1U << TEREDO_A_PEER_COUNT |
+		      1U << TEREDO_A_STATS;
+}
+
+static void client(struct link_info *li, struct dev_info *di)
+{
+	relay(li, di);
+	strcpy(li->ifname, "tc");
+	li->flags = IFF_UP;
+	li->mode = TEREDO_MODE_CLIENT;
+	li->server = ip("192.0.2.1");
+	li->server2 = ip("192.0.2.2");
+	li->port = 0;
+	li->refresh = 30;
+	li->present |= 1U << IFLA_TEREDO_SERVER | 1U << IFLA_TEREDO_SERVER2 |
+		       1U << IFLA_TEREDO_REFRESH;
+	di->peer_count = 0;
+}
+
+static void test_show_relay(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+
+	relay(&li, &di);
+	di.stats[TEREDO_STAT_RX_TRUNCATED] = 2;
+	di.stats[TEREDO_STAT_PEERS_EVICTED] = 12345678901ULL;
+	print_link(out_open(&o), &li, &di);
+	result(out_is(&o, "t0: mode relay, state up\n"
+			  "  local 0.0.0.0:3544  max-peers 4096  peers 3\n"
+			  "  counters: rx_truncated 2  "
+			  "peers_evicted 12345678901\n"),
+	       "show: relay, non-zero counters only");
+}
+
+static void test_show_client(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+
+	client(&li, &di);
+	print_link(out_open(&o), &li, &di);
+	result(out_is(&o, "tc: mode client, state no-carrier\n"
+			  "  local 0.0.0.0:0  max-peers 4096  peers 0\n"
+			  "  server 192.0.2.1  server2 192.0.2.2  refresh 30s\n"
+			  "  counters: none\n"),
+	       "show: client, counters none");
+}
+
+static void test_show_server_nogenl(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+
+	relay(&li, &di);
+	li.flags = 0;
+	li.mode = TEREDO_MODE_SERVER;
+	li.local = ip("192.0.2.1");
+	li.local2 = ip("192.0.2.2");
+	li.present = 1U << IFLA_TEREDO_MODE | 1U << IFLA_TEREDO_PORT |
+		     1U << IFLA_TEREDO_LOCAL | 1U << IFLA_TEREDO_LOCAL2;
+	print_link(out_open(&o), &li, NULL);
+	result(out_is(&o, "t0: mode server, state down\n"
+			  "  local 192.0.2.1:3544  local2 192.0.2.2\n"),
+	       "show: server without the genl family");
+}
+
+static void test_show_wrap(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	unsigned int i;
+	struct out o;
+
+	relay(&li, &di);
+	for (i = TEREDO_STAT_RX_TRUNCATED; i <= TEREDO_STAT_RX_MULTICAST; i++)
+		di.stats[i] = i;
+	di.stats[40] = 1;	/* from a newer module */
+	print_link(out_open(&o), &li, &di);
+	result(out_is(&o, "t0: mode relay, state up\n"
+			  "  local 0.0.0.0:3544  max-peers 4096  peers 3\n"
+			  "  counters: rx_truncated 1  rx_bad_header 2  "
+			  "rx_bad_version 3  rx_bad_length 4\n"
+			  "            rx_auth 5  rx_origin 6  rx_link_local 7  "
+			  "rx_multicast 8  stat_40 1\n"),
+	       "show: counters wrap at 80 columns");
+}
+
+static void test_show_json(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct json j;
+	struct out o;
+	char want[4096];
+	size_t i, n;
+
+	client(&li, &di);
+	di.stats[TEREDO_STAT_TX_BUBBLES] = 5;
+	json_init(&j, out_open(&o));
+	json_link(&j, &li, &di);
+	json_end(&j);
+	n = snprintf(want, sizeof(want),
+		     "{\"ifname\":\"tc\",\"ifindex\":7,\"mode\":\"client\","
+		     "\"state\":\"no-carrier\",\"local\":\"0.0.0.0\","
+		     "\"port\":0,\"server\":\"192.0.2.1\","
+		     "\"server2\":\"192.0.2.2\",\"refresh\":30,"
+		     "\"max-peers\":4096,\"peers\":0,\"counters\":{");
+	for (i = 0; i < ARRAY_SIZE(stats); i++) {
+		char name[STAT_LEN];
+
+		n += snprintf(want + n, sizeof(want) - n, "%s\"%s\":%d",
+			      i ? "," : "",
+			      stat_name(name, sizeof(name), stats[i].type),
+			      stats[i].type == TEREDO_STAT_TX_BUBBLES ? 5 : 0);
+	}
+	snprintf(want + n, sizeof(want) - n, "}}\n");
+	result(out_is(&o, want), "show -j: keys and every known counter");
+
+	relay(&li, &di);
+	json_init(&j, out_open(&o));
+	json_link(&j, &li, NULL);
+	json_end(&j);
+	result(out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,\"mode\":\"relay\","
+			  "\"state\":\"up\",\"local\":\"0.0.0.0\","
+			  "\"port\":3544,\"max-peers\":4096}\n"),
+	       "show -j: without the genl family");
+}
+
+/* RFC 4380 §4's example: server 65.54.227.120, cone, 192.0.2.45:40000. */
+static const char rfc_peer[] = "2001:0:4136:e378:8000:63bf:3fff:fdd2";
+
+static void peer(struct peer_info *pi)
+{
+	memset(pi, 0, sizeof(*pi));
+	inet_pton(AF_INET6, rfc_peer, &pi->addr);
+	pi->mapped = ip("192.0.2.45");
+	pi->port = htons(40000);
+	pi->trusted = 1;
+	pi->last_rx = 1234;
+	pi->last_tx = UINT32_MAX;
+	pi->bubbles = 2;
+	pi->queued = 1280;
+	pi->rx_packets = 10;
+	pi->rx_bytes = 12000;
+	pi->tx_packets = 11;
+	pi->tx_bytes = 13000;
+	pi->present = (1U << (TEREDO_PEER_A_TX_BYTES + 1)) - 2;
+}
+
+static void test_peers_text(void)
+{
+	struct peer_info pi;
+	struct out o;
+	FILE *f;
+
+	peer(&pi);
+	f = out_open(&o);
+	print_peer_header(f);
+	print_peer(f, &pi);
+	/* No mapping sent, not a Teredo address, nothing else either. */
+	memset(&pi, 0, sizeof(pi));
+	inet_pton(AF_INET6, "2001:db8::1", &pi.addr);
+	pi.present = 1U << TEREDO_PEER_A_ADDR;
+	print_peer(f, &pi);
+	result(out_is(&o,
+"peer                                    mapped                "
+"trusted  rx-age  tx-age bubbles  queued    rx-pkts     rx-bytes    "
+"tx-pkts     tx-bytes\n"
+"2001:0:4136:e378:8000:63bf:3fff:fdd2    192.0.2.45:40000      "
+"yes         1.2   never       2    1280         10        12000         "
+"11        13000\n"
+"2001:db8::1                             -                     "
+"-             -       -       -       -          -            -"
+"          -            -\n"),
+	       "peers: header and columns");
+}
+
+static void test_peers_mapping_fallback(void)
+{
+	struct peer_info pi;
+	struct json j;
+	struct out o;
+
+	/* Without the mapping attributes, the Teredo address has it. */
+	peer(&pi);
+	pi.mapped = 0;
+	pi.port = 0;
+	pi.trusted = 0;
+	pi.present &= ~(1U << TEREDO_PEER_A_MAPPED_ADDR |
+			1U << TEREDO_PEER_A_MAPPED_PORT);
+	json_init(&j, out_open(&o));
+	json_peer(&j, &pi);
+	json_end(&j);
+	result(out_is(&o, "{\"addr\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
+			  "\"mapped\":\"192.0.2.45\",\"port\":40000,"
+			  "\"trusted\":false,\"rx_age_ms\":1234,"
+			  "\"tx_age_ms\":null,\"bubbles\":2,\"queued\":1280,"
+			  "\"rx_packets\":10,\"rx_bytes\":12000,"
+			  "\"tx_packets\":11,\"tx_bytes\":13000}\n"),
+	       "peers -j: keys, never is null, mapping from the address");
+}
+
+/* Room for one message, aligned as the kernel would hand it over. */
+union msgbuf {
+	char buf[8192];
+	struct nlmsghdr align;
+};
+
+static struct nlmsghdr *link_msg(union msgbuf *m, const char *kind)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(m->buf);
+	struct ifinfomsg *ifi;
+	struct nlattr *linkinfo, *data;
+
+	nlh->nlmsg_type = RTM_NEWLINK;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_index = 9;
+	ifi->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, "teredo0");
+	mnl_attr_put_u32(nlh, IFLA_MTU, 1280);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, kind);
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_MODE, TEREDO_MODE_CLIENT);
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_SERVER, ip("192.0.2.1"));
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_SERVER2, ip("192.0.2.2"));
+	mnl_attr_put_u16(nlh, IFLA_TEREDO_PORT, htons(3545));
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_REFRESH, 60);
+	/* Wrong size: must not be believed. */
+	mnl_attr_put_u16(nlh, IFLA_TEREDO_MAX_PEERS, 7);
+	/* From a newer kernel: skipped. */
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_MAX + 1, 1);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return nlh;
+}
+
+static void test_parse_link(void)
+{
+	struct link_info li;
+	union msgbuf m;
+	bool ok;
+
+	ok = nl_parse_link(link_msg(&m, "teredo"), &li) == 1;
+	ok &= li.ifindex == 9 && li.flags == IFF_UP &&
+	      !strcmp(li.ifname, "teredo0");
+	ok &= li.present == (1U << IFLA_TEREDO_MODE |
+			     1U << IFLA_TEREDO_SERVER |
+			     1U << IFLA_TEREDO_SERVER2 |
+			     1U << IFLA_TEREDO_PORT |
+			     1U << IFLA_TEREDO_REFRESH);
+	ok &= li.mode == TEREDO_MODE_CLIENT && li.server == ip("192.0.2.1") &&
+	      li.server2 == ip("192.0.2.2") && li.port == htons(3545) &&
+	      li.refresh == 60 && li.max_peers == 0;
+	ok &= nl_parse_link(link_msg(&m, "teredo2"), &li) == 0;
+	ok &= nl_parse_link(link_msg(&m, "ipip"), &li) == 0;
+	result(ok, "parse RTM_NEWLINK: kind, IFLA_INFO_DATA, bad sizes");
+}
+
+static struct nlmsghdr *genl_msg(union msgbuf *m, __u8 cmd)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(m->buf);
+	struct genlmsghdr *genl;
+
+	nlh->nlmsg_type = 0x20;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = cmd;
+	genl->version = TEREDO_GENL_VERSION;
+	return nlh;
+}
+
+static void test_parse_dev(void)
+{
+	struct nlmsghdr *nlh;
+	struct dev_info di;
+	struct nlattr *nest;
+	union msgbuf m;
+	bool ok;
+
+	nlh = genl_msg(&m, TEREDO_CMD_DEV_GET);
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 9);
+	mnl_attr_put_strz(nlh, TEREDO_A_IFNAME, "teredo0");
+	mnl_attr_put_u8(nlh, TEREDO_A_MODE, TEREDO_MODE_RELAY);
+	mnl_attr_put_u32(nlh, TEREDO_A_PEER_COUNT, 42);
+	nest = mnl_attr_nest_start(nlh, TEREDO_A_STATS);
+	mnl_attr_put_u64(nlh, TEREDO_STAT_RX_TRUNCATED, 1);
+	mnl_attr_put(nlh, TEREDO_A_PAD, 0, NULL);	/* a pad */
+	mnl_attr_put_u64(nlh, TEREDO_STAT_PEERS_EVICTED, 1ULL << 40);
+	mnl_attr_put_u64(nlh, 50, 3);			/* newer */
+	mnl_attr_put_u64(nlh, 200, 4);			/* beyond NSTATS */
+	mnl_attr_put_u32(nlh, TEREDO_STAT_TX_ICMP, 5);	/* bad size */
+	mnl_attr_nest_end(nlh, nest);
+
+	ok = nl_parse_dev(nlh, &di) == 0;
+	ok &= di.ifindex == 9 && !strcmp(di.ifname, "teredo0") &&
+	      di.mode == TEREDO_MODE_RELAY && di.peer_count == 42;
+	ok &= di.present == (1U << TEREDO_A_IFINDEX | 1U << TEREDO_A_IFNAME |
+			     1U << TEREDO_A_MODE | 1U << TEREDO_A_PEER_COUNT |
+			     1U << TEREDO_A_STATS);
+	ok &= di.stats[TEREDO_STAT_RX_TRUNCATED] == 1 &&
+	      di.stats[TEREDO_STAT_PEERS_EVICTED] == 1ULL << 40 &&
+	      di.stats[50] == 3 && di.stats[TEREDO_STAT_TX_ICMP] == 0 &&
+	      di.stats[TEREDO_A_PAD] == 0;
+	result(ok, "parse DEV_GET reply: counters nest");
+}
+
+static void test_parse_peer(void)
+{
+	struct peer_info pi, want;
+	struct nlmsghdr *nlh;
+	struct nlattr *nest;
+	union msgbuf m;
+	bool ok;
+
+	peer(&want);
+	nlh = genl_msg(&m, TEREDO_CMD_PEER_GET);
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 9);
+	nest = mnl_attr_nest_start(nlh, TEREDO_A_PEER);
+	mnl_attr_put(nlh, TEREDO_PEER_A_ADDR, 16, &want.addr);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_MAPPED_ADDR, want.mapped);
+	mnl_attr_put_u16(nlh, TEREDO_PEER_A_MAPPED_PORT, want.port);
+	mnl_attr_put_u8(nlh, TEREDO_PEER_A_TRUSTED, 1);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_LAST_RX, want.last_rx);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_LAST_TX, want.last_tx);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_BUBBLES, want.bubbles);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_QUEUED_BYTES, want.queued);
+	mnl_attr_put_u64(nlh, TEREDO_PEER_A_RX_PACKETS, want.rx_packets);
+	mnl_attr_put_u64(nlh, TEREDO_PEER_A_RX_BYTES, want.rx_bytes);
+	mnl_attr_put_u64(nlh, TEREDO_PEER_A_TX_PACKETS, want.tx_packets);
+	mnl_attr_put_u64(nlh, TEREDO_PEER_A_TX_BYTES, want.tx_bytes);
+	mnl_attr_nest_end(nlh, nest);
+	want.ifindex = 9;
+
+	ok = nl_parse_peer(nlh, &pi) == 0;
+	ok &= !memcmp(&pi, &want, sizeof(pi));
+	result(ok, "parse PEER_GET reply");
+
+	/* Too short for the genl header. */
+	nlh = mnl_nlmsg_put_header(m.buf);
+	ok = nl_parse_peer(nlh, &pi) == -EINVAL &&
+	     nl_parse_dev(nlh, (struct dev_info *)&m) == -EINVAL;
+	nlh = mnl_nlmsg_put_header(m.buf);
+	ok &= nl_parse_link(nlh, (struct link_info *)&m) == -EINVAL;
+	result(ok, "parse: short messages are refused");
+}
+
+int main(void)
+{
+	test_ages();
+	test_mapped();
+	test_stat_names();
+	test_names();
+	test_json_escape();
+	test_json_nesting();
+	test_show_relay();
+	test_show_client();
+	test_show_server_nogenl();
+	test_show_wrap();
+	test_show_json();
+	test_peers_text();
+	test_peers_mapping_fallback();
+	test_parse_link();
+	test_parse_dev();
+	test_parse_peer();
+	printf("1..%d\n", tests);
+	return failed ? 1 : 0;
+}
