@@ -21,6 +21,7 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_PORT]	= { .type = NLA_BE16 },
 	[IFLA_TEREDO_REFRESH]	= { .type = NLA_U32 },
 	[IFLA_TEREDO_MAX_PEERS]	= { .type = NLA_U32 },
+	[IFLA_TEREDO_TTL]	= { .type = NLA_U8 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -48,6 +49,7 @@ static const struct {
 		[TEREDO_MODE_SERVER] = "refresh: not used in server mode" } },
 	[IFLA_TEREDO_MAX_PEERS]	= { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
 		[TEREDO_MODE_SERVER] = "max-peers: not used in server mode" } },
+	[IFLA_TEREDO_TTL]	= { ALL_MODES },
 };
 
 /* The IPv4 address attributes, all immutable once the device exists. */
@@ -194,6 +196,10 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 				      "max-peers: out of range (1-1048576)");
 		cfg->max_peers = val;
 	}
+
+	attr = data[IFLA_TEREDO_TTL];
+	if (attr)
+		cfg->ttl = nla_get_u8(attr);
 	return 0;
 }
 
@@ -290,7 +296,8 @@ size_t teredo_config_size(void)
 	return nla_total_size(sizeof(u8)) +		/* MODE */
 	       4 * nla_total_size(sizeof(__be32)) +	/* SERVER*, LOCAL* */
 	       nla_total_size(sizeof(__be16)) +		/* PORT */
-	       2 * nla_total_size(sizeof(u32));		/* REFRESH, MAX_PEERS */
+	       2 * nla_total_size(sizeof(u32)) +	/* REFRESH, MAX_PEERS */
+	       nla_total_size(sizeof(u8));		/* TTL */
 }
 
 /* Report what is in effect, so the output pastes back into `ip link`. */
@@ -309,7 +316,8 @@ int teredo_config_fill(struct sk_buff *skb, const struct teredo_config *cfg)
 	    nla_put_be16(skb, IFLA_TEREDO_PORT, cfg->port) ||
 	    (client && nla_put_u32(skb, IFLA_TEREDO_REFRESH, cfg->refresh)) ||
 	    (!server && nla_put_u32(skb, IFLA_TEREDO_MAX_PEERS,
-				    cfg->max_peers)))
+				    cfg->max_peers)) ||
+	    nla_put_u8(skb, IFLA_TEREDO_TTL, cfg->ttl))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -19,6 +19,7 @@ struct teredo_config {
 	__be16 port;
 	u32 refresh;			/* seconds */
 	u32 max_peers;
+	u8 ttl;				/* 0: the route's default */
 };
 
 extern const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1];

@@ -200,6 +200,7 @@ static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
 	/* Only mutable values differ; the data path reads them lockless. */
 	WRITE_ONCE(t->cfg.refresh, cfg.refresh);
 	WRITE_ONCE(t->cfg.max_peers, cfg.max_peers);
+	WRITE_ONCE(t->cfg.ttl, cfg.ttl);
 	return 0;
 }
 

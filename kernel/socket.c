@@ -137,7 +137,7 @@ int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 	struct rtable *rt;
 	struct sock *sk;
 	__be32 saddr;
-	int err;
+	int err, ttl;
 
 	sk = rcu_dereference_bh(t->sk);
 	if (unlikely(!sk)) {
@@ -162,8 +162,8 @@ int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 	skb_set_inner_protocol(skb, htons(ETH_P_IPV6));
 	skb->ignore_df = 1;
 	skb->dev = dev;
-	teredo_udp_tunnel_xmit_skb(rt, sk, skb, saddr, daddr, 0,
-				   ip4_dst_hoplimit(&rt->dst), 0,
+	ttl = READ_ONCE(t->cfg.ttl) ?: ip4_dst_hoplimit(&rt->dst);
+	teredo_udp_tunnel_xmit_skb(rt, sk, skb, saddr, daddr, 0, ttl, 0,
 				   inet_sk(sk)->inet_sport, dport,
 				   !net_eq(t->net, dev_net(dev)), false);
 	return 0;

@@ -46,7 +46,7 @@ result $? "nm -D: teredo_link_util is an exported, writable data symbol"
 IP_LIB_DIR=$libdir "$IP" link help teredo >"$tmp/help" 2>&1
 result $? "ip link help teredo exits 0"
 for word in mode client relay server server2 local local2 port refresh \
-	    max-peers; do
+	    max-peers ttl; do
 	grep -Eq "(^|[^a-z0-9-])$word([^a-z0-9-]|\$)" "$tmp/help"
 	result $? "help text mentions \"$word\""
 done
@@ -95,6 +95,7 @@ refused "port 99999 is refused" 'invalid port "99999"' port 99999
 refused "port -1 is refused" 'invalid port "-1"' port -1
 refused "mode bogus is refused" 'invalid mode "bogus"' mode bogus
 refused "refresh abc is refused" 'invalid refresh "abc"' refresh abc
+refused "ttl 256 is refused" 'invalid ttl "256"' ttl 256
 refused "max-peers 4294967296 is refused" 'invalid max-peers "4294967296"' \
 	max-peers 4294967296
 refused "server 999.1.1.1 is refused without a DNS lookup" \

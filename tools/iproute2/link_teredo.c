@@ -34,12 +34,13 @@ enum teredo_kw_type {
 	KW_ADDR,	/* __be32, dotted quad only */
 	KW_PORT,	/* __be16 */
 	KW_U32,		/* u32, host order */
+	KW_U8,		/* u8 */
 };
 
 /* Attribute payload sizes, so print_opt never reads past a short one. */
 static const unsigned int teredo_kw_size[] = {
 	[KW_MODE] = 1, [KW_HOST] = 4, [KW_ADDR] = 4,
-	[KW_PORT] = 2, [KW_U32] = 4,
+	[KW_PORT] = 2, [KW_U32] = 4, [KW_U8] = 1,
 };
 
 struct teredo_kw {
@@ -58,6 +59,7 @@ static const struct teredo_kw teredo_kws[] = {
 	{ "port",	IFLA_TEREDO_PORT,	KW_PORT },
 	{ "refresh",	IFLA_TEREDO_REFRESH,	KW_U32 },
 	{ "max-peers",	IFLA_TEREDO_MAX_PEERS,	KW_U32 },
+	{ "ttl",	IFLA_TEREDO_TTL,	KW_U8 },
 };
 
 #define TEREDO_NKWS	(sizeof(teredo_kws) / sizeof(teredo_kws[0]))
@@ -75,15 +77,16 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	fprintf(f,
-		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ]\n"
-		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ]\n"
-		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ]\n"
-		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ]\n"
+		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
+		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ]\n"
+		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ ttl TTL ]\n"
+		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
 		"\n"
 		"Where: ADDR    := IPv4 address (server, server2: or a name)\n"
 		"       PORT    := UDP port 0-65535, 0 = ephemeral\n"
 		"       SECONDS := refresh interval %u-%u (default %u)\n"
-		"       N       := peer table size %u-%u (default %u)\n",
+		"       N       := peer table size %u-%u (default %u)\n"
+		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n",
 		TEREDO_REFRESH_MIN, TEREDO_REFRESH_MAX, TEREDO_REFRESH_DEFAULT,
 		TEREDO_MAX_PEERS_MIN, TEREDO_MAX_PEERS_MAX,
 		TEREDO_MAX_PEERS_DEFAULT);
@@ -177,6 +180,10 @@ static int teredo_parse_value(struct nlmsghdr *n, const struct teredo_kw *kw,
 			return teredo_bad(kw, val,
 					  "expected an unsigned 32-bit number");
 		return addattr32(n, TEREDO_MAXLEN, kw->attr, v);
+	case KW_U8:
+		if (teredo_get_uint(val, 255, &v))
+			return teredo_bad(kw, val, "expected 0-255");
+		return addattr8(n, TEREDO_MAXLEN, kw->attr, v);
 	}
 	return -1;
 }
@@ -270,6 +277,9 @@ static void teredo_print_opt(struct link_util *lu, FILE *f,
 			break;
 		case KW_U32:
 			memcpy(&v32, RTA_DATA(rta), sizeof(v32));
+			break;
+		case KW_U8:
+			v32 = *(const __u8 *)RTA_DATA(rta);
 			break;
 		}
 		snprintf(fmt, sizeof(fmt), "%s %%u ", kw->name);

@@ -26,6 +26,8 @@
  *                          Mutable.
  *   IFLA_TEREDO_MAX_PEERS  u32, hard cap of the peer table (client, relay),
  *                          TEREDO_MAX_PEERS_MIN..MAX.  Default 4096.  Mutable.
+ *   IFLA_TEREDO_TTL        u8, TTL of the outer IPv4 header, 0 = the route's
+ *                          default.  Default 0.  Mutable.
  *
  * Addresses must be unicast: not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
  * 240.0.0.0/4 or 255.255.255.255.  Attributes are only ever appended.
@@ -54,6 +56,7 @@ enum {
 	IFLA_TEREDO_PORT,
 	IFLA_TEREDO_REFRESH,
 	IFLA_TEREDO_MAX_PEERS,
+	IFLA_TEREDO_TTL,
 	__IFLA_TEREDO_MAX
 };
 
