@@ -21,7 +21,7 @@ KDIR ?= $(or $(RUNNING_KDIR),/lib/modules/$(DEFAULT_KVER)/build)
 KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
-.PHONY: all module modules-all tools deps check unit static vmtest clean
+.PHONY: all module modules-all tools deps check unit static vmtest clean bench
 
 all: module tools
 
@@ -45,6 +45,9 @@ unit:
 
 check:
 	tools/check.sh
+
+bench: modules-all tools
+	tools/vm/run.sh --kernel 61 --timeout 1500 -- bash bench/run.sh
 
 clean:
 	rm -rf $(O)

@@ -152,6 +152,14 @@ int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 	err = skb_cow_head(skb, LL_RESERVED_SPACE(rt->dst.dev) +
 			   rt->dst.header_len + sizeof(struct iphdr) +
 			   sizeof(struct udphdr));
+	/*
+	 * A single packet leaves complete: its receiver may be a userspace
+	 * Teredo implementation reading a UDP socket, and an inner checksum
+	 * left to offload would reach it unfinished whenever the path stays
+	 * virtual.  GSO packets are finished by whoever segments them.
+	 */
+	if (!err && skb->ip_summed == CHECKSUM_PARTIAL && !skb_is_gso(skb))
+		err = skb_checksum_help(skb);
 	if (!err)
 		err = udp_tunnel_handle_offloads(skb, true);
 	if (unlikely(err)) {

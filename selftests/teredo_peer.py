@@ -15,8 +15,8 @@
       send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD
   teredo_peer.py pcap FILE
       one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
-      "time src:port dst:port payload-length src6 dst6 kind", where kind
-      is bubble, origin-bubble, data or other
+      "time src:port dst:port payload-length src6 dst6 kind ttl df tos",
+      where kind is bubble, origin-bubble, data or other
 Events go to stdout as "event key=value ..." lines, flushed at once.
 """
 import argparse
@@ -235,8 +235,9 @@ def run_pcap(args):
                 kind = "origin-bubble" if oi else "bubble"
             else:
                 kind = "data"
+        df = int(bool(ip[6] & 0x40))
         print(f"{ts:.6f} {src}:{sport} {dst}:{dport} {len(payload)} "
-              f"{src6} {dst6} {kind}")
+              f"{src6} {dst6} {kind} {ip[8]} {df} {ip[1]}")
 
 
 def main():

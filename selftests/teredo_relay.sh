@@ -13,7 +13,8 @@
 
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-PEER="python3 $TEREDO_SELFTEST_DIR/teredo_peer.py"
+PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
+peer() { python3 "$PEERPY" "$@"; }
 CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 SERVER=198.18.0.1
 CLIENT=198.18.0.10
@@ -21,8 +22,9 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 34
+ktap_plan 48
 
+ext="" rly="" host=""
 ns_create ext rly host
 ip link add veth0 netns "$ext" type veth peer name veth0 netns "$rly"
 ip link add veth1 netns "$rly" type veth peer name veth1 netns "$host"
@@ -75,15 +77,15 @@ at_exit "rm -rf $CAP"
 ip netns exec "$rly" tcpdump -U -n -i veth0 -w "$CAP/relay.pcap" udp \
 	>/dev/null 2>&1 &
 at_exit "kill $!"
-ip netns exec "$ext" $PEER server --bind $SERVER --seconds 120 \
+ip netns exec "$ext" python3 "$PEERPY" server --bind $SERVER --seconds 120 \
 	> "$CAP/server.log" 2>&1 &
 at_exit "kill $!"
-ip netns exec "$ext" $PEER client --bind $CLIENT:$CPORT --server $SERVER \
+ip netns exec "$ext" python3 "$PEERPY" client --bind $CLIENT:$CPORT --server $SERVER \
 	--seconds 120 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
 sleep 1
 
-TADDR=$($PEER addr $SERVER $CLIENT $CPORT)
+TADDR=$(peer addr $SERVER $CLIENT $CPORT)
 ktap_info "client $CLIENT:$CPORT is $TADDR"
 
 # ------------------------------------------------ inbound first (§10.2 #11)
@@ -92,7 +94,7 @@ check_ok "native host reaches a Teredo client through the relay" \
 	ip netns exec "$host" ping -6 -c 3 -W 5 "$TADDR"
 
 sleep 0.5
-decoded=$($PEER pcap "$CAP/relay.pcap")
+decoded=$(peer pcap "$CAP/relay.pcap")
 ktap_info "$decoded"
 ind=$(echo "$decoded" | awk -v d="$TADDR" \
 	'$2 == "198.18.0.20:3544" && $3 == "198.18.0.1:3544" && $4 == 40 &&
@@ -117,6 +119,25 @@ check_num "peer counted 3 packets each way" \
 	-eq 33
 check_num "rx_bubbles counted" "$(counter rx_bubbles)" -eq 1
 check_num "tx_bubbles counted" "$(counter tx_bubbles)" -eq 1
+check_eq "outer IPv4: DF clear, ECN (and TOS) zero" "0 0" \
+	"$(echo "$decoded" | awk '$2 == "198.18.0.20:3544" && $7 == "data" {
+		print $9, $10; exit }')"
+
+ip -n "$rly" link set teredo0 type teredo ttl 17
+ip netns exec "$host" ping -6 -c 1 -W 3 "$TADDR" >/dev/null
+sleep 0.3
+check_eq "ttl 17 on the wire" 17 "$(peer pcap "$CAP/relay.pcap" |
+	awk '$2 == "198.18.0.20:3544" && $7 == "data" { t = $8 } END { print t }')"
+ip -n "$rly" link set teredo0 type teredo ttl 0
+
+check_ok "a second relay on another port" \
+	ip -n "$rly" link add teredo1 type teredo mode relay port 3545
+check_fails_with "a relay on a port in use" "port: already in use" \
+	ip -n "$rly" link add teredo2 type teredo mode relay local 198.18.0.20
+check_fails_with "a relay on a foreign address" \
+	"local: not an address of this host" \
+	ip -n "$rly" link add teredo2 type teredo mode relay local 203.0.113.9
+ip -n "$rly" link del teredo1
 
 # ------------------------------------------------ malformed packets (§7.1)
 
@@ -126,7 +147,7 @@ bad() {
 	local reason=$1 desc=$2 before after
 	shift 2
 	before=$(counter "$reason")
-	ip netns exec "$ext" $PEER send --bind "${BIND:-198.18.0.11:5000}" \
+	ip netns exec "$ext" python3 "$PEERPY" send --bind "${BIND:-198.18.0.11:5000}" \
 		--to 198.18.0.20:3544 "$@" >/dev/null
 	sleep 0.2
 	after=$(counter "$reason")
@@ -147,7 +168,7 @@ bad rx_link_local "link-local source" echo --src6 fe80::1
 bad rx_not_teredo "native source" echo --src6 2001:db8::5
 bad rx_multicast "multicast destination" echo --dst6 ff02::1
 BIND=10.9.9.9:5000 bad rx_not_global "non-global embedded IPv4" echo \
-	--src6 "$($PEER addr $SERVER 10.9.9.9 5000)"
+	--src6 "$(peer addr $SERVER 10.9.9.9 5000)"
 bad rx_unknown_peer "valid client nobody expects" echo
 rx_dropped_after=$(link_stat "$rly" teredo0 rx dropped)
 check_num "device rx_dropped counts all 13" \
@@ -155,11 +176,11 @@ check_num "device rx_dropped counts all 13" \
 
 # ------------------------------------------------ dead peer (§10.2 #16)
 
-DEAD=$($PEER addr $SERVER 198.18.0.12 7777)
+DEAD=$(peer addr $SERVER 198.18.0.12 7777)
 out=$(ip netns exec "$host" ping -6 -c 1 -W 12 "$DEAD" 2>&1)
 check_ok "dead peer: ICMPv6 address unreachable" \
 	bash -c "echo '$out' | grep -q 'Address unreachable'"
-dead=$($PEER pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
+dead=$(peer pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
 	'$3 == "198.18.0.1:3544" && $6 == d && $7 == "bubble" { print $1 }')
 check_num "dead peer: 4 bubbles (1 + 3 retries)" \
 	"$(echo "$dead" | grep -c .)" -eq 4
@@ -170,14 +191,14 @@ sys.exit(not all(b - a >= 1.95 for a, b in zip(t, t[1:])))' "$dead"
 before=$(counter tx_bubbles_limited)
 ip netns exec "$host" ping -6 -c 1 -W 3 "$DEAD" >/dev/null 2>&1
 check_num "dead peer: budget of 4 per 300 s holds" \
-	"$($PEER pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
+	"$(peer pcap "$CAP/relay.pcap" | awk -v d="$DEAD" \
 		'$3 == "198.18.0.1:3544" && $6 == d && $7 == "bubble"' |
 		grep -c .)" -eq 4
 check_num "dead peer: held-back bubble counted" \
 	"$(( $(counter tx_bubbles_limited) - before ))" -ge 1
 
 # The queue of an untrusted peer is bounded in bytes.
-SLOW=$($PEER addr $SERVER 198.18.0.13 7777)
+SLOW=$(peer addr $SERVER 198.18.0.13 7777)
 before=$(counter tx_queue_full)
 ip netns exec "$host" ping -6 -c 8 -i 0.2 -s 1000 -W 1 "$SLOW" >/dev/null 2>&1
 check_num "untrusted queue bounded: overflow counted" \
@@ -202,9 +223,44 @@ npeers=$(ctl -j show teredo0 | python3 -c \
 check_num "flood of 200 destinations: table held at max-peers 8" \
 	"$npeers" -le 8
 check_num "flood: entries evicted" "$(counter peers_evicted)" -ge 1
+# Memory is bounded too.  SLUB counts the free objects of per-cpu slabs
+# as active, so allow two slabs per cpu above the 8 entries; unbounded
+# growth would show all 200.
+slab_active() { awk '$1 == "teredo_peer" { print $2 }' /proc/slabinfo; }
+read -r objsize perslab < <(awk '$1 == "teredo_peer" { print $4, $5 }' \
+	/proc/slabinfo)
+bound=$((8 + 2 * perslab * $(nproc)))
+# shellcheck disable=SC2317 # called through wait_until
+slab_ok() { [ "$(slab_active)" -le "$bound" ]; }
+wait_until 5 slab_ok
+ktap_info "peer entry: $objsize bytes (slab), $(slab_active) objects active"
+check_num "flood: peer slab objects bounded" "$(slab_active)" -le "$bound"
 check_ok "trusted client kept through the flood" \
 	ip netns exec "$host" ping -6 -c 2 -W 3 "$TADDR"
 check_eq "trusted client still in the table" True \
 	"$(peer_field "$TADDR" trusted)"
+
+# ------------------------------------------------ peer removal
+
+check_fails_with "peer del of an unknown peer" "no such peer" \
+	ip netns exec "$rly" "$CTL" peer del teredo0 2001:0:c612:1::1
+check_ok "peer del of the client" \
+	ip netns exec "$rly" "$CTL" peer del teredo0 "$TADDR"
+check_eq "client gone from the table" none "$(peer_field "$TADDR" trusted)"
+check_ok "peers flush" ip netns exec "$rly" "$CTL" peers flush teredo0
+check_eq "table empty after flush" 0 "$(ctl -j show teredo0 |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["peers"])')"
+
+# ------------------------------------------------ unload under traffic
+
+ip netns exec "$host" ping -6 -i 0.01 -W 1 "$TADDR" >/dev/null 2>&1 &
+pinger=$!
+sleep 1
+check_ok "rmmod teredo while traffic flows" rmmod teredo
+kill "$pinger" 2>/dev/null
+wait "$pinger" 2>/dev/null
+check_ok "relay device gone with the module" \
+	bash -c "! ip -n $rly link show teredo0 2>/dev/null"
+check_ok "module loads again" modprobe teredo
 
 ktap_finish

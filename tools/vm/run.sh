@@ -70,7 +70,7 @@ rc=0
 timeout --foreground "$timeout" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 oops=panic tvm_results=$results" \
+	-append "console=ttyS0 quiet loglevel=4 slab_nomerge panic=-1 oops=panic tvm_results=$results" \
 	-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=host,mount_tag=host \
 	-fsdev "local,id=res,path=$results,security_model=none" \

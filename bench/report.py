@@ -1,0 +1,265 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Helpers of bench/run.sh: read iperf3's JSON, write the results table.
+
+  report.py iperf FILE KIND
+      one line "ok VALUE SENT LOSS" or "fail REASON" for an iperf3 -J
+      output; KIND tcp gives the receiver's Mbit/s, udp64 the receiver's
+      packets/s (64-byte payloads) plus the sender's packets/s and the
+      loss in percent
+  report.py snap HOST_PID CLI_PID RLY_PID
+      drop counters along the path as "name=value" words, read through
+      /proc/PID/net of a process in each namespace
+  report.py finish FILE KIND SNAP HOST_PID CLI_PID RLY_PID
+      "iperf" then the counters that moved since SNAP ("name+n,..." or -)
+  report.py table SAMPLES [HEADER]
+      the markdown results of a samples file (tab-separated: rep variant
+      test status value sent loss load1 drops), with HEADER's lines on top
+"""
+import json
+import statistics
+import sys
+
+VARIANTS = [
+    ("A", "ours: teredo relay (kernel)"),
+    ("B", "Miredo relay (userspace TUN)"),
+    ("C", "`sit` + `fou`, GSO on"),
+    ("D", "plain IPv6 routing"),
+]
+TESTS = [
+    ("tcp_up", "TCP Mbit/s up (med [min–max])"),
+    ("tcp_down", "TCP Mbit/s down"),
+    ("udp_up", "UDP64 pkt/s up"),
+    ("udp_down", "UDP64 pkt/s down"),
+]
+UDP_LEN = 64
+
+
+def iperf(path, kind):
+    try:
+        with open(path) as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        return f"fail no-json:{type(e).__name__}"
+    if d.get("error"):
+        return "fail " + d["error"].replace(" ", "_")[:60]
+    end = d.get("end", {})
+    recv = end.get("sum_received") or end.get("sum")
+    if not recv or not recv.get("seconds"):
+        return "fail no-result"
+    if kind == "tcp":
+        return f"ok {recv['bits_per_second'] / 1e6:.1f} - -"
+    sent = end.get("sum_sent") or recv
+    rx = recv["bytes"] / UDP_LEN / recv["seconds"]
+    tx = sent["bytes"] / UDP_LEN / sent["seconds"] if sent["seconds"] else 0
+    loss = recv.get("lost_percent", 0.0)
+    return f"ok {rx:.0f} {tx:.0f} {loss:.1f}"
+
+
+def snap(host, cli, rly):
+    """Drops: full per-CPU backlog, short softirq rounds, UDP receive
+    buffers of the receivers (host, cli) and of Miredo's socket (rly),
+    rx+tx drops of the relay's devices."""
+    c = {"backlog": 0, "squeeze": 0}
+    with open("/proc/net/softnet_stat") as f:
+        for line in f:
+            w = line.split()
+            c["backlog"] += int(w[1], 16)
+            c["squeeze"] += int(w[2], 16)
+
+    def field(pid, name, proto, key):
+        try:
+            with open(f"/proc/{pid}/net/{name}") as f:
+                lines = f.read().splitlines()
+        except OSError:
+            return None
+        if name == "snmp6":
+            for line in lines:
+                w = line.split()
+                if w and w[0] == proto + key:
+                    return int(w[1])
+            return None
+        head = [ln.split() for ln in lines if ln.startswith(proto + ":")]
+        if len(head) == 2 and key in head[0]:
+            return int(head[1][head[0].index(key)])
+        return None
+
+    for k, v in (("rcvbuf-host", field(host, "snmp6", "Udp6", "RcvbufErrors")),
+                 ("rcvbuf-cli", field(cli, "snmp6", "Udp6", "RcvbufErrors")),
+                 ("rcvbuf-rly", field(rly, "snmp", "Udp", "RcvbufErrors"))):
+        if v is not None:
+            c[k] = v
+    try:
+        with open(f"/proc/{rly}/net/dev") as f:
+            n = 0
+            for line in f.read().splitlines()[2:]:
+                name, data = line.split(":", 1)
+                w = data.split()
+                if name.strip() != "lo":
+                    n += int(w[3]) + int(w[11])
+            c["rly-dev"] = n
+    except (OSError, ValueError, IndexError):
+        pass
+    return " ".join(f"{k}={v}" for k, v in c.items())
+
+
+def delta(before, after):
+    a = dict(w.split("=") for w in before.split())
+    b = dict(w.split("=") for w in after.split())
+    d = [f"{k}+{int(b[k]) - int(a[k])}" for k in b
+         if k in a and b[k] != a[k]]
+    return ",".join(d) or "-"
+
+
+def read_samples(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            p = line.rstrip("\n").split("\t")
+            if len(p) < 8 or p[0] == "rep":
+                continue
+            rows.append(dict(zip(("rep", "variant", "test", "status",
+                                  "value", "sent", "loss", "load1",
+                                  "drops"), p)))
+    return rows
+
+
+def fmt(x, test):
+    if test.startswith("tcp"):
+        return f"{x:.0f}" if x >= 100 else f"{x:.1f}"
+    return f"{x:,.0f}".replace(",", " ")
+
+
+def cell(vals, total, test, reason):
+    if not vals:
+        return f"failed ({reason[:48]})" if reason else "failed"
+    s = fmt(statistics.median(vals), test)
+    s += f" [{fmt(min(vals), test)}–{fmt(max(vals), test)}]"
+    if len(vals) < total:
+        s += f" ({len(vals)}/{total} ok)"
+    return s
+
+
+def drops(rows):
+    """Median over the runs of each drop counter that moved in any."""
+    counts = []
+    for r in rows:
+        d = {}
+        for w in (r.get("drops") or "-").split(","):
+            if "+" in w:
+                k, n = w.rsplit("+", 1)
+                d[k] = int(n)
+        counts.append(d)
+    keys = sorted(set().union(*counts))
+    if not keys:
+        return "none"
+    return ", ".join(
+        f"{k} {statistics.median([c.get(k, 0) for c in counts]):.0f}"
+        for k in keys)
+
+
+def loads(rows):
+    """Guest load range, and the host's when it was seen ("g/h")."""
+    g, h = [], []
+    for r in rows:
+        parts = r["load1"].split("/")
+        try:
+            g.append(float(parts[0]))
+            if len(parts) > 1:
+                h.append(float(parts[1]))
+        except ValueError:
+            pass
+    s = f"{min(g):.2f}–{max(g):.2f}" if g else "–"
+    if h:
+        s += f" ({min(h):.1f}–{max(h):.1f})"
+    return s
+
+
+def table(path, header):
+    rows = read_samples(path)
+    out = list(header)
+    med = {}
+    out.append("| variant | " + " | ".join(t[1] for t in TESTS) +
+               " | load1 before runs, guest (host), min–max |")
+    out.append("|---" * (len(TESTS) + 2) + "|")
+    for v, name in VARIANTS:
+        line = [f"{v}. {name}"]
+        vr = [r for r in rows if r["variant"] == v]
+        for t, _ in TESTS:
+            tr = [r for r in vr if r["test"] == t]
+            ok = [float(r["value"]) for r in tr if r["status"] == "ok"]
+            why = sorted({r["value"] for r in tr if r["status"] != "ok"})
+            line.append(cell(ok, len(tr), t, ", ".join(why)))
+            if ok:
+                med[v, t] = statistics.median(ok)
+        line.append(loads(vr))
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    for other, name in (("C", "sit+fou"), ("B", "Miredo"), ("D", "plain")):
+        parts = []
+        for t, title in TESTS:
+            label = title.split(" (")[0]
+            a, b = med.get(("A", t)), med.get((other, t))
+            r = f"{a / b:.2f}×" if a is not None and b else "n/a"
+            parts.append(f"{label} {r}")
+        out.append(f"- ours / {name}: " + "; ".join(parts))
+    out.append("")
+    # Where UDP packets were lost: sender rate, receiver loss and the
+    # drop counters that moved during the runs.
+    out.append("UDP64 detail (medians over the runs): sender pkt/s / "
+               "receiver pkt/s / loss; where the drops were counted "
+               "(per run, median)")
+    out.append("")
+    out.append("| variant | up: sent / received / loss | up: drops | "
+               "down: sent / received / loss | down: drops |")
+    out.append("|---|---|---|---|---|")
+    for v, name in VARIANTS:
+        line = [f"{v}. {name}"]
+        for t in ("udp_up", "udp_down"):
+            ok = [r for r in rows if r["variant"] == v and r["test"] == t
+                  and r["status"] == "ok"]
+            if not ok:
+                line += ["failed", "–"]
+                continue
+            tx = statistics.median(float(r["sent"]) for r in ok)
+            rx = statistics.median(float(r["value"]) for r in ok)
+            loss = statistics.median(float(r["loss"]) for r in ok)
+            line.append(f"{fmt(tx, t)} / {fmt(rx, t)} / {loss:.1f} %")
+            line.append(drops(ok))
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    out.append("Drop counters: `backlog` = per-CPU input queue full "
+               "(netif_rx), `squeeze` = softirq rounds cut short, "
+               "`rcvbuf-X` = UDP socket buffer of the receiver in X "
+               "(rly = Miredo's socket), `rly-dev` = rx+tx drops of the "
+               "relay's devices (e.g. Miredo's TUN queue).")
+    return "\n".join(out) + "\n"
+
+
+def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "iperf":
+        print(iperf(sys.argv[2], sys.argv[3]))
+        return 0
+    if len(sys.argv) == 5 and sys.argv[1] == "snap":
+        print(snap(*sys.argv[2:5]))
+        return 0
+    if len(sys.argv) == 8 and sys.argv[1] == "finish":
+        res = iperf(sys.argv[2], sys.argv[3])
+        if res.startswith("fail"):
+            res = res.split()[0] + " " + "_".join(res.split()[1:])
+            res += " - -"
+        print(res, delta(sys.argv[4], snap(*sys.argv[5:8])))
+        return 0
+    if len(sys.argv) >= 3 and sys.argv[1] == "table":
+        header = []
+        if len(sys.argv) > 3:
+            with open(sys.argv[3]) as f:
+                header = f.read().splitlines()
+        sys.stdout.write(table(sys.argv[2], header))
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
