@@ -195,17 +195,35 @@ int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr)
 	return peer ? 0 : -ENOENT;
 }
 
+/**
+ * teredo_peers_flush - remove every peer of @t
+ * @t: the device
+ *
+ * On return no bubble timer of these peers runs any more, so the device
+ * may be torn down: they hold a reference until the wait below.
+ *
+ * Context: process, may sleep.
+ */
 void teredo_peers_flush(struct teredo_dev *t)
 {
 	struct teredo_peer *peer, *tmp;
 	struct sk_buff_head purge;
+	LIST_HEAD(gone);
 
 	__skb_queue_head_init(&purge);
 	spin_lock_bh(&t->peers.lock);
-	list_for_each_entry_safe(peer, tmp, &t->peers.list, list)
+	list_for_each_entry_safe(peer, tmp, &t->peers.list, list) {
+		teredo_peer_get(peer);
 		unlink_peer(t, peer, &purge);
+		list_add(&peer->list, &gone);
+	}
 	spin_unlock_bh(&t->peers.lock);
 	__skb_queue_purge(&purge);
+
+	list_for_each_entry_safe(peer, tmp, &gone, list) {
+		timer_delete_sync(&peer->bubble_timer);
+		teredo_peer_put(peer);
+	}
 }
 
 /*

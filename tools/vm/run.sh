@@ -41,7 +41,11 @@ ko=$top/build/$kver/kernel/teredo.ko
 [ -f "$ko" ] || { echo "run.sh: build $ko first (make modules-all)" >&2; exit 1; }
 
 # Install the module into the cached tree so modprobe and autoload work.
-install -D -m0644 "$ko" "$kroot/lib/modules/$kver/extra/teredo.ko"
+# Replaced by rename, so a guest still reading the old one is unharmed.
+mkdir -p "$kroot/lib/modules/$kver/extra"
+install -m0644 "$ko" "$kroot/lib/modules/$kver/extra/.teredo.ko.$$"
+mv -f "$kroot/lib/modules/$kver/extra/.teredo.ko.$$" \
+	"$kroot/lib/modules/$kver/extra/teredo.ko"
 depmod -b "$kroot" "$kver"
 
 initrd=$cache/initramfs-$kver.cpio.gz

@@ -1,0 +1,536 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers shared by the teredo selftests: KTAP output, assertions, network
+# namespaces and the module.  Source it; it does nothing on its own.
+#
+# Each test script calls ktap_plan N, emits exactly N results through
+# ktap_pass/ktap_fail/ktap_skip/ktap_result (or the check_* helpers, which
+# emit one result each), and ends with ktap_finish, which exits
+# 0 (pass), 1 (fail) or 4 (skip).  The assert_* helpers emit no result:
+# they return 0 or 1 and explain a failure on "# " lines, so one result
+# can cover several assertions.
+
+# The guest's busybox must not shadow the real tools.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+ksft_pass=0
+ksft_fail=1
+ksft_skip=4
+
+TEREDO_SELFTEST_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+NLRAW="$TEREDO_SELFTEST_DIR/nlraw.py"
+
+# Python without site-packages starts twice as fast under QEMU/TCG; the
+# helpers need only the standard library.
+py() {
+	python3 -I -S "$@"
+}
+
+# nlraw NS ARGS...: nlraw.py in NS ("" = current netns).
+nlraw() {
+	local ns=$1
+
+	shift
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" python3 -I -S "$NLRAW" "$@"
+	else
+		py "$NLRAW" "$@"
+	fi
+}
+
+# ip(8) is always iproute2's, whatever else is in PATH.
+IP=/usr/sbin/ip
+ip() {
+	"$IP" "$@"
+}
+
+# ---------------------------------------------------------------- KTAP
+
+KTAP_PLANNED=0
+KTAP_HEADER=0
+KTAP_NUM=0
+KTAP_NPASS=0
+KTAP_NFAIL=0
+KTAP_NSKIP=0
+
+ktap_header() {
+	[ "$KTAP_HEADER" = 1 ] && return 0
+	echo "TAP version 13"
+	KTAP_HEADER=1
+}
+
+ktap_plan() {
+	ktap_header
+	KTAP_PLANNED=$1
+	echo "1..$1"
+}
+
+ktap_info() {
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<< "$*"
+}
+
+ktap_pass() {
+	KTAP_NUM=$((KTAP_NUM + 1))
+	KTAP_NPASS=$((KTAP_NPASS + 1))
+	echo "ok $KTAP_NUM $1"
+}
+
+ktap_fail() {
+	KTAP_NUM=$((KTAP_NUM + 1))
+	KTAP_NFAIL=$((KTAP_NFAIL + 1))
+	echo "not ok $KTAP_NUM $1"
+}
+
+# ktap_skip DESC [REASON]
+ktap_skip() {
+	KTAP_NUM=$((KTAP_NUM + 1))
+	KTAP_NSKIP=$((KTAP_NSKIP + 1))
+	echo "ok $KTAP_NUM $1 # SKIP${2:+ $2}"
+}
+
+# ktap_result RC DESC: pass when RC is 0.
+ktap_result() {
+	if [ "$1" = 0 ]; then
+		ktap_pass "$2"
+	else
+		ktap_fail "$2"
+	fi
+}
+
+# Skip the whole script before or instead of its plan.
+ktap_skip_all() {
+	ktap_header
+	if [ "$KTAP_PLANNED" = 0 ] && [ "$KTAP_NUM" = 0 ]; then
+		echo "1..0 # SKIP $1"
+	else
+		ktap_info "SKIP: $1"
+	fi
+	exit "$ksft_skip"
+}
+
+# Fail the whole script at once (a setup step that must not fail).
+ktap_bail() {
+	ktap_header
+	echo "Bail out! $1"
+	exit "$ksft_fail"
+}
+
+ktap_finish() {
+	local rc=$ksft_pass
+
+	echo "# Totals: pass:$KTAP_NPASS fail:$KTAP_NFAIL xfail:0 xpass:0 skip:$KTAP_NSKIP error:0"
+	if [ "$KTAP_NUM" != "$KTAP_PLANNED" ]; then
+		ktap_info "planned $KTAP_PLANNED tests but ran $KTAP_NUM"
+		rc=$ksft_fail
+	elif [ "$KTAP_NFAIL" != 0 ]; then
+		rc=$ksft_fail
+	elif [ "$KTAP_NPASS" = 0 ] && [ "$KTAP_NSKIP" != 0 ]; then
+		rc=$ksft_skip
+	fi
+	exit "$rc"
+}
+
+# ---------------------------------------------------------- assertions
+
+# Output of the last assert_ok/assert_fails_with command.
+LAST_OUT=
+LAST_ERR=
+LAST_RC=0
+
+_run() {
+	local out err
+
+	out=$(mktemp) err=$(mktemp)
+	"$@" >"$out" 2>"$err"
+	LAST_RC=$?
+	LAST_OUT=$(cat "$out")
+	LAST_ERR=$(cat "$err")
+	rm -f "$out" "$err"
+}
+
+_show_run() {
+	ktap_info "command: $*"
+	ktap_info "exit status: $LAST_RC"
+	[ -n "$LAST_OUT" ] && ktap_info "stdout: $LAST_OUT"
+	[ -n "$LAST_ERR" ] && ktap_info "stderr: $LAST_ERR"
+	return 0
+}
+
+# assert_ok CMD...: CMD succeeds.
+assert_ok() {
+	_run "$@"
+	[ "$LAST_RC" = 0 ] && return 0
+	ktap_info "expected success"
+	_show_run "$@"
+	return 1
+}
+
+# assert_fails_with MSG CMD...: CMD exits non-zero and MSG is in its stderr.
+assert_fails_with() {
+	local msg=$1
+
+	shift
+	_run "$@"
+	if [ "$LAST_RC" != 0 ] && [[ "$LAST_ERR" == *"$msg"* ]]; then
+		return 0
+	fi
+	ktap_info "expected failure with \"$msg\""
+	_show_run "$@"
+	return 1
+}
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() {
+	[ "$2" == "$3" ] && return 0
+	ktap_info "$1: expected \"$2\", got \"$3\""
+	return 1
+}
+
+# assert_ne WHAT UNWANTED ACTUAL
+assert_ne() {
+	[ "$2" != "$3" ] && return 0
+	ktap_info "$1: got \"$3\", which it must not be"
+	return 1
+}
+
+# assert_num WHAT ACTUAL OP EXPECTED, OP one of -eq -ne -lt -le -gt -ge
+assert_num() {
+	if ! [[ "$2" =~ ^-?[0-9]+$ ]] || ! [[ "$4" =~ ^-?[0-9]+$ ]]; then
+		ktap_info "$1: not numbers: \"$2\" $3 \"$4\""
+		return 1
+	fi
+	case $3 in
+	-eq | -ne | -lt | -le | -gt | -ge) ;;
+	*) ktap_info "$1: unknown operator $3"; return 1 ;;
+	esac
+	test "$2" "$3" "$4" && return 0
+	ktap_info "$1: expected $2 $3 $4"
+	return 1
+}
+
+# assert_contains WHAT NEEDLE HAYSTACK
+assert_contains() {
+	[[ "$3" == *"$2"* ]] && return 0
+	ktap_info "$1: \"$2\" not found in: $3"
+	return 1
+}
+
+# assert_not_contains WHAT NEEDLE HAYSTACK
+assert_not_contains() {
+	[[ "$3" != *"$2"* ]] && return 0
+	ktap_info "$1: \"$2\" unexpectedly found in: $3"
+	return 1
+}
+
+# assert_word WHAT WORD LIST: WORD is one of the space-separated LIST.
+assert_word() {
+	[[ " $3 " == *" $2 "* ]] && return 0
+	ktap_info "$1: no \"$2\" in: $3"
+	return 1
+}
+
+# assert_no_word WHAT WORD LIST
+assert_no_word() {
+	[[ " $3 " != *" $2 "* ]] && return 0
+	ktap_info "$1: unexpected \"$2\" in: $3"
+	return 1
+}
+
+# One result each.
+check_ok() {
+	local desc=$1
+
+	shift
+	assert_ok "$@"
+	ktap_result $? "$desc"
+}
+
+check_fails_with() {
+	local desc=$1
+
+	shift
+	assert_fails_with "$@"
+	ktap_result $? "$desc"
+}
+
+check_eq() {
+	assert_eq "$1" "$2" "$3"
+	ktap_result $? "$1"
+}
+
+check_num() {
+	assert_num "$@"
+	ktap_result $? "$1"
+}
+
+# wait_until TIMEOUT_S CMD...: poll CMD every 0.1 s until it succeeds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+# ---------------------------------------------------------------- JSON
+
+# json_eval EXPR: evaluate the Python expression EXPR with d = the JSON on
+# stdin.  Strings print raw, None prints nothing, the rest as sorted JSON.
+json_eval() {
+	py -c '
+import json, sys
+d = json.load(sys.stdin)
+try:
+    v = eval(sys.argv[1])
+except (KeyError, IndexError, TypeError):
+    sys.exit(3)
+if isinstance(v, str):
+    print(v)
+elif v is not None:
+    print(json.dumps(v, sort_keys=True))
+' "$1"
+}
+
+# link_json NS DEV: `ip -d -j link show` of DEV in NS ("" = current netns).
+link_json() {
+	ip ${1:+-n "$1"} -d -j link show dev "$2"
+}
+
+# link_get NS DEV EXPR: a value out of link_json; d is the device object.
+link_get() {
+	link_json "$1" "$2" | json_eval "(lambda d: $3)(d[0])"
+}
+
+# info_data NS DEV: the device's linkinfo.info_data as sorted JSON.
+info_data() {
+	link_get "$1" "$2" 'd["linkinfo"]["info_data"]'
+}
+
+# info_data_raw NS DEV: info_data as ip prints it, without parsing it
+# (cheap; for comparing a device with itself).
+info_data_raw() {
+	link_json "$1" "$2" | sed -n 's/.*"info_data":\({[^}]*}\).*/\1/p'
+}
+
+# canon_json JSON: the same object as info_data prints it.
+canon_json() {
+	py -c 'import json, sys; print(json.dumps(json.loads(sys.argv[1]), sort_keys=True))' "$1"
+}
+
+# assert_info_data NS DEV EXPECTED_JSON: info_data is exactly that.
+assert_info_data() {
+	local out
+
+	if out=$(link_json "$1" "$2" | py -c '
+import json, sys
+want = json.dumps(json.loads(sys.argv[1]), sort_keys=True)
+try:
+    got = json.dumps(json.load(sys.stdin)[0]["linkinfo"]["info_data"],
+                     sort_keys=True)
+except (ValueError, KeyError, IndexError) as e:
+    got = "(none: %r)" % e
+if got != want:
+    print("expected \"%s\", got \"%s\"" % (want, got))
+    sys.exit(1)
+' "$3"); then
+		return 0
+	fi
+	ktap_info "$2 info_data: $out"
+	return 1
+}
+
+# link_stat NS DEV DIR FIELD: a counter from `ip -s -j link show`,
+# e.g. link_stat "$ns" t0 tx dropped.
+link_stat() {
+	ip ${1:+-n "$1"} -s -j link show dev "$2" |
+		json_eval "d[0][\"stats64\"][\"$3\"][\"$4\"]"
+}
+
+# link_exists NS DEV
+link_exists() {
+	ip ${1:+-n "$1"} link show dev "$2" >/dev/null 2>&1
+}
+
+link_absent() {
+	! link_exists "$@"
+}
+
+# link_names NS: every device name in NS, one a line, sorted.
+link_names() {
+	ip ${1:+-n "$1"} -j link show | json_eval '"\n".join(sorted(l["ifname"] for l in d))'
+}
+
+# teredo_text_opts NS DEV: the words `ip -d link show` prints after the
+# kind "teredo", up to the first word that is not a teredo keyword (the
+# generic details such as addrgenmode follow on the same line).
+teredo_text_opts() {
+	ip ${1:+-n "$1"} -d link show dev "$2" | awk '
+	BEGIN {
+		split("mode server server2 local local2 port refresh max-peers ttl", k)
+		for (i in k)
+			key[k[i]] = 1
+	}
+	$1 == "teredo" {
+		out = ""
+		for (i = 2; i < NF && ($i in key); i += 2)
+			out = out (out == "" ? "" : " ") $i " " $(i + 1)
+		print out
+		found = 1
+		exit
+	}
+	END { exit !found }'
+}
+
+# text_to_json "WORDS": keyword/value pairs as info_data would show them
+# (numbers as numbers), sorted JSON.
+text_to_json() {
+	py -c '
+import json, sys
+w = sys.argv[1].split()
+d = {}
+for k, v in zip(w[0::2], w[1::2]):
+    d[k] = int(v) if v.isdigit() else v
+print(json.dumps(d, sort_keys=True))
+' "$1"
+}
+
+# ------------------------------------------------------------- netns
+
+NS_LIST=()
+CLEANUP_HOOKS=()
+
+# ns_create VAR...: a new namespace for each VAR, named
+# teredo-VAR-<random>, with lo up; its name is stored in VAR.
+ns_create() {
+	local var name
+
+	for var in "$@"; do
+		name="teredo-$var-$(mktemp -u XXXXXX)"
+		if ! ip netns add "$name"; then
+			ktap_bail "cannot create netns $name"
+		fi
+		NS_LIST+=("$name")
+		ip -n "$name" link set lo up
+		printf -v "$var" '%s' "$name"
+	done
+}
+
+# ns_delete NAME: delete now, and forget it for the final cleanup.
+ns_delete() {
+	local i
+
+	for i in "${!NS_LIST[@]}"; do
+		[ "${NS_LIST[$i]}" = "$1" ] && unset "NS_LIST[$i]"
+	done
+	ip netns del "$1"
+}
+
+# ns_add_addrs NS ADDR...: put IPv4 addresses (/32) on lo, so a kernel
+# socket may bind them.
+ns_add_addrs() {
+	local ns=$1 a
+
+	shift
+	for a in "$@"; do
+		ip -n "$ns" addr add "$a/32" dev lo || return 1
+	done
+}
+
+# ns_quiet_ipv6 NS DEV: keep the kernel's own autoconfiguration traffic
+# (RS, MLD) away from DEV, so counters only see what a test sends.
+ns_quiet_ipv6() {
+	local k
+
+	for k in accept_ra=0 router_solicitations=0 addr_gen_mode=1; do
+		ip netns exec "$1" sysctl -q -w "net.ipv6.conf.$2.$k" >/dev/null 2>&1
+	done
+	return 0
+}
+
+# at_exit CMD: run CMD (a string) at exit, last registered first.
+at_exit() {
+	CLEANUP_HOOKS+=("$1")
+}
+
+_cleanup() {
+	local rc=$? i ns
+
+	for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do
+		eval "${CLEANUP_HOOKS[$i]}" >/dev/null 2>&1
+	done
+	for ns in "${NS_LIST[@]}"; do
+		ip netns del "$ns" >/dev/null 2>&1
+	done
+	exit "$rc"
+}
+trap _cleanup EXIT
+
+# ------------------------------------------------------------ module
+
+# Dynamic debug on for the module, so its created/destroyed lines show.
+teredo_dyndbg() {
+	local ctl=/sys/kernel/debug/dynamic_debug/control
+
+	if [ ! -e "$ctl" ] && [ -d /sys/kernel/debug ]; then
+		mount -t debugfs none /sys/kernel/debug >/dev/null 2>&1
+	fi
+	[ -w "$ctl" ] && echo 'module teredo +p' > "$ctl" 2>/dev/null
+	grep -q '\[teredo\]' "$ctl" 2>/dev/null || return 1
+	! grep '\[teredo\]' "$ctl" | grep -q '=_'
+}
+
+# teredo_load: load the module (skip the script when it is not installed),
+# check the iproute2 plugin, turn on the created/destroyed lines.
+teredo_load() {
+	local libdir=${IP_LIB_DIR:-/usr/lib/x86_64-linux-gnu/ip}
+
+	[ "$(id -u)" = 0 ] || ktap_skip_all "must be root"
+	command -v python3 >/dev/null || ktap_skip_all "python3 not found"
+	if [ ! -d /sys/module/teredo ]; then
+		if ! modinfo teredo >/dev/null 2>&1; then
+			ktap_skip_all "module teredo not available"
+		fi
+		modprobe teredo dyndbg=+p ||
+			ktap_bail "modprobe teredo failed although it is installed"
+	fi
+	if [ ! -e "$libdir/link_teredo.so" ]; then
+		# The VM runner points IP_LIB_DIR at the build: missing there
+		# is a failure; on a machine without the plugin, a skip.
+		[ -n "${IP_LIB_DIR:-}" ] &&
+			ktap_bail "IP_LIB_DIR=$IP_LIB_DIR has no link_teredo.so"
+		ktap_skip_all "iproute2 plugin link_teredo.so not installed"
+	fi
+	teredo_dyndbg || ktap_info "warning: cannot enable dynamic debug for teredo"
+	return 0
+}
+
+# dmesg_count EVENT NAME: how many "teredo: NAME: EVENT" lines the kernel
+# log holds (EVENT is created or destroyed).
+dmesg_count() {
+	dmesg | grep -cE "teredo: $2: $1\$"
+}
+
+# dmesg_counts EVENT PREFIX: "name count" for every device name starting
+# with PREFIX, one a line.
+dmesg_counts() {
+	dmesg | sed -nE "s/.*teredo: ($2[^:]*): $1\$/\\1/p" | sort | uniq -c |
+		awk '{ print $2, $1 }'
+}
+
+_dmesg_is() {
+	[ "$(dmesg_count "$1" "$2")" = "$3" ]
+}
+
+# wait_dmesg_count EVENT NAME N [TIMEOUT_S]: wait until the log holds N
+# such lines (devices are freed after their netns has gone, later).
+wait_dmesg_count() {
+	wait_until "${4:-10}" _dmesg_is "$1" "$2" "$3"
+}

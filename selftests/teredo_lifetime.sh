@@ -1,0 +1,131 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Lifetime of teredo devices and of the module: 100 create/delete cycles
+# with a "created" and a "destroyed" kernel line for each device, module
+# removal with devices in two namespaces, loading it again, and autoloading
+# through `ip link add ... type teredo` (MODULE_ALIAS_RTNL_LINK).
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+CYCLES=100
+RMNAMES=(trm0 trm1 trm2 trm3 trm4)
+
+teredo_load
+ns_create NS
+ns_add_addrs "$NS" 192.0.2.1 192.0.2.2 || ktap_bail "cannot add addresses"
+
+ktap_plan 7
+
+# Leave the module loaded for whatever runs next.
+at_exit 'modprobe teredo dyndbg=+p'
+
+# ----------------------------------------------------------- cycles
+# Modes in turn, so the kernel sockets of relays and servers come and go.
+cycle_args() {
+	case $(($1 % 3)) in
+	0) echo "server 192.0.2.1" ;;
+	1) echo "mode relay" ;;
+	2) echo "mode server local 192.0.2.1" ;;
+	esac
+}
+
+before=$(dmesg | grep -cE 'teredo: tcycle[0-9]+: (created|destroyed)$')
+adds=0
+dels=0
+for ((i = 0; i < CYCLES; i++)); do
+	read -r -a args <<< "$(cycle_args "$i")"
+	if ip -n "$NS" link add "tcycle$i" type teredo "${args[@]}"; then
+		adds=$((adds + 1))
+		ip -n "$NS" link set "tcycle$i" up
+		ip -n "$NS" link del "tcycle$i" && dels=$((dels + 1))
+	fi
+done
+check_eq "$CYCLES create/delete cycles: all created" "$CYCLES" "$adds"
+check_eq "$CYCLES create/delete cycles: all deleted" "$CYCLES" "$dels"
+
+# Only unique names, so these lines come from this run unless the same
+# boot ran the test before: then compare with what was there.
+rc=0
+if [ "$before" != 0 ]; then
+	ktap_info "kernel log already had $before tcycle lines; counting new ones"
+fi
+declare -A want_c want_d
+# (No process substitution: the guest has no /dev/fd.)
+while read -r name n; do
+	[ -n "$name" ] && want_c[$name]=$n
+done <<< "$(dmesg_counts created tcycle)"
+while read -r name n; do
+	[ -n "$name" ] && want_d[$name]=$n
+done <<< "$(dmesg_counts destroyed tcycle)"
+bad=()
+for ((i = 0; i < CYCLES; i++)); do
+	c=${want_c[tcycle$i]:-0}
+	d=${want_d[tcycle$i]:-0}
+	if [ "$c" = 0 ] || [ "$c" != "$d" ]; then
+		bad+=("tcycle$i:created=$c,destroyed=$d")
+	fi
+done
+if [ "${#bad[@]}" != 0 ]; then
+	ktap_info "unbalanced: ${bad[*]:0:10}"
+	rc=1
+fi
+assert_eq "devices left" lo "$(link_names "$NS")" || rc=1
+ktap_result $rc "a created and a destroyed line for each of the $CYCLES devices"
+
+# ------------------------------------------ rmmod with live devices
+ns_create NS2
+ns_add_addrs "$NS2" 192.0.2.1 192.0.2.2 || ktap_bail "cannot add addresses"
+declare -A DESTROYED0
+for n in "${RMNAMES[@]}"; do
+	DESTROYED0[$n]=$(dmesg_count destroyed "$n")
+done
+rc=0
+assert_ok ip -n "$NS" link add trm0 type teredo server 192.0.2.1 || rc=1
+assert_ok ip -n "$NS" link add trm1 type teredo mode relay || rc=1
+assert_ok ip -n "$NS2" link add trm2 type teredo mode server local 192.0.2.1 || rc=1
+assert_ok ip -n "$NS2" link add trm3 type teredo server 192.0.2.1 || rc=1
+ip -n "$NS" link set trm1 up
+ip -n "$NS2" link set trm2 up
+# A device created in one namespace and living in the other.
+assert_ok ip -n "$NS" link add trm4 type teredo mode relay port 3545 || rc=1
+assert_ok ip -n "$NS" link set trm4 netns "$NS2" || rc=1
+assert_ok rmmod teredo || rc=1
+ktap_result $rc "rmmod teredo with devices in two namespaces"
+
+rc=0
+[ -d /sys/module/teredo ] && { ktap_info "module still loaded"; rc=1; }
+assert_eq "devices left in NS" lo "$(link_names "$NS")" || rc=1
+assert_eq "devices left in NS2" lo "$(link_names "$NS2")" || rc=1
+for n in "${RMNAMES[@]}"; do
+	assert_eq "$n destroyed lines" $((DESTROYED0[$n] + 1)) \
+		"$(dmesg_count destroyed "$n")" || rc=1
+done
+ktap_result $rc "rmmod removed every device, each with its destroyed line"
+
+rc=0
+assert_ok modprobe teredo dyndbg=+p || rc=1
+teredo_dyndbg
+assert_ok ip -n "$NS" link add trm0 type teredo server 192.0.2.1 || rc=1
+assert_eq "trm0 mode" client \
+	"$(link_get "$NS" trm0 'd["linkinfo"]["info_data"]["mode"]')" || rc=1
+assert_ok ip -n "$NS" link del trm0 || rc=1
+ktap_result $rc "modprobe teredo again, and a device works"
+
+# -------------------------------------------------------- autoload
+if ! modprobe -R rtnl-link-teredo >/dev/null 2>&1; then
+	ktap_skip "ip link add autoloads the module" "no rtnl-link-teredo alias (depmod?)"
+else
+	rc=0
+	assert_ok rmmod teredo || rc=1
+	assert_ok ip -n "$NS" link add tauto0 type teredo server 192.0.2.1 || rc=1
+	[ -d /sys/module/teredo ] || { ktap_info "module not loaded"; rc=1; }
+	assert_eq "tauto0 server" 192.0.2.1 \
+		"$(link_get "$NS" tauto0 'd["linkinfo"]["info_data"]["server"]')" || rc=1
+	ip -n "$NS" link del tauto0 2>/dev/null
+	teredo_dyndbg
+	ktap_result $rc "ip link add ... type teredo autoloads the module"
+fi
+
+ktap_finish

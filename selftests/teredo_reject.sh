@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Every configuration the kernel refuses at creation, each with its exact
+# extack message, through ip(8) and the plugin where the plugin can say
+# it, through nlraw.py (raw rtnetlink) otherwise or in addition; the
+# boundary values next to each refusal are accepted; a refused command
+# leaves no device behind.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+UNICAST="must be a unicast IPv4 address"
+BAD_ADDRS=(127.0.0.1 224.0.0.1 255.255.255.255 0.0.0.0 240.0.0.1)
+# Edges of the same ranges: 0/8, 127/8, 224/4, 240/4.
+EDGE_ADDRS=(0.1.2.3 127.255.255.254 239.255.255.255 255.255.255.254)
+SRV=192.0.2.1
+
+# ------------------------------------------------------------ refusals
+# Each entry: VIA|MESSAGE|ARGS, VIA "ip" (words after `type teredo`) or
+# "nl" (nlraw.py attributes).
+CASES=()
+refuse_ip() { CASES+=("ip|$1|$2"); }
+refuse_nl() { CASES+=("nl|$1|$2"); }
+
+refuse_ip "server: required in client mode" ""
+refuse_ip "server: required in client mode" "mode client"
+refuse_ip "server: required in client mode" "server2 192.0.2.2 refresh 60"
+refuse_nl "server: required in client mode" ""
+refuse_nl "server: required in client mode" "--empty-data"
+refuse_ip "local: required in server mode" "mode server"
+refuse_ip "local: required in server mode" "mode server local2 192.0.2.2"
+refuse_nl "local: required in server mode" "mode=server"
+
+for m in 3 7 255; do
+	refuse_nl "mode: unknown mode" "mode=u8:$m"
+done
+refuse_nl "mode: unknown mode" "mode=u8:7 server=$SRV"
+
+for a in "${BAD_ADDRS[@]}"; do
+	refuse_ip "server: $UNICAST" "server $a"
+	refuse_ip "server2: $UNICAST" "server $SRV server2 $a"
+	refuse_ip "local: $UNICAST" "mode server local $a"
+	refuse_ip "local2: $UNICAST" "mode server local $SRV local2 $a"
+	refuse_nl "server: $UNICAST" "server=$a"
+	# A relay may bind any address (0.0.0.0), nothing else of these.
+	[ "$a" = 0.0.0.0 ] ||
+		refuse_ip "local: $UNICAST" "mode relay local $a"
+done
+for a in "${EDGE_ADDRS[@]}"; do
+	refuse_ip "server: $UNICAST" "server $a"
+	refuse_ip "local: $UNICAST" "mode server local $a"
+done
+# The default secondary address (primary + 1) must be unicast too.
+refuse_ip "server2: $UNICAST" "server 223.255.255.255"
+refuse_ip "local2: $UNICAST" "mode server local 126.255.255.255"
+refuse_nl "server2: $UNICAST" "server=$SRV server2=224.0.0.1"
+refuse_nl "local: $UNICAST" "mode=server local=0.0.0.0"
+refuse_nl "local2: $UNICAST" "mode=server local=$SRV local2=127.0.0.1"
+
+refuse_ip "server2: must differ from server" "server $SRV server2 $SRV"
+refuse_ip "local2: must differ from local" "mode server local $SRV local2 $SRV"
+
+for v in 0 9 301 4294967295; do
+	refuse_ip "refresh: out of range (10-300)" "server $SRV refresh $v"
+done
+refuse_nl "refresh: out of range (10-300)" "server=$SRV refresh=9"
+for v in 0 1048577 4294967295; do
+	refuse_ip "max-peers: out of range (1-1048576)" "server $SRV max-peers $v"
+done
+refuse_ip "max-peers: out of range (1-1048576)" "mode relay max-peers 0"
+refuse_nl "max-peers: out of range (1-1048576)" "mode=relay max-peers=1048577"
+
+refuse_ip "refresh: not used in relay mode" "mode relay refresh 60"
+refuse_ip "server: not used in relay mode" "mode relay server $SRV"
+refuse_ip "server2: not used in relay mode" "mode relay server2 192.0.2.2"
+refuse_ip "local2: not used in relay mode" "mode relay local2 192.0.2.2"
+refuse_ip "local2: not used in client mode" "server $SRV local2 192.0.2.5"
+refuse_ip "max-peers: not used in server mode" "mode server local $SRV max-peers 10"
+refuse_ip "refresh: not used in server mode" "mode server local $SRV refresh 60"
+refuse_ip "server: not used in server mode" "mode server local $SRV server 198.51.100.1"
+refuse_ip "server2: not used in server mode" "mode server local $SRV server2 198.51.100.2"
+refuse_nl "refresh: not used in relay mode" "mode=relay refresh=60"
+
+refuse_ip "port: a server listens on 3544" "mode server local $SRV port 80"
+refuse_ip "port: a server listens on 3544" "mode server local $SRV port 0"
+refuse_nl "port: a server listens on 3544" "mode=server local=$SRV port=be16:3545"
+
+# Attributes shorter than their type: the netlink policy refuses them.
+POLICY="Attribute failed policy validation"
+refuse_nl "$POLICY" "server=hex:c00002"
+refuse_nl "$POLICY" "server=$SRV port=hex:0d"
+refuse_nl "$POLICY" "mode=hex: server=$SRV"
+refuse_nl "$POLICY" "server=$SRV refresh=u16:60"
+
+# ----------------------------------------------------- accepted edges
+# Each entry: ARGS|EXPECTED info_data
+CLIENT_DEF='"mode": "client", "server": "192.0.2.1", "server2": "192.0.2.2", "port": 0'
+ACCEPTS=(
+	"server $SRV refresh 10|{$CLIENT_DEF, \"refresh\": 10, \"max-peers\": 4096, \"ttl\": 0}"
+	"server $SRV refresh 300|{$CLIENT_DEF, \"refresh\": 300, \"max-peers\": 4096, \"ttl\": 0}"
+	"server $SRV max-peers 1|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1, \"ttl\": 0}"
+	"server $SRV max-peers 1048576|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1048576, \"ttl\": 0}"
+	"server 192.0.2.255|{\"mode\": \"client\", \"server\": \"192.0.2.255\", \"server2\": \"192.0.3.0\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0}"
+	"server 223.255.255.254|{\"mode\": \"client\", \"server\": \"223.255.255.254\", \"server2\": \"223.255.255.255\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0}"
+	"mode relay local 0.0.0.0|{\"mode\": \"relay\", \"port\": 3544, \"max-peers\": 4096, \"ttl\": 0}"
+	"mode relay max-peers 1048576 port 3545|{\"mode\": \"relay\", \"port\": 3545, \"max-peers\": 1048576, \"ttl\": 0}"
+	"mode server local $SRV port 3544|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"192.0.2.2\", \"port\": 3544, \"ttl\": 0}"
+	"server $SRV ttl 255|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 255}"
+	"mode server local $SRV local2 198.51.100.1|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"198.51.100.1\", \"port\": 3544, \"ttl\": 0}"
+)
+
+teredo_load
+ns_create NS
+ns_add_addrs "$NS" 192.0.2.1 192.0.2.2 198.51.100.1 ||
+	ktap_bail "cannot add addresses"
+BEFORE=$(link_names "$NS")
+
+ktap_plan $((${#CASES[@]} + ${#ACCEPTS[@]} + 2))
+
+for c in "${CASES[@]}"; do
+	IFS='|' read -r via msg args <<< "$c"
+	read -r -a words <<< "$args"
+	if [ "$via" = ip ]; then
+		cmd=(ip -n "$NS" link add tr0 type teredo "${words[@]}")
+		desc="ip link add tr0 type teredo $args"
+	else
+		cmd=(nlraw "$NS" add tr0 "${words[@]}")
+		desc="nlraw add tr0 $args"
+	fi
+	rc=0
+	assert_fails_with "$msg" "${cmd[@]}" || rc=1
+	if link_exists "$NS" tr0; then
+		ktap_info "tr0 exists after a refused command"
+		ip -n "$NS" link del tr0
+		rc=1
+	fi
+	ktap_result $rc "${desc% } -> \"$msg\""
+done
+
+for a in "${ACCEPTS[@]}"; do
+	IFS='|' read -r args want <<< "$a"
+	read -r -a words <<< "$args"
+	rc=0
+	assert_ok ip -n "$NS" link add tr0 type teredo "${words[@]}" || rc=1
+	assert_info_data "$NS" tr0 "$want" || rc=1
+	ip -n "$NS" link del tr0 2>/dev/null
+	ktap_result $rc "accepted: ip link add tr0 type teredo $args"
+done
+
+# The kernel reports the defaults itself, without the plugin.
+rc=0
+assert_ok nlraw "$NS" add tr0 "server=$SRV" || rc=1
+got=$(nlraw "$NS" get tr0)
+assert_eq "nlraw get tr0" \
+	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 ttl=0" \
+	"$got" || rc=1
+ip -n "$NS" link del tr0 2>/dev/null
+ktap_result $rc "raw RTM_NEWLINK with only server: the kernel fills in the defaults"
+
+assert_eq "devices in the namespace" "$BEFORE" "$(link_names "$NS")"
+ktap_result $? "no device left behind by the refused commands"
+
+ktap_finish
