@@ -27,6 +27,10 @@ import socket
 import struct
 import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "selftests"))
+from teredo_peer import csum  # noqa: E402  (the Internet checksum)
 
 ETH_P_IP = 0x0800
 SO_ATTACH_FILTER = 26
@@ -57,15 +61,6 @@ def attach_filter(sock, prog):
     fprog = struct.pack("HL", len(prog), ctypes.addressof(buf))
     sock.setsockopt(socket.SOL_SOCKET, SO_ATTACH_FILTER, fprog)
     return buf     # must outlive the setsockopt; kept by the caller
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\x00"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
 
 
 def udp_ipv4(src, sport, dst, dport, payload):

@@ -10,9 +10,11 @@
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
+#include <net/gro.h>
 #include <net/gro_cells.h>
 #include <net/ip_tunnels.h>
 #include <net/ipv6.h>
+#include <net/protocol.h>
 #include <net/udp_tunnel.h>
 
 #include "device.h"
@@ -144,4 +146,54 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 	}
 	deliver(t, peer, skb, len);
 	return 0;
+}
+
+/*
+ * UDP tunnel GRO: a stream of plain IPv6 packets between one client
+ * mapping and us is merged before decapsulation, by the kernel's own
+ * IPv6-in-IPv4 offload, as fou does.  The merged packet is validated by
+ * teredo_udp_recv() once: GRO only merges packets with equal addresses
+ * and ports, outer and inner.  Teredo headers, bubbles and anything odd
+ * pass one by one.
+ */
+static struct sk_buff *teredo_gro_receive(struct sock *sk,
+					  struct list_head *head,
+					  struct sk_buff *skb)
+{
+	unsigned int off = skb_gro_offset(skb);
+	const struct net_offload *ops;
+	const u8 *ip6;
+
+	ip6 = skb_gro_header(skb, off + sizeof(struct ipv6hdr), off);
+	if (!ip6 || (ip6[0] >> 4) != 6 || ip6[6] == TEREDO_NEXTHDR_NONE)
+		goto flush;
+	ops = rcu_dereference(inet_offloads[IPPROTO_IPV6]);
+	if (!ops || !ops->callbacks.gro_receive)
+		goto flush;
+	/* The UDP header is ours, not a second tunnel layer. */
+	NAPI_GRO_CB(skb)->encap_mark = 0;
+	return call_gro_receive(ops->callbacks.gro_receive, head, skb);
+flush:
+	NAPI_GRO_CB(skb)->flush = 1;
+	return NULL;
+}
+
+static int teredo_gro_complete(struct sock *sk, struct sk_buff *skb,
+			       int nhoff)
+{
+	const struct net_offload *ops;
+	int err;
+
+	ops = rcu_dereference(inet_offloads[IPPROTO_IPV6]);
+	if (!ops || !ops->callbacks.gro_complete)
+		return -ENOSYS;
+	err = ops->callbacks.gro_complete(skb, nhoff);
+	skb_set_inner_mac_header(skb, nhoff);
+	return err;
+}
+
+void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg)
+{
+	cfg->gro_receive = teredo_gro_receive;
+	cfg->gro_complete = teredo_gro_complete;
 }

@@ -4,7 +4,9 @@
 
 struct sk_buff;
 struct sock;
+struct udp_tunnel_sock_cfg;
 
 int teredo_udp_recv(struct sock *sk, struct sk_buff *skb);
+void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
 
 #endif /* _TEREDO_RECEIVE_H */

@@ -68,6 +68,7 @@ void teredo_socket_attach(struct teredo_dev *t)
 	sk->sk_allocation = GFP_ATOMIC;
 	sk->sk_sndbuf = INT_MAX;
 	udp_allow_gso(sk);
+	teredo_gro_setup(&cfg);
 	setup_udp_tunnel_sock(t->net, t->sock, &cfg);
 	rcu_assign_pointer(t->sk, sk);
 }

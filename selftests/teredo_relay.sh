@@ -230,7 +230,8 @@ check_num "flood of 200 destinations: table held at max-peers 8" \
 check_num "flood: entries evicted" "$(counter peers_evicted)" -ge 1
 # Memory is bounded too: a second flood of 200 other destinations must
 # not grow the peer slab (SLUB counts free objects of per-cpu partial
-# slabs as active, so allow two slabs per cpu of slack).
+# slabs as active, so allow four slabs per cpu of slack; a leak would
+# show all 200, and rmmod below would report remaining objects).
 slab_active() { awk '$1 == "teredo_peer" { print $2 }' /proc/slabinfo; }
 read -r objsize perslab <<< "$(awk '$1 == "teredo_peer" { print $4, $5 }' \
 	/proc/slabinfo)"
@@ -241,7 +242,7 @@ sleep 2
 active2=$(slab_active)
 ktap_info "peer entry: $objsize bytes in its slab; active $active1 -> $active2"
 check_num "second flood: peer slab does not grow" \
-	"$((active2 - active1))" -le "$((2 * perslab * $(nproc)))"
+	"$((active2 - active1))" -le "$((4 * perslab * $(nproc)))"
 check_ok "trusted client kept through the flood" \
 	ip netns exec "$host" ping -6 -c 2 -W 3 "$TADDR"
 check_eq "trusted client still in the table" True \

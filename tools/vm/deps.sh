@@ -78,7 +78,7 @@ KVER_612=${H612#linux-headers-}
 
 apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
-	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping \
+	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping ethtool \
 	"$H61" "$H612"
 
 # Miredo must never run on the host (it would take port 3544 and a tun).
