@@ -13,7 +13,12 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TEREDO_TOP=$top IP_LIB_DIR=$top/build/tools
 export TEREDO_RESULTS=$results
 
-mount -t tmpfs tmpfs /tmp
+# A fresh /tmp, unless the checkout or the results live there (a clone
+# in /tmp): the overlay keeps the host's /tmp writable then.
+case "$top/ $results/" in
+*/tmp/*) ;;
+*) mount -t tmpfs tmpfs /tmp ;;
+esac
 mount -t tmpfs tmpfs /run
 mkdir -p /run/netns
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
