@@ -186,7 +186,7 @@ static int teredo_gro_complete(struct sock *sk, struct sk_buff *skb,
 
 	ops = rcu_dereference(inet_offloads[IPPROTO_IPV6]);
 	if (!ops || !ops->callbacks.gro_complete)
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	err = ops->callbacks.gro_complete(skb, nhoff);
 	skb_set_inner_mac_header(skb, nhoff);
 	return err;
