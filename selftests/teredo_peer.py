@@ -116,7 +116,10 @@ def run_server(args):
         r, _, _ = select.select([sock], [], [], 0.2)
         if not r:
             continue
-        data, (sip, sport) = sock.recvfrom(65535)
+        try:
+            data, (sip, sport) = sock.recvfrom(65535)
+        except OSError:     # an ICMP error about an earlier datagram
+            continue
         parsed = strip_headers(data)
         if not parsed:
             log("server-drop", src=f"{sip}:{sport}", why="invalid")
@@ -127,7 +130,11 @@ def run_server(args):
             log("server-drop", src=f"{sip}:{sport}", why="not-ours")
             continue
         _, cip, cport = parse_teredo(dst)
-        sock.sendto(origin(sip, sport) + pkt, (cip, cport))
+        try:
+            sock.sendto(origin(sip, sport) + pkt, (cip, cport))
+        except OSError as e:    # a client nobody can reach: as a server
+            log("server-drop", to=f"{cip}:{cport}", why=e.strerror)
+            continue
         log("server-forward", src=f"{sip}:{sport}", to=f"{cip}:{cport}",
             len=len(pkt), bubble=int(pkt[6] == 59 and pkt[4:6] == b"\0\0"))
 
@@ -142,7 +149,10 @@ def run_client(args):
         r, _, _ = select.select([sock], [], [], 0.2)
         if not r:
             continue
-        data, (sip, sport) = sock.recvfrom(65535)
+        try:
+            data, (sip, sport) = sock.recvfrom(65535)
+        except OSError:     # an ICMP error about an earlier datagram
+            continue
         parsed = strip_headers(data)
         if not parsed:
             log("client-drop", src=f"{sip}:{sport}", len=len(data))

@@ -22,7 +22,7 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 48
+ktap_plan 55
 
 ext="" rly="" host=""
 ns_create ext rly host
@@ -77,11 +77,11 @@ at_exit "rm -rf $CAP"
 ip netns exec "$rly" tcpdump -U -n -i veth0 -w "$CAP/relay.pcap" udp \
 	>/dev/null 2>&1 &
 at_exit "kill $!"
-ip netns exec "$ext" python3 "$PEERPY" server --bind $SERVER --seconds 120 \
+ip netns exec "$ext" python3 "$PEERPY" server --bind $SERVER --seconds 600 \
 	> "$CAP/server.log" 2>&1 &
 at_exit "kill $!"
 ip netns exec "$ext" python3 "$PEERPY" client --bind $CLIENT:$CPORT --server $SERVER \
-	--seconds 120 > "$CAP/client.log" 2>&1 &
+	--seconds 600 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
 sleep 1
 
@@ -197,6 +197,23 @@ check_num "dead peer: budget of 4 per 300 s holds" \
 check_num "dead peer: held-back bubble counted" \
 	"$(( $(counter tx_bubbles_limited) - before ))" -ge 1
 
+# Destinations the relay cannot serve get ICMPv6 address unreachable.
+before=$(counter tx_not_global)
+out=$(ip netns exec "$host" ping -6 -c 1 -W 3 \
+	"$(peer addr $SERVER 10.1.2.3 4000)" 2>&1)
+check_ok "private embedded IPv4: address unreachable" \
+	grep -q 'Address unreachable' <<< "$out"
+check_num "private embedded IPv4: counted" \
+	"$(( $(counter tx_not_global) - before ))" -eq 1
+ip -n "$host" -6 route add 2001:db8:9::/64 via 2001:db8:1::20
+ip -n "$rly" -6 route add 2001:db8:9::/64 dev teredo0
+before=$(counter tx_not_teredo)
+out=$(ip netns exec "$host" ping -6 -c 1 -W 3 2001:db8:9::1 2>&1)
+check_ok "native destination on the relay: address unreachable" \
+	grep -q 'Address unreachable' <<< "$out"
+check_num "native destination on the relay: counted" \
+	"$(( $(counter tx_not_teredo) - before ))" -eq 1
+
 # The queue of an untrusted peer is bounded in bytes.
 SLOW=$(peer addr $SERVER 198.18.0.13 7777)
 before=$(counter tx_queue_full)
@@ -247,6 +264,19 @@ check_ok "trusted client kept through the flood" \
 	ip netns exec "$host" ping -6 -c 2 -W 3 "$TADDR"
 check_eq "trusted client still in the table" True \
 	"$(peer_field "$TADDR" trusted)"
+
+# ------------------------------------------------ trust lifetime
+
+# RFC 4380 §5.2.4: a peer not heard from for 30 s is no longer trusted;
+# the next packet to it goes through a new bubble exchange.
+sleep 31
+check_eq "trust lapses after 30 s of silence" False \
+	"$(peer_field "$TADDR" trusted)"
+before=$(counter tx_bubbles)
+check_ok "lapsed peer: reached again" \
+	ip netns exec "$host" ping -6 -c 1 -W 5 "$TADDR"
+check_num "lapsed peer: through a new bubble" \
+	"$(( $(counter tx_bubbles) - before ))" -eq 1
 
 # ------------------------------------------------ peer removal
 
