@@ -107,19 +107,24 @@ def strip_headers(data):
     return oi, data
 
 
-def run_server(args):
-    sock = udp_socket(args.bind, TEREDO_PORT)
-    me = ipaddress.IPv4Address(args.bind).packed
-    end = time.time() + args.seconds
-    log("server-ready", addr=args.bind)
+def datagrams(sock, seconds):
+    """Yield (payload, (ip, port)) received on sock for seconds."""
+    end = time.time() + seconds
     while time.time() < end:
         r, _, _ = select.select([sock], [], [], 0.2)
         if not r:
             continue
         try:
-            data, (sip, sport) = sock.recvfrom(65535)
+            yield sock.recvfrom(65535)
         except OSError:     # an ICMP error about an earlier datagram
             continue
+
+
+def run_server(args):
+    sock = udp_socket(args.bind, TEREDO_PORT)
+    me = ipaddress.IPv4Address(args.bind).packed
+    log("server-ready", addr=args.bind)
+    for data, (sip, sport) in datagrams(sock, args.seconds):
         parsed = strip_headers(data)
         if not parsed:
             log("server-drop", src=f"{sip}:{sport}", why="invalid")
@@ -143,16 +148,8 @@ def run_client(args):
     ip, port = split_hostport(args.bind)
     sock = udp_socket(ip, port)
     me = teredo_addr(args.server, ip, port)
-    end = time.time() + args.seconds
     log("client-ready", addr=ipaddress.IPv6Address(me), bind=args.bind)
-    while time.time() < end:
-        r, _, _ = select.select([sock], [], [], 0.2)
-        if not r:
-            continue
-        try:
-            data, (sip, sport) = sock.recvfrom(65535)
-        except OSError:     # an ICMP error about an earlier datagram
-            continue
+    for data, (sip, sport) in datagrams(sock, args.seconds):
         parsed = strip_headers(data)
         if not parsed:
             log("client-drop", src=f"{sip}:{sport}", len=len(data))
