@@ -8,6 +8,8 @@
 results=@RESULTS@
 top=@TOP@
 modules=@MODULES@
+ko=@KO@
+kver=@KVER@
 
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TEREDO_TOP=$top IP_LIB_DIR=$top/build/tools
@@ -23,6 +25,11 @@ mount -t tmpfs tmpfs /run
 mkdir -p /run/netns
 mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
 mount --bind "$modules" /lib/modules
+# This checkout's module, in the overlay only: other checkouts may boot
+# the same cached kernel at the same time with their own build (run.sh
+# keeps depmod's indexes valid for it).
+mkdir -p "/lib/modules/$kver/extra"
+cp "$ko" "/lib/modules/$kver/extra/teredo.ko"
 ip link set lo up
 
 cd "$top" || exit 1

@@ -40,13 +40,23 @@ kroot=$cache/kernels/$kver/root
 ko=$top/build/$kver/kernel/teredo.ko
 [ -f "$ko" ] || { echo "run.sh: build $ko first (make modules-all)" >&2; exit 1; }
 
-# Install the module into the cached tree so modprobe and autoload work.
-# Replaced by rename, so a guest still reading the old one is unharmed.
-mkdir -p "$kroot/lib/modules/$kver/extra"
-install -m0644 "$ko" "$kroot/lib/modules/$kver/extra/.teredo.ko.$$"
-mv -f "$kroot/lib/modules/$kver/extra/.teredo.ko.$$" \
-	"$kroot/lib/modules/$kver/extra/teredo.ko"
-depmod -b "$kroot" "$kver"
+# The guest copies this checkout's module into its own overlay
+# (guest.sh), so checkouts of different versions can boot at the same
+# time.  The cached tree only needs a teredo.ko with the same aliases and
+# dependencies for depmod's indexes, which the guest would take minutes
+# to rebuild under TCG.
+extra=$kroot/lib/modules/$kver/extra
+mkdir -p "$extra"
+(
+	flock 9
+	sig() { modinfo -F alias -F depends "$1" 2>/dev/null | sort; }
+	if [ ! -f "$extra/teredo.ko" ] || [ "$(sig "$ko")" != "$(sig "$extra/teredo.ko")" ]
+	then
+		install -m0644 "$ko" "$extra/.teredo.ko.$$"
+		mv -f "$extra/.teredo.ko.$$" "$extra/teredo.ko"
+		depmod -b "$kroot" "$kver"
+	fi
+) 9>"$cache/depmod-$kver.lock"
 
 initrd=$cache/initramfs-$kver.cpio.gz
 stamp=$(cat "$top/tools/vm/init" "$0" | sha1sum | cut -c1-12)
@@ -65,7 +75,7 @@ rm -f "$results/status" "$results/dmesg" "$results/output"
 
 cmd=$(printf '%q ' "$@")
 sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|" \
-    -e "s|@MODULES@|$kroot/lib/modules|" \
+    -e "s|@MODULES@|$kroot/lib/modules|; s|@KO@|$ko|; s|@KVER@|$kver|" \
     -e "s|@COMMAND@|$(printf '%s' "$cmd" | sed 's/[|&\\]/\\&/g')|" \
     "$top/tools/vm/guest.sh" > "$results/guest.sh"
 
