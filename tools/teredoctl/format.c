@@ -49,6 +49,22 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_BUBBLES_LIMITED] = "tx_bubbles_limited",
 	[TEREDO_STAT_TX_ICMP]		= "tx_icmp",
 	[TEREDO_STAT_PEERS_EVICTED]	= "peers_evicted",
+	[TEREDO_STAT_RX_NOT_QUALIFIED]	= "rx_not_qualified",
+	[TEREDO_STAT_RX_NOT_OURS]	= "rx_not_ours",
+	[TEREDO_STAT_RX_UNVERIFIED]	= "rx_unverified",
+	[TEREDO_STAT_RX_TO_HELPER]	= "rx_to_helper",
+	[TEREDO_STAT_TX_NOT_QUALIFIED]	= "tx_not_qualified",
+	[TEREDO_STAT_TX_ECHO_TESTS]	= "tx_echo_tests",
+	[TEREDO_STAT_RX_ECHO_REPLIES]	= "rx_echo_replies",
+	[TEREDO_STAT_RX_NOT_ICMP]	= "rx_not_icmp",
+	[TEREDO_STAT_RX_NOT_SERVED]	= "rx_not_served",
+	[TEREDO_STAT_RX_LOOP]		= "rx_loop",
+	[TEREDO_STAT_RX_TOO_BIG]	= "rx_too_big",
+	[TEREDO_STAT_RX_BAD_RS]		= "rx_bad_rs",
+	[TEREDO_STAT_RX_RATELIMITED]	= "rx_ratelimited",
+	[TEREDO_STAT_TX_RA]		= "tx_ra",
+	[TEREDO_STAT_TX_FORWARDED]	= "tx_forwarded",
+	[TEREDO_STAT_TX_NATIVE]		= "tx_native",
 };
 
 static const char * const mode_names[] = {

@@ -29,6 +29,29 @@
  *   IFLA_TEREDO_TTL        u8, TTL of the outer IPv4 header, 0 = the route's
  *                          default.  Default 0.  Mutable.
  *
+ * A client's socket and state come from its helper (teredod), on the
+ * change form only, and are reported back (except the fd):
+ *
+ *   IFLA_TEREDO_FD         s32, write-only: a bound AF_INET UDP socket the
+ *                          kernel uses from then on.  The kernel keeps the
+ *                          socket, not the file: when the helper's last
+ *                          descriptor closes, the device drops it, goes
+ *                          offline and carrier-off.  Refused while a
+ *                          socket is attached.
+ *   IFLA_TEREDO_STATE      u8, enum teredo_state.
+ *   IFLA_TEREDO_REASON     u8, enum teredo_reason: why not qualified.
+ *   IFLA_TEREDO_NAT        u8, enum teredo_nat.
+ *   IFLA_TEREDO_MAPPED     __be32, the NAT's public address (from the RA).
+ *   IFLA_TEREDO_MAPPED_PORT __be16, the NAT's public port.
+ *   IFLA_TEREDO_ADDRESS    struct in6_addr, the Teredo address in use.
+ *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
+ *                          Solicitation; reported as what is left of it.
+ *
+ * QUALIFIED needs MAPPED, MAPPED_PORT and ADDRESS (in this message or
+ * already set), an attached socket, and an ADDRESS that is a Teredo
+ * address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
+ * on while it is qualified; a new ADDRESS flushes the peer table.
+ *
  * Addresses must be unicast: not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
  * 240.0.0.0/4 or 255.255.255.255.  Attributes are only ever appended.
  */
@@ -46,6 +69,39 @@ enum teredo_mode {
 
 #define TEREDO_MODE_MAX (__TEREDO_MODE_MAX - 1)
 
+/* A client's qualification, as its helper reports it. */
+enum teredo_state {
+	TEREDO_STATE_OFFLINE,		/* no usable address */
+	TEREDO_STATE_QUALIFYING,	/* Router Solicitations in flight */
+	TEREDO_STATE_QUALIFIED,		/* address valid, data path open */
+	__TEREDO_STATE_MAX
+};
+
+#define TEREDO_STATE_MAX (__TEREDO_STATE_MAX - 1)
+
+/* Why a client is not qualified. */
+enum teredo_reason {
+	TEREDO_REASON_NONE,
+	TEREDO_REASON_NO_HELPER,	/* no socket: teredod not running */
+	TEREDO_REASON_NO_SERVER,	/* the server did not answer */
+	TEREDO_REASON_SYMMETRIC_NAT,	/* mappings differ per destination */
+	TEREDO_REASON_NO_ROUTE,		/* the server cannot be reached */
+	__TEREDO_REASON_MAX
+};
+
+#define TEREDO_REASON_MAX (__TEREDO_REASON_MAX - 1)
+
+/* The NAT in front of a client, from the two-server test. */
+enum teredo_nat {
+	TEREDO_NAT_UNKNOWN,
+	TEREDO_NAT_NONE,		/* mapped = local: global connectivity */
+	TEREDO_NAT_RESTRICTED,		/* same mapping towards both addresses */
+	TEREDO_NAT_SYMMETRIC,		/* a different mapping per destination */
+	__TEREDO_NAT_MAX
+};
+
+#define TEREDO_NAT_MAX (__TEREDO_NAT_MAX - 1)
+
 enum {
 	IFLA_TEREDO_UNSPEC,
 	IFLA_TEREDO_MODE,
@@ -57,6 +113,14 @@ enum {
 	IFLA_TEREDO_REFRESH,
 	IFLA_TEREDO_MAX_PEERS,
 	IFLA_TEREDO_TTL,
+	IFLA_TEREDO_FD,
+	IFLA_TEREDO_STATE,
+	IFLA_TEREDO_REASON,
+	IFLA_TEREDO_NAT,
+	IFLA_TEREDO_MAPPED,
+	IFLA_TEREDO_MAPPED_PORT,
+	IFLA_TEREDO_ADDRESS,
+	IFLA_TEREDO_NEXT_REFRESH,
 	__IFLA_TEREDO_MAX
 };
 

@@ -102,6 +102,24 @@ enum teredo_stat {
 	TEREDO_STAT_TX_BUBBLES_LIMITED,	/* bubble held back by rate limits */
 	TEREDO_STAT_TX_ICMP,		/* event: ICMPv6 errors sent */
 	TEREDO_STAT_PEERS_EVICTED,	/* event: evicted at max-peers */
+	/* client */
+	TEREDO_STAT_RX_NOT_QUALIFIED,	/* arrived while not qualified */
+	TEREDO_STAT_RX_NOT_OURS,	/* destination is not our address */
+	TEREDO_STAT_RX_UNVERIFIED,	/* unknown source, echo test failed */
+	TEREDO_STAT_RX_TO_HELPER,	/* event: RA or auth handed to teredod */
+	TEREDO_STAT_TX_NOT_QUALIFIED,	/* sent while not qualified */
+	TEREDO_STAT_TX_ECHO_TESTS,	/* event: direct connectivity tests */
+	TEREDO_STAT_RX_ECHO_REPLIES,	/* event: tests answered with our nonce */
+	/* server */
+	TEREDO_STAT_RX_NOT_ICMP,	/* neither a bubble nor ICMPv6 */
+	TEREDO_STAT_RX_NOT_SERVED,	/* fails every acceptance rule */
+	TEREDO_STAT_RX_LOOP,		/* from or to our own address:3544 */
+	TEREDO_STAT_RX_TOO_BIG,		/* non-bubble payload over 88 bytes */
+	TEREDO_STAT_RX_BAD_RS,		/* malformed Router Solicitation */
+	TEREDO_STAT_RX_RATELIMITED,	/* RS over the per-source rate */
+	TEREDO_STAT_TX_RA,		/* event: Router Advertisements sent */
+	TEREDO_STAT_TX_FORWARDED,	/* event: relayed to a client */
+	TEREDO_STAT_TX_NATIVE,		/* event: sent out as native IPv6 */
 	__TEREDO_STAT_MAX
 };
 
