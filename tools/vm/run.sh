@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh --kernel 61|612|RELEASE [--results DIR] [--timeout SEC] -- CMD...
+# run.sh --kernel 61|612|debug|RELEASE [--results DIR] [--timeout SEC] -- CMD...
 #
 # Boot a Debian kernel under QEMU/TCG (no network: -nic none), with the
 # host's root shared read-only and a tmpfs overlay, teredo.ko installed
 # for that kernel, and run CMD in the checkout.  Brings back CMD's output
 # and exit status and the guest's dmesg in DIR.  Fails when CMD fails or
-# when dmesg shows a kernel splat.
+# when dmesg shows a kernel splat.  "debug" is the debug kernel that
+# tools/vm/debug-kernel.sh builds (make debug-kernel).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,7 +21,7 @@ while [ $# -gt 0 ]; do
 	--results) results=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--) shift; break ;;
-	*) echo "usage: $0 --kernel 61|612 [--results DIR] -- CMD..." >&2
+	*) echo "usage: $0 --kernel 61|612|debug [--results DIR] -- CMD..." >&2
 	   exit 2 ;;
 	esac
 done
@@ -32,6 +33,9 @@ KVER_612=$(sed -n 's/^KVER_612 := //p' "$cache/env.mk")
 case $kernel in
 61) kver=$KVER_61 ;;
 612) kver=$KVER_612 ;;
+debug) kver=$(sed -n 's/^KVER_DEBUG := //p' "$cache/debug/env.mk" 2>/dev/null)
+       [ -n "$kver" ] || { echo "run.sh: no debug kernel: make debug-kernel" >&2
+			   exit 1; } ;;
 *) kver=$kernel ;;
 esac
 kroot=$cache/kernels/$kver/root
@@ -96,7 +100,8 @@ if [ ! -f "$results/status" ]; then
 	exit 1
 fi
 status=$(cat "$results/status")
-splat='WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|general protection|Call Trace'
+# The last ones come from the debug kernel (tools/vm/debug.config).
+splat='WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|general protection|Call Trace|UBSAN:|possible circular locking|suspicious RCU usage|sleeping function called|inconsistent lock state|ref_tracker|unregister_netdevice: waiting'
 if grep -Eq "$splat" "$results/dmesg"; then
 	echo "vm: kernel splat in dmesg:" >&2
 	grep -E -A20 "$splat" "$results/dmesg" | head -60 >&2
