@@ -36,6 +36,7 @@ modules-all:
 tools:
 	$(MAKE) -C tools/iproute2 O=$(O)/tools
 	$(MAKE) -C tools/teredoctl O=$(O)/tools
+	$(MAKE) -C tools/teredod O=$(O)/tools
 
 deps:
 	tools/vm/deps.sh
@@ -53,3 +54,4 @@ clean:
 	rm -rf $(O)
 	$(MAKE) -C tools/iproute2 O=$(O)/tools clean
 	$(MAKE) -C tools/teredoctl O=$(O)/tools clean
+	$(MAKE) -C tools/teredod O=$(O)/tools clean

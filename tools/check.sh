@@ -100,6 +100,8 @@ for suite in $suites; do
 		tap iproute2 "" tools/iproute2/check.sh
 		tap teredoctl "" make -s -C tools/teredoctl \
 			O="$top/build/tools" test
+		tap teredod "" make -s -C tools/teredod \
+			O="$top/build/tools" test
 		;;
 	vm)
 		make -s tools > "$logs/tools.log" 2>&1 || cat "$logs/tools.log"

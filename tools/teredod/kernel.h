@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * teredod's rtnetlink side: the device's configuration, the socket
+ * handoff and the state pushed into the kernel (IFLA_TEREDO_*, see
+ * if_teredo.h), and what the helper puts on the device: addr_gen_mode,
+ * up, addresses, routes.  Every function returns 0 or -errno; the
+ * kernel's extack message, if any, is in k->extack.
+ */
+#ifndef _TEREDOD_KERNEL_H
+#define _TEREDOD_KERNEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <linux/if.h>
+#include <linux/types.h>
+
+#include "qualify.h"
+
+struct mnl_socket;
+
+struct kdev {
+	struct mnl_socket *nl;		/* requests */
+	struct mnl_socket *mon;		/* RTNLGRP_LINK, for RTM_DELLINK */
+	unsigned int seq;
+	int ifindex;
+	char name[IFNAMSIZ];
+	char extack[256];
+	char *buf;
+};
+
+/* The device's configuration, from RTM_GETLINK. */
+struct kconfig {
+	bool teredo;			/* kind "teredo" */
+	int mode;			/* enum teredo_mode */
+	__be32 server, server2, local;
+	__be16 port;
+	uint32_t refresh;
+	unsigned int flags;		/* IFF_* */
+};
+
+int kernel_open(struct kdev *k, const char *name);
+void kernel_close(struct kdev *k);
+int kernel_get_config(struct kdev *k, struct kconfig *cfg);
+/* IFLA_TEREDO_FD. */
+int kernel_attach(struct kdev *k, int fd);
+/* The state attributes of @st (the address ones only when qualified). */
+int kernel_push(struct kdev *k, const struct qual_status *st);
+/* addr_gen_mode none, accept_ra 0, router_solicitations 0, then up. */
+int kernel_link_setup(struct kdev *k);
+/* RTM_NEWADDR (replace) or RTM_DELADDR, no DAD, no prefix route. */
+int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
+		unsigned int plen);
+/* Deletes every 2001::/32 address of the device except @keep (or all). */
+int kernel_addr_flush_teredo(struct kdev *k, const struct in6_addr *keep);
+/* RTM_NEWROUTE (replace) or RTM_DELROUTE of @dst/@plen dev k. */
+int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
+		 unsigned int plen, uint32_t metric);
+/* Fd to poll for link events; kernel_monitor() returns 1 once the
+ * device is gone, 0 otherwise. */
+int kernel_monitor_fd(struct kdev *k);
+int kernel_monitor(struct kdev *k);
+
+#endif /* _TEREDOD_KERNEL_H */

@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * teredod DEV: the qualification helper of a Teredo client device.
+ *
+ * Reads DEV's configuration, creates and binds the client's UDP socket,
+ * hands it to the kernel (IFLA_TEREDO_FD) and keeps using it for Router
+ * Solicitations and Advertisements; the state machine (qualify.c)
+ * decides, this file does the system calls: one poll loop over the
+ * socket, a signalfd and the link monitor, with the state machine's next
+ * deadline as the timeout.  SIGTERM/SIGINT: remove the addresses and
+ * routes it added, push OFFLINE, exit 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include "kernel.h"
+#include "log.h"
+#include "proto.h"
+#include "qualify.h"
+
+#ifndef TEREDOD_VERSION
+#define TEREDOD_VERSION "0"
+#endif
+
+/* Metrics: the kernel's default for 2001::/32, Miredo's for ::/0. */
+#define METRIC_TEREDO	1024
+#define METRIC_DEFAULT	1029
+
+struct teredod {
+	struct kdev k;
+	struct kconfig kc;
+	struct qual q;
+	int udp;
+	__be16 port;			/* bound */
+	bool default_route;
+	const char *state_file;
+};
+
+static const struct in6_addr teredo_prefix = { { { 0x20, 0x01 } } };
+static const struct in6_addr any6;
+
+static qual_time now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (qual_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void kernel_err(struct teredod *d, const char *what, int err)
+{
+	log_line("kernel: %s: %s%s%s", what, strerror(-err),
+		 d->k.extack[0] ? ": " : "", d->k.extack);
+}
+
+/* --- the state machine's operations ------------------------------------ */
+
+static bool op_send(void *ctx, __be32 dst, const uint8_t *buf, size_t len)
+{
+	struct teredod *d = ctx;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = dst,
+		.sin_port = htons(TEREDO_PORT),
+	};
+
+	return sendto(d->udp, buf, len, MSG_DONTWAIT, (void *)&sin,
+		      sizeof(sin)) == (ssize_t)len;
+}
+
+static void op_random(void *ctx, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	(void)ctx;
+	while (len) {
+		n = getrandom(p, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_line("getrandom: %s", strerror(errno));
+			abort();
+		}
+		p += n;
+		len -= n;
+	}
+}
+
+/* The address the server would see without a NAT: the source address
+ * the routing table picks towards it, and our port. */
+static void op_local(void *ctx, __be32 *addr, __be16 *port)
+{
+	struct teredod *d = ctx;
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = d->kc.server,
+		.sin_port = htons(TEREDO_PORT),
+	};
+	socklen_t sl = sizeof(sin);
+	int s;
+
+	*port = d->port;
+	*addr = d->kc.local;
+	if (*addr)
+		return;
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	if (!connect(s, (void *)&sin, sizeof(sin)) &&
+	    !getsockname(s, (void *)&sin, &sl))
+		*addr = sin.sin_addr.s_addr;
+	close(s);
+}
+
+static void save_state(struct teredod *d, const struct in6_addr *a)
+{
+	char tmp[PATH_MAX], text[INET6_ADDRSTRLEN];
+	FILE *f;
+
+	if (!d->state_file)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->state_file);
+	inet_ntop(AF_INET6, a, text, sizeof(text));
+	f = fopen(tmp, "we");
+	if (!f || fprintf(f, "%s\n", text) < 0 || fclose(f) ||
+	    rename(tmp, d->state_file))
+		log_line("state file %s: %s", d->state_file, strerror(errno));
+}
+
+static void load_state(struct teredod *d, struct in6_addr *a)
+{
+	char text[INET6_ADDRSTRLEN + 2] = "";
+	FILE *f;
+
+	if (!d->state_file)
+		return;
+	f = fopen(d->state_file, "re");
+	if (!f)
+		return;
+	if (fgets(text, sizeof(text), f))
+		text[strcspn(text, "\n")] = '\0';
+	fclose(f);
+	if (inet_pton(AF_INET6, text, a) != 1)
+		memset(a, 0, sizeof(*a));
+}
+
+/* Routes and the Teredo address, for a qualified client. */
+static void device_up(struct teredod *d, const struct qual_status *st)
+{
+	int err;
+
+	err = kernel_addr(&d->k, true, &st->addr, 32);
+	if (err)
+		kernel_err(d, "adding the Teredo address", err);
+	err = kernel_addr_flush_teredo(&d->k, &st->addr);
+	if (err)
+		kernel_err(d, "removing old Teredo addresses", err);
+	err = kernel_route(&d->k, true, &teredo_prefix, 32, METRIC_TEREDO);
+	if (err)
+		kernel_err(d, "adding the route to 2001::/32", err);
+	if (d->default_route) {
+		err = kernel_route(&d->k, true, &any6, 0, METRIC_DEFAULT);
+		if (err)
+			kernel_err(d, "adding the default route", err);
+	}
+}
+
+static void device_down(struct teredod *d)
+{
+	int err;
+
+	if (d->default_route)
+		kernel_route(&d->k, false, &any6, 0, METRIC_DEFAULT);
+	kernel_route(&d->k, false, &teredo_prefix, 32, METRIC_TEREDO);
+	err = kernel_addr_flush_teredo(&d->k, NULL);
+	if (err)
+		kernel_err(d, "removing the Teredo address", err);
+}
+
+static void op_publish(void *ctx, const struct qual_status *st,
+		       const struct qual_status *old)
+{
+	bool was = old->state == TEREDO_STATE_QUALIFIED;
+	struct teredod *d = ctx;
+	int err;
+
+	if (st->state != TEREDO_STATE_QUALIFIED && was)
+		device_down(d);
+	err = kernel_push(&d->k, st);
+	if (err)
+		kernel_err(d, "pushing the state", err);
+	if (st->state == TEREDO_STATE_QUALIFIED &&
+	    (!was || memcmp(&st->addr, &old->addr, sizeof(st->addr)))) {
+		device_up(d, st);
+		save_state(d, &st->addr);
+	}
+}
+
+static void op_log(void *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	(void)ctx;
+	va_start(ap, fmt);
+	log_vline(fmt, ap);
+	va_end(ap);
+}
+
+static const struct qual_ops ops = {
+	.send = op_send,
+	.random = op_random,
+	.local = op_local,
+	.publish = op_publish,
+	.log = op_log,
+};
+
+/* --- setup ------------------------------------------------------------ */
+
+static int open_socket(struct teredod *d)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = d->kc.local,
+		.sin_port = d->kc.port,
+	};
+	int pmtu = IP_PMTUDISC_DONT;	/* DF clear, RFC 4380 §5.1.2 */
+	socklen_t sl = sizeof(sin);
+
+	d->udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->udp < 0)
+		return -errno;
+	if (setsockopt(d->udp, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
+		       sizeof(pmtu)) ||
+	    bind(d->udp, (void *)&sin, sizeof(sin)) ||
+	    getsockname(d->udp, (void *)&sin, &sl))
+		return -errno;
+	d->port = sin.sin_port;
+	return 0;
+}
+
+static int setup(struct teredod *d)
+{
+	char s1[INET_ADDRSTRLEN], s2[INET_ADDRSTRLEN];
+	struct qual_config qc = { 0 };
+	int err;
+
+	err = kernel_get_config(&d->k, &d->kc);
+	if (err) {
+		kernel_err(d, "reading the device", err);
+		return err;
+	}
+	if (!d->kc.teredo || d->kc.mode != TEREDO_MODE_CLIENT ||
+	    !d->kc.server) {
+		log_line("not a Teredo client device");
+		return -EINVAL;
+	}
+	if (!d->kc.server2)
+		d->kc.server2 = htonl(ntohl(d->kc.server) + 1);
+	if (!d->kc.refresh)
+		d->kc.refresh = TEREDO_REFRESH_DEFAULT;
+
+	err = open_socket(d);
+	if (err) {
+		log_line("UDP socket on port %u: %s", ntohs(d->kc.port),
+			 strerror(-err));
+		return err;
+	}
+	err = kernel_link_setup(&d->k);
+	if (err) {
+		kernel_err(d, "setting the device up", err);
+		return err;
+	}
+	err = kernel_addr(&d->k, true, &rs_source, 64);
+	if (err) {
+		kernel_err(d, "adding the link-local address", err);
+		return err;
+	}
+	err = kernel_attach(&d->k, d->udp);
+	if (err) {
+		kernel_err(d, "handing the socket over", err);
+		return err;
+	}
+	log_line("started: server %s, secondary %s, port %u, refresh %u s",
+		 inet_ntop(AF_INET, &d->kc.server, s1, sizeof(s1)),
+		 inet_ntop(AF_INET, &d->kc.server2, s2, sizeof(s2)),
+		 ntohs(d->port), d->kc.refresh);
+
+	qc.server = d->kc.server;
+	qc.server2 = d->kc.server2;
+	qc.refresh = d->kc.refresh;
+	load_state(d, &qc.saved);
+	qual_init(&d->q, &qc, &ops, d);
+	return 0;
+}
+
+static void shutdown_clean(struct teredod *d)
+{
+	struct qual_status st = {
+		.state = TEREDO_STATE_OFFLINE,
+		.reason = TEREDO_REASON_NO_HELPER,
+	};
+	int err;
+
+	device_down(d);
+	kernel_addr(&d->k, false, &rs_source, 64);
+	err = kernel_push(&d->k, &st);
+	if (err)
+		kernel_err(d, "pushing the state", err);
+	log_line("offline: stopped");
+}
+
+/* --- the loop ------------------------------------------------------- */
+
+static void read_udp(struct teredod *d)
+{
+	struct sockaddr_in from;
+	socklen_t fl;
+	uint8_t buf[2048];
+	ssize_t n;
+
+	for (;;) {
+		fl = sizeof(from);
+		n = recvfrom(d->udp, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC,
+			     (void *)&from, &fl);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return;	/* EAGAIN, or an ICMP error: nothing to read */
+		}
+		if ((size_t)n > sizeof(buf) || from.sin_family != AF_INET)
+			continue;	/* no RA is that large */
+		qual_rx(&d->q, now_ms(), from.sin_addr.s_addr, from.sin_port,
+			buf, n);
+	}
+}
+
+static int loop(struct teredod *d, int sigfd)
+{
+	struct pollfd pfd[3] = {
+		{ .fd = sigfd, .events = POLLIN },
+		{ .fd = d->udp, .events = POLLIN },
+		{ .fd = kernel_monitor_fd(&d->k), .events = POLLIN },
+	};
+	struct signalfd_siginfo si;
+	qual_time now, dl;
+	int timeout;
+
+	qual_start(&d->q, now_ms());
+	for (;;) {
+		now = now_ms();
+		qual_timer(&d->q, now);
+		dl = qual_deadline(&d->q);
+		timeout = dl == UINT64_MAX ? -1 :
+			  dl <= now ? 0 :
+			  dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
+		if (poll(pfd, 3, timeout) < 0) {
+			if (errno == EINTR)
+				continue;
+			log_line("poll: %s", strerror(errno));
+			return 1;
+		}
+		if (pfd[0].revents & POLLIN &&
+		    read(sigfd, &si, sizeof(si)) == sizeof(si))
+			return 0;
+		if (pfd[1].revents)
+			read_udp(d);
+		if (pfd[2].revents && kernel_monitor(&d->k)) {
+			log_line("offline: device gone");
+			return 1;
+		}
+	}
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: teredod [-f] [--default-route] [--state-file FILE] DEV\n"
+		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
+		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
+		"foreground; logs one line per state change on stderr.\n"
+		"  -f, --foreground    the default (accepted for compatibility)\n"
+		"  --default-route     also route ::/0 through DEV (metric %u)\n"
+		"  --state-file FILE   remember the address across restarts\n"
+		"  -V, --version\n", METRIC_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "default-route", no_argument, NULL, 'd' },
+		{ "state-file", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct teredod d = { .udp = -1 };
+	sigset_t mask;
+	int c, sigfd, rc;
+
+	while ((c = getopt_long(argc, argv, "fhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			break;
+		case 'd':
+			d.default_route = true;
+			break;
+		case 's':
+			d.state_file = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("teredod %s\n", TEREDOD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || strlen(argv[optind]) >= IFNAMSIZ) {
+		usage(stderr);
+		return 2;
+	}
+	log_init(argv[optind]);
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		log_line("signalfd: %s", strerror(errno));
+		return 1;
+	}
+	rc = kernel_open(&d.k, argv[optind]);
+	if (rc) {
+		log_line("netlink: %s", strerror(-rc));
+		return 1;
+	}
+	if (setup(&d)) {
+		kernel_close(&d.k);
+		return 1;
+	}
+	rc = loop(&d, sigfd);
+	if (!rc)
+		shutdown_clean(&d);
+	close(d.udp);
+	kernel_close(&d.k);
+	return rc;
+}

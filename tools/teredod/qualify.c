@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Qualification and maintenance (see qualify.h).  No system calls: the
+ * clock comes in as an argument, everything goes out through q->ops.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "proto.h"
+#include "qualify.h"
+
+static const char *const nat_names[] = {
+	[TEREDO_NAT_UNKNOWN]	= "unknown",
+	[TEREDO_NAT_NONE]	= "none",
+	[TEREDO_NAT_RESTRICTED]	= "restricted",
+	[TEREDO_NAT_SYMMETRIC]	= "symmetric",
+};
+
+static const char *const state_names[] = {
+	[TEREDO_STATE_OFFLINE]		= "offline",
+	[TEREDO_STATE_QUALIFYING]	= "qualifying",
+	[TEREDO_STATE_QUALIFIED]	= "qualified",
+};
+
+const char *qual_nat_name(enum teredo_nat nat)
+{
+	return (unsigned int)nat <= TEREDO_NAT_MAX ? nat_names[nat] : "?";
+}
+
+const char *qual_state_name(enum teredo_state state)
+{
+	return (unsigned int)state <= TEREDO_STATE_MAX ? state_names[state]
+						       : "?";
+}
+
+/* "198.18.0.40:40000" */
+struct endpoint_str {
+	char s[INET_ADDRSTRLEN + 8];
+};
+
+static const char *endpoint(struct endpoint_str *b, __be32 addr, __be16 port)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &addr, ip, sizeof(ip));
+	snprintf(b->s, sizeof(b->s), "%s:%u", ip, ntohs(port));
+	return b->s;
+}
+
+static const char *ipv4(char *buf, __be32 addr)
+{
+	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+static void publish(struct qual *q, const struct qual_status *st)
+{
+	struct qual_status old = q->st;
+
+	q->st = *st;
+	q->ops->publish(q->ctx, &q->st, &old);
+}
+
+static void new_nonce(struct qual *q)
+{
+	memcpy(q->old_nonce, q->nonce, sizeof(q->nonce));
+	q->have_old_nonce = q->phase != QUAL_IDLE;
+	q->ops->random(q->ctx, q->nonce, sizeof(q->nonce));
+}
+
+static void send_rs(struct qual *q, qual_time now)
+{
+	uint8_t rs[RS_LEN];
+	size_t len = rs_build(rs, sizeof(rs), q->nonce);
+
+	if (!q->ops->send(q->ctx, q->target, rs, len))
+		q->unsent++;
+	q->tries++;
+	q->deadline = now + QUAL_RS_INTERVAL;
+}
+
+/* A phase of up to QUAL_RS_TRIES solicitations of @target. */
+static void solicit(struct qual *q, qual_time now, enum qual_phase phase,
+		    __be32 target)
+{
+	new_nonce(q);
+	q->phase = phase;
+	q->target = target;
+	q->tries = 0;
+	q->unsent = 0;
+	send_rs(q, now);
+}
+
+void qual_init(struct qual *q, const struct qual_config *cfg,
+	       const struct qual_ops *ops, void *ctx)
+{
+	memset(q, 0, sizeof(*q));
+	q->cfg = *cfg;
+	q->ops = ops;
+	q->ctx = ctx;
+	q->phase = QUAL_IDLE;
+	q->backoff = QUAL_BACKOFF_MIN;
+	q->st.state = TEREDO_STATE_OFFLINE;
+}
+
+void qual_start(struct qual *q, qual_time now)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	if (q->st.state != TEREDO_STATE_QUALIFYING) {
+		struct qual_status st = {
+			.state = TEREDO_STATE_QUALIFYING,
+			.nat = q->st.nat,
+		};
+
+		q->ops->log(q->ctx, "qualifying: soliciting server %s",
+			    ipv4(ip, q->cfg.server));
+		publish(q, &st);
+	}
+	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
+}
+
+/* Offline for @reason; retry after the back-off, which then doubles. */
+static void go_offline(struct qual *q, qual_time now,
+		       enum teredo_reason reason, enum teredo_nat nat,
+		       const char *why)
+{
+	struct qual_status st = {
+		.state = TEREDO_STATE_OFFLINE,
+		.reason = reason,
+		.nat = nat,
+	};
+
+	q->ops->log(q->ctx, "offline: %s; retry in %u s", why,
+		    q->backoff / 1000);
+	q->phase = QUAL_BACKOFF;
+	q->deadline = now + q->backoff;
+	q->backoff = q->backoff * 2 > QUAL_BACKOFF_MAX ? QUAL_BACKOFF_MAX
+						       : q->backoff * 2;
+	publish(q, &st);
+}
+
+static uint32_t refresh_ms(struct qual *q)
+{
+	uint32_t r, base = q->cfg.refresh * 1000;
+
+	/* Uniform in [75 %, 100 %] of the interval (RFC 4380 §5.2). */
+	q->ops->random(q->ctx, &r, sizeof(r));
+	return base / 4 * 3 + r % (base / 4 + 1);
+}
+
+static void schedule_refresh(struct qual *q, qual_time now,
+			     struct qual_status *st)
+{
+	uint32_t ms = refresh_ms(q);
+
+	q->phase = QUAL_QUALIFIED;
+	q->deadline = now + ms;
+	st->next_refresh = (ms + 999) / 1000;
+}
+
+/* Flags for the address of @mapped:@port: those of the last address
+ * with this mapping, else 12 fresh random bits (RFC 5991 §4), cone 0. */
+static uint16_t address_flags(struct qual *q, __be32 mapped, __be16 port)
+{
+	const struct in6_addr *s = &q->cfg.saved;
+	uint16_t flags;
+
+	if (teredo_addr_is_teredo(s) && teredo_addr_server(s) == q->cfg.server &&
+	    teredo_addr_mapped(s) == mapped && teredo_addr_port(s) == port)
+		return teredo_addr_flags(s) & TEREDO_FLAG_RANDOM;
+	q->ops->random(q->ctx, &flags, sizeof(flags));
+	return flags & TEREDO_FLAG_RANDOM;
+}
+
+static enum teredo_nat nat_type(struct qual *q, const struct ra_info *ra,
+				enum teredo_nat otherwise)
+{
+	__be32 addr = 0;
+	__be16 port = 0;
+
+	q->ops->local(q->ctx, &addr, &port);
+	if (ra->mapped == addr && ra->mapped_port == port)
+		return TEREDO_NAT_NONE;
+	return otherwise;
+}
+
+static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
+		      enum teredo_nat nat)
+{
+	struct qual_status st = {
+		.state = TEREDO_STATE_QUALIFIED,
+		.nat = nat,
+		.mapped = ra->mapped,
+		.mapped_port = ra->mapped_port,
+		.mtu = ra->mtu,
+	};
+	char addr[INET6_ADDRSTRLEN], from[64] = "";
+	struct endpoint_str e, o;
+
+	teredo_addr_build(&st.addr, q->cfg.server,
+			  address_flags(q, ra->mapped, ra->mapped_port),
+			  ra->mapped, ra->mapped_port);
+	schedule_refresh(q, now, &st);
+	q->backoff = QUAL_BACKOFF_MIN;
+
+	if (q->st.state == TEREDO_STATE_QUALIFIED)
+		snprintf(from, sizeof(from), " (mapping changed from %s)",
+			 endpoint(&o, q->st.mapped, q->st.mapped_port));
+	inet_ntop(AF_INET6, &st.addr, addr, sizeof(addr));
+	q->ops->log(q->ctx, "qualified: %s: mapped %s, nat %s%s", addr,
+		    endpoint(&e, ra->mapped, ra->mapped_port),
+		    qual_nat_name(nat), from);
+	q->cfg.saved = st.addr;
+	publish(q, &st);
+}
+
+void qual_timer(struct qual *q, qual_time now)
+{
+	char ip[INET_ADDRSTRLEN], why[96];
+
+	if (q->phase == QUAL_IDLE || now < q->deadline)
+		return;
+	switch (q->phase) {
+	case QUAL_BACKOFF:
+		qual_start(q, now);
+		break;
+	case QUAL_QUALIFIED:
+		solicit(q, now, QUAL_REFRESH, q->cfg.server);
+		break;
+	case QUAL_PRIMARY:
+	case QUAL_SECONDARY:
+	case QUAL_REFRESH:
+		if (q->tries < QUAL_RS_TRIES) {
+			send_rs(q, now);
+			break;
+		}
+		snprintf(why, sizeof(why), "%s %sserver %s",
+			 q->unsent == q->tries ? "no route to" : "no answer from",
+			 q->phase == QUAL_SECONDARY ? "secondary " : "",
+			 ipv4(ip, q->target));
+		go_offline(q, now, q->unsent == q->tries ?
+			   TEREDO_REASON_NO_ROUTE : TEREDO_REASON_NO_SERVER,
+			   q->st.nat, why);
+		break;
+	case QUAL_IDLE:
+		break;
+	}
+}
+
+qual_time qual_deadline(const struct qual *q)
+{
+	return q->phase == QUAL_IDLE ? UINT64_MAX : q->deadline;
+}
+
+static bool soliciting(const struct qual *q)
+{
+	return q->phase == QUAL_PRIMARY || q->phase == QUAL_SECONDARY ||
+	       q->phase == QUAL_REFRESH;
+}
+
+/* An answer to an RS we no longer wait for: a late duplicate. */
+static bool stale(const struct qual *q, const uint8_t *buf, size_t len)
+{
+	size_t auth = teredo_auth_len(buf, len);
+	const uint8_t *nonce = buf + auth - RA_NONCE_LEN - 1;
+
+	if (!auth)
+		return false;
+	if (q->have_old_nonce && !memcmp(nonce, q->old_nonce, RA_NONCE_LEN))
+		return true;
+	return !soliciting(q) && !memcmp(nonce, q->nonce, RA_NONCE_LEN);
+}
+
+/* At most QUAL_IGNORED_LINES a minute: a flood must not flood the log. */
+static bool ignore_logged(struct qual *q, qual_time now)
+{
+	if (now - q->ignored_since >= QUAL_IGNORED_WINDOW ||
+	    now < q->ignored_since) {
+		if (q->ignored_quiet)
+			q->ops->log(q->ctx, "ignored %u more datagrams",
+				    q->ignored_quiet);
+		q->ignored_since = now;
+		q->ignored_lines = 0;
+		q->ignored_quiet = 0;
+	}
+	if (q->ignored_lines < QUAL_IGNORED_LINES) {
+		q->ignored_lines++;
+		return true;
+	}
+	q->ignored_quiet++;
+	return false;
+}
+
+static void ignore(struct qual *q, qual_time now, __be32 from, __be16 port,
+		   int err)
+{
+	struct endpoint_str e;
+
+	if (ignore_logged(q, now))
+		q->ops->log(q->ctx, "ignored RA from %s: %s",
+			    endpoint(&e, from, port), ra_strerror(err));
+}
+
+void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
+	     const uint8_t *buf, size_t len)
+{
+	struct ra_expect want = { .server = q->cfg.server, .dst = rs_source };
+	struct endpoint_str a, b;
+	struct qual_status st;
+	struct ra_info ra;
+	char why[128];
+	int err;
+
+	if (stale(q, buf, len))
+		return;
+	if (!soliciting(q)) {
+		if (ignore_logged(q, now))
+			q->ops->log(q->ctx,
+				    "ignored datagram from %s: not soliciting",
+				    endpoint(&a, from, port));
+		return;
+	}
+	if (port != htons(TEREDO_PORT)) {
+		ignore(q, now, from, port, -RA_ERR_SOURCE_PORT);
+		return;
+	}
+	if (from != q->target) {
+		ignore(q, now, from, port, -RA_ERR_SOURCE);
+		return;
+	}
+	memcpy(want.nonce, q->nonce, sizeof(want.nonce));
+	err = ra_parse(buf, len, &want, &ra);
+	if (err) {
+		ignore(q, now, from, port, err);
+		return;
+	}
+
+	switch (q->phase) {
+	case QUAL_PRIMARY:
+		/* RFC 4380 §5.2.1: the secondary address must agree. */
+		q->first = ra;
+		solicit(q, now, QUAL_SECONDARY, q->cfg.server2);
+		break;
+	case QUAL_SECONDARY:
+		if (ra.mapped != q->first.mapped ||
+		    ra.mapped_port != q->first.mapped_port) {
+			snprintf(why, sizeof(why),
+				 "symmetric NAT (mappings %s and %s differ)",
+				 endpoint(&a, q->first.mapped,
+					  q->first.mapped_port),
+				 endpoint(&b, ra.mapped, ra.mapped_port));
+			go_offline(q, now, TEREDO_REASON_SYMMETRIC_NAT,
+				   TEREDO_NAT_SYMMETRIC, why);
+			break;
+		}
+		qualified(q, now, &ra,
+			  nat_type(q, &ra, TEREDO_NAT_RESTRICTED));
+		break;
+	case QUAL_REFRESH:
+		if (ra.mapped != q->st.mapped ||
+		    ra.mapped_port != q->st.mapped_port) {
+			/* RFC 4380 §5.2.5: the NAT binding changed. */
+			qualified(q, now, &ra,
+				  nat_type(q, &ra, q->st.nat == TEREDO_NAT_NONE ?
+					   TEREDO_NAT_RESTRICTED : q->st.nat));
+			break;
+		}
+		st = q->st;
+		st.mtu = ra.mtu;
+		schedule_refresh(q, now, &st);
+		publish(q, &st);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The client's qualification and maintenance state machine (RFC 4380
+ * §5.2.1, §5.2.5, RFC 5991; protocol.md §3).  Pure: it is driven by
+ * qual_start(), qual_timer() and qual_rx() with the time passed in, and
+ * acts only through struct qual_ops (send an RS, random bytes, publish
+ * the state, log), so the unit test runs it with a fake clock and socket.
+ *
+ *   BACKOFF --deadline--> PRIMARY --RA--> SECONDARY --RA, same mapping-->
+ *   QUALIFIED --refresh--> REFRESH --RA--> QUALIFIED (new address if the
+ *   mapping changed).  3 RS 4 s apart without an RA -> BACKOFF (offline,
+ *   no server); different mappings from the two server addresses ->
+ *   BACKOFF (offline, symmetric NAT: RFC 4380 cannot serve it).
+ */
+#ifndef _TEREDOD_QUALIFY_H
+#define _TEREDOD_QUALIFY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <netinet/in.h>
+#include <linux/types.h>
+#include <linux/if_teredo.h>
+
+#include "ra.h"
+
+/* Milliseconds on a monotonic clock. */
+typedef uint64_t qual_time;
+
+enum {
+	QUAL_RS_INTERVAL = 4000,	/* T, RFC 4380 §5.2.1 */
+	QUAL_RS_TRIES = 3,		/* N */
+	QUAL_BACKOFF_MIN = 15000,	/* first retry after going offline */
+	QUAL_BACKOFF_MAX = 300000,	/* doubling up to this */
+	QUAL_IGNORED_LINES = 10,	/* "ignored" log lines per window */
+	QUAL_IGNORED_WINDOW = 60000,
+};
+
+enum qual_phase {
+	QUAL_IDLE,		/* not started */
+	QUAL_BACKOFF,		/* offline, waiting to retry */
+	QUAL_PRIMARY,		/* RS to the server */
+	QUAL_SECONDARY,		/* RS to its secondary address */
+	QUAL_QUALIFIED,		/* waiting for the refresh */
+	QUAL_REFRESH,		/* refresh RS to the server */
+};
+
+/* What the kernel and the device should show; see if_teredo.h. */
+struct qual_status {
+	enum teredo_state state;
+	enum teredo_reason reason;
+	enum teredo_nat nat;
+	__be32 mapped;			/* valid when qualified */
+	__be16 mapped_port;
+	struct in6_addr addr;		/* the Teredo address, when qualified */
+	uint32_t next_refresh;		/* seconds, when qualified */
+	uint32_t mtu;			/* from the RA, 0 = none */
+};
+
+struct qual_ops {
+	/* Send @len bytes to @dst:3544 from the service port; false when
+	 * the system refused (no route). */
+	bool (*send)(void *ctx, __be32 dst, const uint8_t *buf, size_t len);
+	/* Fill @buf with @len unpredictable bytes. */
+	void (*random)(void *ctx, void *buf, size_t len);
+	/* The local IPv4 and port the server sees when there is no NAT. */
+	void (*local)(void *ctx, __be32 *addr, __be16 *port);
+	/* The status changed (@old is the previous one). */
+	void (*publish)(void *ctx, const struct qual_status *st,
+			const struct qual_status *old);
+	/* One log line, without the device name nor a newline. */
+	void (*log)(void *ctx, const char *fmt, ...)
+		__attribute__((format(printf, 2, 3)));
+};
+
+struct qual_config {
+	__be32 server;
+	__be32 server2;
+	uint32_t refresh;		/* seconds */
+	/* A previous address (state file): its flags are reused when the
+	 * mapping is the same, so that a restart keeps the address. */
+	struct in6_addr saved;
+};
+
+struct qual {
+	struct qual_config cfg;
+	const struct qual_ops *ops;
+	void *ctx;
+
+	enum qual_phase phase;
+	qual_time deadline;
+	unsigned int tries;		/* RS sent in this phase */
+	unsigned int unsent;		/* of which the system refused */
+	uint32_t backoff;		/* ms, next back-off */
+	uint8_t nonce[RA_NONCE_LEN];	/* of this phase */
+	uint8_t old_nonce[RA_NONCE_LEN];	/* of the phase before */
+	bool have_old_nonce;
+	__be32 target;			/* where the RS go */
+	struct ra_info first;		/* the primary's answer */
+	qual_time ignored_since;	/* rate limit of "ignored" lines */
+	unsigned int ignored_lines;
+	unsigned int ignored_quiet;	/* not logged in the last window */
+	struct qual_status st;
+};
+
+void qual_init(struct qual *q, const struct qual_config *cfg,
+	       const struct qual_ops *ops, void *ctx);
+/* Starts soliciting now. */
+void qual_start(struct qual *q, qual_time now);
+/* Time passes: acts on an expired deadline. */
+void qual_timer(struct qual *q, qual_time now);
+/* A datagram from @from:@port arrived on the service port. */
+void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
+	     const uint8_t *buf, size_t len);
+/* When qual_timer() must run next. */
+qual_time qual_deadline(const struct qual *q);
+
+const char *qual_nat_name(enum teredo_nat nat);
+const char *qual_state_name(enum teredo_state state);
+
+#endif /* _TEREDOD_QUALIFY_H */
