@@ -3,6 +3,8 @@
 # make              module for KDIR, tools and the iproute2 plugin
 # make check        deps, static checks, unit tests, VM selftests (6.1, 6.12)
 # make deps         install what the build, tests and benchmarks need
+# make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
+# make check-debug  VM selftests + kmemleak under a KASAN/lockdep kernel
 # See README.md.
 
 TOP := $(CURDIR)
@@ -21,7 +23,8 @@ KDIR ?= $(or $(RUNNING_KDIR),/lib/modules/$(DEFAULT_KVER)/build)
 KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
-.PHONY: all module modules-all tools deps check unit static vmtest clean bench
+.PHONY: all module modules-all tools deps check unit static vmtest clean bench \
+	fuzz debug-kernel check-debug
 
 all: module tools
 
@@ -47,6 +50,17 @@ unit:
 check:
 	tools/check.sh
 
+FUZZ_TIME ?= 60
+fuzz:
+	$(MAKE) -C tools/fuzz O=$(O)/fuzz FUZZ_TIME=$(FUZZ_TIME) run
+
+# Built once into $(CACHE)/debug; rebuilt when tools/vm/debug.config changes.
+debug-kernel:
+	tools/vm/debug-kernel.sh build
+
+check-debug:
+	tools/vm/debug-kernel.sh check
+
 bench: modules-all tools
 	tools/vm/run.sh --kernel 61 --timeout 1500 -- bash bench/run.sh
 
@@ -54,4 +68,5 @@ clean:
 	rm -rf $(O)
 	$(MAKE) -C tools/iproute2 O=$(O)/tools clean
 	$(MAKE) -C tools/teredoctl O=$(O)/tools clean
+	$(MAKE) -C tools/fuzz O=$(O)/fuzz clean
 	$(MAKE) -C tools/teredod O=$(O)/tools clean
