@@ -81,6 +81,17 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping ethtool \
 	"$H61" "$H612"
 
+# The fuzz targets (tools/fuzz: clang's libFuzzer runtime is in
+# libclang-rt-<major>-dev) and the debug kernel's build
+# (tools/vm/debug-kernel.sh fetches its source itself).
+CLANG=$(resolve clang 'clang-[0-9]*')
+if [ -z "$CLANG" ]; then
+	apt_update
+	CLANG=$(resolve clang 'clang-[0-9]*')
+fi
+apt_install clang "$CLANG" "libclang-rt-${CLANG#clang-}-dev" \
+	flex bison bc libelf-dev libssl-dev
+
 # Miredo must never run on the host (it would take port 3544 and a tun).
 for svc in miredo miredo-server; do
 	if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
