@@ -93,7 +93,8 @@ for suite in $suites; do
 		single checkpatch run_checkpatch kernel/*.[ch] \
 			kernel/uapi/linux/*.h
 		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
-			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run
+			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
+			tools/fuzz/run.sh
 		;;
 	unit)
 		tap unit "" make -s unit
@@ -102,6 +103,8 @@ for suite in $suites; do
 			O="$top/build/tools" test
 		tap teredod "" make -s -C tools/teredod \
 			O="$top/build/tools" test
+		# The libFuzzer targets build and replay their seeds.
+		tap fuzz "" make -s -j2 -C tools/fuzz O="$top/build/fuzz" check
 		;;
 	vm)
 		make -s tools > "$logs/tools.log" 2>&1 || cat "$logs/tools.log"
