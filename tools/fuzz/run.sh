@@ -1,12 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# run.sh fuzz|replay O SECONDS TARGET...
+# run.sh fuzz|replay|coverage O SECONDS TARGET...
 #
 #   fuzz    run each $O/fuzz_TARGET for SECONDS on its seeds plus what
 #           earlier runs found ($O/corpus/TARGET); print executions/s and
 #           coverage; fail on a crash, saved in $O/crashes/
 #   replay  run each target once over its seeds (corpus/TARGET), TAP
+#   coverage  line coverage of the code under test, from the seeds and
+#           $O/corpus/TARGET, with the binaries in $O/cov
 #
 # The targets' own output (usage texts, error messages) is discarded
 # (-close_fd_mask=3); libFuzzer still prints its reports.
@@ -15,7 +17,20 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mode=$1 out=$2 secs=$3
 shift 3
+top=$(cd "$here/../.." && pwd)
 n=0 failed=0
+
+# The code each target is there to test.
+sources() {
+	case $1 in
+	proto) echo "$top/kernel/proto.h" ;;
+	iproute2) echo "$top/tools/iproute2/link_teredo.c" ;;
+	teredoctl) echo "$top/tools/teredoctl/teredoctl.c" \
+			"$top/tools/teredoctl/format.c" ;;
+	nl) echo "$top/tools/teredoctl/nl.c" ;;
+	ra) echo "$top/tools/teredod/ra.c" ;;
+	esac
+}
 
 for t in "$@"; do
 	bin=$out/fuzz_$t seeds=$here/corpus/$t log=$out/$t.log
@@ -30,6 +45,19 @@ for t in "$@"; do
 			grep -E 'ERROR|invariant|SUMMARY|Test unit' "$log" |
 				sed 's/^/# /' | head -20
 		fi
+		;;
+	coverage)
+		prof=$out/cov/$t
+		mkdir -p "$out/corpus/$t"
+		LLVM_PROFILE_FILE=$prof.profraw "$out/cov/fuzz_$t" -runs=0 \
+			-close_fd_mask=3 "$out/corpus/$t" "$seeds" > "$log" 2>&1
+		llvm-profdata merge -sparse -o "$prof.profdata" "$prof.profraw"
+		# shellcheck disable=SC2046 # file names without spaces
+		cov=$(llvm-cov report "$out/cov/fuzz_$t" \
+			-instr-profile="$prof.profdata" $(sources "$t") |
+			awk '$1 == "TOTAL" { print $10 }')
+		echo "ok $n - fuzz_$t: lines covered in $(sources "$t" |
+			sed "s|$top/||g"): ${cov:-?}"
 		;;
 	fuzz)
 		mkdir -p "$out/corpus/$t" "$out/crashes"
