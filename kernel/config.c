@@ -22,6 +22,14 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_REFRESH]	= { .type = NLA_U32 },
 	[IFLA_TEREDO_MAX_PEERS]	= { .type = NLA_U32 },
 	[IFLA_TEREDO_TTL]	= { .type = NLA_U8 },
+	[IFLA_TEREDO_FD]	= { .type = NLA_S32 },
+	[IFLA_TEREDO_STATE]	= { .type = NLA_U8 },
+	[IFLA_TEREDO_REASON]	= { .type = NLA_U8 },
+	[IFLA_TEREDO_NAT]	= { .type = NLA_U8 },
+	[IFLA_TEREDO_MAPPED]	= { .type = NLA_BE32 },
+	[IFLA_TEREDO_MAPPED_PORT] = { .type = NLA_BE16 },
+	[IFLA_TEREDO_ADDRESS]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
+	[IFLA_TEREDO_NEXT_REFRESH] = { .type = NLA_U32 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -50,6 +58,51 @@ static const struct {
 	[IFLA_TEREDO_MAX_PEERS]	= { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
 		[TEREDO_MODE_SERVER] = "max-peers: not used in server mode" } },
 	[IFLA_TEREDO_TTL]	= { ALL_MODES },
+	[IFLA_TEREDO_FD]	= { MODE_BIT(CLIENT), {
+		[TEREDO_MODE_RELAY] = "fd: a relay binds its own socket",
+		[TEREDO_MODE_SERVER] = "fd: a server binds its own sockets" } },
+#define HELPER_ONLY(relay, server) { MODE_BIT(CLIENT), {	\
+		[TEREDO_MODE_RELAY] = relay,			\
+		[TEREDO_MODE_SERVER] = server } }
+	[IFLA_TEREDO_STATE] =
+		HELPER_ONLY("state: not used in relay mode",
+			    "state: not used in server mode"),
+	[IFLA_TEREDO_REASON] =
+		HELPER_ONLY("reason: not used in relay mode",
+			    "reason: not used in server mode"),
+	[IFLA_TEREDO_NAT] =
+		HELPER_ONLY("nat: not used in relay mode",
+			    "nat: not used in server mode"),
+	[IFLA_TEREDO_MAPPED] =
+		HELPER_ONLY("mapped: not used in relay mode",
+			    "mapped: not used in server mode"),
+	[IFLA_TEREDO_MAPPED_PORT] =
+		HELPER_ONLY("mapped-port: not used in relay mode",
+			    "mapped-port: not used in server mode"),
+	[IFLA_TEREDO_ADDRESS] =
+		HELPER_ONLY("address: not used in relay mode",
+			    "address: not used in server mode"),
+	[IFLA_TEREDO_NEXT_REFRESH] =
+		HELPER_ONLY("next-refresh: not used in relay mode",
+			    "next-refresh: not used in server mode"),
+#undef HELPER_ONLY
+};
+
+/* What teredod pushes into an existing client; parsed by client.c. */
+static const struct {
+	int type;
+	const char *at_creation;
+} helper_attrs[] = {
+	{ IFLA_TEREDO_FD, "fd: teredod attaches it to an existing device" },
+	{ IFLA_TEREDO_STATE, "state: set by teredod, not at creation" },
+	{ IFLA_TEREDO_REASON, "reason: set by teredod, not at creation" },
+	{ IFLA_TEREDO_NAT, "nat: set by teredod, not at creation" },
+	{ IFLA_TEREDO_MAPPED, "mapped: set by teredod, not at creation" },
+	{ IFLA_TEREDO_MAPPED_PORT,
+	  "mapped-port: set by teredod, not at creation" },
+	{ IFLA_TEREDO_ADDRESS, "address: set by teredod, not at creation" },
+	{ IFLA_TEREDO_NEXT_REFRESH,
+	  "next-refresh: set by teredod, not at creation" },
 };
 
 /* The IPv4 address attributes, all immutable once the device exists. */
@@ -130,6 +183,19 @@ static int check_usage(const struct teredo_config *cfg, struct nlattr *data[],
 		if (data[type] && !(usage[type].modes & BIT(cfg->mode)))
 			return reject(extack, data[type],
 				      usage[type].not_used[cfg->mode]);
+	}
+	return 0;
+}
+
+static int check_helper_attrs(struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(helper_attrs); i++) {
+		if (data[helper_attrs[i].type])
+			return reject(extack, data[helper_attrs[i].type],
+				      helper_attrs[i].at_creation);
 	}
 	return 0;
 }
@@ -279,6 +345,8 @@ int teredo_config_parse(struct teredo_config *cfg, struct nlattr *data[],
 	err = parse_mode(&new, data, old, extack);
 	if (!err)
 		err = check_usage(&new, data, extack);
+	if (!err && !old)
+		err = check_helper_attrs(data, extack);
 	if (!err)
 		err = parse_addrs(&new, data, old, extack);
 	if (!err)

@@ -35,12 +35,22 @@ static const struct device_type teredo_type = {
 
 static struct rtnl_link_ops teredo_link_ops;
 
-/* The carrier says whether the data path has a socket to use. */
+/*
+ * The carrier says whether the data path can carry anything: it has a
+ * socket, and for a client the helper says it is qualified.
+ */
+static bool carrier(struct teredo_dev *t)
+{
+	if (t->cfg.mode == TEREDO_MODE_CLIENT)
+		return teredo_client_carrier(t);
+	return rtnl_dereference(t->sk);
+}
+
 static int teredo_open(struct net_device *dev)
 {
 	struct teredo_dev *t = netdev_priv(dev);
 
-	if (rtnl_dereference(t->sk))
+	if (carrier(t))
 		netif_carrier_on(dev);
 	else
 		netif_carrier_off(dev);
@@ -92,6 +102,7 @@ static void teredo_uninit(struct net_device *dev)
 	struct teredo_dev *t = netdev_priv(dev);
 
 	teredo_socket_release(t);
+	teredo_client_release(t);
 	teredo_timers_device_stop(t);
 	teredo_peers_flush(t);
 	/* Let transmitters that found a peer before the flush finish. */
@@ -159,6 +170,7 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	t->net = link_net;
 	get_random_bytes(&t->bubble_key, sizeof(t->bubble_key));
 	ratelimit_state_init(&t->icmp_limit, HZ, 10);
+	teredo_client_init(t);
 	/* A relay owns its socket: a busy port refuses the device before it
 	 * exists.  A client gets its socket from teredod.
 	 */
@@ -197,6 +209,11 @@ static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
 	err = teredo_config_parse(&cfg, data, &t->cfg, extack);
 	if (err)
 		return err;
+	if (data && t->cfg.mode == TEREDO_MODE_CLIENT) {
+		err = teredo_client_change(t, data, extack);
+		if (err)
+			return err;
+	}
 	/* Only mutable values differ; the data path reads them lockless. */
 	WRITE_ONCE(t->cfg.refresh, cfg.refresh);
 	WRITE_ONCE(t->cfg.max_peers, cfg.max_peers);
@@ -231,14 +248,18 @@ struct teredo_dev *teredo_device_get(struct net *net, int ifindex)
 
 static size_t teredo_get_size(const struct net_device *dev)
 {
-	return teredo_config_size();
+	return teredo_config_size() + teredo_client_size();
 }
 
 static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
 {
 	const struct teredo_dev *t = netdev_priv(dev);
+	int err;
 
-	return teredo_config_fill(skb, &t->cfg);
+	err = teredo_config_fill(skb, &t->cfg);
+	if (!err && t->cfg.mode == TEREDO_MODE_CLIENT)
+		err = teredo_client_fill(skb, t);
+	return err;
 }
 
 static struct net *teredo_get_link_net(const struct net_device *dev)

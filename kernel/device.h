@@ -9,6 +9,7 @@
 #include <linux/workqueue.h>
 #include <net/gro_cells.h>
 
+#include "client.h"
 #include "config.h"
 #include "peer.h"
 
@@ -27,6 +28,7 @@ struct teredo_dev {
 	struct delayed_work gc_work;	/* collects idle peers */
 	struct ratelimit_state icmp_limit;
 	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
+	struct teredo_client client;	/* client mode only */
 };
 
 int teredo_device_init(void);

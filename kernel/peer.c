@@ -9,12 +9,14 @@
  */
 
 #include <linux/jiffies.h>
+#include <linux/random.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
+#include "receive.h"
 #include "send.h"
 #include "stats.h"
 #include "timers.h"
@@ -140,6 +142,7 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 	peer->addr = *addr;
 	peer->t = t;
 	peer->mapping = mapping;
+	peer->nonce = get_random_u64();
 	refcount_set(&peer->refcount, 1);
 	spin_lock_init(&peer->lock);
 	skb_queue_head_init(&peer->queue);
@@ -288,8 +291,16 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	spin_unlock_bh(&peer->lock);
 
 	teredo_timers_peer_trusted(peer);
-	while ((skb = __skb_dequeue(&ready)))
-		teredo_send_to_peer(peer->t, peer, skb);
+	while ((skb = __skb_dequeue(&ready))) {
+		struct teredo_skb_cb *cb = teredo_skb_cb(skb);
+
+		if (!cb->inbound)
+			teredo_send_to_peer(peer->t, peer, skb);
+		else if (cb->from == mapping)
+			teredo_receive_deliver(peer->t, peer, skb, cb->offset);
+		else	/* not from the relay the test found */
+			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
+	}
 }
 
 /* Every packet from a peer that passed the source rules lands here. */
@@ -311,17 +322,14 @@ void teredo_peer_received(struct teredo_peer *peer, u64 mapping)
 	teredo_peer_trust(peer, mapping);
 }
 
-/* Hold @skb until the peer answers a bubble; the timers take it on. */
-void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb)
+/* Both directions share one byte budget, as in Miredo. */
+static bool hold(struct teredo_peer *peer, struct sk_buff *skb)
 {
-	struct teredo_dev *t = peer->t;
-
 	spin_lock_bh(&peer->lock);
 	if (peer->dead ||
 	    peer->queued_bytes + skb->len > TEREDO_QUEUE_BYTES) {
 		spin_unlock_bh(&peer->lock);
-		teredo_tx_drop(t, skb, TEREDO_STAT_TX_QUEUE_FULL);
-		return;
+		return false;
 	}
 	/* The route of the sender means nothing once we hold the packet. */
 	skb_dst_drop(skb);
@@ -330,6 +338,38 @@ void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb)
 	spin_unlock_bh(&peer->lock);
 
 	teredo_timers_packet_queued(peer);
+	return true;
+}
+
+/* Hold @skb until the peer answers a bubble; the timers take it on. */
+void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb)
+{
+	teredo_skb_cb(skb)->inbound = false;
+	if (!hold(peer, skb))
+		teredo_tx_drop(peer->t, skb, TEREDO_STAT_TX_QUEUE_FULL);
+}
+
+/**
+ * teredo_peer_hold_received - keep a packet from an unverified source
+ * @peer: the native peer it claims to come from
+ * @skb: the datagram, trimmed, @skb->data at the UDP header
+ * @offset: where its IPv6 header starts, from @skb->data
+ * @mapping: the relay it came through
+ *
+ * Anyone can claim a native source (RFC 4380 §5.2.3, last case): the
+ * packet waits for the echo test, and goes to the stack only if the test
+ * finds the relay it came through.
+ */
+void teredo_peer_hold_received(struct teredo_peer *peer, struct sk_buff *skb,
+			       unsigned int offset, u64 mapping)
+{
+	struct teredo_skb_cb *cb = teredo_skb_cb(skb);
+
+	cb->inbound = true;
+	cb->from = mapping;
+	cb->offset = offset;
+	if (!hold(peer, skb))
+		teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
 }
 
 int __init teredo_peer_cache_init(void)

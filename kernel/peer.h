@@ -33,6 +33,7 @@ struct teredo_peer {
 	unsigned long last_bubble;
 	unsigned int bubbles;		/* sent in the current budget */
 	unsigned int retries;		/* bubble rounds for this queue */
+	u64 nonce;			/* of our echo tests (native peer) */
 	struct sk_buff_head queue;	/* waiting for trust; under @lock */
 	unsigned int queued_bytes;
 	struct timer_list bubble_timer;
@@ -40,6 +41,22 @@ struct teredo_peer {
 	atomic64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	struct rcu_head rcu;
 };
+
+/*
+ * A packet held while its peer is untrusted: one we send, or (client)
+ * one received from a native peer whose relay is not verified yet.
+ */
+struct teredo_skb_cb {
+	u64 from;			/* inbound: the mapping it came from */
+	u16 offset;			/* inbound: IPv6 header offset */
+	bool inbound;
+};
+
+static inline struct teredo_skb_cb *teredo_skb_cb(struct sk_buff *skb)
+{
+	BUILD_BUG_ON(sizeof(struct teredo_skb_cb) > sizeof(skb->cb));
+	return (struct teredo_skb_cb *)skb->cb;
+}
 
 /* The peer table of a device: bounded, lockless to read. */
 struct teredo_peers {
@@ -84,6 +101,8 @@ static inline void teredo_peer_get(struct teredo_peer *peer)
 
 bool teredo_peer_is_fresh(const struct teredo_peer *peer);
 void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb);
+void teredo_peer_hold_received(struct teredo_peer *peer, struct sk_buff *skb,
+			       unsigned int offset, u64 mapping);
 void teredo_peer_trust(struct teredo_peer *peer, u64 mapping);
 void teredo_peer_received(struct teredo_peer *peer, u64 mapping);
 

@@ -17,6 +17,7 @@
 #include <net/protocol.h>
 #include <net/udp_tunnel.h>
 
+#include "client.h"
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
@@ -51,14 +52,24 @@ static enum teredo_stat relay_check(struct teredo_dev *t,
 	return TEREDO_STAT_UNSPEC;
 }
 
-static void deliver(struct teredo_dev *t, struct teredo_peer *peer,
-		    struct sk_buff *skb, unsigned int len)
+/**
+ * teredo_receive_deliver - hand a checked packet to the IPv6 stack
+ * @t: the device
+ * @peer: the peer it came from, for its counters
+ * @skb: the datagram, trimmed to the IPv6 packet, data at the UDP header
+ * @offset: where the IPv6 header starts (after an origin indication)
+ *
+ * Context: softirq, under RCU.  Consumes @skb.
+ */
+void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
+			    struct sk_buff *skb, unsigned int offset)
 {
 	struct net_device *dev = t->dev;
+	unsigned int len = skb->len - offset;
 
 	atomic64_inc(&peer->rx_packets);
 	atomic64_add(len, &peer->rx_bytes);
-	if (iptunnel_pull_header(skb, sizeof(struct udphdr), htons(ETH_P_IPV6),
+	if (iptunnel_pull_header(skb, offset, htons(ETH_P_IPV6),
 				 !net_eq(t->net, dev_net(dev)))) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
 		return;
@@ -84,6 +95,7 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct teredo_peer *peer = NULL;
 	const struct ipv6hdr *ip6;
+	enum teredo_header hdr;
 	enum teredo_stat why;
 	struct teredo_dev *t;
 	unsigned int len, plen;
@@ -100,7 +112,10 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	len = skb->len - sizeof(struct udphdr);
-	switch (teredo_header_type(skb->data + sizeof(struct udphdr), len)) {
+	hdr = teredo_header_type(skb->data + sizeof(struct udphdr), len);
+	if (t->cfg.mode == TEREDO_MODE_CLIENT)
+		return teredo_client_recv(t, skb, hdr);
+	switch (hdr) {
 	case TEREDO_HDR_IPV6:
 		break;
 	case TEREDO_HDR_AUTH:
@@ -144,7 +159,7 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
 		return 0;
 	}
-	deliver(t, peer, skb, len);
+	teredo_receive_deliver(t, peer, skb, sizeof(struct udphdr));
 	return 0;
 }
 

@@ -4,9 +4,13 @@
 
 struct sk_buff;
 struct sock;
+struct teredo_dev;
+struct teredo_peer;
 struct udp_tunnel_sock_cfg;
 
 int teredo_udp_recv(struct sock *sk, struct sk_buff *skb);
 void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
+void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
+			    struct sk_buff *skb, unsigned int offset);
 
 #endif /* _TEREDO_RECEIVE_H */

@@ -12,6 +12,7 @@
 #include <linux/udp.h>
 #include <net/ipv6.h>
 
+#include "client.h"
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
@@ -65,17 +66,20 @@ static void bubble_source(struct teredo_dev *t, struct teredo_peer *peer,
 }
 
 /**
- * teredo_send_bubble - ask a peer's server to forward a bubble to it
+ * teredo_send_bubble_to - send a bubble
  * @t: the device
- * @peer: an untrusted peer with a Teredo address
+ * @src: its IPv6 source
+ * @dst: its IPv6 destination
+ * @daddr: where it goes: a server (indirect) or a mapping (direct)
+ * @dport: and the port
  *
- * The bubble goes to the server embedded in the peer's address, port
- * 3544, which relays it with an origin indication; the peer answers with
- * a direct bubble that makes it trusted.  Hop limit 0, as Miredo's.
+ * A bare IPv6 header, next header 59, hop limit 0 as Miredo's.
  *
  * Context: BH disabled, under RCU; the caller has applied the limits.
  */
-void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer)
+void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
+			   const struct in6_addr *dst, __be32 daddr,
+			   __be16 dport)
 {
 	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
 				sizeof(struct udphdr);
@@ -92,21 +96,45 @@ void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer)
 	ip6 = skb_put_zero(skb, sizeof(*ip6));
 	ip6->version = 6;
 	ip6->nexthdr = TEREDO_NEXTHDR_NONE;
-	bubble_source(t, peer, &ip6->saddr);
-	ip6->daddr = peer->addr;
+	ip6->saddr = *src;
+	ip6->daddr = *dst;
 	skb->protocol = htons(ETH_P_IPV6);
 	skb->dev = t->dev;
 
-	if (!teredo_socket_send(t, skb, teredo_addr_server(&peer->addr),
-				htons(TEREDO_PORT), NULL))
+	if (!teredo_socket_send(t, skb, daddr, dport, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
+}
+
+/**
+ * teredo_send_bubble - make an untrusted peer answer
+ * @t: the device
+ * @peer: the peer
+ *
+ * A relay asks the server embedded in the peer's address to forward an
+ * indirect bubble; the peer answers with a direct bubble that makes it
+ * trusted.  A client has its own ways (client_send.c).
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer)
+{
+	struct in6_addr src;
+
+	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
+		teredo_client_probe(t, peer);
+		return;
+	}
+	bubble_source(t, peer, &src);
+	teredo_send_bubble_to(t, &src, &peer->addr,
+			      teredo_addr_server(&peer->addr),
+			      htons(TEREDO_PORT));
 }
 
 /*
  * Where a Teredo destination can be reached at all: its mapping and its
  * server must be global unicast IPv4 (RFC 4380 §5.2.4, §5.4.1).
  */
-static bool reachable(const struct in6_addr *daddr)
+bool teredo_send_reachable(const struct in6_addr *daddr)
 {
 	return teredo_ipv4_is_global(teredo_addr_mapped(daddr)) &&
 	       teredo_ipv4_is_global(teredo_addr_server(daddr));
@@ -130,11 +158,15 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_MULTICAST);
 		return NETDEV_TX_OK;
 	}
+	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
+		teredo_client_xmit(t, skb);
+		return NETDEV_TX_OK;
+	}
 	if (!teredo_addr_is_teredo(daddr)) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_TEREDO);
 		return NETDEV_TX_OK;
 	}
-	if (!reachable(daddr)) {
+	if (!teredo_send_reachable(daddr)) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
 		return NETDEV_TX_OK;
 	}

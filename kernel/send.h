@@ -13,6 +13,10 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev);
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
 void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer);
+void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
+			   const struct in6_addr *dst, __be32 daddr,
+			   __be16 dport);
+bool teredo_send_reachable(const struct in6_addr *daddr);
 void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
 			     enum teredo_stat why);
 

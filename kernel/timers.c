@@ -85,9 +85,13 @@ static void bubble_expired(struct timer_list *timer)
 	}
 	spin_unlock_bh(&peer->lock);
 
-	while ((skb = __skb_dequeue(&unreachable)))
-		teredo_send_unreachable(peer->t, skb,
-					TEREDO_STAT_TX_UNREACHABLE);
+	while ((skb = __skb_dequeue(&unreachable))) {
+		if (teredo_skb_cb(skb)->inbound)
+			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
+		else
+			teredo_send_unreachable(peer->t, skb,
+						TEREDO_STAT_TX_UNREACHABLE);
+	}
 	teredo_peer_put(peer);
 }
 

@@ -94,9 +94,9 @@ enum teredo_reason {
 /* The NAT in front of a client, from the two-server test. */
 enum teredo_nat {
 	TEREDO_NAT_UNKNOWN,
-	TEREDO_NAT_NONE,		/* mapped = local: global connectivity */
-	TEREDO_NAT_RESTRICTED,		/* same mapping towards both addresses */
-	TEREDO_NAT_SYMMETRIC,		/* a different mapping per destination */
+	TEREDO_NAT_NONE,		/* mapped = local: no NAT */
+	TEREDO_NAT_RESTRICTED,		/* one mapping for both addresses */
+	TEREDO_NAT_SYMMETRIC,		/* a mapping per destination */
 	__TEREDO_NAT_MAX
 };
 

@@ -106,10 +106,10 @@ enum teredo_stat {
 	TEREDO_STAT_RX_NOT_QUALIFIED,	/* arrived while not qualified */
 	TEREDO_STAT_RX_NOT_OURS,	/* destination is not our address */
 	TEREDO_STAT_RX_UNVERIFIED,	/* unknown source, echo test failed */
-	TEREDO_STAT_RX_TO_HELPER,	/* event: RA or auth handed to teredod */
+	TEREDO_STAT_RX_TO_HELPER,	/* event: RA or auth to teredod */
 	TEREDO_STAT_TX_NOT_QUALIFIED,	/* sent while not qualified */
 	TEREDO_STAT_TX_ECHO_TESTS,	/* event: direct connectivity tests */
-	TEREDO_STAT_RX_ECHO_REPLIES,	/* event: tests answered with our nonce */
+	TEREDO_STAT_RX_ECHO_REPLIES,	/* event: echo tests answered */
 	/* server */
 	TEREDO_STAT_RX_NOT_ICMP,	/* neither a bubble nor ICMPv6 */
 	TEREDO_STAT_RX_NOT_SERVED,	/* fails every acceptance rule */

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A client's control plane: the UDP socket teredod hands over, and the
+ * qualification state it pushes (DESIGN §2).  teredod owns the socket's
+ * file; we hold the socket itself, so the helper's last close runs our
+ * encap_destroy and takes the client offline: fail-safe.
+ */
+
+#include <linux/file.h>
+#include <linux/jiffies.h>
+#include <linux/net.h>
+#include <linux/netdevice.h>
+#include <linux/rtnetlink.h>
+#include <linux/udp.h>
+#include <net/inet_sock.h>
+#include <net/sock.h>
+#include <net/udp.h>
+#include <net/udp_tunnel.h>
+
+#include "client.h"
+#include "compat.h"
+#include "device.h"
+#include "peer.h"
+#include "proto.h"
+#include "receive.h"
+
+/* Longest wait teredod may announce: the longest refresh, backed off. */
+#define NEXT_REFRESH_MAX	3600
+
+void teredo_client_init(struct teredo_dev *t)
+{
+	mutex_init(&t->client.lock);
+	/* Direct bubbles answering relayed packets, at most 100/s. */
+	ratelimit_state_init(&t->client.reply_limit, HZ, 100);
+	t->client.reason = TEREDO_REASON_NO_HELPER;
+}
+
+/* A client's carrier: a helper attached, and qualified. */
+bool teredo_client_carrier(const struct teredo_dev *t)
+{
+	return READ_ONCE(t->client.sk) &&
+	       rcu_access_pointer(t->client.qualified);
+}
+
+/* Caller holds client.lock. */
+static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
+{
+	struct teredo_qualified *old;
+
+	old = rcu_replace_pointer(t->client.qualified, q,
+				  lockdep_is_held(&t->client.lock));
+	if (old)
+		kfree_rcu(old, rcu);
+}
+
+/*
+ * Give the helper's socket back to it as a plain UDP socket and forget
+ * it.  Caller holds client.lock.
+ */
+static void detach(struct teredo_dev *t)
+{
+	struct sock *sk = t->client.sk;
+	struct udp_sock *up = udp_sk(sk);
+
+	WRITE_ONCE(t->client.sk, NULL);
+	RCU_INIT_POINTER(t->sk, NULL);
+	set_qualified(t, NULL);
+	WRITE_ONCE(t->client.state, TEREDO_STATE_OFFLINE);
+	WRITE_ONCE(t->client.reason, TEREDO_REASON_NO_HELPER);
+	netif_carrier_off(t->dev);
+
+	lock_sock(sk);
+	WRITE_ONCE(up->encap_type, 0);
+	WRITE_ONCE(up->encap_rcv, NULL);
+	WRITE_ONCE(up->encap_destroy, NULL);
+	WRITE_ONCE(up->gro_receive, NULL);
+	WRITE_ONCE(up->gro_complete, NULL);
+	inet_dec_convert_csum(sk);
+	rcu_assign_sk_user_data(sk, NULL);
+	release_sock(sk);
+
+	/* Receivers and senders that still see the socket finish first. */
+	synchronize_net();
+	sock_put(sk);
+}
+
+/* The helper closed its last descriptor (or died). */
+static void helper_gone(struct sock *sk)
+{
+	struct teredo_dev *t;
+
+	rcu_read_lock();
+	t = rcu_dereference_sk_user_data(sk);
+	if (t)
+		dev_hold(t->dev);
+	rcu_read_unlock();
+	if (!t)
+		return;
+	/* Not RTNL: the last close may come from inside an RTNL section. */
+	mutex_lock(&t->client.lock);
+	if (t->client.sk == sk) {
+		netdev_info(t->dev, "helper socket closed: offline\n");
+		detach(t);
+	}
+	mutex_unlock(&t->client.lock);
+	dev_put(t->dev);
+}
+
+void teredo_client_release(struct teredo_dev *t)
+{
+	mutex_lock(&t->client.lock);
+	if (t->client.sk)
+		detach(t);
+	set_qualified(t, NULL);
+	mutex_unlock(&t->client.lock);
+}
+
+static int reject(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		  const char *msg)
+{
+	if (extack) {
+		extack->_msg = msg;
+		extack->bad_attr = attr;
+	}
+	return -EINVAL;
+}
+
+/* Whether @sk may carry this client: L2TP's and ovpn's checks, and ours. */
+static int check_socket(struct teredo_dev *t, struct sock *sk,
+			const struct nlattr *attr,
+			struct netlink_ext_ack *extack)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	if (sk->sk_family != AF_INET || sk->sk_type != SOCK_DGRAM ||
+	    sk->sk_protocol != IPPROTO_UDP)
+		return reject(extack, attr, "fd: not a UDP/IPv4 socket");
+	if (!net_eq(sock_net(sk), t->net))
+		return reject(extack, attr,
+			      "fd: socket of another network namespace");
+	if (READ_ONCE(udp_sk(sk)->encap_type) ||
+	    rcu_access_pointer(__sk_user_data(sk)))
+		return reject(extack, attr, "fd: socket already in a tunnel");
+	if (!inet->inet_num)
+		return reject(extack, attr, "fd: socket not bound");
+	if (t->cfg.port && inet->inet_sport != t->cfg.port)
+		return reject(extack, attr, "fd: socket not bound to port");
+	if (t->cfg.local && inet->inet_rcv_saddr != t->cfg.local)
+		return reject(extack, attr,
+			      "fd: socket not bound to the local address");
+	return 0;
+}
+
+static int attach(struct teredo_dev *t, const struct nlattr *attr,
+		  struct netlink_ext_ack *extack)
+{
+	struct udp_tunnel_sock_cfg cfg = {
+		.sk_user_data = t,
+		.encap_type = 1,
+		.encap_rcv = teredo_udp_recv,
+		.encap_destroy = helper_gone,
+	};
+	struct socket *sock;
+	struct sock *sk;
+	int err;
+
+	if (t->client.sk)
+		return reject(extack, attr, "fd: a socket is already attached");
+	sock = sockfd_lookup(nla_get_s32(attr), &err);
+	if (!sock)
+		return reject(extack, attr, "fd: not an open socket");
+	sk = sock->sk;
+	lock_sock(sk);
+	err = check_socket(t, sk, attr, extack);
+	if (!err) {
+		udp_allow_gso(sk);
+		teredo_gro_setup(&cfg);
+		/* Still holding the file: a close cannot slip in between. */
+		setup_udp_tunnel_sock(t->net, sock, &cfg);
+		sock_hold(sk);
+	}
+	release_sock(sk);
+	if (!err) {
+		rcu_assign_pointer(t->sk, sk);
+		WRITE_ONCE(t->client.sk, sk);
+	}
+	sockfd_put(sock);
+	return err;
+}
+
+/* The helper's view of the client, validated before anything changes. */
+struct pushed {
+	u8 state, reason, nat;
+	__be32 mapped;
+	__be16 mapped_port;
+	struct in6_addr addr;
+	bool has_refresh;
+	u32 next_refresh;
+};
+
+static int parse_state(struct teredo_dev *t, struct nlattr *data[],
+		       struct pushed *p, struct netlink_ext_ack *extack)
+{
+	struct nlattr *attr;
+
+	attr = data[IFLA_TEREDO_STATE];
+	if (attr) {
+		p->state = nla_get_u8(attr);
+		if (p->state > TEREDO_STATE_MAX)
+			return reject(extack, attr, "state: unknown state");
+	}
+	attr = data[IFLA_TEREDO_REASON];
+	if (attr) {
+		p->reason = nla_get_u8(attr);
+		if (p->reason > TEREDO_REASON_MAX)
+			return reject(extack, attr, "reason: unknown reason");
+	}
+	attr = data[IFLA_TEREDO_NAT];
+	if (attr) {
+		p->nat = nla_get_u8(attr);
+		if (p->nat > TEREDO_NAT_MAX)
+			return reject(extack, attr, "nat: unknown NAT type");
+	}
+	attr = data[IFLA_TEREDO_MAPPED];
+	if (attr) {
+		p->mapped = nla_get_in_addr(attr);
+		if (!teredo_ipv4_is_global(p->mapped))
+			return reject(extack, attr,
+				      "mapped: not a global unicast IPv4 address");
+	}
+	attr = data[IFLA_TEREDO_MAPPED_PORT];
+	if (attr) {
+		p->mapped_port = nla_get_be16(attr);
+		if (!p->mapped_port)
+			return reject(extack, attr,
+				      "mapped-port: must not be 0");
+	}
+	attr = data[IFLA_TEREDO_ADDRESS];
+	if (attr)
+		p->addr = nla_get_in6_addr(attr);
+	attr = data[IFLA_TEREDO_NEXT_REFRESH];
+	if (attr) {
+		p->next_refresh = nla_get_u32(attr);
+		p->has_refresh = true;
+		if (p->next_refresh > NEXT_REFRESH_MAX)
+			return reject(extack, attr,
+				      "next-refresh: out of range (0-3600)");
+	}
+
+	if (p->state != TEREDO_STATE_QUALIFIED)
+		return 0;
+	attr = data[IFLA_TEREDO_STATE];
+	if (!p->mapped || !p->mapped_port || ipv6_addr_any(&p->addr))
+		return reject(extack, attr,
+			      "state: qualified needs mapped, mapped-port and address");
+	/* The address must be the one the server and the mapping make. */
+	if (!teredo_addr_is_teredo(&p->addr) ||
+	    teredo_addr_server(&p->addr) != t->cfg.server ||
+	    teredo_addr_mapped(&p->addr) != p->mapped ||
+	    teredo_addr_port(&p->addr) != p->mapped_port)
+		return reject(extack, data[IFLA_TEREDO_ADDRESS] ?: attr,
+			      "address: not the Teredo address of server and mapping");
+	if (!data[IFLA_TEREDO_FD] && !t->client.sk)
+		return reject(extack, attr,
+			      "state: qualified needs a socket (fd) first");
+	return 0;
+}
+
+static int change(struct teredo_dev *t, struct nlattr *data[],
+		  struct netlink_ext_ack *extack)
+{
+	struct teredo_client *c = &t->client;
+	struct teredo_qualified *q = NULL;
+	struct pushed p = {
+		.state = c->state,
+		.reason = c->reason,
+		.nat = c->nat,
+		.mapped = c->mapped,
+		.mapped_port = c->mapped_port,
+		.addr = c->addr,
+	};
+	bool new_addr;
+	int err;
+
+	err = parse_state(t, data, &p, extack);
+	if (err)
+		return err;
+	if (p.state == TEREDO_STATE_QUALIFIED) {
+		q = kzalloc(sizeof(*q), GFP_KERNEL);
+		if (!q)
+			return -ENOMEM;
+		q->addr = p.addr;
+	}
+	if (data[IFLA_TEREDO_FD]) {
+		err = attach(t, data[IFLA_TEREDO_FD], extack);
+		if (err) {
+			kfree(q);
+			return err;
+		}
+	}
+	/* Without its socket a client is offline, whatever it says. */
+	if (!c->sk)
+		p.state = TEREDO_STATE_OFFLINE;
+
+	new_addr = !ipv6_addr_equal(&p.addr, &c->addr);
+	c->nat = p.nat;
+	c->mapped = p.mapped;
+	c->mapped_port = p.mapped_port;
+	c->addr = p.addr;
+	if (p.has_refresh)
+		WRITE_ONCE(c->refresh_at, jiffies + p.next_refresh * HZ ?: 1);
+	if (p.state != TEREDO_STATE_QUALIFIED)
+		set_qualified(t, NULL);
+	if (new_addr)
+		teredo_peers_flush(t);
+	if (q)
+		set_qualified(t, q);
+	WRITE_ONCE(c->reason, p.state == TEREDO_STATE_QUALIFIED ?
+		   TEREDO_REASON_NONE : p.reason);
+	WRITE_ONCE(c->state, p.state);
+	if (netif_running(t->dev) && teredo_client_carrier(t))
+		netif_carrier_on(t->dev);
+	else
+		netif_carrier_off(t->dev);
+	return 0;
+}
+
+/**
+ * teredo_client_change - take a socket and state from the helper
+ * @t: a client device
+ * @data: IFLA_TEREDO_FD and the state attributes, if any
+ * @extack: where refusals are explained
+ *
+ * Everything is checked before anything changes.  A new address flushes
+ * the peers: they trusted our old mapping, not this one.
+ *
+ * Context: process, RTNL held.
+ * Return: 0 or a negative errno with an extack message.
+ */
+int teredo_client_change(struct teredo_dev *t, struct nlattr *data[],
+			 struct netlink_ext_ack *extack)
+{
+	int err;
+
+	mutex_lock(&t->client.lock);
+	err = change(t, data, extack);
+	mutex_unlock(&t->client.lock);
+	return err;
+}
+
+size_t teredo_client_size(void)
+{
+	return 3 * nla_total_size(sizeof(u8)) +		/* STATE, REASON, NAT */
+	       nla_total_size(sizeof(__be32)) +		/* MAPPED */
+	       nla_total_size(sizeof(__be16)) +		/* MAPPED_PORT */
+	       nla_total_size(sizeof(struct in6_addr)) +	/* ADDRESS */
+	       nla_total_size(sizeof(u32));		/* NEXT_REFRESH */
+}
+
+int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t)
+{
+	const struct teredo_client *c = &t->client;
+	unsigned long at = READ_ONCE(c->refresh_at);
+	u32 left = 0;
+
+	if (at && time_after(at, jiffies))
+		left = DIV_ROUND_UP(at - jiffies, HZ);
+	if (nla_put_u8(skb, IFLA_TEREDO_STATE, READ_ONCE(c->state)) ||
+	    nla_put_u8(skb, IFLA_TEREDO_REASON, READ_ONCE(c->reason)) ||
+	    nla_put_u8(skb, IFLA_TEREDO_NAT, c->nat))
+		return -EMSGSIZE;
+	if (c->mapped &&
+	    (nla_put_in_addr(skb, IFLA_TEREDO_MAPPED, c->mapped) ||
+	     nla_put_be16(skb, IFLA_TEREDO_MAPPED_PORT, c->mapped_port)))
+		return -EMSGSIZE;
+	if (!ipv6_addr_any(&c->addr) &&
+	    nla_put_in6_addr(skb, IFLA_TEREDO_ADDRESS, &c->addr))
+		return -EMSGSIZE;
+	if (at && nla_put_u32(skb, IFLA_TEREDO_NEXT_REFRESH, left))
+		return -EMSGSIZE;
+	return 0;
+}

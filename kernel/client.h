@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _TEREDO_CLIENT_H
+#define _TEREDO_CLIENT_H
+
+#include <linux/in6.h>
+#include <linux/mutex.h>
+#include <linux/netlink.h>
+#include <linux/ratelimit.h>
+#include <linux/rcupdate.h>
+#include <linux/skbuff.h>
+#include <linux/types.h>
+
+struct sock;
+struct teredo_dev;
+struct teredo_peer;
+
+/* What the data path needs of a qualified client; replaced, never edited. */
+struct teredo_qualified {
+	struct in6_addr addr;		/* our Teredo address */
+	struct rcu_head rcu;
+};
+
+/* A client's helper socket and the state teredod pushes. */
+struct teredo_client {
+	struct mutex lock;		/* serialises all below */
+	struct sock *sk;		/* the helper's socket, held */
+	struct teredo_qualified __rcu *qualified; /* NULL: not qualified */
+	u8 state;			/* enum teredo_state */
+	u8 reason;			/* enum teredo_reason */
+	u8 nat;				/* enum teredo_nat */
+	__be32 mapped;
+	__be16 mapped_port;
+	struct in6_addr addr;		/* the last address pushed */
+	unsigned long refresh_at;	/* jiffies of the next RS; 0: none */
+	/* Not under @lock: direct bubbles answering relayed packets. */
+	struct ratelimit_state reply_limit;
+};
+
+void teredo_client_init(struct teredo_dev *t);
+int teredo_client_change(struct teredo_dev *t, struct nlattr *data[],
+			 struct netlink_ext_ack *extack);
+void teredo_client_release(struct teredo_dev *t);
+bool teredo_client_carrier(const struct teredo_dev *t);
+size_t teredo_client_size(void);
+int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t);
+
+/* Under RCU (BH): our address while qualified, else NULL. */
+static inline const struct teredo_qualified *
+teredo_client_qualified(struct teredo_client *c)
+{
+	return rcu_dereference_bh(c->qualified);
+}
+
+/* client_receive.c: RFC 4380 §5.2.3; enum teredo_header from proto.h */
+int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr);
+
+/* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
+void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb);
+void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer);
+void teredo_client_reply_bubble(struct teredo_dev *t,
+				const struct in6_addr *src,
+				const struct in6_addr *dst,
+				__be32 daddr, __be16 dport);
+
+#endif /* _TEREDO_CLIENT_H */

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a client accepts (RFC 4380 §5.2.3, protocol.md §4.3): Router
+ * Advertisements and authenticated packets go to teredod; packets our
+ * server relays with an origin indication get a direct bubble back to
+ * their origin (how a Miredo relay reaches us); peers become trusted by
+ * a bubble or packet from their own mapping, native peers by the echo
+ * test.  Bubbles and link-local sources never reach the stack.
+ */
+
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/addrconf.h>
+#include <net/ipv6.h>
+#include <net/ndisc.h>
+
+#include "client.h"
+#include "device.h"
+#include "peer.h"
+#include "proto.h"
+#include "receive.h"
+#include "stats.h"
+
+#define UDP_LEN		sizeof(struct udphdr)
+
+/* Qualification traffic is teredod's: UDP queues it on the socket. */
+static int to_helper(struct teredo_dev *t)
+{
+	teredo_stat_inc(t, TEREDO_STAT_RX_TO_HELPER);
+	return 1;
+}
+
+static bool is_router_advert(struct sk_buff *skb, unsigned int off)
+{
+	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
+
+	return ip6->nexthdr == IPPROTO_ICMPV6 &&
+	       ntohs(ip6->payload_len) >= sizeof(struct icmp6hdr) &&
+	       pskb_may_pull(skb, off + sizeof(*ip6) + 1) &&
+	       skb->data[off + sizeof(*ip6)] == NDISC_ROUTER_ADVERTISEMENT;
+}
+
+/* An echo reply carrying the nonce of our test to this peer. */
+static bool answers_test(struct sk_buff *skb, unsigned int off,
+			 const struct teredo_peer *peer)
+{
+	const unsigned int len = sizeof(struct icmp6hdr) + sizeof(u64);
+	const struct icmp6hdr *icmp;
+	const struct ipv6hdr *ip6;
+
+	ip6 = (const struct ipv6hdr *)(skb->data + off);
+	if (ip6->nexthdr != IPPROTO_ICMPV6 || ntohs(ip6->payload_len) < len ||
+	    !pskb_may_pull(skb, off + sizeof(*ip6) + len))
+		return false;
+	icmp = (const struct icmp6hdr *)(skb->data + off + sizeof(*ip6));
+	return icmp->icmp6_type == ICMPV6_ECHO_REPLY && !icmp->icmp6_code &&
+	       !memcmp(icmp + 1, &peer->nonce, sizeof(peer->nonce));
+}
+
+/*
+ * A bubble from a peer: trust it if it comes from the mapping its
+ * address embeds.  Consumed either way.
+ */
+static int bubble(struct teredo_dev *t, struct sk_buff *skb,
+		  const struct in6_addr *src, u64 mapping)
+{
+	struct teredo_peer *peer;
+	enum teredo_stat why = TEREDO_STAT_UNSPEC;
+
+	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
+		goto consume;		/* a Miredo relay's or client's */
+	if (!teredo_addr_is_teredo(src))
+		why = TEREDO_STAT_RX_NOT_TEREDO;
+	else if (teredo_mapping(teredo_addr_mapped(src),
+				teredo_addr_port(src)) != mapping)
+		why = TEREDO_STAT_RX_MAPPING;
+	else if (!teredo_ipv4_is_global(teredo_mapping_addr(mapping)))
+		why = TEREDO_STAT_RX_NOT_GLOBAL;
+	if (why) {
+		teredo_rx_drop(t, skb, why);
+		return 0;
+	}
+	peer = teredo_peer_lookup(&t->peers, src) ?:
+	       teredo_peer_create(t, src, mapping);
+	if (!peer) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return 0;
+	}
+	teredo_peer_received(peer, mapping);
+consume:
+	teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
+	consume_skb(skb);
+	return 0;
+}
+
+/*
+ * Our server relayed this with an origin indication: answer with a
+ * direct bubble to the origin, from the packet's destination to its
+ * source, so a peer or relay waiting behind its bubble can reach us.
+ */
+static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
+			    unsigned int off)
+{
+	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
+	struct teredo_origin oi;
+	__be16 port;
+	__be32 addr;
+
+	memcpy(&oi, skb->data + UDP_LEN, sizeof(oi));
+	teredo_origin_parse(&oi, &addr, &port);
+	if (!teredo_ipv4_is_global(addr))
+		return;
+	if (!__ratelimit(&t->client.reply_limit)) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
+		return;
+	}
+	teredo_client_reply_bubble(t, &ip6->daddr, &ip6->saddr, addr, port);
+}
+
+/**
+ * teredo_client_recv - a client's encap_rcv, after the first two bytes
+ * @t: the client device
+ * @skb: the datagram, data at the UDP header, checksum verified
+ * @hdr: enum teredo_header of the UDP payload
+ *
+ * Context: softirq, under RCU.
+ * Return: 0 when consumed, 1 to queue it on teredod's socket.
+ */
+int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
+{
+	const struct teredo_qualified *q;
+	unsigned int off = UDP_LEN, len;
+	const struct ipv6hdr *ip6;
+	struct teredo_peer *peer;
+	struct in6_addr src;
+	__be16 sport;
+	__be32 saddr;
+	u64 mapping;
+	bool origin;
+
+	switch (hdr) {
+	case TEREDO_HDR_AUTH:
+		return to_helper(t);
+	case TEREDO_HDR_ORIGIN:
+		off += TEREDO_ORIGIN_LEN;
+		break;
+	case TEREDO_HDR_IPV6:
+		break;
+	default:
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_HEADER);
+		return 0;
+	}
+	origin = off > UDP_LEN;
+	if (!pskb_may_pull(skb, off + sizeof(*ip6))) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
+		return 0;
+	}
+	ip6 = (const struct ipv6hdr *)(skb->data + off);
+	if (ip6->version != 6) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_VERSION);
+		return 0;
+	}
+	len = sizeof(*ip6) + ntohs(ip6->payload_len);
+	/* RFC 6081 §4: trailers may follow the IPv6 packet; we ignore them. */
+	if (off + len > skb->len) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
+		return 0;
+	}
+	saddr = ip_hdr(skb)->saddr;
+	sport = udp_hdr(skb)->source;
+	if (sport == htons(TEREDO_PORT) && is_router_advert(skb, off))
+		return to_helper(t);
+
+	q = teredo_client_qualified(&t->client);
+	if (!q) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NOT_QUALIFIED);
+		return 0;
+	}
+	ip6 = (const struct ipv6hdr *)(skb->data + off);
+	src = ip6->saddr;
+	if (ipv6_addr_is_multicast(&src) ||
+	    ipv6_addr_is_multicast(&ip6->daddr)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_MULTICAST);
+		return 0;
+	}
+	if (!teredo_is_bubble((const u8 *)ip6, len)) {
+		if (!ipv6_addr_equal(&ip6->daddr, &q->addr)) {
+			teredo_rx_drop(t, skb, TEREDO_STAT_RX_NOT_OURS);
+			return 0;
+		}
+	} else if (!ipv6_addr_equal(&ip6->daddr, &q->addr) &&
+		   !(ipv6_addr_type(&ip6->daddr) & IPV6_ADDR_LINKLOCAL)) {
+		/* Replies to bubbles from fe80:: sources come back there. */
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NOT_OURS);
+		return 0;
+	}
+	mapping = teredo_mapping(saddr, sport);
+
+	if (saddr == t->cfg.server && sport == htons(TEREDO_PORT)) {
+		if (origin)
+			reply_to_origin(t, skb, off);
+		if (teredo_is_bubble((const u8 *)ip6, len)) {
+			teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
+			consume_skb(skb);
+			return 0;
+		}
+	}
+	if (teredo_is_bubble((const u8 *)ip6, len))
+		return bubble(t, skb, &src, mapping);
+	if (ipv6_addr_type(&src) & IPV6_ADDR_LINKLOCAL) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_LINK_LOCAL);
+		return 0;
+	}
+	if (pskb_trim_rcsum(skb, off + len)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return 0;
+	}
+
+	peer = teredo_peer_lookup(&t->peers, &src);
+	if (teredo_addr_is_teredo(&src)) {
+		/* Case 1, or case 3: a Teredo peer from its own mapping. */
+		if (!peer || !READ_ONCE(peer->trusted) ||
+		    READ_ONCE(peer->mapping) != mapping) {
+			enum teredo_stat why = TEREDO_STAT_UNSPEC;
+
+			if (teredo_mapping(teredo_addr_mapped(&src),
+					   teredo_addr_port(&src)) != mapping)
+				why = TEREDO_STAT_RX_MAPPING;
+			else if (!teredo_ipv4_is_global(saddr))
+				why = TEREDO_STAT_RX_NOT_GLOBAL;
+			else if (!peer)
+				peer = teredo_peer_create(t, &src, mapping);
+			if (!why && !peer)
+				why = TEREDO_STAT_RX_NO_MEMORY;
+			if (why) {
+				teredo_rx_drop(t, skb, why);
+				return 0;
+			}
+		}
+		teredo_peer_received(peer, mapping);
+		teredo_receive_deliver(t, peer, skb, off);
+		return 0;
+	}
+
+	/* A native source, through a relay (case 2, then case 1 or 6). */
+	if (peer && answers_test(skb, off, peer)) {
+		teredo_stat_inc(t, TEREDO_STAT_RX_ECHO_REPLIES);
+		teredo_peer_trust(peer, mapping);
+		consume_skb(skb);
+		return 0;
+	}
+	if (peer && READ_ONCE(peer->trusted) &&
+	    READ_ONCE(peer->mapping) == mapping) {
+		teredo_peer_received(peer, mapping);
+		teredo_receive_deliver(t, peer, skb, off);
+		return 0;
+	}
+	if (!teredo_ipv4_is_global(saddr)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NOT_GLOBAL);
+		return 0;
+	}
+	if (!peer)
+		peer = teredo_peer_create(t, &src, 0);
+	if (!peer) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return 0;
+	}
+	teredo_peer_hold_received(peer, skb, off, mapping);
+	return 0;
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a client sends (RFC 4380 §5.2.4, protocol.md §4.2, §4.5): to a
+ * trusted peer directly; to a Teredo peer after bubbles, one through its
+ * server and one to its mapping (which opens our NAT for its answer); to
+ * a native host through the relay the direct connectivity test finds:
+ * an echo request through our server, answered through the relay
+ * nearest the host.
+ */
+
+#include <linux/icmpv6.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/skbuff.h>
+#include <linux/udp.h>
+#include <net/ip6_checksum.h>
+#include <net/ipv6.h>
+
+#include "client.h"
+#include "device.h"
+#include "peer.h"
+#include "proto.h"
+#include "send.h"
+#include "socket.h"
+#include "stats.h"
+
+/* Miredo's: 21 was too few for some paths (protocol.md §2.10). */
+#define ECHO_HOP_LIMIT	128
+
+/*
+ * The echo test: ICMPv6 echo request from our address to the native
+ * peer, through our server, with the peer's nonce as id, sequence and
+ * data (16 bytes of ICMPv6: far under the 88 bytes a Miredo server
+ * forwards).
+ */
+static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
+		      struct teredo_peer *peer)
+{
+	const unsigned int len = sizeof(struct icmp6hdr) + sizeof(u64);
+	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
+				sizeof(struct udphdr);
+	struct icmp6hdr *icmp;
+	struct ipv6hdr *ip6;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(headroom + sizeof(*ip6) + len, GFP_ATOMIC);
+	if (!skb) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
+		return;
+	}
+	skb_reserve(skb, headroom);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->payload_len = htons(len);
+	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6->hop_limit = ECHO_HOP_LIMIT;
+	ip6->saddr = *src;
+	ip6->daddr = peer->addr;
+	icmp = skb_put_zero(skb, len);
+	icmp->icmp6_type = ICMPV6_ECHO_REQUEST;
+	memcpy(&icmp->icmp6_dataun, &peer->nonce, sizeof(icmp->icmp6_dataun));
+	memcpy(icmp + 1, &peer->nonce, sizeof(peer->nonce));
+	icmp->icmp6_cksum = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len,
+					    IPPROTO_ICMPV6,
+					    csum_partial(icmp, len, 0));
+	skb->protocol = htons(ETH_P_IPV6);
+	skb->dev = t->dev;
+
+	if (!teredo_socket_send(t, skb, t->cfg.server, htons(TEREDO_PORT),
+				NULL))
+		teredo_stat_inc(t, TEREDO_STAT_TX_ECHO_TESTS);
+}
+
+/**
+ * teredo_client_probe - one round of making an untrusted peer answer
+ * @t: the client device
+ * @peer: the peer
+ *
+ * Context: BH disabled, under RCU; the timers applied the limits.
+ */
+void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
+{
+	const struct teredo_qualified *q = teredo_client_qualified(&t->client);
+
+	if (!q)
+		return;
+	if (!teredo_addr_is_teredo(&peer->addr)) {
+		send_echo(t, &q->addr, peer);
+		return;
+	}
+	/* Indirect, through the peer's server, which adds our origin. */
+	teredo_send_bubble_to(t, &q->addr, &peer->addr,
+			      teredo_addr_server(&peer->addr),
+			      htons(TEREDO_PORT));
+	/* Direct, so our NAT lets the peer's answer in (case 5). */
+	teredo_send_bubble_to(t, &q->addr, &peer->addr,
+			      teredo_addr_mapped(&peer->addr),
+			      teredo_addr_port(&peer->addr));
+}
+
+/* The answer to a packet our server relayed: see client_receive.c. */
+void teredo_client_reply_bubble(struct teredo_dev *t,
+				const struct in6_addr *src,
+				const struct in6_addr *dst,
+				__be32 daddr, __be16 dport)
+{
+	teredo_send_bubble_to(t, src, dst, daddr, dport);
+}
+
+/* Native destinations worth a test: global unicast IPv6. */
+static bool native_reachable(const struct in6_addr *daddr)
+{
+	int type = ipv6_addr_type(daddr);
+
+	return (type & IPV6_ADDR_UNICAST) &&
+	       !(type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_SITELOCAL |
+			 IPV6_ADDR_LOOPBACK | IPV6_ADDR_MAPPED));
+}
+
+/**
+ * teredo_client_xmit - send from a client (ndo_start_xmit)
+ * @t: the client device
+ * @skb: an IPv6 packet to a unicast destination
+ *
+ * Context: BH disabled, under RCU.  Consumes @skb.
+ */
+void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
+{
+	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
+	struct teredo_peer *peer;
+	bool teredo;
+
+	if (!teredo_client_qualified(&t->client)) {
+		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_QUALIFIED);
+		return;
+	}
+	teredo = teredo_addr_is_teredo(daddr);
+	if (teredo ? !teredo_send_reachable(daddr) : !native_reachable(daddr)) {
+		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
+		return;
+	}
+	peer = teredo_peer_lookup(&t->peers, daddr);
+	if (likely(peer && teredo_peer_is_fresh(peer))) {
+		teredo_send_to_peer(t, peer, skb);
+		return;
+	}
+	if (!peer) {
+		/* Until a test says otherwise, a native peer has no relay. */
+		u64 mapping = 0;
+
+		if (teredo)
+			mapping = teredo_mapping(teredo_addr_mapped(daddr),
+						 teredo_addr_port(daddr));
+		peer = teredo_peer_create(t, daddr, mapping);
+		if (!peer) {
+			teredo_send_unreachable(t, skb,
+						TEREDO_STAT_TX_PEERS_FULL);
+			return;
+		}
+	}
+	teredo_peer_queue(peer, skb);
+}
