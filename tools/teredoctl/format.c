@@ -73,6 +73,31 @@ static const char * const mode_names[] = {
 	[TEREDO_MODE_SERVER]	= "server",
 };
 
+/* The words teredod logs, so that its log and this output agree. */
+static const char * const state_names[] = {
+	[TEREDO_STATE_OFFLINE]		= "offline",
+	[TEREDO_STATE_QUALIFYING]	= "qualifying",
+	[TEREDO_STATE_QUALIFIED]	= "qualified",
+};
+
+static const char * const reason_names[] = {
+	[TEREDO_REASON_NONE]		= "none",
+	[TEREDO_REASON_NO_HELPER]	= "no-helper",
+	[TEREDO_REASON_NO_SERVER]	= "no-server",
+	[TEREDO_REASON_SYMMETRIC_NAT]	= "symmetric-nat",
+	[TEREDO_REASON_NO_ROUTE]	= "no-route",
+};
+
+static const char * const nat_names[] = {
+	[TEREDO_NAT_UNKNOWN]		= "unknown",
+	[TEREDO_NAT_NONE]		= "none",
+	[TEREDO_NAT_RESTRICTED]		= "restricted",
+	[TEREDO_NAT_SYMMETRIC]		= "symmetric",
+};
+
+/* Router Solicitations before the helper gives up (RFC 4380 §5.2.1). */
+#define RS_TRIES	3
+
 /* Rounded to the nearest tenth of a second: 1249 ms is "1.2". */
 const char *fmt_age(char *buf, size_t size, __u32 ms)
 {
@@ -105,6 +130,34 @@ const char *mode_name(char *buf, size_t size, __u8 mode)
 	return buf;
 }
 
+/* A value newer than this tool is shown by its number. */
+static const char *enum_name(char *buf, size_t size,
+			     const char * const *names, size_t n,
+			     unsigned int v)
+{
+	if (v < n && names[v])
+		return names[v];
+	snprintf(buf, size, "%u", v);
+	return buf;
+}
+
+const char *state_name(char *buf, size_t size, __u8 state)
+{
+	return enum_name(buf, size, state_names, ARRAY_SIZE(state_names),
+			 state);
+}
+
+const char *reason_name(char *buf, size_t size, __u8 reason)
+{
+	return enum_name(buf, size, reason_names, ARRAY_SIZE(reason_names),
+			 reason);
+}
+
+const char *nat_name(char *buf, size_t size, __u8 nat)
+{
+	return enum_name(buf, size, nat_names, ARRAY_SIZE(nat_names), nat);
+}
+
 const char *stat_name(char *buf, size_t size, unsigned int type)
 {
 	if (type < __TEREDO_STAT_MAX && stat_names[type])
@@ -124,6 +177,62 @@ const char *link_state(unsigned int flags)
 static const char *ipv4(char *buf, __be32 addr)
 {
 	return inet_ntop(AF_INET, &addr, buf, INET_ADDRSTRLEN);
+}
+
+const char *client_status(char *buf, size_t size,
+			  const struct link_info *li)
+{
+	char srv[INET_ADDRSTRLEN], name[8];
+	size_t n;
+
+	buf[0] = '\0';
+	if (!HAS(li, IFLA_TEREDO_STATE) ||
+	    li->state == TEREDO_STATE_QUALIFIED)
+		return buf;
+	ipv4(srv, li->server);
+	if (li->state == TEREDO_STATE_QUALIFYING) {
+		snprintf(buf, size,
+			 "qualifying: waiting for the Teredo server %s", srv);
+		return buf;
+	}
+	if (li->state != TEREDO_STATE_OFFLINE) {
+		snprintf(buf, size, "state %s",
+			 state_name(name, sizeof(name), li->state));
+		return buf;
+	}
+	switch (HAS(li, IFLA_TEREDO_REASON) ? li->reason :
+		TEREDO_REASON_NONE) {
+	case TEREDO_REASON_NONE:
+		snprintf(buf, size, "offline");
+		break;
+	case TEREDO_REASON_NO_HELPER:
+		snprintf(buf, size, "offline: teredod is not running");
+		break;
+	case TEREDO_REASON_NO_SERVER:
+		snprintf(buf, size,
+			 "offline: the Teredo server %s does not answer (%d Router Solicitations unanswered)",
+			 srv, RS_TRIES);
+		break;
+	case TEREDO_REASON_SYMMETRIC_NAT:
+		snprintf(buf, size,
+			 "offline: symmetric NAT: mappings differ per destination; Teredo cannot work behind it (RFC 4380)");
+		break;
+	case TEREDO_REASON_NO_ROUTE:
+		snprintf(buf, size,
+			 "offline: no IPv4 route to the Teredo server %s",
+			 srv);
+		break;
+	default:
+		snprintf(buf, size, "offline: reason %u", li->reason);
+		break;
+	}
+	/* The helper retries after a back-off; the kernel counts it down. */
+	n = strlen(buf);
+	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH) &&
+	    li->reason != TEREDO_REASON_NO_HELPER && n < size)
+		snprintf(buf + n, size - n, "; next attempt in %u s",
+			 li->next_refresh);
+	return buf;
 }
 
 /* rtnl says the mode; the genl reply is only a fallback. */
@@ -185,11 +294,18 @@ static void print_counters(FILE *f, const struct dev_info *di)
 void print_link(FILE *f, const struct link_info *li,
 		const struct dev_info *di)
 {
-	char mode[MODE_LEN], buf[MAPPED_LEN];
+	char mode[MODE_LEN], buf[MAPPED_LEN], name[8];
+	char addr[INET6_ADDRSTRLEN], status[STATUS_LEN];
 	bool any = false;
 
-	fprintf(f, "%s: mode %s, state %s\n", li->ifname,
+	fprintf(f, "%s: mode %s, link %s", li->ifname,
 		link_mode(mode, sizeof(mode), li, di), link_state(li->flags));
+	if (HAS(li, IFLA_TEREDO_STATE))
+		fprintf(f, ", state %s",
+			state_name(name, sizeof(name), li->state));
+	fputc('\n', f);
+	if (client_status(status, sizeof(status), li)[0])
+		fprintf(f, "  %s\n", status);
 
 	/* The kernel leaves out a local address of 0.0.0.0 (any). */
 	if (HAS(li, IFLA_TEREDO_PORT))
@@ -213,6 +329,24 @@ void print_link(FILE *f, const struct link_info *li,
 		item(f, &any, "server2 %s", ipv4(buf, li->server2));
 	if (HAS(li, IFLA_TEREDO_REFRESH))
 		item(f, &any, "refresh %us", li->refresh);
+	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH) &&
+	    HAS(li, IFLA_TEREDO_STATE) &&
+	    li->state == TEREDO_STATE_QUALIFIED)
+		item(f, &any, "next refresh in %u s", li->next_refresh);
+	if (any)
+		fputc('\n', f);
+
+	/* What the helper found: the address, the NAT, the mapping. */
+	any = false;
+	if (HAS(li, IFLA_TEREDO_ADDRESS))
+		item(f, &any, "address %s", inet_ntop(AF_INET6, &li->address,
+						       addr, sizeof(addr)));
+	if (HAS(li, IFLA_TEREDO_NAT) && li->nat != TEREDO_NAT_UNKNOWN)
+		item(f, &any, "nat %s", nat_name(name, sizeof(name), li->nat));
+	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
+		item(f, &any, "mapped %s", fmt_mapped(buf, sizeof(buf),
+						       li->mapped,
+						       li->mapped_port));
 	if (any)
 		fputc('\n', f);
 
@@ -223,14 +357,38 @@ void print_link(FILE *f, const struct link_info *li,
 void json_link(struct json *j, const struct link_info *li,
 	       const struct dev_info *di)
 {
-	char mode[MODE_LEN], buf[STAT_LEN];
+	char mode[MODE_LEN], buf[INET6_ADDRSTRLEN], status[STATUS_LEN];
 	unsigned int i;
 
 	json_obj_open(j, NULL);
 	json_str(j, "ifname", li->ifname);
 	json_u64(j, "ifindex", li->ifindex);
 	json_str(j, "mode", link_mode(mode, sizeof(mode), li, di));
-	json_str(j, "state", link_state(li->flags));
+	json_str(j, "link", link_state(li->flags));
+	if (HAS(li, IFLA_TEREDO_STATE)) {
+		json_str(j, "state", state_name(buf, sizeof(buf), li->state));
+		if (li->state == TEREDO_STATE_QUALIFIED ||
+		    !HAS(li, IFLA_TEREDO_REASON))
+			json_null(j, "reason");
+		else
+			json_str(j, "reason",
+				 reason_name(buf, sizeof(buf), li->reason));
+		if (client_status(status, sizeof(status), li)[0])
+			json_str(j, "status", status);
+		else
+			json_null(j, "status");
+	}
+	if (HAS(li, IFLA_TEREDO_NAT))
+		json_str(j, "nat", nat_name(buf, sizeof(buf), li->nat));
+	if (HAS(li, IFLA_TEREDO_ADDRESS))
+		json_str(j, "address", inet_ntop(AF_INET6, &li->address, buf,
+						 sizeof(buf)));
+	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT)) {
+		json_str(j, "mapped", ipv4(buf, li->mapped));
+		json_u64(j, "mapped-port", ntohs(li->mapped_port));
+	}
+	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH))
+		json_u64(j, "next-refresh", li->next_refresh);
 	json_str(j, "local", ipv4(buf, li->local));
 	if (HAS(li, IFLA_TEREDO_PORT))
 		json_u64(j, "port", ntohs(li->port));

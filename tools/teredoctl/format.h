@@ -21,12 +21,25 @@
 #define MODE_LEN	8
 /* "rx_truncated", or "stat_63" for a counter newer than this tool */
 #define STAT_LEN	32
+/* One sentence about a client that is not qualified */
+#define STATUS_LEN	160
 
 const char *fmt_age(char *buf, size_t size, __u32 ms);
 const char *fmt_mapped(char *buf, size_t size, __be32 addr, __be16 port);
 const char *mode_name(char *buf, size_t size, __u8 mode);
 const char *stat_name(char *buf, size_t size, unsigned int type);
 const char *link_state(unsigned int flags);
+/* A client's qualification: enum teredo_state, _reason, _nat. */
+const char *state_name(char *buf, size_t size, __u8 state);
+const char *reason_name(char *buf, size_t size, __u8 reason);
+const char *nat_name(char *buf, size_t size, __u8 nat);
+/*
+ * Why a client is not qualified, in one sentence for people (as Windows'
+ * `netsh interface teredo show state` does); "" when it is qualified or
+ * the kernel reports no state.
+ */
+const char *client_status(char *buf, size_t size,
+			  const struct link_info *li);
 
 /* @di is NULL when the genl family could not be asked. */
 void print_link(FILE *f, const struct link_info *li,

@@ -132,6 +132,13 @@ static const struct field link_fields[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_PORT]	= FIELD(struct link_info, port),
 	[IFLA_TEREDO_REFRESH]	= FIELD(struct link_info, refresh),
 	[IFLA_TEREDO_MAX_PEERS]	= FIELD(struct link_info, max_peers),
+	[IFLA_TEREDO_STATE]	= FIELD(struct link_info, state),
+	[IFLA_TEREDO_REASON]	= FIELD(struct link_info, reason),
+	[IFLA_TEREDO_NAT]	= FIELD(struct link_info, nat),
+	[IFLA_TEREDO_MAPPED]	= FIELD(struct link_info, mapped),
+	[IFLA_TEREDO_MAPPED_PORT] = FIELD(struct link_info, mapped_port),
+	[IFLA_TEREDO_ADDRESS]	= FIELD(struct link_info, address),
+	[IFLA_TEREDO_NEXT_REFRESH] = FIELD(struct link_info, next_refresh),
 };
 
 static const struct field dev_fields[TEREDO_A_MAX + 1] = {

@@ -32,6 +32,14 @@ struct link_info {
 	__be16 port;
 	__u32 refresh;
 	__u32 max_peers;
+	/* A client's qualification, as its helper pushed it. */
+	__u8 state;			/* enum teredo_state */
+	__u8 reason;			/* enum teredo_reason */
+	__u8 nat;			/* enum teredo_nat */
+	__be32 mapped;			/* the NAT's public address and port */
+	__be16 mapped_port;
+	struct in6_addr address;	/* the Teredo address in use */
+	__u32 next_refresh;		/* seconds to the next RS */
 };
 
 /*

@@ -2,7 +2,7 @@
 /*
  * teredoctl - look at and manage teredo devices.
  *
- *   teredoctl [-j] show [DEV]        configuration, state, counters
+ *   teredoctl [-j] show [DEV]        configuration, qualification, counters
  *   teredoctl [-j] peers DEV         the peer table
  *   teredoctl peers flush DEV        forget every peer
  *   teredoctl peer del DEV ADDR      forget one peer

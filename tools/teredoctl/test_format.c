@@ -272,7 +272,7 @@ static void test_show_relay(void)
 	di.stats[TEREDO_STAT_RX_TRUNCATED] = 2;
 	di.stats[TEREDO_STAT_PEERS_EVICTED] = 12345678901ULL;
 	print_link(out_open(&o), &li, &di);
-	result(out_is(&o, "t0: mode relay, state up\n"
+	result(out_is(&o, "t0: mode relay, link up\n"
 			  "  local 0.0.0.0:3544  max-peers 4096  peers 3\n"
 			  "  counters: rx_truncated 2  "
 			  "peers_evicted 12345678901\n"),
@@ -287,7 +287,7 @@ static void test_show_client(void)
 
 	client(&li, &di);
 	print_link(out_open(&o), &li, &di);
-	result(out_is(&o, "tc: mode client, state no-carrier\n"
+	result(out_is(&o, "tc: mode client, link no-carrier\n"
 			  "  local 0.0.0.0:0  max-peers 4096  peers 0\n"
 			  "  server 192.0.2.1  server2 192.0.2.2  refresh 30s\n"
 			  "  counters: none\n"),
@@ -308,7 +308,7 @@ static void test_show_server_nogenl(void)
 	li.present = 1U << IFLA_TEREDO_MODE | 1U << IFLA_TEREDO_PORT |
 		     1U << IFLA_TEREDO_LOCAL | 1U << IFLA_TEREDO_LOCAL2;
 	print_link(out_open(&o), &li, NULL);
-	result(out_is(&o, "t0: mode server, state down\n"
+	result(out_is(&o, "t0: mode server, link down\n"
 			  "  local 192.0.2.1:3544  local2 192.0.2.2\n"),
 	       "show: server without the genl family");
 }
@@ -325,7 +325,7 @@ static void test_show_wrap(void)
 		di.stats[i] = i;
 	di.stats[60] = 1;	/* from a newer module */
 	print_link(out_open(&o), &li, &di);
-	result(out_is(&o, "t0: mode relay, state up\n"
+	result(out_is(&o, "t0: mode relay, link up\n"
 			  "  local 0.0.0.0:3544  max-peers 4096  peers 3\n"
 			  "  counters: rx_truncated 1  rx_bad_header 2  "
 			  "rx_bad_version 3  rx_bad_length 4\n"
@@ -350,7 +350,7 @@ static void test_show_json(void)
 	json_end(&j);
 	n = snprintf(want, sizeof(want),
 		     "{\"ifname\":\"tc\",\"ifindex\":7,\"mode\":\"client\","
-		     "\"state\":\"no-carrier\",\"local\":\"0.0.0.0\","
+		     "\"link\":\"no-carrier\",\"local\":\"0.0.0.0\","
 		     "\"port\":0,\"server\":\"192.0.2.1\","
 		     "\"server2\":\"192.0.2.2\",\"refresh\":30,"
 		     "\"max-peers\":4096,\"peers\":0,\"counters\":{");
@@ -370,9 +370,234 @@ static void test_show_json(void)
 	json_link(&j, &li, NULL);
 	json_end(&j);
 	result(out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,\"mode\":\"relay\","
-			  "\"state\":\"up\",\"local\":\"0.0.0.0\","
+			  "\"link\":\"up\",\"local\":\"0.0.0.0\","
 			  "\"port\":3544,\"max-peers\":4096}\n"),
 	       "show -j: without the genl family");
+}
+
+static void test_client_names(void)
+{
+	char buf[8];
+	bool ok;
+
+	ok = same(state_name(buf, sizeof(buf), TEREDO_STATE_OFFLINE),
+		  "offline");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_QUALIFYING),
+		   "qualifying");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_QUALIFIED),
+		   "qualified");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_MAX + 1), "3");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NONE), "none");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_HELPER),
+		   "no-helper");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_SERVER),
+		   "no-server");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_SYMMETRIC_NAT),
+		   "symmetric-nat");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_ROUTE),
+		   "no-route");
+	ok &= same(reason_name(buf, sizeof(buf), 200), "200");
+	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_UNKNOWN), "unknown");
+	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_NONE), "none");
+	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_RESTRICTED),
+		   "restricted");
+	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_SYMMETRIC),
+		   "symmetric");
+	ok &= same(nat_name(buf, sizeof(buf), 255), "255");
+	/* A value added to the UAPI must get a name here. */
+	if (TEREDO_STATE_MAX != 2 || TEREDO_REASON_MAX != 4 ||
+	    TEREDO_NAT_MAX != 3) {
+		printf("# the client enums grew: name the new values\n");
+		ok = false;
+	}
+	result(ok, "client state, reason and NAT names; newer ones by number");
+}
+
+#define CLIENT_STATE	(1U << IFLA_TEREDO_STATE | 1U << IFLA_TEREDO_REASON | \
+			 1U << IFLA_TEREDO_NAT)
+
+/* A client whose helper qualified it behind a restricted NAT. */
+static const char qaddr[] = "2001:0:c612:1:0:fb3f:39ed:ffd7";
+
+static void qualified(struct link_info *li, struct dev_info *di)
+{
+	client(li, di);
+	strcpy(li->ifname, "teredo");
+	li->flags = IFF_UP | IFF_LOWER_UP;
+	li->server = ip("198.18.0.1");
+	li->server2 = ip("198.18.0.2");
+	li->state = TEREDO_STATE_QUALIFIED;
+	li->reason = TEREDO_REASON_NONE;
+	li->nat = TEREDO_NAT_RESTRICTED;
+	li->mapped = ip("198.18.0.40");
+	li->mapped_port = htons(1234);
+	inet_pton(AF_INET6, qaddr, &li->address);
+	li->next_refresh = 23;
+	li->present |= CLIENT_STATE | 1U << IFLA_TEREDO_MAPPED |
+		       1U << IFLA_TEREDO_MAPPED_PORT |
+		       1U << IFLA_TEREDO_ADDRESS |
+		       1U << IFLA_TEREDO_NEXT_REFRESH;
+	di->peer_count = 2;
+	di->stats[TEREDO_STAT_RX_NOT_OURS] = 4;
+}
+
+/* The same client, the helper gone: the kernel keeps the mapping. */
+static void offline(struct link_info *li, struct dev_info *di, __u8 reason)
+{
+	qualified(li, di);
+	li->flags = IFF_UP;
+	li->state = TEREDO_STATE_OFFLINE;
+	li->reason = reason;
+	li->present &= ~(1U << IFLA_TEREDO_NEXT_REFRESH);
+}
+
+static void test_show_qualified(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+
+	qualified(&li, &di);
+	print_link(out_open(&o), &li, &di);
+	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
+			  "  local 0.0.0.0:0  max-peers 4096  peers 2\n"
+			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
+			  "  next refresh in 23 s\n"
+			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
+			  "nat restricted  mapped 198.18.0.40:1234\n"
+			  "  counters: rx_not_ours 4\n"),
+	       "show: qualified client, address, NAT, mapping, next refresh");
+}
+
+static void test_show_offline(void)
+{
+	static const struct {
+		__u8 reason;
+		bool next;
+		const char *line;
+	} v[] = {
+		{ TEREDO_REASON_NO_HELPER, false,
+		  "offline: teredod is not running" },
+		/* The helper's back-off does not count for a missing one. */
+		{ TEREDO_REASON_NO_HELPER, true,
+		  "offline: teredod is not running" },
+		{ TEREDO_REASON_NO_SERVER, false,
+		  "offline: the Teredo server 198.18.0.1 does not answer "
+		  "(3 Router Solicitations unanswered)" },
+		{ TEREDO_REASON_NO_SERVER, true,
+		  "offline: the Teredo server 198.18.0.1 does not answer "
+		  "(3 Router Solicitations unanswered); next attempt in 15 s" },
+		{ TEREDO_REASON_SYMMETRIC_NAT, false,
+		  "offline: symmetric NAT: mappings differ per destination; "
+		  "Teredo cannot work behind it (RFC 4380)" },
+		{ TEREDO_REASON_NO_ROUTE, true,
+		  "offline: no IPv4 route to the Teredo server 198.18.0.1; "
+		  "next attempt in 15 s" },
+		{ TEREDO_REASON_NONE, false, "offline" },
+		{ 9, false, "offline: reason 9" },
+	};
+	char want[512], status[STATUS_LEN];
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		offline(&li, &di, v[i].reason);
+		if (v[i].next) {
+			li.next_refresh = 15;
+			li.present |= 1U << IFLA_TEREDO_NEXT_REFRESH;
+		}
+		ok &= same(client_status(status, sizeof(status), &li),
+			   v[i].line);
+		print_link(out_open(&o), &li, NULL);
+		snprintf(want, sizeof(want),
+			 "teredo: mode client, link no-carrier, state offline\n"
+			 "  %s\n"
+			 "  local 0.0.0.0:0  max-peers 4096\n"
+			 "  server 198.18.0.1  server2 198.18.0.2  refresh 30s\n"
+			 "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
+			 "nat restricted  mapped 198.18.0.40:1234\n",
+			 v[i].line);
+		ok &= out_is(&o, want);
+	}
+	result(ok, "show: offline, one sentence per reason, next attempt");
+}
+
+static void test_show_qualifying(void)
+{
+	char status[STATUS_LEN];
+	struct link_info li;
+	struct dev_info di;
+	struct out o;
+	bool ok;
+
+	offline(&li, &di, TEREDO_REASON_NONE);
+	li.state = TEREDO_STATE_QUALIFYING;
+	li.nat = TEREDO_NAT_UNKNOWN;
+	li.present &= ~(1U << IFLA_TEREDO_MAPPED |
+			1U << IFLA_TEREDO_MAPPED_PORT |
+			1U << IFLA_TEREDO_ADDRESS);
+	print_link(out_open(&o), &li, NULL);
+	ok = out_is(&o, "teredo: mode client, link no-carrier, state qualifying\n"
+			"  qualifying: waiting for the Teredo server 198.18.0.1\n"
+			"  local 0.0.0.0:0  max-peers 4096\n"
+			"  server 198.18.0.1  server2 198.18.0.2  refresh 30s\n");
+	/* Nothing to say about a qualified client or an old kernel. */
+	qualified(&li, &di);
+	ok &= same(client_status(status, sizeof(status), &li), "");
+	li.state = 7;
+	ok &= same(client_status(status, sizeof(status), &li), "state 7");
+	client(&li, &di);
+	ok &= same(client_status(status, sizeof(status), &li), "");
+	/* A sentence cut to the buffer stays a string. */
+	offline(&li, &di, TEREDO_REASON_SYMMETRIC_NAT);
+	ok &= same(client_status(status, 8, &li), "offline");
+	result(ok, "show: qualifying; no sentence when qualified or unknown");
+}
+
+static void test_show_client_json(void)
+{
+	struct link_info li;
+	struct dev_info di;
+	struct json j;
+	struct out o;
+	bool ok;
+
+	qualified(&li, &di);
+	json_init(&j, out_open(&o));
+	json_link(&j, &li, NULL);
+	json_end(&j);
+	ok = out_is(&o, "{\"ifname\":\"teredo\",\"ifindex\":7,"
+			"\"mode\":\"client\",\"link\":\"up\","
+			"\"state\":\"qualified\",\"reason\":null,"
+			"\"status\":null,\"nat\":\"restricted\","
+			"\"address\":\"2001:0:c612:1:0:fb3f:39ed:ffd7\","
+			"\"mapped\":\"198.18.0.40\",\"mapped-port\":1234,"
+			"\"next-refresh\":23,\"local\":\"0.0.0.0\","
+			"\"port\":0,\"server\":\"198.18.0.1\","
+			"\"server2\":\"198.18.0.2\",\"refresh\":30,"
+			"\"max-peers\":4096}\n");
+
+	offline(&li, &di, TEREDO_REASON_SYMMETRIC_NAT);
+	li.nat = TEREDO_NAT_SYMMETRIC;
+	li.present &= ~(1U << IFLA_TEREDO_MAPPED |
+			1U << IFLA_TEREDO_MAPPED_PORT |
+			1U << IFLA_TEREDO_ADDRESS);
+	json_init(&j, out_open(&o));
+	json_link(&j, &li, NULL);
+	json_end(&j);
+	ok &= out_is(&o, "{\"ifname\":\"teredo\",\"ifindex\":7,"
+			 "\"mode\":\"client\",\"link\":\"no-carrier\","
+			 "\"state\":\"offline\",\"reason\":\"symmetric-nat\","
+			 "\"status\":\"offline: symmetric NAT: mappings differ "
+			 "per destination; Teredo cannot work behind it "
+			 "(RFC 4380)\",\"nat\":\"symmetric\","
+			 "\"local\":\"0.0.0.0\",\"port\":0,"
+			 "\"server\":\"198.18.0.1\",\"server2\":\"198.18.0.2\","
+			 "\"refresh\":30,\"max-peers\":4096}\n");
+	result(ok, "show -j: client state keys, reason and status");
 }
 
 /* RFC 4380 §4's example: server 65.54.227.120, cone, 192.0.2.45:40000. */
@@ -455,6 +680,8 @@ union msgbuf {
 	struct nlmsghdr align;
 };
 
+static struct in6_addr qaddr6;
+
 static struct nlmsghdr *link_msg(union msgbuf *m, const char *kind)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(m->buf);
@@ -475,6 +702,14 @@ static struct nlmsghdr *link_msg(union msgbuf *m, const char *kind)
 	mnl_attr_put_u32(nlh, IFLA_TEREDO_SERVER2, ip("192.0.2.2"));
 	mnl_attr_put_u16(nlh, IFLA_TEREDO_PORT, htons(3545));
 	mnl_attr_put_u32(nlh, IFLA_TEREDO_REFRESH, 60);
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_STATE, TEREDO_STATE_QUALIFIED);
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_REASON, TEREDO_REASON_NONE);
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_NAT, TEREDO_NAT_RESTRICTED);
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_MAPPED, ip("198.18.0.40"));
+	mnl_attr_put_u16(nlh, IFLA_TEREDO_MAPPED_PORT, htons(1234));
+	mnl_attr_put(nlh, IFLA_TEREDO_ADDRESS, 16, &qaddr6);
+	/* Wrong size: a u8 where a u32 belongs. */
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_NEXT_REFRESH, 5);
 	/* Wrong size: must not be believed. */
 	mnl_attr_put_u16(nlh, IFLA_TEREDO_MAX_PEERS, 7);
 	/* From a newer kernel: skipped. */
@@ -490,6 +725,7 @@ static void test_parse_link(void)
 	union msgbuf m;
 	bool ok;
 
+	inet_pton(AF_INET6, qaddr, &qaddr6);
 	ok = nl_parse_link(link_msg(&m, "teredo"), &li) == 1;
 	ok &= li.ifindex == 9 && li.flags == IFF_UP &&
 	      !strcmp(li.ifname, "teredo0");
@@ -497,7 +733,16 @@ static void test_parse_link(void)
 			     1U << IFLA_TEREDO_SERVER |
 			     1U << IFLA_TEREDO_SERVER2 |
 			     1U << IFLA_TEREDO_PORT |
-			     1U << IFLA_TEREDO_REFRESH);
+			     1U << IFLA_TEREDO_REFRESH | CLIENT_STATE |
+			     1U << IFLA_TEREDO_MAPPED |
+			     1U << IFLA_TEREDO_MAPPED_PORT |
+			     1U << IFLA_TEREDO_ADDRESS);
+	ok &= li.state == TEREDO_STATE_QUALIFIED &&
+	      li.reason == TEREDO_REASON_NONE &&
+	      li.nat == TEREDO_NAT_RESTRICTED &&
+	      li.mapped == ip("198.18.0.40") &&
+	      li.mapped_port == htons(1234) &&
+	      !memcmp(&li.address, &qaddr6, 16) && li.next_refresh == 0;
 	ok &= li.mode == TEREDO_MODE_CLIENT && li.server == ip("192.0.2.1") &&
 	      li.server2 == ip("192.0.2.2") && li.port == htons(3545) &&
 	      li.refresh == 60 && li.max_peers == 0;
@@ -606,6 +851,11 @@ int main(void)
 	test_show_server_nogenl();
 	test_show_wrap();
 	test_show_json();
+	test_client_names();
+	test_show_qualified();
+	test_show_offline();
+	test_show_qualifying();
+	test_show_client_json();
 	test_peers_text();
 	test_peers_mapping_fallback();
 	test_parse_link();
