@@ -11,8 +11,10 @@
 #            source version and a hash of the config fragment
 #   check    build, build teredo.ko against it, run the VM selftests under
 #            it, then a kmemleak scan; any report fails.  Ends with
-#            "N passed, N failed" like tools/check.sh (make check-debug)
-#   guest    (inside the VM) the selftests and the kmemleak scan
+#            "N passed, N failed" like tools/check.sh (make check-debug);
+#            DEBUG_TESTS="teredo_relay.sh ..." runs only those selftests
+#   guest    (inside the VM) the selftests and the kmemleak scan;
+#            DEBUG_TESTS="teredo_relay.sh ..." runs only those
 #   release  print the release of the cached debug kernel
 #   kdir     print its build tree (for tools/build-module.sh)
 #
@@ -153,7 +155,8 @@ do_guest() {
 	else
 		echo "kmemleak: $kml missing" > "$out/kmemleak"
 	fi
-	make -s -C selftests run_tests \
+	# DEBUG_TESTS="teredo_relay.sh ...": only these.
+	make -s -C selftests run_tests ${DEBUG_TESTS:+TEST_PROGS="$DEBUG_TESTS"} \
 		kselftest_override_timeout="$test_timeout" || rc=$?
 	if [ -w "$kml" ]; then
 		sleep 6
@@ -186,7 +189,8 @@ do_check() {
 	mkdir -p "$res"
 	rm -f "$res/kmemleak"
 	tools/vm/run.sh --kernel debug --timeout "$vm_timeout" --results "$res" \
-		-- tools/vm/debug-kernel.sh guest > build/check/debug-vm.log 2>&1 ||
+		-- env DEBUG_TESTS="${DEBUG_TESTS-}" tools/vm/debug-kernel.sh guest \
+		> build/check/debug-vm.log 2>&1 ||
 		rc=$?
 
 	p=$(grep -cE '^# ok ' build/check/debug-vm.log || true)
