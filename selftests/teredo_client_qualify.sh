@@ -266,7 +266,7 @@ def ra(nonce, peer, prefix=srv, auth=True, oi=True, npio=1):
     icmp = (bytes([134, 0, 0, 0, 0, 0, 0, 0]) + struct.pack(">II", 0, 2000)
             + pio * npio + bytes([5, 1, 0, 0]) + struct.pack(">I", 1280))
     s6 = bytes.fromhex("fe800000000000008000f227") + inv(socket.inet_aton(srv))
-    d6 = bytes.fromhex("fe80000000000000") + bytes.fromhex("00000000ffffffff")
+    d6 = bytes.fromhex("fe800000000000000000ffffffffffff")
     icmp = icmp[:2] + struct.pack(">H", csum(s6, d6, icmp)) + icmp[4:]
     p = struct.pack(">IHBB", 0x60000000, len(icmp), 58, 255) + s6 + d6 + icmp
     if oi:

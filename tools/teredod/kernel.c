@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
@@ -55,6 +56,14 @@ static void set_extack(struct kdev *k, const struct nlmsghdr *nlh)
 	}
 }
 
+static bool is_dump(const struct nlmsghdr *req)
+{
+	return (req->nlmsg_type == RTM_GETLINK ||
+		req->nlmsg_type == RTM_GETADDR ||
+		req->nlmsg_type == RTM_GETROUTE) &&
+	       (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
+}
+
 /* Sends @req, hands replies to @cb until the ack or the dump's end. */
 static int run(struct kdev *k, struct nlmsghdr *req, msg_cb cb, void *data)
 {
@@ -63,7 +72,9 @@ static int run(struct kdev *k, struct nlmsghdr *req, msg_cb cb, void *data)
 
 	k->extack[0] = '\0';
 	req->nlmsg_seq = ++k->seq;
-	if (!(req->nlmsg_flags & NLM_F_DUMP))
+	/* NLM_F_DUMP shares its bits with NLM_F_REPLACE and NLM_F_EXCL:
+	 * only a GET is a dump.  Everything else asks for the ack. */
+	if (!is_dump(req))
 		req->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(k->nl, req, req->nlmsg_len) < 0)
 		return -errno;
@@ -110,6 +121,7 @@ static int run(struct kdev *k, struct nlmsghdr *req, msg_cb cb, void *data)
 static struct mnl_socket *sock_open(unsigned int groups)
 {
 	struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct timeval tmo = { .tv_sec = 10 };
 	int one = 1;
 
 	if (!sk)
@@ -123,6 +135,9 @@ static struct mnl_socket *sock_open(unsigned int groups)
 	}
 	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
+	/* A lost answer must not hang the helper (signals wait in poll). */
+	setsockopt(mnl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+		   sizeof(tmo));
 	return sk;
 }
 
@@ -289,10 +304,11 @@ int kernel_push(struct kdev *k, const struct qual_status *st)
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_STATE, st->state);
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_REASON, st->reason);
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_NAT, st->nat);
+	/* :: when not qualified: no address is in use. */
+	mnl_attr_put(nlh, IFLA_TEREDO_ADDRESS, 16, &st->addr);
 	if (st->state == TEREDO_STATE_QUALIFIED) {
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED, 4, &st->mapped);
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED_PORT, 2, &st->mapped_port);
-		mnl_attr_put(nlh, IFLA_TEREDO_ADDRESS, 16, &st->addr);
 		mnl_attr_put_u32(nlh, IFLA_TEREDO_NEXT_REFRESH,
 				 st->next_refresh);
 	}
@@ -369,9 +385,12 @@ int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 					       : RT_SCOPE_UNIVERSE;
 	mnl_attr_put(nlh, IFA_LOCAL, sizeof(*a), a);
 	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(*a), a);
+	/* The Teredo address's route is ours to add (kernel_route); the
+	 * link-local brings fe80::/64 as in Miredo's hook. */
 	if (add)
-		mnl_attr_put_u32(nlh, IFA_FLAGS,
-				 IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD |
+				 (teredo_addr_is_teredo(a) ?
+				  IFA_F_NOPREFIXROUTE : 0));
 	err = run(k, nlh, NULL, NULL);
 	if (!add && err == -EADDRNOTAVAIL)
 		err = 0;

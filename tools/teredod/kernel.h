@@ -44,11 +44,11 @@ void kernel_close(struct kdev *k);
 int kernel_get_config(struct kdev *k, struct kconfig *cfg);
 /* IFLA_TEREDO_FD. */
 int kernel_attach(struct kdev *k, int fd);
-/* The state attributes of @st (the address ones only when qualified). */
+/* The state attributes of @st (mapping and refresh only when qualified). */
 int kernel_push(struct kdev *k, const struct qual_status *st);
 /* addr_gen_mode none, accept_ra 0, router_solicitations 0, then up. */
 int kernel_link_setup(struct kdev *k);
-/* RTM_NEWADDR (replace) or RTM_DELADDR, no DAD, no prefix route. */
+/* RTM_NEWADDR (replace) or RTM_DELADDR, no DAD. */
 int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 		unsigned int plen);
 /* Deletes every 2001::/32 address of the device except @keep (or all). */

@@ -48,6 +48,8 @@ struct teredod {
 	__be16 port;			/* bound */
 	bool default_route;
 	const char *state_file;
+	bool up;			/* the address and routes are on */
+	struct in6_addr addr;		/* that address */
 };
 
 static const struct in6_addr teredo_prefix = { { { 0x20, 0x01 } } };
@@ -195,18 +197,26 @@ static void device_down(struct teredod *d)
 static void op_publish(void *ctx, const struct qual_status *st,
 		       const struct qual_status *old)
 {
-	bool was = old->state == TEREDO_STATE_QUALIFIED;
+	bool qualified = st->state == TEREDO_STATE_QUALIFIED;
 	struct teredod *d = ctx;
 	int err;
 
-	if (st->state != TEREDO_STATE_QUALIFIED && was)
+	(void)old;
+	if (!qualified && d->up) {
 		device_down(d);
+		d->up = false;
+	}
 	err = kernel_push(&d->k, st);
-	if (err)
+	if (err) {
 		kernel_err(d, "pushing the state", err);
-	if (st->state == TEREDO_STATE_QUALIFIED &&
-	    (!was || memcmp(&st->addr, &old->addr, sizeof(st->addr)))) {
+		/* The data path is not open: no address to offer. */
+		return;
+	}
+	if (qualified &&
+	    (!d->up || memcmp(&st->addr, &d->addr, sizeof(st->addr)))) {
 		device_up(d, st);
+		d->up = true;
+		d->addr = st->addr;
 		save_state(d, &st->addr);
 	}
 }
@@ -280,6 +290,8 @@ static int setup(struct teredod *d)
 			 strerror(-err));
 		return err;
 	}
+	/* What a predecessor killed with -9 left behind. */
+	device_down(d);
 	err = kernel_link_setup(&d->k);
 	if (err) {
 		kernel_err(d, "setting the device up", err);

@@ -21,8 +21,10 @@ enum {
 	IPPROTO_ICMP6 = 58,
 };
 
+/* fe80::ffff:ffff:ffff */
 const struct in6_addr rs_source = { { {
-	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff } } };
+	0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+} } };
 
 static const struct in6_addr all_routers = { { {
 	0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 } } };

@@ -38,7 +38,8 @@ UNIT_TEST(rs_matches_wire_bytes)
 	static const uint8_t want[RS_LEN] = {
 		0x00, 0x01, 0x00, 0x00, 1, 2, 3, 4, 5, 6, 7, 8, 0x00,
 		0x60, 0x00, 0x00, 0x00, 0x00, 0x08, 0x3a, 0xff,
-		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+		0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+		0xff,
 		0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x02,
 		0x85, 0x00, 0x7d, 0x37, 0x00, 0x00, 0x00, 0x00,
 	};
@@ -50,6 +51,14 @@ UNIT_TEST(rs_matches_wire_bytes)
 	CHECK_EQ(buf[RS_LEN], 0xaa);
 	CHECK_EQ(rs_build(buf, RS_LEN - 1, nonce), 0);
 	CHECK_EQ(rs_build(buf, RS_LEN, nonce), RS_LEN);
+}
+
+UNIT_TEST(rs_source_text)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &rs_source, text, sizeof(text));
+	CHECK(!strcmp(text, "fe80::ffff:ffff:ffff"));
 }
 
 UNIT_TEST(checksum_of_the_xp_rs)
