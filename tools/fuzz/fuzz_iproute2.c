@@ -6,7 +6,9 @@
  * semantics, and the resolver is a stub (link_teredo.c is compiled with
  * getaddrinfo renamed): no lookup leaves the process.
  *
- * Input: the words, separated by NUL bytes.  Invariants: a parse that
+ * Input: the words, separated by NUL bytes; or, after a first byte 0xff,
+ * IFLA_INFO_DATA attributes as a kernel (maybe a newer one) sends them,
+ * for print_opt() alone.  Invariants: a parse that
  * succeeds leaves a well-formed attribute list that fits the 1024 bytes
  * the plugin claims; printing it and parsing the printed words again
  * gives the same attributes (the text output pastes back into ip link).
@@ -163,6 +165,27 @@ static int parse(int argc, char **argv, struct req *r)
 	return teredo_link_util.parse_opt(&teredo_link_util, argc, argv, &r->n);
 }
 
+/* What `ip -d link show` hands print_opt: iproute2's parse_rtattr(). */
+static void print_raw(const uint8_t *data, size_t size)
+{
+	struct rtattr *tb[IFLA_TEREDO_MAX + 1] = { NULL }, *rta;
+	int len = (int)size;
+	void *buf;
+
+	/* Attributes start 4-byte aligned, as in a netlink message. */
+	buf = malloc(RTA_ALIGN(size) ? RTA_ALIGN(size) : 1);
+	if (!buf)
+		return;
+	memset(buf, 0, RTA_ALIGN(size));
+	memcpy(buf, data, size);
+	for (rta = buf; RTA_OK(rta, len); rta = RTA_NEXT(rta, len))
+		if (rta->rta_type <= IFLA_TEREDO_MAX && !tb[rta->rta_type])
+			tb[rta->rta_type] = rta;
+	printed_len = 0;
+	teredo_link_util.print_opt(&teredo_link_util, stdout, tb);
+	free(buf);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rtattr *tb[IFLA_TEREDO_MAX + 1], *tb2[IFLA_TEREDO_MAX + 1];
@@ -172,6 +195,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > 4096)
 		return 0;
+	if (size && data[0] == 0xff) {
+		print_raw(data + 1, size - 1);
+		return 0;
+	}
 	buf = malloc(size + 1);
 	if (!buf)
 		return 0;

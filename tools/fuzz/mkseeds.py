@@ -164,6 +164,10 @@ def main():
                                         "port", "0"))
     write("iproute2", "bad", words("port", "-1", "bogus", "refresh"))
     write("iproute2", "help", words("help"))
+    write("iproute2", "print-raw", b"\xff" + nla(1, b"\x07") +
+          nla(2, v4("192.0.2.1")) + nla(6, b"\x0d") + nla(7, b"") +
+          nla(8, struct.pack("=I", 4096)) + nla(9, b"\x40") +
+          nla(31, b"future"))
     # teredoctl's command line (argv[0] included); byte 0 = stub mode.
     write("teredoctl", "show", b"\x00" + words("teredoctl", "show"))
     write("teredoctl", "show-json", b"\x00" + words("teredoctl", "-j",
