@@ -37,7 +37,9 @@ for t in "$@"; do
 	n=$((n + 1))
 	case $mode in
 	replay)
-		if "$bin" -runs=0 -close_fd_mask=3 "$seeds" > "$log" 2>&1; then
+		mkdir -p "$out/crashes"
+		if "$bin" -runs=0 -close_fd_mask=3 \
+			-artifact_prefix="$out/crashes/$t-" "$seeds" > "$log" 2>&1; then
 			echo "ok $n - fuzz_$t replays its $(find "$seeds" -type f | wc -l) seeds"
 		else
 			echo "not ok $n - fuzz_$t replays its seeds"
