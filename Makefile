@@ -5,6 +5,9 @@
 # make deps         install what the build, tests and benchmarks need
 # make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
 # make check-debug  VM selftests + kmemleak under a KASAN/lockdep kernel
+# make demo         a whole Teredo network in the VM, one line per step
+# make install      module (+ depmod), tools, plugin, unit, man pages;
+#                   DESTDIR= stages; make uninstall; make dkms-install
 # See README.md.
 
 TOP := $(CURDIR)
@@ -24,7 +27,8 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	fuzz debug-kernel check-debug
+	fuzz debug-kernel check-debug install uninstall dkms-install \
+	dkms-uninstall demo
 
 all: module tools
 
@@ -70,3 +74,71 @@ clean:
 	$(MAKE) -C tools/teredoctl O=$(O)/tools clean
 	$(MAKE) -C tools/fuzz O=$(O)/fuzz clean
 	$(MAKE) -C tools/teredod O=$(O)/tools clean
+
+# ---------------------------------------------------------- install
+# DESTDIR stages (packaging, tools/install-test.sh); depmod, dkms and
+# systemctl only touch the live system when DESTDIR is empty.
+VERSION ?= 0.1$(shell git -C $(TOP) rev-parse --short HEAD 2>/dev/null | \
+	     sed 's/^/-g/')
+PREFIX ?= /usr
+SBINDIR ?= $(PREFIX)/sbin
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/teredo
+# Debian builds iproute2 with a multiarch LIBDIR: its ip(8) loads
+# link_*.so from /usr/lib/<triplet>/ip (IP_LIB_DIR overrides it);
+# upstream's default is /usr/lib/ip.
+MULTIARCH := $(shell $(or $(CC),cc) -print-multiarch 2>/dev/null)
+IPLIBDIR ?= $(PREFIX)/lib/$(if $(MULTIARCH),$(MULTIARCH)/)ip
+UNITDIR ?= $(or $(shell pkg-config systemd \
+	     --variable=systemdsystemunitdir 2>/dev/null),/lib/systemd/system)
+MODDIR = /lib/modules/$(KREL)/extra
+DKMSDIR = /usr/src/teredo-$(VERSION)
+MANPAGES := Documentation/man/teredod.8 Documentation/man/teredoctl.8
+
+install: module tools
+	install -D -m 0644 $(O)/$(KREL)/kernel/teredo.ko \
+		$(DESTDIR)$(MODDIR)/teredo.ko
+	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
+	install -D -m 0755 $(O)/tools/teredod $(DESTDIR)$(SBINDIR)/teredod
+	install -D -m 0755 $(O)/tools/teredoctl $(DESTDIR)$(SBINDIR)/teredoctl
+	install -D -m 0644 $(O)/tools/link_teredo.so \
+		$(DESTDIR)$(IPLIBDIR)/link_teredo.so
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/teredod@.service.in \
+		> $(DESTDIR)$(UNITDIR)/teredod@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/teredod@.service
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 tools/systemd/teredo0.conf.example \
+		$(DESTDIR)$(DOCDIR)/examples/teredo0.conf
+	[ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || \
+		systemctl daemon-reload
+
+uninstall:
+	rm -f $(DESTDIR)$(MODDIR)/teredo.ko $(DESTDIR)$(SBINDIR)/teredod \
+		$(DESTDIR)$(SBINDIR)/teredoctl \
+		$(DESTDIR)$(IPLIBDIR)/link_teredo.so \
+		$(DESTDIR)$(UNITDIR)/teredod@.service \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
+		$(DESTDIR)$(DOCDIR)/examples/teredo0.conf
+	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
+	[ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || \
+		systemctl daemon-reload
+
+# The module's sources in /usr/src/teredo-VERSION, then dkms builds and
+# installs it for the running kernel and every later one.
+dkms-install:
+	rm -rf $(DESTDIR)$(DKMSDIR)
+	install -d $(DESTDIR)$(DKMSDIR)/kernel/uapi/linux
+	install -m 0644 Kbuild $(DESTDIR)$(DKMSDIR)/
+	install -m 0644 kernel/Kbuild kernel/*.c kernel/*.h \
+		$(DESTDIR)$(DKMSDIR)/kernel/
+	install -m 0644 kernel/uapi/linux/*.h \
+		$(DESTDIR)$(DKMSDIR)/kernel/uapi/linux/
+	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
+	[ -n "$(DESTDIR)" ] || { dkms remove teredo/$(VERSION) --all \
+		>/dev/null 2>&1; dkms add teredo/$(VERSION) && \
+		dkms build teredo/$(VERSION) && dkms install teredo/$(VERSION); }
+
+dkms-uninstall:
+	[ -n "$(DESTDIR)" ] || dkms remove teredo/$(VERSION) --all
+	rm -rf $(DESTDIR)$(DKMSDIR)

@@ -1,0 +1,164 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# install-test.sh: `make install`, `make uninstall` and `make dkms-install`
+# into a temporary DESTDIR, on the host, and the layout they leave: the
+# module for the release it was built for, the tools, the iproute2 plugin
+# where Debian's ip(8) looks for it (and ip loads it from there), the
+# systemd unit (systemd-analyze verify), lint-free man pages, the DKMS
+# source tree; and that the documentation shows the commands the demo
+# runs.  TAP; exits 1 when a test fails.  Part of `make check`'s unit
+# suite.
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+dest=$(mktemp -d /tmp/teredo-install.XXXXXX)
+trap 'rm -rf "$dest"' EXIT
+n=0 failed=0
+
+result() {	# RC DESC
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n $2"
+	else
+		echo "not ok $n $2"
+		failed=$((failed + 1))
+	fi
+}
+
+diag() {
+	local line
+
+	while IFS= read -r line; do
+		echo "# $line"
+	done <<< "$*"
+}
+
+# The plugin directory compiled into this machine's ip(8), Debian's
+# multiarch one (or upstream's /usr/lib/ip).
+ip_bin=$(command -v ip || echo /sbin/ip)
+iplib=$(grep -aoE '^/usr/lib/([a-z0-9_-]+/)?ip$' <(strings -n 8 "$ip_bin" 2>/dev/null) | head -1)
+[ -n "$iplib" ] || iplib=/usr/lib/ip
+
+out=$(make -s -C "$top" install DESTDIR="$dest" 2>&1)
+rc=$?
+result $rc "make install DESTDIR=..."
+[ $rc = 0 ] || diag "$out"
+
+# The module: in extra/ of the release it was built for, no depmod.
+mapfile -t kos < <(cd "$dest" && find . -name '*.ko' | sort)
+rc=1
+if [ "${#kos[@]}" = 1 ]; then
+	rel=$(modinfo -F vermagic "$dest/${kos[0]}" | cut -d' ' -f1)
+	[ "${kos[0]}" = "./lib/modules/$rel/extra/teredo.ko" ] && rc=0
+fi
+result $rc "module in /lib/modules/<its release>/extra/teredo.ko"
+[ $rc = 0 ] || diag "modules: ${kos[*]}"
+[ -z "$(find "$dest/lib/modules" -name 'modules.*')" ]
+result $? "no depmod into a DESTDIR"
+
+rc=0
+while read -r f want; do
+	m=$(stat -c %a "$dest/$f" 2>/dev/null)
+	[ "$m" = "$want" ] || { diag "$f: mode ${m:-missing}, want $want"; rc=1; }
+done <<-EOF2
+	usr/sbin/teredod 755
+	usr/sbin/teredoctl 755
+	${iplib#/}/link_teredo.so 644
+	lib/systemd/system/teredod@.service 644
+	usr/share/man/man8/teredod.8 644
+	usr/share/man/man8/teredoctl.8 644
+	usr/share/doc/teredo/examples/teredo0.conf 644
+	EOF2
+result $rc "tools, plugin in $iplib, unit, man pages, example: paths and modes"
+
+# Exactly those files: nothing stray.
+nfiles=$(find "$dest" -type f | wc -l)
+[ "$nfiles" = 8 ]
+result $? "install leaves 8 files (got $nfiles)"
+
+# The installed binaries run; ip loads the installed plugin.
+out=$("$dest/usr/sbin/teredoctl" --version 2>&1) &&
+	"$dest/usr/sbin/teredod" --version >/dev/null 2>&1
+result $? "installed teredoctl and teredod run ($out)"
+out=$(IP_LIB_DIR=$dest$iplib "$ip_bin" link help teredo 2>&1)
+rc=0
+grep -q 'type teredo mode relay' <<< "$out" || { diag "$out"; rc=1; }
+result $rc "ip link help teredo loads the installed plugin"
+
+# The unit: ExecStart is the installed teredod; systemd accepts it.
+unit=$dest/lib/systemd/system/teredod@.service
+rc=0
+grep -q '^ExecStart=/usr/sbin/teredod .* %i$' "$unit" || rc=1
+grep -q '@SBINDIR@' "$unit" && rc=1
+result $rc "unit: ExecStart=/usr/sbin/teredod ... %i, no placeholder left"
+if command -v systemd-analyze >/dev/null; then
+	inst=$dest/teredod@teredo0.service
+	sed "s|/usr/sbin/teredod|$dest/usr/sbin/teredod|" "$unit" > "$inst"
+	out=$(systemd-analyze verify --man=no "$inst" 2>&1 |
+		grep -v 'sysinit.target not found')
+	[ -z "$out" ]
+	result $? "systemd-analyze verify teredod@teredo0.service"
+	[ -z "$out" ] || diag "$out"
+	rm -f "$inst"
+else
+	echo "ok $((n += 1)) systemd-analyze verify # SKIP not installed"
+fi
+
+rc=0
+for m in "$dest"/usr/share/man/man8/*.8; do
+	out=$(LC_ALL=C.UTF-8 groff -t -man -ww -z "$m" 2>&1)
+	[ -z "$out" ] || { diag "$(basename "$m"): $out"; rc=1; }
+	grep -q '^\.SH SEE ALSO' "$m" || { diag "$m: no SEE ALSO"; rc=1; }
+done
+result $rc "man pages: groff -ww has nothing to say"
+
+out=$(make -s -C "$top" uninstall DESTDIR="$dest" 2>&1)
+rc=$?
+left=$(cd "$dest" && find . -type f)
+[ $rc = 0 ] && [ -z "$left" ]
+result $? "make uninstall DESTDIR=... removes every file"
+[ -z "$left" ] || diag "left: $left"
+
+# DKMS: the sources and dkms.conf in /usr/src/teredo-VERSION.
+out=$(make -s -C "$top" dkms-install DESTDIR="$dest" 2>&1)
+rc=$?
+mapfile -t srcs < <(cd "$dest" && find usr/src -maxdepth 1 -mindepth 1)
+result $rc "make dkms-install DESTDIR=..."
+[ $rc = 0 ] || diag "$out"
+rc=1
+if [ "${#srcs[@]}" = 1 ]; then
+	s=$dest/${srcs[0]} ver=${srcs[0]#usr/src/teredo-}
+	rc=0
+	grep -qx "PACKAGE_VERSION=\"$ver\"" "$s/dkms.conf" ||
+		{ diag "dkms.conf: PACKAGE_VERSION is not $ver"; rc=1; }
+	loc=$(sed -n 's/^BUILT_MODULE_LOCATION\[0\]="\(.*\)"/\1/p' "$s/dkms.conf")
+	grep -q "obj-m.*${loc%/}/" "$s/Kbuild" ||
+		{ diag "Kbuild does not build $loc"; rc=1; }
+	while read -r f; do
+		[ -f "$s/$loc${f%.o}.c" ] || { diag "missing $loc${f%.o}.c"; rc=1; }
+	done < <(grep -oE '[a-z_]+\.o' "$top/kernel/Kbuild" | grep -vx teredo.o)
+	for f in kernel/Kbuild kernel/uapi/linux/if_teredo.h \
+		kernel/uapi/linux/teredo_genl.h kernel/proto.h; do
+		[ -f "$s/$f" ] || { diag "missing $f"; rc=1; }
+	done
+fi
+result $rc "dkms tree: /usr/src/teredo-VERSION, dkms.conf, Kbuild, every object's source"
+make -s -C "$top" dkms-uninstall DESTDIR="$dest" >/dev/null 2>&1 &&
+	[ -z "$(cd "$dest" && find . -type f)" ]
+result $? "make dkms-uninstall DESTDIR=... removes the tree"
+
+# The docs show what the demo runs: every command the demo runs through
+# doc_run is a line of teredo.rst.
+rst=$top/Documentation/networking/teredo.rst
+demo=$top/tools/demo/demo.sh
+rc=0 count=0
+while IFS= read -r cmd; do
+	count=$((count + 1))
+	grep -qxF "   $cmd" "$rst" || { diag "not in teredo.rst: $cmd"; rc=1; }
+done < <(sed -n 's/^[[:space:]]*doc_run [A-Z0-9]* "\(.*\)"[^"]*$/\1/p' "$demo")
+[ "$count" -ge 8 ] || { diag "only $count doc_run commands in demo.sh"; rc=1; }
+result $rc "teredo.rst shows the $count commands the demo runs"
+
+echo "1..$n"
+[ "$failed" = 0 ]
