@@ -75,6 +75,15 @@ clean:
 	$(MAKE) -C tools/fuzz O=$(O)/fuzz clean
 	$(MAKE) -C tools/teredod O=$(O)/tools clean
 
+# A whole Teredo network in the VM, one line per step (tools/demo/demo.sh).
+# deps first on its own: it writes $(CACHE)/env.mk, which names the
+# kernels modules-all builds for.
+demo:
+	$(MAKE) deps
+	$(MAKE) modules-all tools
+	tools/vm/run.sh --kernel 61 --timeout 600 --results $(O)/demo -- \
+		bash tools/demo/demo.sh
+
 # ---------------------------------------------------------- install
 # DESTDIR stages (packaging, tools/install-test.sh); depmod, dkms and
 # systemctl only touch the live system when DESTDIR is empty.
