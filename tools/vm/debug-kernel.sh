@@ -88,14 +88,18 @@ do_build() {
 		touch "$src/.done"
 	fi
 
-	log "configuring $build"
-	rm -rf "$build"
-	mkdir -p "$build"
-	make -s -C "$src" O="$build" x86_64_defconfig
-	"$src/scripts/kconfig/merge_config.sh" -m -O "$build" "$build/.config" \
-		"$src/kernel/configs/kvm_guest.config" \
-		"$top/tools/vm/debug.config" > "$build/merge.log"
-	make -s -C "$src" O="$build" olddefconfig
+	# A build that was stopped or failed goes on where it was.
+	if [ ! -f "$build/.configured" ]; then
+		log "configuring $build"
+		rm -rf "$build"
+		mkdir -p "$build"
+		make -s -C "$src" O="$build" x86_64_defconfig
+		"$src/scripts/kconfig/merge_config.sh" -m -O "$build" \
+			"$build/.config" "$src/kernel/configs/kvm_guest.config" \
+			"$top/tools/vm/debug.config" > "$build/merge.log"
+		make -s -C "$src" O="$build" olddefconfig
+		touch "$build/.configured"
+	fi
 	# Kconfig drops what it cannot satisfy without a word: say so.
 	local missing=0 opt
 	while read -r opt; do
@@ -109,7 +113,7 @@ do_build() {
 	log "building (nice -n 19, -j$jobs); log: $build/build.log"
 	t0=$(date +%s)
 	nice -n 19 make -C "$src" O="$build" -j"$jobs" bzImage modules \
-		> "$build/build.log" 2>&1 || {
+		>> "$build/build.log" 2>&1 || {
 		tail -30 "$build/build.log" >&2
 		log "build failed, see $build/build.log"
 		return 1
