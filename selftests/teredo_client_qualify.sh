@@ -78,6 +78,11 @@ td_signal() {
 	TD_RC=
 	[ -n "$pid" ] || return 1
 	kill "-$2" "$pid" 2>/dev/null
+	if ! _topo_wait_gone 20 "$pid"; then
+		ktap_info "$1: teredod (pid $pid) still alive 20 s after SIG$2:"
+		ktap_info "$(cat "/proc/$pid/stack" 2>/dev/null)"
+		kill -KILL "$pid" 2>/dev/null
+	fi
 	wait "$pid"
 	TD_RC=$?
 	unset "TD_PID[$1]"
@@ -471,7 +476,9 @@ ktap_result $rc "$S: restarted: qualified again, same mapping $TOPO_NAT_IP:40000
 S=S5
 # The NAT's public address changes; masquerade forgets the old flows.
 topo_capture_start s5 || ktap_bail "cannot capture"
-if ! { ip -n "$NAT" addr add "$NAT_IP2/24" dev e0 &&
+# promote_secondaries: deleting the old (primary) address keeps the new.
+if ! { ip netns exec "$NAT" sysctl -qw net.ipv4.conf.e0.promote_secondaries=1 &&
+	ip -n "$NAT" addr add "$NAT_IP2/24" dev e0 &&
 	ip -n "$NAT" addr del "$TOPO_NAT_IP/24" dev e0; }; then
 	ktap_info "$S: cannot change the NAT's address"
 fi
