@@ -94,7 +94,7 @@ for suite in $suites; do
 			kernel/uapi/linux/*.h
 		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
 			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
-			tools/fuzz/run.sh
+			tools/fuzz/run.sh tools/demo/demo.sh
 		;;
 	unit)
 		tap unit "" make -s unit
@@ -103,6 +103,8 @@ for suite in $suites; do
 			O="$top/build/tools" test
 		tap teredod "" make -s -C tools/teredod \
 			O="$top/build/tools" test
+		# make install/uninstall/dkms-install into a DESTDIR.
+		tap install "" tools/install-test.sh
 		# The libFuzzer targets build and replay their seeds.
 		tap fuzz "" make -s -j2 -C tools/fuzz O="$top/build/fuzz" check
 		;;
