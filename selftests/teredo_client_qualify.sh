@@ -15,7 +15,7 @@
 #   round 3 (scenario 2): behind the port-restricted cone NAT, port 40000,
 #     refresh 10, --default-route, --state-file: nat restricted, mapping
 #     198.18.0.40:40000, refreshes; kill -9: carrier off; restart: same
-#     mapping, same address.
+#     mapping, same address; a new refresh interval is followed.
 #   round 4 (scenario 5): the NAT's public address changes: the next
 #     refresh brings the new mapping, a new address, the old one goes.
 #   round 5 (scenario 6): miredo-server stops: offline after 3 RS, address
@@ -38,7 +38,7 @@ RS_SRC=fe80::ffff:ffff:ffff
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 21
+ktap_plan 22
 
 # ------------------------------------------------------------ helpers
 
@@ -471,6 +471,12 @@ assert_kstate "$S restarted" "$CLI" "$dev" state=qualified \
 assert_eq "$S: Teredo addresses on $dev after the restart" "${addr2:-?}" \
 	"$(addrs "$CLI" "$dev" | sed -n 's|^\(2001:0:[^/]*\)/.*|\1|p')" || rc=1
 ktap_result $rc "$S: restarted: qualified again, same mapping $TOPO_NAT_IP:40000, same address (state file)"
+
+# The refresh interval is mutable: teredod follows it.
+rc=0
+assert_ok ip -n "$CLI" link set "$dev" type teredo refresh 12 || rc=1
+td_wait_log "$dev" ": refresh 12 s$" 20 || rc=1
+ktap_result $rc "$S: ip link set $dev type teredo refresh 12: teredod follows (\"refresh 12 s\")"
 
 # ------------------------------ round 4: scenario 5, mapping change
 S=S5

@@ -486,29 +486,41 @@ int kernel_monitor_fd(struct kdev *k)
 	return mnl_socket_get_fd(k->mon);
 }
 
-struct gone {
-	int ifindex;
-	bool gone;
+struct monitor {
+	struct kdev *k;
+	struct kconfig *cfg;
+	bool gone, changed;
 };
 
 static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct gone *g = data;
+	struct monitor *m = data;
+	struct kconfig cfg = { 0 };
+	void *arg[2] = { m->k, &cfg };
 
-	if (nlh->nlmsg_type == RTM_DELLINK &&
-	    mnl_nlmsg_get_payload_len(nlh) >= sizeof(*ifi) &&
-	    ifi->ifi_index == g->ifindex)
-		g->gone = true;
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi) ||
+	    ifi->ifi_index != m->k->ifindex)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		m->gone = true;
+	} else if (nlh->nlmsg_type == RTM_NEWLINK) {
+		getlink_cb(nlh, arg);
+		if (cfg.teredo && cfg.refresh && cfg.refresh != m->cfg->refresh) {
+			m->cfg->refresh = cfg.refresh;
+			m->changed = true;
+		}
+	}
 	return MNL_CB_OK;
 }
 
-int kernel_monitor(struct kdev *k)
+int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed)
 {
-	struct gone g = { .ifindex = k->ifindex };
+	struct monitor m = { .k = k, .cfg = cfg };
 	ssize_t n;
 
 	while ((n = mnl_socket_recvfrom(k->mon, k->buf, NL_BUFSIZE)) > 0)
-		mnl_cb_run(k->buf, n, 0, 0, monitor_cb, &g);
-	return g.gone;
+		mnl_cb_run(k->buf, n, 0, 0, monitor_cb, &m);
+	*changed = m.changed;
+	return m.gone;
 }

@@ -56,9 +56,10 @@ int kernel_addr_flush_teredo(struct kdev *k, const struct in6_addr *keep);
 /* RTM_NEWROUTE (replace) or RTM_DELROUTE of @dst/@plen dev k. */
 int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 		 unsigned int plen, uint32_t metric);
-/* Fd to poll for link events; kernel_monitor() returns 1 once the
- * device is gone, 0 otherwise. */
+/* Fd to poll for link events.  kernel_monitor() reads them: returns 1
+ * once the device is gone, else 0; a new refresh interval goes into
+ * @cfg, with *@changed set. */
 int kernel_monitor_fd(struct kdev *k);
-int kernel_monitor(struct kdev *k);
+int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed);
 
 #endif /* _TEREDOD_KERNEL_H */

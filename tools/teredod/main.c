@@ -391,9 +391,19 @@ static int loop(struct teredod *d, int sigfd)
 			return 0;
 		if (pfd[1].revents)
 			read_udp(d);
-		if (pfd[2].revents && kernel_monitor(&d->k)) {
-			log_line("offline: device gone");
-			return 1;
+		if (pfd[2].revents) {
+			bool changed;
+
+			if (kernel_monitor(&d->k, &d->kc, &changed)) {
+				log_line("offline: device gone");
+				return 1;
+			}
+			/* `ip link set DEV type teredo refresh N`: from the
+			 * next refresh on. */
+			if (changed) {
+				d->q.cfg.refresh = d->kc.refresh;
+				log_line("refresh %u s", d->kc.refresh);
+			}
 		}
 	}
 }
