@@ -70,6 +70,17 @@ INET="" SRV="" NAT="" CLI="" RLY="" HOST=""
 TOPO_CLI_ADDR="" TOPO_CLI_MAPPED_IP="" TOPO_CLI_MAPPED_PORT="" TOPO_CLI_SERVER=""
 # Set by topo_relay_*: the relay device in $RLY and which relay it is.
 TOPO_RELAY_DEV="" TOPO_RELAY_KIND=""
+# Set by topo_client_*: which client runs in $CLI (Miredo or our).
+TOPO_CLI_KIND=""
+# The second home network (topo_site2_up): $NAT2 and $CLI2 behind it, the
+# same kind of NAT; topo_client_ours2 sets TOPO_CLI2_*.
+NAT2="" CLI2=""
+TOPO_NAT2_IP=198.18.0.41
+TOPO_NAT2_LAN_IP=10.0.1.1
+TOPO_CLI2_IP=10.0.1.2
+TOPO_CLI2_ADDR="" TOPO_CLI2_KIND=""
+# Labels of the scenarios topo_scenario_{out,in}bound play.
+TOPO_SC_OUT=S10 TOPO_SC_IN=S11
 # Work directory (configs, logs, pid files, captures).
 TOPO_DIR=""
 # Last ping: its output and the number of replies.
@@ -248,8 +259,13 @@ _topo_build() {
 	route add default via $TOPO_NAT_LAN_IP
 	EOF
 
-	# Port-restricted cone NAT: see the comment at the top.
-	ip netns exec "$NAT" sh -c 'sysctl -q -w net.ipv4.ip_forward=1 &&
+	_topo_nat_rules "$NAT"
+}
+
+# _topo_nat_rules NS: the port-restricted cone NAT (see the comment at
+# the top) from i0 to e0.
+_topo_nat_rules() {
+	ip netns exec "$1" sh -c 'sysctl -q -w net.ipv4.ip_forward=1 &&
 		nft -f -' <<-'EOF' || return 1
 	table ip topo_nat {
 		chain postrouting {
@@ -266,6 +282,31 @@ _topo_build() {
 		}
 	}
 	EOF
+}
+
+# topo_site2_up: a second home network on the "Internet": $NAT2 at
+# TOPO_NAT2_IP, the same NAT, and $CLI2 (TOPO_CLI2_IP) behind it.
+topo_site2_up() {
+	_topo_ns_create NAT2 CLI2 || ktap_bail "cannot create the namespaces"
+	_topo_batch "$INET" <<-EOF || return 1
+	link add v-nat2 type veth peer name e0 netns $NAT2
+	link set v-nat2 master $TOPO_BR4 up
+	EOF
+	_topo_batch "$NAT2" <<-EOF || return 1
+	link set lo up
+	link set e0 up
+	addr add $TOPO_NAT2_IP/24 dev e0
+	link add i0 type veth peer name e0 netns $CLI2
+	link set i0 up
+	addr add $TOPO_NAT2_LAN_IP/24 dev i0
+	EOF
+	_topo_batch "$CLI2" <<-EOF || return 1
+	link set lo up
+	link set e0 up
+	addr add $TOPO_CLI2_IP/24 dev e0
+	route add default via $TOPO_NAT2_LAN_IP
+	EOF
+	_topo_nat_rules "$NAT2"
 }
 
 # topo_up: build the namespaces, links, addresses and the NAT.  Sets INET
@@ -314,9 +355,11 @@ topo_down() {
 	for n in "${!TOPO_CAP_PIDS[@]}"; do
 		topo_capture_stop "$n"
 	done
-	_topo_kill_ns "$CLI" "$SRV" "$RLY" "$NAT" "$HOST" "$INET"
-	_topo_ns_delete "$CLI" "$SRV" "$RLY" "$NAT" "$HOST" "$INET"
-	INET="" SRV="" NAT="" CLI="" RLY="" HOST=""
+	_topo_kill_ns "$CLI" "$CLI2" "$SRV" "$RLY" "$NAT" "$NAT2" "$HOST" \
+		"$INET"
+	_topo_ns_delete "$CLI" "$CLI2" "$SRV" "$RLY" "$NAT" "$NAT2" "$HOST" \
+		"$INET"
+	INET="" SRV="" NAT="" CLI="" RLY="" HOST="" NAT2="" CLI2=""
 	_topo_save
 }
 
@@ -326,10 +369,14 @@ topo_down() {
 # anywhere (miredo-server keeps none).  Start the relay and the client
 # again afterwards; files of the new round are rROUND-*.
 topo_reset_peers() {
-	_topo_kill_ns "$CLI" "$RLY"
+	_topo_kill_ns "$CLI" "$CLI2" "$RLY"
 	if [ "$TOPO_RELAY_KIND" = our ]; then
 		ip -n "$RLY" link del "$TOPO_RELAY_DEV" 2>/dev/null
 	fi
+	# Our clients' devices outlive teredod.
+	[ "$TOPO_CLI_KIND" = our ] && ip -n "$CLI" link del teredo 2>/dev/null
+	[ "$TOPO_CLI2_KIND" = our ] && ip -n "$CLI2" link del teredo 2>/dev/null
+	TOPO_CLI_KIND="" TOPO_CLI2_KIND="" TOPO_CLI2_ADDR=""
 	if ! wait_until 10 link_absent "$CLI" teredo ||
 		! wait_until 10 link_absent "$RLY" teredo ||
 		! wait_until 10 link_absent "$RLY" teredo0; then
@@ -366,13 +413,14 @@ _topo_has_route() {
 	ip -n "$1" -6 route show "$2" | grep -q "dev $3"
 }
 
+# _topo_teredo_addr [NS]: the Teredo address of the client in NS ($CLI).
 _topo_teredo_addr() {
-	ip -n "$CLI" -6 addr show dev teredo scope global 2>/dev/null |
+	ip -n "${1:-$CLI}" -6 addr show dev teredo scope global 2>/dev/null |
 		awk '$1 == "inet6" && $2 ~ /^2001:0:/ { sub("/.*", "", $2); print $2; exit }'
 }
 
 _topo_has_teredo_addr() {
-	[ -n "$(_topo_teredo_addr)" ]
+	[ -n "$(_topo_teredo_addr "$@")" ]
 }
 
 # topo_miredo_conf NAME LINES...: write a Miredo config into TOPO_CONF;
@@ -475,6 +523,59 @@ topo_client_miredo() {
 	TOPO_CLI_ADDR=$(_topo_teredo_addr)
 	d=$(topo_teredo_decode "$TOPO_CLI_ADDR") || return 1
 	read -r TOPO_CLI_SERVER TOPO_CLI_MAPPED_IP TOPO_CLI_MAPPED_PORT <<< "$d"
+	TOPO_CLI_KIND=Miredo
+}
+
+# _topo_ours NS NAME SERVER: our client device "teredo" in NS and teredod
+# for it (log NAME); 0 once it has its Teredo address.
+_topo_ours() {
+	local ns=$1 name=$2 server=$3
+
+	ip -n "$ns" link add teredo type teredo server "$server" || return 1
+	_topo_daemon "$ns" "$name" "$TEREDO_TOP/build/tools/teredod" \
+		--default-route teredo
+	wait_until "$TOPO_T_START" _topo_has_teredo_addr "$ns" && return 0
+	ktap_info "our client in $ns did not qualify in ${TOPO_T_START} s:"
+	ktap_info "$(cat "$(topo_log "$name")")"
+	ktap_info "$(ip -n "$ns" -d addr show dev teredo 2>&1)"
+	return 1
+}
+
+# topo_client_ours: our client (device "teredo" + teredod) in $CLI,
+# qualified against TOPO_OURS_SERVER (default: TOPO_SRV_IP); sets
+# TOPO_CLI_* as topo_client_miredo does.
+TOPO_OURS_SERVER=""
+topo_client_ours() {
+	local d
+
+	_topo_ours "$CLI" cli "${TOPO_OURS_SERVER:-$TOPO_SRV_IP}" || return 1
+	TOPO_CLI_ADDR=$(_topo_teredo_addr)
+	d=$(topo_teredo_decode "$TOPO_CLI_ADDR") || return 1
+	read -r TOPO_CLI_SERVER TOPO_CLI_MAPPED_IP TOPO_CLI_MAPPED_PORT <<< "$d"
+	TOPO_CLI_KIND=our
+}
+
+# topo_client2_ours / topo_client2_miredo: a client in $CLI2 (after
+# topo_site2_up); sets TOPO_CLI2_ADDR.
+topo_client2_ours() {
+	_topo_ours "$CLI2" cli2 "${TOPO_OURS_SERVER:-$TOPO_SRV_IP}" ||
+		return 1
+	TOPO_CLI2_ADDR=$(_topo_teredo_addr "$CLI2")
+	TOPO_CLI2_KIND=our
+}
+
+topo_client2_miredo() {
+	topo_miredo_conf cli2 "RelayType client" "InterfaceName teredo" \
+		"ServerAddress $TOPO_SRV_IP" || return 1
+	_topo_daemon "$CLI2" cli2 miredo -f -u miredo \
+		-p "$TOPO_DIR/r$TOPO_ROUND-cli2.pid" -c "$TOPO_CONF"
+	wait_until "$TOPO_T_START" _topo_has_teredo_addr "$CLI2" || {
+		ktap_info "the Miredo client in CLI2 did not qualify:"
+		ktap_info "$(cat "$(topo_log cli2)")"
+		return 1
+	}
+	TOPO_CLI2_ADDR=$(_topo_teredo_addr "$CLI2")
+	TOPO_CLI2_KIND=Miredo
 }
 
 # --------------------------------------------------------- NAT proof
@@ -826,7 +927,7 @@ _topo_wire_checks() {
 # host first, through the relay already set up.  TOPO_OUTBOUND_TESTS
 # results.
 topo_scenario_outbound() {
-	local sc="S10 ($TOPO_RELAY_KIND relay)" f
+	local sc="$TOPO_SC_OUT ($TOPO_RELAY_KIND relay)" f
 
 	f=$(topo_capture_file s10)
 	topo_capture_start s10 || ktap_bail "cannot capture"
@@ -848,7 +949,7 @@ topo_scenario_outbound() {
 # client first (fresh topology: nobody knows anybody).  TOPO_INBOUND_TESTS
 # results.
 topo_scenario_inbound() {
-	local sc="S11 ($TOPO_RELAY_KIND relay)" f
+	local sc="$TOPO_SC_IN ($TOPO_RELAY_KIND relay)" f
 
 	f=$(topo_capture_file s11)
 	topo_capture_start s11 || ktap_bail "cannot capture"
