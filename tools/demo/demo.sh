@@ -138,7 +138,16 @@ ok "relay: teredo0 on $TOPO_RLY_IP:3544, 2001::/32 to the native network"
 
 doc_run CLI "ip link add teredo type teredo server 198.18.0.1" ||
 	fail "client device" "$DEMO_OUT"
+# Before its helper runs, the device says why it cannot work yet.
+status=$(jget status "$(ctl_json CLI teredo)")
+[ "$status" = "offline: teredod is not running" ] ||
+	fail "teredoctl: the new client device is not offline for lack of teredod" \
+		"$(ctl_json CLI teredo)"
+ok "client device teredo: $status"
 doc_daemon CLI cli "teredod --default-route teredo"
+# The Miredo client behind the other NAT qualifies meanwhile.
+topo_client2_miredo || fail "the Miredo client did not qualify" \
+	"$(cat "$(topo_log cli2)")"
 wait_until "$TOPO_T_START" qualified CLI teredo ||
 	fail "our client did not qualify" "$(ctl_json CLI teredo)" \
 		"$(cat "$(topo_log cli)")"
@@ -148,8 +157,6 @@ ok "client qualified: $TOPO_CLI_ADDR (NAT $(jget nat "$j"), mapped $(jget mapped
 doc_run CLI "teredoctl show teredo"
 show "$DEMO_OUT"
 
-topo_client2_miredo || fail "the Miredo client did not qualify" \
-	"$(cat "$(topo_log cli2)")"
 ok "Miredo client qualified: $TOPO_CLI2_ADDR (behind $TOPO_NAT2_IP)"
 
 ping_step CLI 2001:db8:1::30 "client -> native host 2001:db8:1::30 (via the relay)"
