@@ -3,17 +3,18 @@
 #
 # make check: deps, static checks (W=1 + sparse on both kernels,
 # checkpatch --strict, shellcheck), host unit tests, the iproute2 plugin
-# check, and the VM selftests on Debian's 6.1 and 6.12 kernels.  Prints a
-# line per suite and ends with "N passed, N failed".
+# check, the VM selftests on Debian's 6.1 and 6.12 kernels, and make demo's
+# network on 6.1.  Prints a line per suite and ends with "N passed,
+# N failed".
 #
-# CHECK_SUITES="static unit vm" limits what runs; CHECK_KERNELS="61 612".
+# CHECK_SUITES="static unit vm demo" limits what runs; CHECK_KERNELS="61 612".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 cache=${TEREDO_CACHE:-/var/cache/teredo}
 export TEREDO_CACHE=$cache
-suites=${CHECK_SUITES:-static unit vm}
+suites=${CHECK_SUITES:-static unit vm demo}
 kernels=${CHECK_KERNELS:-61 612}
 logs=$top/build/check
 mkdir -p "$logs"
@@ -119,6 +120,16 @@ for suite in $suites; do
 				--results "build/vm/$kver" -- \
 				make -s -C selftests run_tests
 		done
+		;;
+	demo)
+		# make demo's VM part (deps and builds are done by now).
+		make -s tools > "$logs/tools.log" 2>&1 || cat "$logs/tools.log"
+		kver=$KVER_61
+		[ -f "build/$kver/kernel/teredo.ko" ] ||
+			tools/build-module.sh "/lib/modules/$kver/build" \
+				"build/$kver" > /dev/null
+		single demo tools/vm/run.sh --kernel 61 --timeout 600 \
+			--results build/demo -- bash tools/demo/demo.sh
 		;;
 	esac
 done
