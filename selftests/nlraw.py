@@ -18,7 +18,12 @@ used (mode also takes client, relay, server).  Examples:
 
 Options, anywhere: --kind KIND (default teredo), --empty-data
 (send an empty IFLA_INFO_DATA when no ATTR is given; by default it is left
-out, as ip does), --dump (print the request and do not send it).
+out, as ip does), --dump (print the request and do not send it), --hold
+FILE (after a successful request, write FILE and keep running, with the
+sockets it sent open, until FILE is removed).
+
+fd=SPEC opens a socket and sends its descriptor (fd=s32:N sends N): SPEC is
+udp:ADDR:PORT (bound UDP/IPv4), udp-unbound, tcp or udp6:PORT.
 
 On a kernel error the extack message goes to stderr as "Error: MSG." and
 the exit status is 1; usage errors exit 2.
@@ -30,6 +35,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 NETLINK_ROUTE = 0
 SOL_NETLINK = 270
@@ -73,12 +79,20 @@ ATTRS = {
     "refresh": (7, "u32"),
     "max-peers": (8, "u32"),
     "ttl": (9, "u8"),
+    "fd": (10, "sock"),
+    "state": (11, "u8"),
+    "reason": (12, "u8"),
+    "nat": (13, "u8"),
+    "mapped": (14, "ipv4"),
+    "mapped-port": (15, "be16"),
+    "address": (16, "ipv6"),
+    "next-refresh": (17, "u32"),
 }
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}
 
 INTS = {
-    "u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q",
+    "u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q", "s32": "=i",
     "be16": ">H", "be32": ">I",
 }
 
@@ -112,6 +126,13 @@ def encode_value(typ, value):
             return ipaddress.IPv4Address(value).packed
         except ValueError as e:
             raise UsageError(f"bad ipv4 value {value!r}: {e}") from None
+    if typ == "ipv6":
+        try:
+            return ipaddress.IPv6Address(value).packed
+        except ValueError as e:
+            raise UsageError(f"bad ipv6 value {value!r}: {e}") from None
+    if typ == "sock":
+        return struct.pack("=i", open_socket(value))
     if typ == "hex":
         try:
             return bytes.fromhex(value)
@@ -120,6 +141,30 @@ def encode_value(typ, value):
     if typ == "str":
         return value.encode() + b"\0"
     raise UsageError(f"unknown type {typ!r}")
+
+
+SOCKETS = []     # kept open until exit: the kernel holds what we send
+
+
+def open_socket(spec):
+    """udp:ADDR:PORT | udp-unbound | tcp | udp6:PORT -> a new socket's fd."""
+    kind, _, rest = spec.partition(":")
+    if kind == "udp":
+        addr, _, port = rest.rpartition(":")
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind((addr, int(port)))
+    elif kind == "udp-unbound":
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    elif kind == "tcp":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("0.0.0.0", 0))
+    elif kind == "udp6":
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.bind(("::", int(rest or 0)))
+    else:
+        raise UsageError(f"unknown socket {spec!r}")
+    SOCKETS.append(s)
+    return s.fileno()
 
 
 def parse_attr(spec):
@@ -133,7 +178,8 @@ def parse_attr(spec):
         num, typ = int(key), None
     else:
         raise UsageError(f"unknown attribute {key!r}")
-    if ":" in value and value.split(":", 1)[0] in list(INTS) + ["ipv4", "hex", "str"]:
+    if ":" in value and value.split(":", 1)[0] in list(INTS) + [
+            "ipv4", "ipv6", "hex", "str"]:
         typ, value = value.split(":", 1)
     if typ is None:
         raise UsageError(f"attribute {key!r} needs a TYPE: prefix")
@@ -189,7 +235,8 @@ def decode_info_data(data):
     out = []
     for atype, payload in parse_nlattrs(data):
         name, typ = ATTR_NAMES.get(atype, (str(atype), None))
-        want = {"mode": 1, "u8": 1, "ipv4": 4, "be16": 2, "u32": 4}.get(typ)
+        want = {"mode": 1, "u8": 1, "ipv4": 4, "ipv6": 16, "be16": 2,
+                "u32": 4}.get(typ)
         if want != len(payload):
             out.append(f"{name}=hex:{payload.hex()}")
         elif typ == "mode":
@@ -197,6 +244,8 @@ def decode_info_data(data):
             out.append(f"{name}={names.get(payload[0], payload[0])}")
         elif typ == "ipv4":
             out.append(f"{name}={ipaddress.IPv4Address(payload)}")
+        elif typ == "ipv6":
+            out.append(f"{name}={ipaddress.IPv6Address(payload)}")
         else:
             out.append(f"{name}={struct.unpack(INTS[typ], payload)[0]}")
     return out
@@ -356,7 +405,7 @@ def selftest():
 
 
 def main(argv):
-    kind, empty_data, dump_only = "teredo", False, False
+    kind, empty_data, dump_only, hold = "teredo", False, False, None
     args = []
     while argv:
         opt = argv.pop(0)
@@ -368,6 +417,8 @@ def main(argv):
             empty_data = True
         elif opt == "--dump":
             dump_only = True
+        elif opt == "--hold" and argv:
+            hold = argv.pop(0)
         else:
             raise UsageError(f"unknown option {opt!r}")
     argv = args
@@ -399,7 +450,13 @@ def main(argv):
                 link = decode_link(payload)
                 print(" ".join([f"kind={link.get('kind')}"]
                                + (link["data"] or [])))
-    return report(req, err, msg, offs)
+    rc = report(req, err, msg, offs)
+    if hold and not rc:
+        # Keep our sockets (a helper's) open until FILE goes away.
+        open(hold, "w").write("held\n")
+        while os.path.exists(hold):
+            time.sleep(0.1)
+    return rc
 
 
 if __name__ == "__main__":
