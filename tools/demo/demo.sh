@@ -159,6 +159,17 @@ show "$DEMO_OUT"
 
 ok "Miredo client qualified: $TOPO_CLI2_ADDR (behind $TOPO_NAT2_IP)"
 
+# The client's firewall: the ruleset of teredo.rst's Security section,
+# read from it, so that the documented one is the one tested.
+awk '/^  table inet teredo_filter/,/^  }$/' \
+	"$TEREDO_TOP/Documentation/networking/teredo.rst" |
+	sed 's/^  //' > "$TOPO_DIR/teredo.nft"
+grep -q 'iifname "teredo" drop' "$TOPO_DIR/teredo.nft" ||
+	fail "no firewall example in teredo.rst" "$(cat "$TOPO_DIR/teredo.nft")"
+out=$(ip netns exec "$CLI" nft -f "$TOPO_DIR/teredo.nft" 2>&1) ||
+	fail "nft -f teredo.nft" "$out"
+ok "client firewall: teredo.rst's nftables ruleset, default drop on teredo"
+
 ping_step CLI 2001:db8:1::30 "client -> native host 2001:db8:1::30 (via the relay)"
 ping_step CLI "$TOPO_CLI2_ADDR" "client -> Miredo client (direct, after bubbles)"
 ping_step CLI2 "$TOPO_CLI_ADDR" "Miredo client -> client"
@@ -170,6 +181,14 @@ doc_run CLI "iperf3 -c 2001:db8:1::30 -t 3 -f m"
 mbit=$(sed -n 's/.* \([0-9.]*\) Mbits\/sec.*receiver.*/\1/p' <<< "$DEMO_OUT")
 [ -n "$mbit" ] || fail "iperf3 client -> native host" "$DEMO_OUT"
 ok "TCP client -> native host through the relay: $mbit Mbit/s (iperf3, 3 s, under QEMU/TCG)"
+
+# Unsolicited TCP to the client: dropped by its firewall (a timeout), not
+# refused (a reset from its stack).
+out=$(ip netns exec "$HOST" timeout 3 bash -c \
+	"echo > /dev/tcp/$TOPO_CLI_ADDR/5201" 2>&1)
+rc=$?
+[ $rc = 124 ] || fail "TCP from the native host to the client was not dropped (exit $rc)" "$out"
+ok "firewall: unsolicited TCP from the native host to the client dropped"
 
 doc_run CLI "teredoctl peers teredo" || fail "teredoctl peers" "$DEMO_OUT"
 ok "client's peers (teredoctl peers teredo):"
