@@ -66,15 +66,23 @@ ok() {
 # doc_run NS "COMMAND": run COMMAND, as teredo.rst writes it, in the
 # namespace named by the variable NS (SRV, RLY, HOST, CLI, CLI2).
 # Output in DEMO_OUT.
+# COMMAND is split into words, without a shell: every process costs
+# under TCG.
 DEMO_OUT=""
 doc_run() {
-	DEMO_OUT=$(ip netns exec "${!1}" bash -c "$2" 2>&1)
+	local -a argv
+
+	read -r -a argv <<< "$2"
+	DEMO_OUT=$(ip netns exec "${!1}" "${argv[@]}" 2>&1)
 }
 
 # doc_daemon NS NAME "COMMAND": COMMAND in the background, its output in
 # topo_log NAME; topo_down ends it.
 doc_daemon() {
-	_topo_daemon "${!1}" "$2" bash -c "exec $3"
+	local -a argv
+
+	read -r -a argv <<< "$3"
+	_topo_daemon "${!1}" "$2" "${argv[@]}"
 }
 
 # ctl_json NS DEV: teredoctl -j show DEV in NS.
