@@ -27,7 +27,7 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	fuzz debug-kernel check-debug install uninstall dkms-install \
+	bench-client fuzz debug-kernel check-debug install uninstall dkms-install \
 	dkms-uninstall demo
 
 all: module tools
@@ -65,8 +65,13 @@ debug-kernel:
 check-debug:
 	tools/vm/debug-kernel.sh check
 
+# The relay bench, then the client bench, in one boot.
 bench: modules-all tools
-	tools/vm/run.sh --kernel 61 --timeout 1500 -- bash bench/run.sh
+	tools/vm/run.sh --kernel 61 --timeout 2700 -- \
+		sh -c 'bash bench/run.sh; r=$$?; bash bench/client.sh && exit $$r'
+
+bench-client: modules-all tools
+	tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
 
 clean:
 	rm -rf $(O)

@@ -15,6 +15,18 @@
   report.py table SAMPLES [HEADER]
       the markdown results of a samples file (tab-separated: rep variant
       test status value sent loss load1 drops), with HEADER's lines on top
+
+bench/client.sh's (the client benchmark):
+
+  report.py nsnap LABEL=PID...
+      drop counters as run.sh's snap, per namespace: those of the
+      namespace of PID named after LABEL (rcvbuf6-LABEL, rcvbuf4-LABEL:
+      UDP receive buffers over IPv6 and IPv4; dev-LABEL: rx+tx drops of
+      its devices but lo)
+  report.py nfinish FILE KIND SNAP LABEL=PID...
+      as finish, with nsnap's counters
+  report.py ctable SAMPLES [HEADER]
+      the client benchmark's table
 """
 import json
 import statistics
@@ -103,6 +115,63 @@ def snap(host, cli, rly):
     return " ".join(f"{k}={v}" for k, v in c.items())
 
 
+def _softnet():
+    c = {"backlog": 0, "squeeze": 0}
+    with open("/proc/net/softnet_stat") as f:
+        for line in f:
+            w = line.split()
+            c["backlog"] += int(w[1], 16)
+            c["squeeze"] += int(w[2], 16)
+    return c
+
+
+def _snmp(pid, name, proto, key):
+    try:
+        with open(f"/proc/{pid}/net/{name}") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    if name == "snmp6":
+        for line in lines:
+            w = line.split()
+            if w and w[0] == proto + key:
+                return int(w[1])
+        return None
+    head = [ln.split() for ln in lines if ln.startswith(proto + ":")]
+    if len(head) == 2 and key in head[0]:
+        return int(head[1][head[0].index(key)])
+    return None
+
+
+def _dev_drops(pid):
+    try:
+        with open(f"/proc/{pid}/net/dev") as f:
+            n = 0
+            for line in f.read().splitlines()[2:]:
+                name, data = line.split(":", 1)
+                w = data.split()
+                if name.strip() != "lo":
+                    n += int(w[3]) + int(w[11])
+            return n
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def nsnap(pairs):
+    """run.sh's snap for any namespaces: LABEL=PID each."""
+    c = _softnet()
+    for pair in pairs:
+        label, pid = pair.split("=", 1)
+        for k, v in ((f"rcvbuf6-{label}",
+                      _snmp(pid, "snmp6", "Udp6", "RcvbufErrors")),
+                     (f"rcvbuf4-{label}",
+                      _snmp(pid, "snmp", "Udp", "RcvbufErrors")),
+                     (f"dev-{label}", _dev_drops(pid))):
+            if v is not None:
+                c[k] = v
+    return " ".join(f"{k}={v}" for k, v in c.items())
+
+
 def delta(before, after):
     a = dict(w.split("=") for w in before.split())
     b = dict(w.split("=") for w in after.split())
@@ -175,17 +244,54 @@ def loads(rows):
     return s
 
 
-def table(path, header):
+RELAY_RATIOS = [("A", "C", "ours / sit+fou"), ("A", "B", "ours / Miredo"),
+                ("A", "D", "ours / plain")]
+RELAY_LEGEND = ("Drop counters: `backlog` = per-CPU input queue full "
+                "(netif_rx), `squeeze` = softirq rounds cut short, "
+                "`rcvbuf-X` = UDP socket buffer of the receiver in X "
+                "(rly = Miredo's socket), `rly-dev` = rx+tx drops of the "
+                "relay's devices (e.g. Miredo's TUN queue).")
+
+# The client benchmark (bench/client.sh): up = client (1) -> native host
+# (client 2), down = the other way.
+CLIENT_VARIANTS = [
+    ("ON", "ours ⇄ native host, via our relay"),
+    ("MN", "Miredo ⇄ native host, via our relay"),
+    ("OO", "ours ⇄ ours, two NATs"),
+    ("MM", "Miredo ⇄ Miredo, two NATs"),
+]
+CLIENT_TESTS = [
+    ("tcp_up", "TCP Mbit/s up (med [min–max])"),
+    ("tcp_down", "TCP Mbit/s down"),
+    ("udp_up", "UDP64 pkt/s up"),
+    ("udp_down", "UDP64 pkt/s down"),
+]
+CLIENT_RATIOS = [("ON", "MN", "client ⇄ native host, ours / Miredo"),
+                 ("OO", "MM", "client ⇄ client, ours / Miredo")]
+CLIENT_LEGEND = ("Drop counters: `backlog` = per-CPU input queue full "
+                 "(netif_rx), `squeeze` = softirq rounds cut short, "
+                 "`rcvbuf6-X` / `rcvbuf4-X` = UDP socket buffers over "
+                 "IPv6 (iperf3) / IPv4 (Miredo's Teredo socket) in "
+                 "namespace X, `dev-X` = rx+tx drops of X's devices (e.g. "
+                 "Miredo's TUN queue); X: o1, o2 = our clients, m1, m2 = "
+                 "Miredo's, host, rly = our relay.")
+
+
+def table(path, header, variants=None, tests=None, ratios=None,
+          legend=RELAY_LEGEND):
+    variants = variants or VARIANTS
+    tests = tests or TESTS
+    ratios = ratios or RELAY_RATIOS
     rows = read_samples(path)
     out = list(header)
     med = {}
-    out.append("| variant | " + " | ".join(t[1] for t in TESTS) +
+    out.append("| variant | " + " | ".join(t[1] for t in tests) +
                " | load1 before runs, guest (host), min–max |")
-    out.append("|---" * (len(TESTS) + 2) + "|")
-    for v, name in VARIANTS:
+    out.append("|---" * (len(tests) + 2) + "|")
+    for v, name in variants:
         line = [f"{v}. {name}"]
         vr = [r for r in rows if r["variant"] == v]
-        for t, _ in TESTS:
+        for t, _ in tests:
             tr = [r for r in vr if r["test"] == t]
             ok = [float(r["value"]) for r in tr if r["status"] == "ok"]
             why = sorted({r["value"] for r in tr if r["status"] != "ok"})
@@ -195,14 +301,14 @@ def table(path, header):
         line.append(loads(vr))
         out.append("| " + " | ".join(line) + " |")
     out.append("")
-    for other, name in (("C", "sit+fou"), ("B", "Miredo"), ("D", "plain")):
+    for ours, other, name in ratios:
         parts = []
-        for t, title in TESTS:
+        for t, title in tests:
             label = title.split(" (")[0]
-            a, b = med.get(("A", t)), med.get((other, t))
+            a, b = med.get((ours, t)), med.get((other, t))
             r = f"{a / b:.2f}×" if a is not None and b else "n/a"
             parts.append(f"{label} {r}")
-        out.append(f"- ours / {name}: " + "; ".join(parts))
+        out.append(f"- {name}: " + "; ".join(parts))
     out.append("")
     # Where UDP packets were lost: sender rate, receiver loss and the
     # drop counters that moved during the runs.
@@ -213,7 +319,7 @@ def table(path, header):
     out.append("| variant | up: sent / received / loss | up: drops | "
                "down: sent / received / loss | down: drops |")
     out.append("|---|---|---|---|---|")
-    for v, name in VARIANTS:
+    for v, name in variants:
         line = [f"{v}. {name}"]
         for t in ("udp_up", "udp_down"):
             ok = [r for r in rows if r["variant"] == v and r["test"] == t
@@ -228,11 +334,7 @@ def table(path, header):
             line.append(drops(ok))
         out.append("| " + " | ".join(line) + " |")
     out.append("")
-    out.append("Drop counters: `backlog` = per-CPU input queue full "
-               "(netif_rx), `squeeze` = softirq rounds cut short, "
-               "`rcvbuf-X` = UDP socket buffer of the receiver in X "
-               "(rly = Miredo's socket), `rly-dev` = rx+tx drops of the "
-               "relay's devices (e.g. Miredo's TUN queue).")
+    out.append(legend)
     return "\n".join(out) + "\n"
 
 
@@ -250,12 +352,27 @@ def main():
             res += " - -"
         print(res, delta(sys.argv[4], snap(*sys.argv[5:8])))
         return 0
-    if len(sys.argv) >= 3 and sys.argv[1] == "table":
+    if len(sys.argv) >= 3 and sys.argv[1] == "nsnap":
+        print(nsnap(sys.argv[2:]))
+        return 0
+    if len(sys.argv) >= 6 and sys.argv[1] == "nfinish":
+        res = iperf(sys.argv[2], sys.argv[3])
+        if res.startswith("fail"):
+            res = res.split()[0] + " " + "_".join(res.split()[1:])
+            res += " - -"
+        print(res, delta(sys.argv[4], nsnap(sys.argv[5:])))
+        return 0
+    if len(sys.argv) >= 3 and sys.argv[1] in ("table", "ctable"):
         header = []
         if len(sys.argv) > 3:
             with open(sys.argv[3]) as f:
                 header = f.read().splitlines()
-        sys.stdout.write(table(sys.argv[2], header))
+        if sys.argv[1] == "table":
+            sys.stdout.write(table(sys.argv[2], header))
+        else:
+            sys.stdout.write(table(sys.argv[2], header, CLIENT_VARIANTS,
+                                   CLIENT_TESTS, CLIENT_RATIOS,
+                                   CLIENT_LEGEND))
         return 0
     sys.stderr.write(__doc__)
     return 2
