@@ -224,16 +224,14 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 	attr = data[IFLA_TEREDO_MAPPED];
 	if (attr) {
 		p->mapped = nla_get_in_addr(attr);
-		if (!teredo_ipv4_is_global(p->mapped))
+		/* 0 forgets it; anything else is where peers will send. */
+		if (p->mapped && !teredo_ipv4_is_global(p->mapped))
 			return reject(extack, attr,
 				      "mapped: not a global unicast IPv4 address");
 	}
 	attr = data[IFLA_TEREDO_MAPPED_PORT];
 	if (attr) {
 		p->mapped_port = nla_get_be16(attr);
-		if (!p->mapped_port)
-			return reject(extack, attr,
-				      "mapped-port: must not be 0");
 	}
 	attr = data[IFLA_TEREDO_ADDRESS];
 	if (attr)

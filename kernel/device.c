@@ -179,6 +179,8 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 		if (err)
 			return err;
 	}
+	/* Off until there is a socket (and, for a client, a qualification). */
+	netif_carrier_off(dev);
 	err = register_netdevice(dev);
 	if (err) {
 		if (t->sock)

@@ -41,7 +41,9 @@
  *   IFLA_TEREDO_STATE      u8, enum teredo_state.
  *   IFLA_TEREDO_REASON     u8, enum teredo_reason: why not qualified.
  *   IFLA_TEREDO_NAT        u8, enum teredo_nat.
- *   IFLA_TEREDO_MAPPED     __be32, the NAT's public address (from the RA).
+ *   IFLA_TEREDO_MAPPED     __be32, the NAT's public address (from the RA):
+ *                          global unicast (RFC 4380 §5.2.4's list), or 0
+ *                          to forget it.
  *   IFLA_TEREDO_MAPPED_PORT __be16, the NAT's public port.
  *   IFLA_TEREDO_ADDRESS    struct in6_addr, the Teredo address in use.
  *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
