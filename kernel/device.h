@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "peer.h"
+#include "ratelimiter.h"
 
 struct teredo_stats;
 
@@ -21,12 +22,15 @@ struct teredo_dev {
 	struct teredo_config cfg;	/* written under RTNL */
 	struct socket *sock;		/* under RTNL */
 	struct sock __rcu *sk;		/* the data path's view of @sock */
+	struct socket *sock2;		/* a server's secondary, under RTNL */
+	struct sock __rcu *sk2;
 	struct gro_cells gro_cells;
 	struct teredo_peers peers;
 	struct teredo_stats __percpu *stats;
 	struct delayed_work gc_work;	/* collects idle peers */
 	struct ratelimit_state icmp_limit;
 	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
+	struct teredo_ratelimiter rs_limit;	/* a server's, per RS source */
 };
 
 int teredo_device_init(void);

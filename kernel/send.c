@@ -16,6 +16,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
+#include "server.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -128,6 +129,10 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 	/* The stack's own solicitations and MLD reports: nowhere to go. */
 	if (ipv6_addr_is_multicast(daddr)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_MULTICAST);
+		return NETDEV_TX_OK;
+	}
+	if (t->cfg.mode == TEREDO_MODE_SERVER) {
+		teredo_server_xmit(t, skb);
 		return NETDEV_TX_OK;
 	}
 	if (!teredo_addr_is_teredo(daddr)) {
