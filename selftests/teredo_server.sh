@@ -35,6 +35,8 @@ command -v tcpdump >/dev/null || ktap_skip_all "tcpdump not found"
 ktap_plan 55
 
 peer() { python3 -I -S "$PEERPY" "$@"; }
+# xpeer ARGS...: teredo_peer.py in the "Internet" namespace.
+xpeer() { ip netns exec "$ext" python3 -I -S "$PEERPY" "$@"; }
 
 ext="" srv="" host=""
 ns_create ext srv host
@@ -112,24 +114,24 @@ wire() {
 
 # ------------------------------------------------ RS -> RA (§2.9, #7)
 
-out=$(ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind $CLIENT:$CPORT \
+out=$(xpeer rs --bind $CLIENT:$CPORT \
 	--to $S1 --wait 1)
 ktap_info "$out"
 check_eq "RS with a nonce: one RA from $S1:3544, 117 B, byte for byte as §5.3.2" \
-	"1 1" "$(grep -c . <<< "$out") $(grep -c \
+	"1 1" "$(grep -c '^ra ' <<< "$out") $(grep -c \
 		"^ra src=$S1:3544 len=117 auth=1 nonce=0000544500000001 match=1\$" \
 		<<< "$out")"
 check_eq "RA from $S1:3544, 117 B on the wire" 1 \
 	"$(wire $S1:3544 $CLIENT:$CPORT 117)"
 
-out=$(ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind $CLIENT:$CPORT \
+out=$(xpeer rs --bind $CLIENT:$CPORT \
 	--to $S1 --no-auth --wait 1)
 ktap_info "$out"
 check_eq "RS without a nonce: RA without authentication (no stale nonce), 104 B" \
 	1 "$(grep -c "^ra src=$S1:3544 len=104 auth=0 nonce=- match=1\$" <<< "$out")"
 
 ip -n "$srv" link set ts mtu 1400
-out=$(ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind $CLIENT:$CPORT \
+out=$(xpeer rs --bind $CLIENT:$CPORT \
 	--to $S1 --mtu 1400 --wait 1)
 check_ok "RA's MTU option follows the device MTU (1400)" \
 	grep -q 'match=1' <<< "$out"
@@ -140,7 +142,7 @@ check_num "tx_ra counted the three" "$(counter tx_ra)" -eq 3
 
 # rs_from ADDR ARGS...: where the answer to an RS comes from.
 rs_from() {
-	ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind 198.18.0.11:5000 \
+	xpeer rs --bind 198.18.0.11:5000 \
 		--server $S1 "$@" --wait 1 |
 		awk '$1 == "ra" && /match=1/ { sub("src=", "", $2); print $2 }'
 }
@@ -151,7 +153,7 @@ check_eq "non-cone RS to $S1 answered from $S1" "$S1:3544" "$(rs_from --to $S1)"
 
 # ------------------------------------------------ relaying to a client
 
-ip netns exec "$ext" python3 -I -S "$PEERPY" client --bind $CLIENT:$CPORT \
+xpeer client --bind $CLIENT:$CPORT \
 	--server $S1 --seconds 600 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
 TADDR=$(peer addr $S1 $CLIENT $CPORT)
@@ -162,7 +164,7 @@ ktap_info "client $CLIENT:$CPORT is $TADDR"
 # A relay's indirect bubble (link-local source, rule 6), sent to the
 # secondary: relayed from the primary with the relay's origin.
 before=$(counter tx_forwarded)
-peer send bubble --bind $RELAY:3544 --to $S2:3544 --src6 fe80::4d4:9a56:e2c6:5483 \
+xpeer send bubble --bind $RELAY:3544 --to $S2:3544 --src6 fe80::4d4:9a56:e2c6:5483 \
 	--dst6 "$TADDR" >/dev/null
 check_eq "indirect bubble relayed to the client from $S1:3544, 48 B, origin $RELAY:3544" \
 	1 "$(wire $S1:3544 $CLIENT:$CPORT 48 origin-bubble)"
@@ -176,7 +178,7 @@ echos() {
 	ip netns exec "$host" cat /proc/net/snmp6 | sed -n 's/^Icmp6InEchos *//p'
 }
 before=$(counter tx_native) e0=$(echos)
-peer send echo --bind $CLIENT:$CPORT --to $S1:3544 --server $S1 \
+xpeer send echo --bind $CLIENT:$CPORT --to $S1:3544 --server $S1 \
 	--dst6 $HOST6 --size 80 >/dev/null
 sleep 0.3
 check_num "echo test (88 B) forwarded to native IPv6: tx_native" \
@@ -185,7 +187,7 @@ check_num "the native host received the echo request" "$(( $(echos) - e0 ))" -eq
 
 # A Teredo peer's packet to our client (rule 5) is relayed too.
 before=$(counter tx_forwarded)
-peer send echo --bind 198.18.0.13:6000 --to $S1:3544 --server $S1 \
+xpeer send echo --bind 198.18.0.13:6000 --to $S1:3544 --server $S1 \
 	--dst6 "$TADDR" >/dev/null
 sleep 0.3
 check_num "Teredo peer -> our client relayed with its origin, 64 B" \
@@ -201,7 +203,7 @@ bad() {
 	shift 2
 	before=$(counter "$reason")
 	out0=$(link_stat "$srv" ts tx packets)
-	peer send "$@" >/dev/null
+	xpeer send "$@" >/dev/null
 	sleep 0.2
 	after=$(counter "$reason")
 	out1=$(link_stat "$srv" ts tx packets)
@@ -265,11 +267,11 @@ ktap_info "$C11_ADDR sent the rejected ones"
 # qualifies: the flood gets its burst (10) and then the rate (20/s); the
 # other client its answer.
 before=$(counter rx_ratelimited) ra0=$(counter tx_ra)
-ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind 198.18.0.12:7000 \
+xpeer rs --bind 198.18.0.12:7000 \
 	--to $S1 --count 600 --interval 0.003 --wait 1 > "$CAP/flood.log" 2>&1 &
 flood=$!
 sleep 0.5
-out=$(ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind 198.18.0.13:7000 \
+out=$(xpeer rs --bind 198.18.0.13:7000 \
 	--to $S1 --wait 1)
 ktap_info "other client: $out"
 wait "$flood"
@@ -309,7 +311,7 @@ check_num "and it went out as tx_forwarded" \
 
 check_ok "teredoctl show ts reads mode server" \
 	bash -c "ip netns exec $srv $CTL show ts | grep -q 'mode server'"
-ip netns exec "$ext" python3 -I -S "$PEERPY" rs --bind 198.18.0.11:7100 \
+xpeer rs --bind 198.18.0.11:7100 \
 	--to $S1 --count 3000 --wait 0 >/dev/null 2>&1 &
 flood=$!
 sleep 0.5
