@@ -21,7 +21,8 @@ KDIR ?= $(or $(RUNNING_KDIR),/lib/modules/$(DEFAULT_KVER)/build)
 KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
-.PHONY: all module modules-all tools deps check unit static vmtest clean bench
+.PHONY: all module modules-all tools deps check unit static vmtest clean bench \
+	bench-server
 
 all: module tools
 
@@ -46,8 +47,18 @@ unit:
 check:
 	tools/check.sh
 
-bench: modules-all tools
-	tools/vm/run.sh --kernel 61 --timeout 1500 -- bash bench/run.sh
+# Relay throughput (bench/run.sh), then server RS/s (bench/server.sh),
+# in one boot.
+bench: modules-all tools $(O)/bench/rsflood
+	tools/vm/run.sh --kernel 61 --timeout 1800 -- bash -c \
+		'bash bench/run.sh; rc=$$?; bash bench/server.sh || rc=1; exit $$rc'
+
+bench-server: modules-all tools $(O)/bench/rsflood
+	tools/vm/run.sh --kernel 61 --timeout 600 -- bash bench/server.sh
+
+$(O)/bench/rsflood: bench/rsflood.c
+	mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(O)
