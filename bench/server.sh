@@ -18,13 +18,19 @@
 # The default 16384 sources keep each one at a few RS per second, under
 # our per-source limit (20/s): the bench measures the answering path, and
 # reports rx_ratelimited to show it.
+#
+# Each side gets one vCPU: the generator is pinned to cpu 0; the server's
+# receive processing is steered to cpu 1 (RPS on its veth), where our
+# server answers in softirq and where miredo-server is pinned.  Without
+# the split our server would run in the generator's own softirq and
+# measure the generator.
 
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 BENCH_DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
-TIME=10
+TIME=8
 REPS=2
 SOURCES=16384
 while [ $# -gt 0 ]; do
@@ -53,7 +59,7 @@ nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 log() { echo "bench-server: $*" >&2; }
 
 cleanup() {
-	[ -n "$MIREDO_PID" ] && kill "$MIREDO_PID" 2>/dev/null
+	[ -n "$MIREDO_PID" ] && ip netns pids srv | xargs -r kill 2>/dev/null
 	ip netns del gen 2>/dev/null
 	ip netns del srv 2>/dev/null
 	rm -rf "$WORK"
@@ -85,6 +91,8 @@ setup() {
 	ip -n srv route add 198.19.0.0/16 via $GEN || return 1
 	nsx srv sysctl -q -w net.ipv4.conf.all.rp_filter=0 \
 		net.ipv4.conf.eth0.rp_filter=0 || return 1
+	nsx srv sh -c 'echo 2 > /sys/class/net/eth0/queues/rx-0/rps_cpus' ||
+		return 1
 	# RAs for the spoofed sources: counted and dropped before routing.
 	nsx gen nft -f - <<-'EOF2' || return 1
 	table ip bench {
@@ -103,17 +111,31 @@ ras() {
 		sed -n 's/.*packets \([0-9]*\).*/\1/p'
 }
 
-# flood NAME: run the generator, print "offered answered" per second.
-flood() {
-	local before after out sent secs
+# backlog_drops: packets dropped at the cpus' input backlogs (all cpus).
+backlog_drops() {
+	local sum=0 d
 
+	while read -r _ d _; do
+		sum=$((sum + 16#$d))
+	done < /proc/net/softnet_stat
+	echo "$sum"
+}
+
+# flood: run the generator, print "offered answered backlog-drops" per
+# second.
+flood() {
+	local before after out sent secs d0 d1
+
+	d0=$(backlog_drops)
 	before=$(ras)
-	out=$(nsx gen "$FLOOD" $S1 198.19.0.0 "$SOURCES" "$TIME")
+	out=$(nsx gen taskset -c 0 "$FLOOD" $S1 198.19.0.0 "$SOURCES" "$TIME")
 	sleep 1
 	after=$(ras)
+	d1=$(backlog_drops)
 	read -r _ sent _ secs <<< "$out"
 	awk -v s="$sent" -v a="$((after - before))" -v t="$secs" \
-		'BEGIN { printf "%d %d\n", s / t, a / t }'
+		-v d="$((d1 - d0))" \
+		'BEGIN { printf "%d %d %d\n", s / t, a / t, d / t }'
 }
 
 run_ours() {
@@ -136,15 +158,17 @@ run_miredo() {
 
 	echo "ServerBindAddress $S1" > "$WORK/srv.conf"
 	chmod 755 "$WORK"
-	nsx srv miredo-server -f -u miredo-server -p "$WORK/srv.pid" \
+	nsx srv taskset -c 1 miredo-server -f -u miredo-server -p "$WORK/srv.pid" \
 		-c "$WORK/srv.conf" > "$WORK/miredo.log" 2>&1 < /dev/null &
 	MIREDO_PID=$!
 	wait_until 20 udp_bound || { log "miredo-server: $(cat "$WORK/miredo.log")"; return 1; }
 	r=$(flood)
-	kill "$MIREDO_PID" 2>/dev/null
+	# miredo-server forks its worker: end every process of the netns.
+	ip netns pids srv | xargs -r kill 2>/dev/null
 	wait "$MIREDO_PID" 2>/dev/null
 	MIREDO_PID=""
-	wait_until 10 udp_free
+	wait_until 10 udp_free || ip netns pids srv | xargs -r kill -9 2>/dev/null
+	wait_until 5 udp_free
 	echo "$r"
 }
 
@@ -158,13 +182,13 @@ rows=""
 for rep in $(seq 1 "$REPS"); do
 	for v in ours miredo; do
 		if r=$("run_$v") && [ -n "$r" ]; then
-			read -r offered answered <<< "$r"
-			log "rep $rep $v: offered $offered RS/s, answered $answered RA/s"
-			rows+="| $rep | $v | $offered | $answered |"$'\n'
+			read -r offered answered drops <<< "$r"
+			log "rep $rep $v: offered $offered RS/s, answered $answered RA/s, backlog drops $drops/s"
+			rows+="| $rep | $v | $offered | $answered | $drops |"$'\n'
 			if [ "$v" = ours ]; then OURS+=("$answered"); else MIREDO+=("$answered"); fi
 		else
 			log "rep $rep $v: failed"
-			rows+="| $rep | $v | failed | - |"$'\n'
+			rows+="| $rep | $v | failed | - | - |"$'\n'
 		fi
 	done
 done
@@ -175,10 +199,11 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END {
 mo=$(median "${OURS[@]}") mm=$(median "${MIREDO[@]}")
 {
 	echo "Server RS/s, $(uname -r), $(nproc) vCPU (QEMU/TCG), $(date -u '+%F %T') UTC;"
-	echo "rsflood: 61-byte RS from $SOURCES sources, ${TIME} s per run, $REPS runs each."
+	echo "rsflood (cpu 0): 61-byte RS from $SOURCES sources, ${TIME} s per run,"
+	echo "$REPS runs each; the server on cpu 1 (RPS; miredo-server pinned)."
 	echo
-	echo "| rep | server | offered RS/s | answered RA/s |"
-	echo "|---|---|---|---|"
+	echo "| rep | server | offered RS/s | answered RA/s | backlog drops/s |"
+	echo "|---|---|---|---|---|"
 	printf '%s' "$rows"
 	echo
 	echo "Median answered: ours $mo RA/s, miredo-server $mm RA/s;" \
