@@ -121,21 +121,31 @@ backlog_drops() {
 	echo "$sum"
 }
 
-# flood: run the generator, print "offered answered backlog-drops" per
-# second.
-flood() {
-	local before after out sent secs d0 d1
+# cpu1: "busy total" jiffies of cpu 1, the server's (idle and iowait
+# are not busy).
+cpu1() {
+	awk '$1 == "cpu1" { t = 0; for (i = 2; i <= NF; i++) t += $i
+		print t - $5 - $6, t }' /proc/stat
+}
 
+# flood: run the generator, print "offered answered backlog-drops" per
+# second and the busy share of the server's cpu (percent).
+flood() {
+	local before after out sent secs d0 d1 b0 t0 b1 t1
+
+	read -r b0 t0 <<< "$(cpu1)"
 	d0=$(backlog_drops)
 	before=$(ras)
 	out=$(nsx gen taskset -c 0 "$FLOOD" $S1 198.19.0.0 "$SOURCES" "$TIME")
 	sleep 1
 	after=$(ras)
 	d1=$(backlog_drops)
+	read -r b1 t1 <<< "$(cpu1)"
 	read -r _ sent _ secs <<< "$out"
 	awk -v s="$sent" -v a="$((after - before))" -v t="$secs" \
-		-v d="$((d1 - d0))" \
-		'BEGIN { printf "%d %d %d\n", s / t, a / t, d / t }'
+		-v d="$((d1 - d0))" -v b="$((b1 - b0))" -v T="$((t1 - t0))" \
+		'BEGIN { printf "%d %d %d %d\n", s / t, a / t, d / t,
+			T ? 100 * b / T : 0 }'
 }
 
 run_ours() {
@@ -177,18 +187,26 @@ modprobe teredo || { log "cannot load teredo.ko"; exit 1; }
 modprobe veth
 setup || { log "setup failed"; exit 1; }
 
-declare -a OURS=() MIREDO=()
+declare -a OURS=() MIREDO=() OURS_CPU=() MIREDO_CPU=()
 rows=""
 for rep in $(seq 1 "$REPS"); do
 	for v in ours miredo; do
 		if r=$("run_$v") && [ -n "$r" ]; then
-			read -r offered answered drops <<< "$r"
-			log "rep $rep $v: offered $offered RS/s, answered $answered RA/s, backlog drops $drops/s"
-			rows+="| $rep | $v | $offered | $answered | $drops |"$'\n'
-			if [ "$v" = ours ]; then OURS+=("$answered"); else MIREDO+=("$answered"); fi
+			read -r offered answered drops busy <<< "$r"
+			# Answers per second of the server's cpu, over the run
+			# and the second after it (when the counter is read).
+			percpu=$(awk -v a="$answered" -v b="$busy" -v t="$TIME" \
+				'BEGIN { printf "%d", b ? a * t / ((t + 1) * b / 100) : 0 }')
+			log "rep $rep $v: offered $offered RS/s, answered $answered RA/s, backlog drops $drops/s, server cpu $busy%, $percpu RA per cpu-second"
+			rows+="| $rep | $v | $offered | $answered | $drops | $busy | $percpu |"$'\n'
+			if [ "$v" = ours ]; then
+				OURS+=("$answered") OURS_CPU+=("$percpu")
+			else
+				MIREDO+=("$answered") MIREDO_CPU+=("$percpu")
+			fi
 		else
 			log "rep $rep $v: failed"
-			rows+="| $rep | $v | failed | - | - |"$'\n'
+			rows+="| $rep | $v | failed | - | - | - | - |"$'\n'
 		fi
 	done
 done
@@ -197,17 +215,21 @@ median() { printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END {
 	if (!NR) print 0; else if (NR % 2) print a[(NR + 1) / 2];
 	else printf "%d\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 mo=$(median "${OURS[@]}") mm=$(median "${MIREDO[@]}")
+co=$(median "${OURS_CPU[@]}") cm=$(median "${MIREDO_CPU[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b) printf "%.1f", a / b; else print "n/a" }'; }
 {
 	echo "Server RS/s, $(uname -r), $(nproc) vCPU (QEMU/TCG), $(date -u '+%F %T') UTC;"
 	echo "rsflood (cpu 0): 61-byte RS from $SOURCES sources, ${TIME} s per run,"
 	echo "$REPS runs each; the server on cpu 1 (RPS; miredo-server pinned)."
 	echo
-	echo "| rep | server | offered RS/s | answered RA/s | backlog drops/s |"
-	echo "|---|---|---|---|---|"
+	echo "| rep | server | offered RS/s | answered RA/s | backlog drops/s | server cpu % | RA per cpu-second |"
+	echo "|---|---|---|---|---|---|---|"
 	printf '%s' "$rows"
 	echo
 	echo "Median answered: ours $mo RA/s, miredo-server $mm RA/s;" \
-		"ratio $(awk -v a="$mo" -v b="$mm" 'BEGIN { if (b) printf "%.1f", a / b; else print "n/a" }')x."
+		"ratio $(ratio "$mo" "$mm")x."
+	echo "Median RA per second of the server's cpu: ours $co, miredo-server $cm;" \
+		"ratio $(ratio "$co" "$cm")x."
 	echo
 	echo "Our server's counters after the runs:"
 	echo
