@@ -27,8 +27,8 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	bench-client fuzz debug-kernel check-debug install uninstall dkms-install \
-	dkms-uninstall demo
+	bench-client bench-server fuzz debug-kernel check-debug install uninstall \
+	dkms-install dkms-uninstall demo
 
 all: module tools
 
@@ -65,13 +65,21 @@ debug-kernel:
 check-debug:
 	tools/vm/debug-kernel.sh check
 
-# The relay bench, then the client bench, in one boot.
-bench: modules-all tools
-	tools/vm/run.sh --kernel 61 --timeout 2700 -- \
-		sh -c 'bash bench/run.sh; r=$$?; bash bench/client.sh && exit $$r'
+# The relay bench, the client bench and the server's RS/s, in one boot.
+bench: modules-all tools $(O)/bench/rsflood
+	tools/vm/run.sh --kernel 61 --timeout 3600 -- bash -c \
+		'bash bench/run.sh; rc=$$?; bash bench/client.sh || rc=1; \
+		 bash bench/server.sh || rc=1; exit $$rc'
 
 bench-client: modules-all tools
 	tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
+
+bench-server: modules-all tools $(O)/bench/rsflood
+	tools/vm/run.sh --kernel 61 --timeout 600 -- bash bench/server.sh
+
+$(O)/bench/rsflood: bench/rsflood.c
+	mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -Wextra -o $@ $<
 
 clean:
 	rm -rf $(O)

@@ -80,10 +80,17 @@ static int teredo_init(struct net_device *dev)
 	err = teredo_peers_init(&t->peers);
 	if (err)
 		goto err_peers;
+	if (t->cfg.mode == TEREDO_MODE_SERVER) {
+		err = teredo_ratelimiter_init(&t->rs_limit);
+		if (err)
+			goto err_limit;
+	}
 	teredo_timers_device_init(t);
 	teredo_timers_device_start(t);
 	return 0;
 
+err_limit:
+	teredo_peers_uninit(&t->peers);
 err_peers:
 	gro_cells_destroy(&t->gro_cells);
 err_gro:
@@ -103,6 +110,7 @@ static void teredo_uninit(struct net_device *dev)
 
 	teredo_socket_release(t);
 	teredo_client_release(t);
+	teredo_ratelimiter_uninit(&t->rs_limit);
 	teredo_timers_device_stop(t);
 	teredo_peers_flush(t);
 	/* Let transmitters that found a peer before the flush finish. */
@@ -171,10 +179,11 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	get_random_bytes(&t->bubble_key, sizeof(t->bubble_key));
 	ratelimit_state_init(&t->icmp_limit, HZ, 10);
 	teredo_client_init(t);
-	/* A relay owns its socket: a busy port refuses the device before it
-	 * exists.  A client gets its socket from teredod.
+	/* A relay or a server owns its sockets: a busy port or a foreign
+	 * address refuses the device before it exists.  A client gets its
+	 * socket from teredod.
 	 */
-	if (t->cfg.mode == TEREDO_MODE_RELAY) {
+	if (t->cfg.mode != TEREDO_MODE_CLIENT) {
 		err = teredo_socket_create(t, data, extack);
 		if (err)
 			return err;
@@ -183,9 +192,8 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	netif_carrier_off(dev);
 	err = register_netdevice(dev);
 	if (err) {
-		if (t->sock)
-			sock_release(t->sock);
-		t->sock = NULL;
+		/* ndo_uninit may have released them already. */
+		teredo_socket_release(t);
 		return err;
 	}
 	if (t->sock)

@@ -12,6 +12,7 @@
 #include "client.h"
 #include "config.h"
 #include "peer.h"
+#include "ratelimiter.h"
 
 struct teredo_stats;
 
@@ -22,6 +23,8 @@ struct teredo_dev {
 	struct teredo_config cfg;	/* written under RTNL */
 	struct socket *sock;		/* under RTNL */
 	struct sock __rcu *sk;		/* the data path's view of @sock */
+	struct socket *sock2;		/* a server's secondary, under RTNL */
+	struct sock __rcu *sk2;
 	struct gro_cells gro_cells;
 	struct teredo_peers peers;
 	struct teredo_stats __percpu *stats;
@@ -29,6 +32,7 @@ struct teredo_dev {
 	struct ratelimit_state icmp_limit;
 	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
 	struct teredo_client client;	/* client mode only */
+	struct teredo_ratelimiter rs_limit;	/* a server's, per RS source */
 };
 
 int teredo_device_init(void);

@@ -22,6 +22,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
+#include "server.h"
 #include "stats.h"
 
 /*
@@ -107,6 +108,9 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 		kfree_skb(skb);
 		return 0;
 	}
+	/* A server's acceptance rules and headers are its own. */
+	if (t->cfg.mode == TEREDO_MODE_SERVER)
+		return teredo_server_recv(t, sk, skb);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + 2)) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
 		return 0;

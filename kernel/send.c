@@ -17,6 +17,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
+#include "server.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -160,6 +161,10 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
 		teredo_client_xmit(t, skb);
+		return NETDEV_TX_OK;
+	}
+	if (t->cfg.mode == TEREDO_MODE_SERVER) {
+		teredo_server_xmit(t, skb);
 		return NETDEV_TX_OK;
 	}
 	if (!teredo_addr_is_teredo(daddr)) {

@@ -19,8 +19,58 @@
 #include "socket.h"
 #include "stats.h"
 
+static int bind_one(struct teredo_dev *t, __be32 local, struct socket **sockp)
+{
+	struct udp_port_cfg cfg = {
+		.family = AF_INET,
+		.local_ip.s_addr = local,
+		.local_udp_port = t->cfg.port,
+		.use_udp_checksums = true,
+	};
+
+	return udp_sock_create(t->net, &cfg, sockp);
+}
+
+/*
+ * A server's two addresses: each must be one of this host's, with port
+ * 3544 free; the refusal names the address at fault.
+ */
+static int create_server(struct teredo_dev *t, struct nlattr *data[],
+			 struct netlink_ext_ack *extack)
+{
+	int err;
+
+	err = bind_one(t, t->cfg.local, &t->sock);
+	if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_LOCAL],
+				    "local: not an address of this host");
+	else if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_LOCAL],
+				    "local: port 3544 already in use");
+	if (err)
+		goto fail;
+	err = bind_one(t, t->cfg.local2, &t->sock2);
+	if (err == -EADDRNOTAVAIL)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_LOCAL2],
+				    "local2: not an address of this host");
+	else if (err == -EADDRINUSE)
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_LOCAL2],
+				    "local2: port 3544 already in use");
+	if (err) {
+		sock_release(t->sock);
+		t->sock = NULL;
+		goto fail;
+	}
+	return 0;
+fail:
+	if (!extack || !extack->_msg)
+		NL_SET_ERR_MSG(extack, "cannot create the UDP sockets");
+	t->sock2 = NULL;
+	return err;
+}
+
 /**
- * teredo_socket_create - bind the UDP socket of a relay or server
+ * teredo_socket_create - bind the UDP socket of a relay, or both of a server
  * @t: the device, not yet registered
  * @data: the attributes, to point refusals at
  * @extack: where a busy port or a foreign address is explained
@@ -33,15 +83,12 @@
 int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
 			 struct netlink_ext_ack *extack)
 {
-	struct udp_port_cfg cfg = {
-		.family = AF_INET,
-		.local_ip.s_addr = t->cfg.local,
-		.local_udp_port = t->cfg.port,
-		.use_udp_checksums = true,
-	};
 	int err;
 
-	err = udp_sock_create(t->net, &cfg, &t->sock);
+	if (t->cfg.mode == TEREDO_MODE_SERVER)
+		return create_server(t, data, extack);
+
+	err = bind_one(t, t->cfg.local, &t->sock);
 	if (err == -EADDRINUSE)
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_TEREDO_PORT],
 				    "port: already in use");
@@ -53,14 +100,14 @@ int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
 	return err;
 }
 
-void teredo_socket_attach(struct teredo_dev *t)
+static struct sock *attach_one(struct teredo_dev *t, struct socket *sock)
 {
 	struct udp_tunnel_sock_cfg cfg = {
 		.sk_user_data = t,
 		.encap_type = 1,
 		.encap_rcv = teredo_udp_recv,
 	};
-	struct sock *sk = t->sock->sk;
+	struct sock *sk = sock->sk;
 
 	/* The data path may run in atomic context and must not fail on a
 	 * full send buffer: the device's queue is the only one.
@@ -68,19 +115,34 @@ void teredo_socket_attach(struct teredo_dev *t)
 	sk->sk_allocation = GFP_ATOMIC;
 	sk->sk_sndbuf = INT_MAX;
 	udp_allow_gso(sk);
-	teredo_gro_setup(&cfg);
-	setup_udp_tunnel_sock(t->net, t->sock, &cfg);
-	rcu_assign_pointer(t->sk, sk);
+	/* A server carries small ICMPv6 and bubbles only: nothing to merge. */
+	if (t->cfg.mode != TEREDO_MODE_SERVER)
+		teredo_gro_setup(&cfg);
+	setup_udp_tunnel_sock(t->net, sock, &cfg);
+	return sk;
+}
+
+void teredo_socket_attach(struct teredo_dev *t)
+{
+	if (t->sock2)
+		rcu_assign_pointer(t->sk2, attach_one(t, t->sock2));
+	rcu_assign_pointer(t->sk, attach_one(t, t->sock));
+}
+
+static void release_one(struct sock __rcu **skp, struct socket **sockp)
+{
+	if (!*sockp)
+		return;
+	RCU_INIT_POINTER(*skp, NULL);
+	/* Clears sk_user_data, waits for readers, then closes. */
+	udp_tunnel_sock_release(*sockp);
+	*sockp = NULL;
 }
 
 void teredo_socket_release(struct teredo_dev *t)
 {
-	if (!t->sock)
-		return;
-	RCU_INIT_POINTER(t->sk, NULL);
-	/* Clears sk_user_data, waits for readers, then closes. */
-	udp_tunnel_sock_release(t->sock);
-	t->sock = NULL;
+	release_one(&t->sk, &t->sock);
+	release_one(&t->sk2, &t->sock2);
 }
 
 static struct rtable *route(struct teredo_dev *t, struct sock *sk,
@@ -89,7 +151,8 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
-		.saddr = t->cfg.local,
+		/* The bound address: a server sends from either of its two. */
+		.saddr = inet_sk(sk)->inet_saddr,
 		.flowi4_proto = IPPROTO_UDP,
 		.flowi4_mark = sk->sk_mark,
 		.flowi4_oif = sk->sk_bound_dev_if,
@@ -118,29 +181,30 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 }
 
 /**
- * teredo_socket_send - encapsulate an IPv6 packet and send it
+ * teredo_socket_send_sk - encapsulate an IPv6 packet and send it from @sk
  * @t: the device
- * @skb: the IPv6 packet (a GSO one is segmented after encapsulation)
+ * @sk: one of the device's sockets, from rcu_dereference_bh()
+ * @skb: the Teredo payload (a GSO one is segmented after encapsulation)
  * @daddr: outer destination
  * @dport: outer destination port
  * @cache: route cache of the peer, or NULL
  *
  * The outer header has DF clear (RFC 4380 §5.1.2) and ECN zero (RFC 9601
- * §6.1.3, no ECN negotiation); UDP checksums are always computed.
+ * §6.1.3, no ECN negotiation); UDP checksums are always computed.  The
+ * source is the address @sk is bound to, or the route's.
  *
  * Context: BH disabled, under RCU.  Consumes @skb.
  * Return: 0, or a negative errno after counting the drop.
  */
-int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
-		       __be32 daddr, __be16 dport, struct dst_cache *cache)
+int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
+			  struct sk_buff *skb, __be32 daddr, __be16 dport,
+			  struct dst_cache *cache)
 {
 	struct net_device *dev = t->dev;
 	struct rtable *rt;
-	struct sock *sk;
 	__be32 saddr;
 	int err, ttl;
 
-	sk = rcu_dereference_bh(t->sk);
 	if (unlikely(!sk)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_SOCKET);
 		return -ENOTCONN;
@@ -176,4 +240,12 @@ int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 				   inet_sk(sk)->inet_sport, dport,
 				   !net_eq(t->net, dev_net(dev)), false);
 	return 0;
+}
+
+/* From the device's (a server's primary) socket; see above. */
+int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
+		       __be32 daddr, __be16 dport, struct dst_cache *cache)
+{
+	return teredo_socket_send_sk(t, rcu_dereference_bh(t->sk), skb, daddr,
+				     dport, cache);
 }

@@ -7,6 +7,7 @@
 
 struct dst_cache;
 struct sk_buff;
+struct sock;
 struct teredo_dev;
 
 int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
@@ -15,5 +16,8 @@ void teredo_socket_attach(struct teredo_dev *t);
 void teredo_socket_release(struct teredo_dev *t);
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 		       __be32 daddr, __be16 dport, struct dst_cache *cache);
+int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
+			  struct sk_buff *skb, __be32 daddr, __be16 dport,
+			  struct dst_cache *cache);
 
 #endif /* _TEREDO_SOCKET_H */

@@ -34,6 +34,16 @@ static const char *const reasons[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_NO_ROUTE] = "no route",
 	[TEREDO_STAT_TX_NO_SOCKET] = "no socket",
 	[TEREDO_STAT_TX_NO_MEMORY] = "out of memory",
+	[TEREDO_STAT_RX_NOT_QUALIFIED] = "client not qualified",
+	[TEREDO_STAT_RX_NOT_OURS] = "destination not our address",
+	[TEREDO_STAT_RX_UNVERIFIED] = "native source not verified",
+	[TEREDO_STAT_TX_NOT_QUALIFIED] = "client not qualified",
+	[TEREDO_STAT_RX_NOT_ICMP] = "neither a bubble nor ICMPv6",
+	[TEREDO_STAT_RX_NOT_SERVED] = "not for a client of this server",
+	[TEREDO_STAT_RX_LOOP] = "from or to our own address:3544",
+	[TEREDO_STAT_RX_TOO_BIG] = "over 88 bytes to relay",
+	[TEREDO_STAT_RX_BAD_RS] = "malformed router solicitation",
+	[TEREDO_STAT_RX_RATELIMITED] = "router solicitations over the rate",
 };
 
 void teredo_stats_sum(const struct teredo_dev *t, u64 sum[__TEREDO_STAT_MAX])

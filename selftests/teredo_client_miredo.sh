@@ -15,7 +15,9 @@
 #   round 3: the same through our relay.
 #   round 4 (scenario 9): our client and a Miredo client behind two NATs
 #     ping each other; each trusts the other at its NAT's public address.
-#   round 5: two of our clients behind two NATs; TCP between them.
+#   round 5: two of our clients behind two NATs; TCP between them;
+#     teredod killed: carrier off, nothing sent.
+#   round 6: an all-ours network: our server, our relay, our client.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -29,7 +31,7 @@ teredo_load
 topo_init
 [ -x "$TEREDO_TOP/build/tools/teredod" ] || ktap_skip_all "teredod not built"
 [ -x "$TEREDOCTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan $((25 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
+ktap_plan $((29 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
 
 ctl() {
 	local ns=$1
@@ -203,6 +205,29 @@ assert_num "ping replies while offline" "${TOPO_PING_RX:-0}" -eq 0 &&
 	assert_num "tx_packets" "$(link_stat "$CLI" "$DEV" tx packets)" -eq \
 		"$before"
 ktap_result $? "offline: the peer is unreachable, nothing sent (ping rc $rc)"
+
+# ---------------- round 6: our server, our relay, our client: all ours
+# shellcheck disable=SC2317  # called through wait_until
+srv_gone() {
+	! _topo_udp_bound "$SRV" "$TOPO_TEREDO_PORT"
+}
+topo_reset_peers
+_topo_kill_ns "$SRV"
+wait_until 10 srv_gone || ktap_bail "miredo-server does not go away"
+topo_server_ours || ktap_bail "round 6: our server did not start"
+topo_relay_ours || ktap_bail "round 6: our relay did not start"
+topo_client_ours || ktap_bail "round 6: our client did not qualify against our server"
+check_qualified "all ours: our client qualified against our server"
+assert_ping "all ours: client -> native host" "$CLI" "$TOPO_HOST_IP6" 3
+ktap_result $? "all ours: our client pings the native host (echo test through our server, data through our relay)"
+check_native_peer "all ours: native host trusted via our relay"
+rc=0
+for c in tx_ra tx_native tx_forwarded; do
+	n=$(ctl "$SRV" -j show "$TOPO_SERVER_DEV" |
+		json_eval "d.get(\"counters\", {}).get(\"$c\", 0)")
+	assert_num "server $c" "$n" -ge 1 || rc=1
+done
+ktap_result $rc "all ours: the server answered RS, sent the echo test natively, relayed the relay's bubble"
 
 ktap_info "elapsed: $SECONDS s"
 ktap_finish

@@ -12,7 +12,13 @@
       a qualified client at IP:PORT: answers a server-relayed packet with a
       direct bubble to the origin (as Miredo does), answers echo requests
   teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
-      send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD
+      send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD;
+      --raw-src IP:PORT sends it from a raw socket with that (spoofed)
+      outer source instead
+  teredo_peer.py rs --bind IP:PORT --to IP [--no-auth] [--cone] ...
+      send Router Solicitations as a client qualifying does, print one
+      "ra ..." line per answer with its bytes compared with the RA that
+      RFC 4380 5.3.2 asks for (match=1), then "summary sent=N answered=M"
   teredo_peer.py pcap FILE
       one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
       "time src:port dst:port payload-length src6 dst6 kind ttl df tos",
@@ -73,11 +79,41 @@ def csum(data):
     return ~s & 0xffff
 
 
-def icmp6(src, dst, typ, code, body):
+def icmp6(src, dst, typ, code, body, hlim=64):
     msg = struct.pack("!BBH", typ, code, 0) + body
     pseudo = src + dst + struct.pack("!I3xB", len(msg), 58)
     c = csum(pseudo + msg)
-    return ipv6(src, dst, 58, msg[:2] + struct.pack("!H", c) + msg[4:])
+    return ipv6(src, dst, 58, msg[:2] + struct.pack("!H", c) + msg[4:],
+                hlim=hlim)
+
+
+ALL_ROUTERS = ipaddress.IPv6Address("ff02::2").packed
+# Miredo's RS sources: "Vista" (cone 0) and "XP" (cone 1, "TEREDO").
+RS_SRC = ipaddress.IPv6Address("fe80::ffff:ffff:ffff").packed
+RS_SRC_CONE = ipaddress.IPv6Address("fe80::8000:5445:5245:444f").packed
+
+
+def auth(nonce):
+    return b"\x00\x01\x00\x00" + nonce + b"\x00"
+
+
+def server_link_local(server):
+    """fe80::8000:f227:~server (RFC 4380 5.3.2)."""
+    a = bytearray(teredo_addr(server, server, TEREDO_PORT, 0x8000))
+    a[0:8] = b"\xfe\x80" + b"\x00" * 6
+    return bytes(a)
+
+
+def expected_ra(server, nonce, oi_ip, oi_port, dst, mtu):
+    """The RA a server sends for an RS (RFC 4380 5.3.2; protocol.md 2.9)."""
+    prefix = b"\x20\x01\x00\x00" + ipaddress.IPv4Address(server).packed
+    body = struct.pack("!BBHII", 0, 0, 0, 0, 2000)
+    pio = (struct.pack("!BBBBIII", 3, 4, 64, 0x40, 0xffffffff, 0xffffffff,
+                       0) + prefix + b"\x00" * 8)
+    mtuopt = struct.pack("!BBHI", 5, 1, 0, mtu)
+    ra = icmp6(server_link_local(server), dst, 134, 0, body + pio + mtuopt,
+               hlim=255)
+    return (auth(nonce) if nonce else b"") + origin(oi_ip, oi_port) + ra
 
 
 def split_hostport(s):
@@ -172,10 +208,23 @@ def run_client(args):
             log("client-echo-reply", to=f"{sip}:{sport}")
 
 
+def raw_udp(src, to, payload):
+    """IPv4/UDP with a chosen source, UDP checksum 0 (allowed in IPv4)."""
+    sip, sport = src
+    ulen = 8 + len(payload)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + ulen, 0, 0, 64, 17, 0,
+                     ipaddress.IPv4Address(sip).packed,
+                     ipaddress.IPv4Address(to[0]).packed)
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return ip + struct.pack("!HHHH", sport, to[1], ulen, 0) + payload
+
+
 def run_send(args):
-    ip, port = split_hostport(args.bind)
+    if args.raw_src:
+        ip, port = split_hostport(args.raw_src)
+    else:
+        ip, port = split_hostport(args.bind)
     to = split_hostport(args.to)
-    sock = udp_socket(ip, port)
     me = teredo_addr(args.server, ip, port)
     src = ipaddress.IPv6Address(args.src6).packed if args.src6 else me
     dst = ipaddress.IPv6Address(args.dst6).packed
@@ -190,13 +239,56 @@ def run_send(args):
         pkt = bytes([(args.version << 4) | (pkt[0] & 0x0f)]) + pkt[1:]
     if args.plen is not None:
         pkt = pkt[:4] + struct.pack("!H", args.plen) + pkt[6:]
+    if args.nxt is not None:
+        pkt = pkt[:6] + bytes([args.nxt]) + pkt[7:]
     if args.prefix:
         pkt = bytes.fromhex(args.prefix) + pkt
     if args.truncate is not None:
         pkt = pkt[:args.truncate]
-    for _ in range(args.count):
-        sock.sendto(pkt, to)
+    if args.raw_src:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                             socket.IPPROTO_RAW)
+        for _ in range(args.count):
+            sock.sendto(raw_udp((ip, port), to, pkt), (to[0], 0))
+    else:
+        sock = udp_socket(ip, port)
+        for _ in range(args.count):
+            sock.sendto(pkt, to)
     log("sent", to=args.to, len=len(pkt), count=args.count)
+
+
+def run_rs(args):
+    ip, port = split_hostport(args.bind)
+    sock = udp_socket(ip, port)
+    src = RS_SRC_CONE if args.cone else RS_SRC
+    oi_ip, oi_port = split_hostport(args.origin) if args.origin else (ip, port)
+    nonces = {}
+    start = time.time()
+    for i in range(args.count):
+        nonce = None if args.no_auth else struct.pack("!II", 0x5445, i + 1)
+        rs = icmp6(src, ALL_ROUTERS, 133, 0, b"\x00" * 4, hlim=args.hlim)
+        sock.sendto((auth(nonce) if nonce else b"") + rs, (args.to, TEREDO_PORT))
+        nonces[nonce] = 1
+        if args.interval:
+            time.sleep(args.interval)
+    elapsed = time.time() - start
+    answered = 0
+    for data, (sip, sport) in datagrams(sock, args.wait):
+        nonce = data[4:12] if data[:2] == b"\x00\x01" else None
+        want = expected_ra(args.server or args.to, nonce, oi_ip, oi_port, src,
+                           args.mtu)
+        match = int(data == want and nonce in nonces)
+        answered += 1
+        diff = next((i for i, (a, b) in enumerate(zip(data, want)) if a != b),
+                    min(len(data), len(want)))
+        kw = dict(src=f"{sip}:{sport}", len=len(data),
+                  auth=int(nonce is not None),
+                  nonce=nonce.hex() if nonce else "-", match=match)
+        if not match:
+            kw.update(diff=diff, got=data.hex(), want=want.hex())
+        log("ra", **kw)
+    log("summary", sent=args.count, answered=answered,
+        elapsed=f"{elapsed:.3f}")
 
 
 def pcap_packets(path):
@@ -264,7 +356,7 @@ def main():
     c.add_argument("--seconds", type=float, default=30)
     x = sub.add_parser("send")
     x.add_argument("kind")
-    x.add_argument("--bind", required=True)
+    x.add_argument("--bind", default="0.0.0.0:0")
     x.add_argument("--to", required=True)
     x.add_argument("--server", default="198.18.0.1")
     x.add_argument("--src6")
@@ -275,6 +367,20 @@ def main():
     x.add_argument("--prefix")
     x.add_argument("--truncate", type=int)
     x.add_argument("--count", type=int, default=1)
+    x.add_argument("--raw-src")
+    x.add_argument("--nxt", type=int)
+    r = sub.add_parser("rs")
+    r.add_argument("--bind", required=True)
+    r.add_argument("--to", required=True)
+    r.add_argument("--server", help="primary address (default: --to)")
+    r.add_argument("--origin", help="expected origin (default: --bind)")
+    r.add_argument("--no-auth", action="store_true")
+    r.add_argument("--cone", action="store_true")
+    r.add_argument("--count", type=int, default=1)
+    r.add_argument("--interval", type=float, default=0)
+    r.add_argument("--wait", type=float, default=1)
+    r.add_argument("--mtu", type=int, default=1280)
+    r.add_argument("--hlim", type=int, default=255)
     pc = sub.add_parser("pcap")
     pc.add_argument("file")
     args = ap.parse_args()
@@ -287,6 +393,8 @@ def main():
         run_client(args)
     elif args.cmd == "pcap":
         run_pcap(args)
+    elif args.cmd == "rs":
+        run_rs(args)
     else:
         run_send(args)
 

@@ -68,6 +68,8 @@ INET="" SRV="" NAT="" CLI="" RLY="" HOST=""
 # Set by topo_client_miredo: the client's Teredo address and its mapping
 # as the address embeds it (= the NAT's public address and port).
 TOPO_CLI_ADDR="" TOPO_CLI_MAPPED_IP="" TOPO_CLI_MAPPED_PORT="" TOPO_CLI_SERVER=""
+# Set by topo_server_ours: our server device in $SRV.
+TOPO_SERVER_DEV=""
 # Set by topo_relay_*: the relay device in $RLY and which relay it is.
 TOPO_RELAY_DEV="" TOPO_RELAY_KIND=""
 # Set by topo_client_*: which client runs in $CLI (Miredo or our).
@@ -450,6 +452,22 @@ topo_server_miredo() {
 		ktap_info "$(cat "$(topo_log srv)")"
 		return 1
 	}
+}
+
+# topo_server_ours: our server, ts0 (mode server, .1 and .2), in $SRV,
+# in place of miredo-server; IPv6 forwarding on there, so the clients'
+# echo tests leave natively through n6.
+topo_server_ours() {
+	local dev=ts0
+
+	assert_ok ip -n "$SRV" link add "$dev" type teredo mode server \
+		local "$TOPO_SRV_IP" local2 "$TOPO_SRV_IP2" || return 1
+	_topo_sysctl "$SRV" "net.ipv6.conf.$dev.accept_ra=0" \
+		"net.ipv6.conf.$dev.router_solicitations=0" \
+		"net.ipv6.conf.$dev.addr_gen_mode=1" \
+		net.ipv6.conf.all.forwarding=1 || return 1
+	assert_ok ip -n "$SRV" link set "$dev" up || return 1
+	TOPO_SERVER_DEV=$dev
 }
 
 # topo_relay_miredo: Miredo relay (config R: cone, port 3544, tun

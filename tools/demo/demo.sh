@@ -116,13 +116,14 @@ ping_step() {
 }
 
 # --------------------------------------------------------------- server
-# The Teredo server on 198.18.0.1 and .2.  Miredo's until ours is merged.
-# TODO(server): switch to our server mode:
-#   doc_run SRV "ip link add teredo0 type teredo mode server local 198.18.0.1"
-#   doc_run SRV "ip link set teredo0 up"
-DEMO_SERVER=miredo-server
+# The Teredo server on 198.18.0.1 and .2: ours.  It forwards the
+# clients' echo tests to the native network, hence forwarding.
+DEMO_SERVER="our server (teredo0, mode server)"
 demo_server() {
-	topo_server_miredo
+	_topo_sysctl "$SRV" net.ipv6.conf.all.forwarding=1 \
+		net.ipv6.conf.default.accept_ra=0 || return 1
+	doc_run SRV "ip link add teredo0 type teredo mode server local 198.18.0.1" &&
+		doc_run SRV "ip link set teredo0 up"
 }
 
 # ----------------------------------------------------------------- main
