@@ -230,9 +230,8 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 				      "mapped: not a global unicast IPv4 address");
 	}
 	attr = data[IFLA_TEREDO_MAPPED_PORT];
-	if (attr) {
+	if (attr)
 		p->mapped_port = nla_get_be16(attr);
-	}
 	attr = data[IFLA_TEREDO_ADDRESS];
 	if (attr)
 		p->addr = nla_get_in6_addr(attr);
