@@ -113,7 +113,8 @@ ns_create E
 ns_add_addrs "$E" 192.0.2.1 192.0.2.2 || ktap_bail "cannot add addresses"
 rc=0
 assert_ok ip -n "$E" link add tnd0 type teredo server 192.0.2.1 || rc=1
-assert_ok ip -n "$E" link add tnd1 type teredo mode relay || rc=1
+# Port 3545: the server below takes 3544 on its addresses.
+assert_ok ip -n "$E" link add tnd1 type teredo mode relay port 3545 || rc=1
 assert_ok ip -n "$E" link add tnd2 type teredo mode server local 192.0.2.1 || rc=1
 assert_ok ip -n "$E" link set tnd1 up || rc=1
 assert_ok ns_delete "$E" || rc=1

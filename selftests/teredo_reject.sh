@@ -153,7 +153,7 @@ rc=0
 assert_ok nlraw "$NS" add tr0 "server=$SRV" || rc=1
 got=$(nlraw "$NS" get tr0)
 assert_eq "nlraw get tr0" \
-	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 ttl=0" \
+	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 ttl=0 state=0 reason=1 nat=0" \
 	"$got" || rc=1
 ip -n "$NS" link del tr0 2>/dev/null
 ktap_result $rc "raw RTM_NEWLINK with only server: the kernel fills in the defaults"
