@@ -126,7 +126,7 @@ for suite in $suites; do
 					"build/$kver" > /dev/null
 			progs=$(make -s -C selftests print_tests SET="$(set_of "$k")")
 			(
-				tools/vm/run.sh --kernel "$k" --timeout 1800 \
+				tools/vm/run.sh --kernel "$k" --timeout 3600 \
 					--results "build/vm/$kver" -- \
 					make -s -C selftests run_tests \
 					TEST_PROGS="$progs" \
