@@ -57,9 +57,5 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr);
 /* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
 void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb);
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer);
-void teredo_client_reply_bubble(struct teredo_dev *t,
-				const struct in6_addr *src,
-				const struct in6_addr *dst,
-				__be32 daddr, __be16 dport);
 
 #endif /* _TEREDO_CLIENT_H */

@@ -22,6 +22,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
+#include "send.h"
 #include "stats.h"
 
 #define UDP_LEN		sizeof(struct udphdr)
@@ -117,7 +118,7 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
-	teredo_client_reply_bubble(t, &ip6->daddr, &ip6->saddr, addr, port);
+	teredo_send_bubble_to(t, &ip6->daddr, &ip6->saddr, addr, port);
 }
 
 /**

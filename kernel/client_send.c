@@ -99,15 +99,6 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
 			      teredo_addr_port(&peer->addr));
 }
 
-/* The answer to a packet our server relayed: see client_receive.c. */
-void teredo_client_reply_bubble(struct teredo_dev *t,
-				const struct in6_addr *src,
-				const struct in6_addr *dst,
-				__be32 daddr, __be16 dport)
-{
-	teredo_send_bubble_to(t, src, dst, daddr, dport);
-}
-
 /* Native destinations worth a test: global unicast IPv6. */
 static bool native_reachable(const struct in6_addr *daddr)
 {
