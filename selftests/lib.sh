@@ -142,15 +142,45 @@ LAST_OUT=
 LAST_ERR=
 LAST_RC=0
 
+# Scratch files of this script (command output, batches), removed at exit.
+# One directory made once: under QEMU/TCG each process start (mktemp,
+# cat, rm) costs a quarter of a second or more.
+SCRATCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/teredo-selftest.XXXXXX") ||
+	SCRATCH_DIR=
+
+# slurp VAR FILE: FILE's content into VAR as $(cat FILE) would give it
+# (NUL bytes and trailing newlines dropped), without a process.
+slurp() {
+	local _s='' _part=''
+
+	while IFS= read -r -d '' _part; do
+		_s+=$_part
+	done < "$2"
+	_s+=$_part
+	while [[ $_s == *$'\n' ]]; do
+		_s=${_s%$'\n'}
+	done
+	printf -v "$1" '%s' "$_s"
+}
+
 _run() {
 	local out err
 
-	out=$(mktemp) err=$(mktemp)
+	if [ -z "$SCRATCH_DIR" ] || [ ! -d "$SCRATCH_DIR" ]; then
+		out=$(mktemp) err=$(mktemp)
+		"$@" >"$out" 2>"$err"
+		LAST_RC=$?
+		LAST_OUT=$(cat "$out")
+		LAST_ERR=$(cat "$err")
+		rm -f "$out" "$err"
+		return
+	fi
+	# Per process: a helper may run in a background subshell.
+	out=$SCRATCH_DIR/run.$BASHPID.out err=$SCRATCH_DIR/run.$BASHPID.err
 	"$@" >"$out" 2>"$err"
 	LAST_RC=$?
-	LAST_OUT=$(cat "$out")
-	LAST_ERR=$(cat "$err")
-	rm -f "$out" "$err"
+	slurp LAST_OUT "$out"
+	slurp LAST_ERR "$err"
 }
 
 _show_run() {
@@ -469,6 +499,7 @@ _cleanup() {
 	for ns in "${NS_LIST[@]}"; do
 		ip netns del "$ns" >/dev/null 2>&1
 	done
+	[ -n "$SCRATCH_DIR" ] && rm -rf "$SCRATCH_DIR"
 	exit "$rc"
 }
 trap _cleanup EXIT
