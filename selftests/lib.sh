@@ -310,6 +310,242 @@ wait_until() {
 	return 0
 }
 
+# ------------------------------------------------------------- batches
+#
+# Under QEMU/TCG a process start costs 0.2-0.5 s, python3's a second or
+# more.  A test with many ip(8) or nlraw requests queues them, runs them
+# all in one process, then checks each one's own outcome by its number:
+#
+#	ipb_reset
+#	ipb_cmd link add tr0 type teredo mode relay; n=$IPB_N
+#	ipb_show link show dev tr0; s=$IPB_N
+#	ipb_run "$NS"
+#	ipb_assert_ok "$n" && assert_info_data_json tr0 "${IPB_OUT[$s]}" ...
+#
+# and the same with nlb_* for nlraw.py requests.  A result keeps the
+# diagnostics of assert_ok/assert_fails_with: the command, how it ended,
+# its output.
+
+# ip batch: IPB_LINES[N] the command of line N (from 1), after ipb_run
+# IPB_RC[N] 0 (succeeded), 1 (failed) or 2 (not run: ip stopped before),
+# IPB_ERR[N] what it printed on stderr, IPB_OUT[N] its line of JSON
+# (ipb_show lines).
+IPB_NS=
+IPB_N=0
+IPB_LINES=()
+IPB_SHOWS=()
+IPB_RC=()
+IPB_ERR=()
+IPB_OUT=()
+
+ipb_reset() {
+	IPB_N=0
+	IPB_LINES=()
+	IPB_SHOWS=()
+	IPB_RC=()
+	IPB_ERR=()
+	IPB_OUT=()
+}
+
+# ipb_cmd WORDS...: queue `ip WORDS` (without -n: ipb_run's NS); its line
+# number in IPB_N.  WORDS must not need quoting.
+ipb_cmd() {
+	local w
+
+	for w in "$@"; do
+		case $w in
+		'' | *[[:space:]\"\'\\#]*)
+			ktap_bail "ipb_cmd: cannot batch the word \"$w\"" ;;
+		esac
+	done
+	IPB_N=$((IPB_N + 1))
+	IPB_LINES[IPB_N]="$*"
+}
+
+# ipb_show WORDS...: queue a command that prints one line of JSON when it
+# succeeds (link show dev DEV); the line in IPB_OUT.
+ipb_show() {
+	ipb_cmd "$@"
+	IPB_SHOWS+=("$IPB_N")
+}
+
+# ipb_run NS [OPTION...]: run the queued lines with `ip -n NS -d -j
+# [OPTION...] -force -batch` (e.g. -s), which goes on after a failure: a
+# failed line prints its error, then "Command failed FILE:N".  A last line
+# that must fail tells that ip read the batch to its end.
+ipb_run() {
+	local file=$SCRATCH_DIR/ipb.$BASHPID line chunk='' n end i
+	local re='^Command failed .*:([0-9]+)$'
+	local -a lines
+
+	IPB_NS=$1
+	shift
+	end=$((IPB_N + 1))
+	{
+		printf '%s\n' "${IPB_LINES[@]}"
+		echo "link show dev ipb-end-$$"
+	} > "$file.in"
+	ip ${IPB_NS:+-n "$IPB_NS"} -d -j "$@" -force -batch "$file.in" \
+		>"$file.out" 2>"$file.err"
+	IPB_RC=() IPB_ERR=() IPB_OUT=()
+	for ((n = 1; n <= IPB_N; n++)); do
+		IPB_RC[n]=0
+	done
+	n=0
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			n=${BASH_REMATCH[1]}
+			IPB_RC[n]=1
+			IPB_ERR[n]=$chunk
+			chunk=
+		else
+			chunk+=${chunk:+$'\n'}$line
+		fi
+	done < "$file.err"
+	if [ "$n" != "$end" ]; then
+		# ip stopped after line n (a plugin's exit(), a crash).
+		for ((i = n + 1; i <= IPB_N; i++)); do
+			IPB_RC[i]=2
+			IPB_ERR[i]="ip stopped before this line${chunk:+: $chunk}"
+		done
+	elif [ -n "$chunk" ]; then
+		ktap_info "ip batch: stray stderr: $chunk"
+	fi
+	mapfile -t lines < "$file.out"
+	i=0
+	for n in "${IPB_SHOWS[@]}"; do
+		[ "${IPB_RC[n]}" = 0 ] || continue
+		IPB_OUT[n]=${lines[i]}
+		i=$((i + 1))
+	done
+	if [ "$i" != "${#lines[@]}" ]; then
+		# Not one line per show that succeeded: trust none of them.
+		for n in "${IPB_SHOWS[@]}"; do
+			[ "${IPB_RC[n]}" = 0 ] || continue
+			IPB_RC[n]=2
+			IPB_ERR[n]="ip batch: ${#lines[@]} lines of output for $i successful show lines"
+		done
+	fi
+	return 0
+}
+
+_ipb_show_line() {
+	ktap_info "command: ip ${IPB_NS:+-n $IPB_NS }${IPB_LINES[$1]} (line $1 of a batch)"
+	case ${IPB_RC[$1]} in
+	0) ktap_info "exit status: 0" ;;
+	1) ktap_info "exit status: non-zero (Command failed)" ;;
+	*) ktap_info "not run" ;;
+	esac
+	[ -n "${IPB_OUT[$1]}" ] && ktap_info "stdout: ${IPB_OUT[$1]}"
+	[ -n "${IPB_ERR[$1]}" ] && ktap_info "stderr: ${IPB_ERR[$1]}"
+	return 0
+}
+
+# ipb_assert_ok N: line N succeeded.
+ipb_assert_ok() {
+	[ "${IPB_RC[$1]}" = 0 ] && return 0
+	ktap_info "expected success"
+	_ipb_show_line "$1"
+	return 1
+}
+
+# ipb_assert_fails_with MSG N: line N failed, MSG in its stderr.
+ipb_assert_fails_with() {
+	if [ "${IPB_RC[$2]}" = 1 ] && [[ ${IPB_ERR[$2]} == *"$1"* ]]; then
+		return 0
+	fi
+	ktap_info "expected failure with \"$1\""
+	_ipb_show_line "$2"
+	return 1
+}
+
+# nlraw batch, the same for nlraw.py requests: nlb_req WORDS... (the
+# arguments of one nlraw call, e.g. add tr0 mode=u8:7), nlb_run NS, then
+# NLB_RC[N] (nlraw's exit status, "" when not run), NLB_OUT[N], NLB_ERR[N].
+NLB_NS=
+NLB_N=0
+NLB_REQS=()
+NLB_RC=()
+NLB_OUT=()
+NLB_ERR=()
+
+nlb_reset() {
+	NLB_N=0
+	NLB_REQS=()
+	NLB_RC=()
+	NLB_OUT=()
+	NLB_ERR=()
+}
+
+# nlb_req WORDS...: queue one request, its number in NLB_N.
+nlb_req() {
+	local w
+
+	for w in "$@"; do
+		case $w in
+		'' | *[[:space:]]*)
+			ktap_bail "nlb_req: cannot batch the word \"$w\"" ;;
+		esac
+	done
+	NLB_N=$((NLB_N + 1))
+	NLB_REQS[NLB_N]="$*"
+}
+
+# nlb_run NS: one nlraw.py for all the queued requests (in NS, "" = here).
+nlb_run() {
+	local file=$SCRATCH_DIR/nlb.$BASHPID n rc out err end=''
+
+	NLB_NS=$1
+	NLB_RC=() NLB_OUT=() NLB_ERR=()
+	printf '%s\n' "${NLB_REQS[@]}" > "$file.in"
+	nlraw "$NLB_NS" batch < "$file.in" > "$file.out" 2> "$file.err"
+	while IFS=$'\x1f' read -r n rc out err; do
+		if [ "$n" = end ]; then
+			end=$rc
+			continue
+		fi
+		[[ $n =~ ^[0-9]+$ ]] || continue
+		NLB_RC[n]=$rc
+		NLB_OUT[n]=${out//$'\x1e'/$'\n'}
+		NLB_ERR[n]=${err//$'\x1e'/$'\n'}
+	done < "$file.out"
+	if [ "$end" != "$NLB_N" ]; then
+		slurp err "$file.err"
+		for ((n = 1; n <= NLB_N; n++)); do
+			[ -n "${NLB_RC[n]}" ] && continue
+			NLB_ERR[n]="nlraw batch stopped before this request${err:+: $err}"
+		done
+	fi
+	return 0
+}
+
+_nlb_show_req() {
+	ktap_info "command: nlraw ${NLB_NS:+$NLB_NS }${NLB_REQS[$1]} (request $1 of a batch)"
+	ktap_info "exit status: ${NLB_RC[$1]:-(not run)}"
+	[ -n "${NLB_OUT[$1]}" ] && ktap_info "stdout: ${NLB_OUT[$1]}"
+	[ -n "${NLB_ERR[$1]}" ] && ktap_info "stderr: ${NLB_ERR[$1]}"
+	return 0
+}
+
+# nlb_assert_ok N: request N succeeded.
+nlb_assert_ok() {
+	[ "${NLB_RC[$1]}" = 0 ] && return 0
+	ktap_info "expected success"
+	_nlb_show_req "$1"
+	return 1
+}
+
+# nlb_assert_fails_with MSG N: request N failed, MSG in its stderr.
+nlb_assert_fails_with() {
+	if [ -n "${NLB_RC[$2]}" ] && [ "${NLB_RC[$2]}" != 0 ] &&
+		[[ ${NLB_ERR[$2]} == *"$1"* ]]; then
+		return 0
+	fi
+	ktap_info "expected failure with \"$1\""
+	_nlb_show_req "$2"
+	return 1
+}
+
 # ---------------------------------------------------------------- JSON
 
 # json_eval EXPR: evaluate the Python expression EXPR with d = the JSON on
