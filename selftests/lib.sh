@@ -785,6 +785,36 @@ teredo_text_opts() {
 	END { exit !found }'
 }
 
+# teredo_text_opts_all VAR NS: fill the associative array VAR (declare -A
+# VAR first) with what teredo_text_opts prints for each teredo device of
+# NS, from one `ip -d link show` for all of them.
+teredo_text_opts_all() {
+	local -n _tto_var=$1
+	local line dev='' out i
+	local re='^[0-9]+: ([^:@ ]+)[:@]'
+	local -a words
+
+	_tto_var=()
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			dev=${BASH_REMATCH[1]}
+			continue
+		fi
+		read -r -a words <<< "$line"
+		[ "${words[0]}" = teredo ] || continue
+		out=''
+		for ((i = 1; i + 1 < ${#words[@]}; i += 2)); do
+			case ${words[i]} in
+			mode | server | server2 | local | local2 | port | refresh | \
+				max-peers | ttl) ;;
+			*) break ;;
+			esac
+			out+="${out:+ }${words[i]} ${words[i + 1]}"
+		done
+		_tto_var["$dev"]=$out
+	done <<< "$(ip ${2:+-n "$2"} -d link show)"
+}
+
 # text_to_json "WORDS": keyword/value pairs as info_data would show them
 # (numbers as numbers), sorted JSON.
 text_to_json() {
@@ -840,14 +870,20 @@ ns_add_addrs() {
 	done
 }
 
-# ns_quiet_ipv6 NS DEV: keep the kernel's own autoconfiguration traffic
-# (RS, MLD) away from DEV, so counters only see what a test sends.
+# ns_quiet_ipv6 NS DEV...: keep the kernel's own autoconfiguration traffic
+# (RS, MLD) away from each DEV, so counters only see what a test sends.
 ns_quiet_ipv6() {
-	local k
+	local ns=$1 dev k
+	local -a kv=()
 
-	for k in accept_ra=0 router_solicitations=0 addr_gen_mode=1; do
-		ip netns exec "$1" sysctl -q -w "net.ipv6.conf.$2.$k" >/dev/null 2>&1
+	shift
+	for dev in "$@"; do
+		for k in accept_ra=0 router_solicitations=0 addr_gen_mode=1; do
+			kv+=("net.ipv6.conf.$dev.$k")
+		done
 	done
+	# One sysctl(8) for all: it goes on after a key it cannot set.
+	ip netns exec "$ns" sysctl -q -w "${kv[@]}" >/dev/null 2>&1
 	return 0
 }
 
@@ -920,6 +956,23 @@ dmesg_count() {
 dmesg_counts() {
 	dmesg | sed -nE "s/.*teredo: ($2[^:]*): $1\$/\\1/p" | sort | uniq -c |
 		awk '{ print $2, $1 }'
+}
+
+# dmesg_tally VAR EVENT PREFIX: fill the associative array VAR (declared
+# by the caller: declare -A VAR) with name -> how many "teredo: NAME: EVENT"
+# lines the kernel log holds, for every name starting with PREFIX.  One
+# dmesg for many names (a dmesg_count per name costs two process starts).
+dmesg_tally() {
+	local -n _dmesg_tally_var=$1
+	local name lines c
+
+	_dmesg_tally_var=()
+	lines=$(dmesg | sed -nE "s/.*teredo: ($3[^:]*): $2\$/\\1/p")
+	while read -r name; do
+		[ -n "$name" ] || continue
+		c=${_dmesg_tally_var["$name"]:-0}
+		_dmesg_tally_var["$name"]=$((c + 1))
+	done <<< "$lines"
 }
 
 _dmesg_is() {
