@@ -142,15 +142,45 @@ LAST_OUT=
 LAST_ERR=
 LAST_RC=0
 
+# Scratch files of this script (command output, batches), removed at exit.
+# One directory made once: under QEMU/TCG each process start (mktemp,
+# cat, rm) costs a quarter of a second or more.
+SCRATCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/teredo-selftest.XXXXXX") ||
+	SCRATCH_DIR=
+
+# slurp VAR FILE: FILE's content into VAR as $(cat FILE) would give it
+# (NUL bytes and trailing newlines dropped), without a process.
+slurp() {
+	local _s='' _part=''
+
+	while IFS= read -r -d '' _part; do
+		_s+=$_part
+	done < "$2"
+	_s+=$_part
+	while [[ $_s == *$'\n' ]]; do
+		_s=${_s%$'\n'}
+	done
+	printf -v "$1" '%s' "$_s"
+}
+
 _run() {
 	local out err
 
-	out=$(mktemp) err=$(mktemp)
+	if [ -z "$SCRATCH_DIR" ] || [ ! -d "$SCRATCH_DIR" ]; then
+		out=$(mktemp) err=$(mktemp)
+		"$@" >"$out" 2>"$err"
+		LAST_RC=$?
+		LAST_OUT=$(cat "$out")
+		LAST_ERR=$(cat "$err")
+		rm -f "$out" "$err"
+		return
+	fi
+	# Per process: a helper may run in a background subshell.
+	out=$SCRATCH_DIR/run.$BASHPID.out err=$SCRATCH_DIR/run.$BASHPID.err
 	"$@" >"$out" 2>"$err"
 	LAST_RC=$?
-	LAST_OUT=$(cat "$out")
-	LAST_ERR=$(cat "$err")
-	rm -f "$out" "$err"
+	slurp LAST_OUT "$out"
+	slurp LAST_ERR "$err"
 }
 
 _show_run() {
@@ -280,6 +310,242 @@ wait_until() {
 	return 0
 }
 
+# ------------------------------------------------------------- batches
+#
+# Under QEMU/TCG a process start costs 0.2-0.5 s, python3's a second or
+# more.  A test with many ip(8) or nlraw requests queues them, runs them
+# all in one process, then checks each one's own outcome by its number:
+#
+#	ipb_reset
+#	ipb_cmd link add tr0 type teredo mode relay; n=$IPB_N
+#	ipb_show link show dev tr0; s=$IPB_N
+#	ipb_run "$NS"
+#	ipb_assert_ok "$n" && assert_info_data_json tr0 "${IPB_OUT[$s]}" ...
+#
+# and the same with nlb_* for nlraw.py requests.  A result keeps the
+# diagnostics of assert_ok/assert_fails_with: the command, how it ended,
+# its output.
+
+# ip batch: IPB_LINES[N] the command of line N (from 1), after ipb_run
+# IPB_RC[N] 0 (succeeded), 1 (failed) or 2 (not run: ip stopped before),
+# IPB_ERR[N] what it printed on stderr, IPB_OUT[N] its line of JSON
+# (ipb_show lines).
+IPB_NS=
+IPB_N=0
+IPB_LINES=()
+IPB_SHOWS=()
+IPB_RC=()
+IPB_ERR=()
+IPB_OUT=()
+
+ipb_reset() {
+	IPB_N=0
+	IPB_LINES=()
+	IPB_SHOWS=()
+	IPB_RC=()
+	IPB_ERR=()
+	IPB_OUT=()
+}
+
+# ipb_cmd WORDS...: queue `ip WORDS` (without -n: ipb_run's NS); its line
+# number in IPB_N.  WORDS must not need quoting.
+ipb_cmd() {
+	local w
+
+	for w in "$@"; do
+		case $w in
+		'' | *[[:space:]\"\'\\#]*)
+			ktap_bail "ipb_cmd: cannot batch the word \"$w\"" ;;
+		esac
+	done
+	IPB_N=$((IPB_N + 1))
+	IPB_LINES[IPB_N]="$*"
+}
+
+# ipb_show WORDS...: queue a command that prints one line of JSON when it
+# succeeds (link show dev DEV); the line in IPB_OUT.
+ipb_show() {
+	ipb_cmd "$@"
+	IPB_SHOWS+=("$IPB_N")
+}
+
+# ipb_run NS [OPTION...]: run the queued lines with `ip -n NS -d -j
+# [OPTION...] -force -batch` (e.g. -s), which goes on after a failure: a
+# failed line prints its error, then "Command failed FILE:N".  A last line
+# that must fail tells that ip read the batch to its end.
+ipb_run() {
+	local file=$SCRATCH_DIR/ipb.$BASHPID line chunk='' n end i
+	local re='^Command failed .*:([0-9]+)$'
+	local -a lines
+
+	IPB_NS=$1
+	shift
+	end=$((IPB_N + 1))
+	{
+		printf '%s\n' "${IPB_LINES[@]}"
+		echo "link show dev ipb-end-$$"
+	} > "$file.in"
+	ip ${IPB_NS:+-n "$IPB_NS"} -d -j "$@" -force -batch "$file.in" \
+		>"$file.out" 2>"$file.err"
+	IPB_RC=() IPB_ERR=() IPB_OUT=()
+	for ((n = 1; n <= IPB_N; n++)); do
+		IPB_RC[n]=0
+	done
+	n=0
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			n=${BASH_REMATCH[1]}
+			IPB_RC[n]=1
+			IPB_ERR[n]=$chunk
+			chunk=
+		else
+			chunk+=${chunk:+$'\n'}$line
+		fi
+	done < "$file.err"
+	if [ "$n" != "$end" ]; then
+		# ip stopped after line n (a plugin's exit(), a crash).
+		for ((i = n + 1; i <= IPB_N; i++)); do
+			IPB_RC[i]=2
+			IPB_ERR[i]="ip stopped before this line${chunk:+: $chunk}"
+		done
+	elif [ -n "$chunk" ]; then
+		ktap_info "ip batch: stray stderr: $chunk"
+	fi
+	mapfile -t lines < "$file.out"
+	i=0
+	for n in "${IPB_SHOWS[@]}"; do
+		[ "${IPB_RC[n]}" = 0 ] || continue
+		IPB_OUT[n]=${lines[i]}
+		i=$((i + 1))
+	done
+	if [ "$i" != "${#lines[@]}" ]; then
+		# Not one line per show that succeeded: trust none of them.
+		for n in "${IPB_SHOWS[@]}"; do
+			[ "${IPB_RC[n]}" = 0 ] || continue
+			IPB_RC[n]=2
+			IPB_ERR[n]="ip batch: ${#lines[@]} lines of output for $i successful show lines"
+		done
+	fi
+	return 0
+}
+
+_ipb_show_line() {
+	ktap_info "command: ip ${IPB_NS:+-n $IPB_NS }${IPB_LINES[$1]} (line $1 of a batch)"
+	case ${IPB_RC[$1]} in
+	0) ktap_info "exit status: 0" ;;
+	1) ktap_info "exit status: non-zero (Command failed)" ;;
+	*) ktap_info "not run" ;;
+	esac
+	[ -n "${IPB_OUT[$1]}" ] && ktap_info "stdout: ${IPB_OUT[$1]}"
+	[ -n "${IPB_ERR[$1]}" ] && ktap_info "stderr: ${IPB_ERR[$1]}"
+	return 0
+}
+
+# ipb_assert_ok N: line N succeeded.
+ipb_assert_ok() {
+	[ "${IPB_RC[$1]}" = 0 ] && return 0
+	ktap_info "expected success"
+	_ipb_show_line "$1"
+	return 1
+}
+
+# ipb_assert_fails_with MSG N: line N failed, MSG in its stderr.
+ipb_assert_fails_with() {
+	if [ "${IPB_RC[$2]}" = 1 ] && [[ ${IPB_ERR[$2]} == *"$1"* ]]; then
+		return 0
+	fi
+	ktap_info "expected failure with \"$1\""
+	_ipb_show_line "$2"
+	return 1
+}
+
+# nlraw batch, the same for nlraw.py requests: nlb_req WORDS... (the
+# arguments of one nlraw call, e.g. add tr0 mode=u8:7), nlb_run NS, then
+# NLB_RC[N] (nlraw's exit status, "" when not run), NLB_OUT[N], NLB_ERR[N].
+NLB_NS=
+NLB_N=0
+NLB_REQS=()
+NLB_RC=()
+NLB_OUT=()
+NLB_ERR=()
+
+nlb_reset() {
+	NLB_N=0
+	NLB_REQS=()
+	NLB_RC=()
+	NLB_OUT=()
+	NLB_ERR=()
+}
+
+# nlb_req WORDS...: queue one request, its number in NLB_N.
+nlb_req() {
+	local w
+
+	for w in "$@"; do
+		case $w in
+		'' | *[[:space:]]*)
+			ktap_bail "nlb_req: cannot batch the word \"$w\"" ;;
+		esac
+	done
+	NLB_N=$((NLB_N + 1))
+	NLB_REQS[NLB_N]="$*"
+}
+
+# nlb_run NS: one nlraw.py for all the queued requests (in NS, "" = here).
+nlb_run() {
+	local file=$SCRATCH_DIR/nlb.$BASHPID n rc out err end=''
+
+	NLB_NS=$1
+	NLB_RC=() NLB_OUT=() NLB_ERR=()
+	printf '%s\n' "${NLB_REQS[@]}" > "$file.in"
+	nlraw "$NLB_NS" batch < "$file.in" > "$file.out" 2> "$file.err"
+	while IFS=$'\x1f' read -r n rc out err; do
+		if [ "$n" = end ]; then
+			end=$rc
+			continue
+		fi
+		[[ $n =~ ^[0-9]+$ ]] || continue
+		NLB_RC[n]=$rc
+		NLB_OUT[n]=${out//$'\x1e'/$'\n'}
+		NLB_ERR[n]=${err//$'\x1e'/$'\n'}
+	done < "$file.out"
+	if [ "$end" != "$NLB_N" ]; then
+		slurp err "$file.err"
+		for ((n = 1; n <= NLB_N; n++)); do
+			[ -n "${NLB_RC[n]}" ] && continue
+			NLB_ERR[n]="nlraw batch stopped before this request${err:+: $err}"
+		done
+	fi
+	return 0
+}
+
+_nlb_show_req() {
+	ktap_info "command: nlraw ${NLB_NS:+$NLB_NS }${NLB_REQS[$1]} (request $1 of a batch)"
+	ktap_info "exit status: ${NLB_RC[$1]:-(not run)}"
+	[ -n "${NLB_OUT[$1]}" ] && ktap_info "stdout: ${NLB_OUT[$1]}"
+	[ -n "${NLB_ERR[$1]}" ] && ktap_info "stderr: ${NLB_ERR[$1]}"
+	return 0
+}
+
+# nlb_assert_ok N: request N succeeded.
+nlb_assert_ok() {
+	[ "${NLB_RC[$1]}" = 0 ] && return 0
+	ktap_info "expected success"
+	_nlb_show_req "$1"
+	return 1
+}
+
+# nlb_assert_fails_with MSG N: request N failed, MSG in its stderr.
+nlb_assert_fails_with() {
+	if [ -n "${NLB_RC[$2]}" ] && [ "${NLB_RC[$2]}" != 0 ] &&
+		[[ ${NLB_ERR[$2]} == *"$1"* ]]; then
+		return 0
+	fi
+	ktap_info "expected failure with \"$1\""
+	_nlb_show_req "$2"
+	return 1
+}
+
 # ---------------------------------------------------------------- JSON
 
 # json_eval EXPR: evaluate the Python expression EXPR with d = the JSON on
@@ -317,7 +583,110 @@ info_data() {
 # info_data_raw NS DEV: info_data as ip prints it, without parsing it
 # (cheap; for comparing a device with itself).
 info_data_raw() {
-	link_json "$1" "$2" | sed -n 's/.*"info_data":\({[^}]*}\).*/\1/p'
+	local out
+
+	out=$(link_json "$1" "$2") || return 0
+	json_info_data_raw out "$out"
+	[ -n "$out" ] && printf '%s\n' "$out"
+	return 0
+}
+
+# json_info_data_raw VAR JSON: the info_data object of `ip -d -j link show`
+# output JSON as ip printed it (flat: teredo's has no nested object), or ""
+# (no process).
+json_info_data_raw() {
+	local _jr_re='.*"info_data":([{][^}]*[}])'
+
+	if [[ $2 =~ $_jr_re ]]; then
+		printf -v "$1" '%s' "${BASH_REMATCH[1]}"
+	else
+		printf -v "$1" '%s' ""
+	fi
+}
+
+# json_compact VAR JSON: JSON without the white space between its tokens,
+# as ip -j prints it, so that equal strings mean equal JSON (no process).
+# Fails for JSON with a backslash or an unterminated string: compare those
+# with canon_json.
+json_compact() {
+	local _jc_rest=$2 _jc_out='' _jc_seg
+
+	[[ $_jc_rest == *\\* ]] && return 1
+	while [[ $_jc_rest == *'"'* ]]; do
+		_jc_seg=${_jc_rest%%'"'*}
+		_jc_rest=${_jc_rest#*'"'}
+		_jc_out+=${_jc_seg//[[:space:]]/}'"'
+		[[ $_jc_rest == *'"'* ]] || return 1
+		_jc_seg=${_jc_rest%%'"'*}
+		_jc_rest=${_jc_rest#*'"'}
+		_jc_out+=$_jc_seg'"'
+	done
+	_jc_out+=${_jc_rest//[[:space:]]/}
+	printf -v "$1" '%s' "$_jc_out"
+}
+
+# json_first VAR JSON KEY: the value of KEY in compact JSON that holds KEY
+# once, as `ip -d -j link show dev DEV` holds "mtu", "flags", "link_type"
+# or "info_kind": a string without its quotes, a list of strings as words
+# (like " ".join()), a number as it is; "" and status 1 when KEY is not
+# there.  No process.
+json_first() {
+	local _jf_re='"'"$3"'":("[^"\\]*"|\[[^]\\]*\]|[-+.0-9a-zA-Z]+)' _jf_v
+
+	if ! [[ $2 =~ $_jf_re ]]; then
+		printf -v "$1" '%s' ""
+		return 1
+	fi
+	_jf_v=${BASH_REMATCH[1]}
+	case $_jf_v in
+	'"'*)
+		_jf_v=${_jf_v#'"'}
+		_jf_v=${_jf_v%'"'}
+		;;
+	'['*)
+		_jf_v=${_jf_v#[}
+		_jf_v=${_jf_v%]}
+		_jf_v=${_jf_v//'"'/}
+		_jf_v=${_jf_v//,/ }
+		;;
+	esac
+	printf -v "$1" '%s' "$_jf_v"
+}
+
+# json_stat VAR JSON DIR FIELD: the counter link_stat gives, out of JSON,
+# the output of `ip -s -j link show dev DEV` (e.g. from an ip batch).
+json_stat() {
+	local _js_re='"stats64":[{]"rx":[{]([^{}]*)[}],"tx":[{]([^{}]*)[}]' _js_obj=''
+
+	if [[ $2 =~ $_js_re ]]; then
+		case $3 in
+		rx) _js_obj=${BASH_REMATCH[1]} ;;
+		tx) _js_obj=${BASH_REMATCH[2]} ;;
+		esac
+	fi
+	_js_re='(^|,)"'"$4"'":([0-9]+)(,|$)'
+	if [[ $_js_obj =~ $_js_re ]]; then
+		printf -v "$1" '%s' "${BASH_REMATCH[2]}"
+		return 0
+	fi
+	# Laid out otherwise: ask Python.
+	printf -v "$1" '%s' "$(printf '%s\n' "$2" |
+		json_eval "d[0][\"stats64\"][\"$3\"][\"$4\"]")"
+}
+
+# json_same A B: the JSON texts A and B are the same value: equal once
+# compacted, else (keys in another order...) equal as Python sees them.
+json_same() {
+	local a b
+
+	[ -n "$1" ] && [ -n "$2" ] || return 1
+	if json_compact a "$1" && json_compact b "$2" && [ "$a" = "$b" ]; then
+		return 0
+	fi
+	py -c '
+import json, sys
+sys.exit(json.loads(sys.argv[1]) != json.loads(sys.argv[2]))
+' "$1" "$2" 2>/dev/null
 }
 
 # canon_json JSON: the same object as info_data prints it.
@@ -327,9 +696,20 @@ canon_json() {
 
 # assert_info_data NS DEV EXPECTED_JSON: info_data is exactly that.
 assert_info_data() {
-	local out
+	assert_info_data_json "$2" "$(link_json "$1" "$2")" "$3"
+}
 
-	if out=$(link_json "$1" "$2" | py -c '
+# assert_info_data_json DEV JSON EXPECTED_JSON: the same on JSON, the
+# output of `ip -d -j link show dev DEV` (e.g. from an ip batch).
+assert_info_data_json() {
+	local out want got
+
+	# Python (a second or more under TCG) only to explain a difference.
+	json_info_data_raw got "$2"
+	if [ -n "$got" ] && json_compact want "$3" && [ "$got" = "$want" ]; then
+		return 0
+	fi
+	if out=$(printf '%s\n' "$2" | py -c '
 import json, sys
 want = json.dumps(json.loads(sys.argv[1]), sort_keys=True)
 try:
@@ -343,7 +723,7 @@ if got != want:
 ' "$3"); then
 		return 0
 	fi
-	ktap_info "$2 info_data: $out"
+	ktap_info "$1 info_data: $out"
 	return 1
 }
 
@@ -365,7 +745,23 @@ link_absent() {
 
 # link_names NS: every device name in NS, one a line, sorted.
 link_names() {
-	ip ${1:+-n "$1"} -j link show | json_eval '"\n".join(sorted(l["ifname"] for l in d))'
+	local json re='"ifname":"([^"]*)"(.*)$'
+	local -a names=()
+
+	json=$(ip ${1:+-n "$1"} -j link show) || return 1
+	# Each device has one "ifname" (-j without -d: nothing nested holds
+	# one); a name with a quote or a backslash is escaped: ask Python.
+	if [[ $json == *\\* ]]; then
+		printf '%s\n' "$json" |
+			json_eval '"\n".join(sorted(l["ifname"] for l in d))'
+		return
+	fi
+	while [[ $json =~ $re ]]; do
+		names+=("${BASH_REMATCH[1]}")
+		json=${BASH_REMATCH[2]}
+	done
+	[ "${#names[@]}" = 0 ] && return 0
+	printf '%s\n' "${names[@]}" | LC_ALL=C sort
 }
 
 # teredo_text_opts NS DEV: the words `ip -d link show` prints after the
@@ -387,6 +783,36 @@ teredo_text_opts() {
 		exit
 	}
 	END { exit !found }'
+}
+
+# teredo_text_opts_all VAR NS: fill the associative array VAR (declare -A
+# VAR first) with what teredo_text_opts prints for each teredo device of
+# NS, from one `ip -d link show` for all of them.
+teredo_text_opts_all() {
+	local -n _tto_var=$1
+	local line dev='' out i
+	local re='^[0-9]+: ([^:@ ]+)[:@]'
+	local -a words
+
+	_tto_var=()
+	while IFS= read -r line; do
+		if [[ $line =~ $re ]]; then
+			dev=${BASH_REMATCH[1]}
+			continue
+		fi
+		read -r -a words <<< "$line"
+		[ "${words[0]}" = teredo ] || continue
+		out=''
+		for ((i = 1; i + 1 < ${#words[@]}; i += 2)); do
+			case ${words[i]} in
+			mode | server | server2 | local | local2 | port | refresh | \
+				max-peers | ttl) ;;
+			*) break ;;
+			esac
+			out+="${out:+ }${words[i]} ${words[i + 1]}"
+		done
+		_tto_var["$dev"]=$out
+	done <<< "$(ip ${2:+-n "$2"} -d link show)"
 }
 
 # text_to_json "WORDS": keyword/value pairs as info_data would show them
@@ -444,14 +870,20 @@ ns_add_addrs() {
 	done
 }
 
-# ns_quiet_ipv6 NS DEV: keep the kernel's own autoconfiguration traffic
-# (RS, MLD) away from DEV, so counters only see what a test sends.
+# ns_quiet_ipv6 NS DEV...: keep the kernel's own autoconfiguration traffic
+# (RS, MLD) away from each DEV, so counters only see what a test sends.
 ns_quiet_ipv6() {
-	local k
+	local ns=$1 dev k
+	local -a kv=()
 
-	for k in accept_ra=0 router_solicitations=0 addr_gen_mode=1; do
-		ip netns exec "$1" sysctl -q -w "net.ipv6.conf.$2.$k" >/dev/null 2>&1
+	shift
+	for dev in "$@"; do
+		for k in accept_ra=0 router_solicitations=0 addr_gen_mode=1; do
+			kv+=("net.ipv6.conf.$dev.$k")
+		done
 	done
+	# One sysctl(8) for all: it goes on after a key it cannot set.
+	ip netns exec "$ns" sysctl -q -w "${kv[@]}" >/dev/null 2>&1
 	return 0
 }
 
@@ -469,6 +901,7 @@ _cleanup() {
 	for ns in "${NS_LIST[@]}"; do
 		ip netns del "$ns" >/dev/null 2>&1
 	done
+	[ -n "$SCRATCH_DIR" ] && rm -rf "$SCRATCH_DIR"
 	exit "$rc"
 }
 trap _cleanup EXIT
@@ -523,6 +956,23 @@ dmesg_count() {
 dmesg_counts() {
 	dmesg | sed -nE "s/.*teredo: ($2[^:]*): $1\$/\\1/p" | sort | uniq -c |
 		awk '{ print $2, $1 }'
+}
+
+# dmesg_tally VAR EVENT PREFIX: fill the associative array VAR (declared
+# by the caller: declare -A VAR) with name -> how many "teredo: NAME: EVENT"
+# lines the kernel log holds, for every name starting with PREFIX.  One
+# dmesg for many names (a dmesg_count per name costs two process starts).
+dmesg_tally() {
+	local -n _dmesg_tally_var=$1
+	local name lines c
+
+	_dmesg_tally_var=()
+	lines=$(dmesg | sed -nE "s/.*teredo: ($3[^:]*): $2\$/\\1/p")
+	while read -r name; do
+		[ -n "$name" ] || continue
+		c=${_dmesg_tally_var["$name"]:-0}
+		_dmesg_tally_var["$name"]=$((c + 1))
+	done <<< "$lines"
 }
 
 _dmesg_is() {

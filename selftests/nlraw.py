@@ -5,6 +5,8 @@
   nlraw.py add NAME [ATTR...]     RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL
   nlraw.py set NAME [ATTR...]     RTM_NEWLINK on an existing link
   nlraw.py get NAME               print the link's kind and IFLA_INFO_DATA
+  nlraw.py del NAME               RTM_DELLINK
+  nlraw.py batch                  each line of stdin is one of the above
   nlraw.py selftest               encode requests and decode them again
 
 ATTR is KEY=[TYPE:]VALUE.  KEY is a keyword (mode server server2 local
@@ -27,6 +29,13 @@ udp:ADDR:PORT (bound UDP/IPv4), udp-unbound, tcp or udp6:PORT.
 
 On a kernel error the extack message goes to stderr as "Error: MSG." and
 the exit status is 1; usage errors exit 2.
+
+batch (one process for many requests: a python3 start costs a second or
+more under QEMU/TCG) reads requests, one a line: the words of a command
+line (add, set, get or del, with --kind and --empty-data).  For each it
+prints one line "N<US>RC<US>STDOUT<US>STDERR" (US: 0x1f), N the line
+number, RC, STDOUT and STDERR what the command alone would have given,
+their newlines as RS (0x1e); then "end<US>N" after the last one.
 """
 
 import errno
@@ -45,6 +54,7 @@ NETLINK_EXT_ACK = 11
 NLMSG_ERROR = 2
 NLMSG_DONE = 3
 RTM_NEWLINK = 16
+RTM_DELLINK = 17
 RTM_GETLINK = 18
 
 NLM_F_REQUEST = 0x1
@@ -317,22 +327,22 @@ def talk(req):
                 replies.append((mtype, payload))
 
 
-def report(req, err, msg, offs):
+def report(req, err, msg, offs, errf):
     if msg:
-        print(f"Error: {msg}.", file=sys.stderr)
+        print(f"Error: {msg}.", file=errf)
     if err:
         where = req.describe(offs) if offs is not None else None
         print(f"nlraw: {os.strerror(err)} (errno {err})"
-              + (f", at {where}" if where else ""), file=sys.stderr)
+              + (f", at {where}" if where else ""), file=errf)
         return 1
     return 0
 
 
-def dump(req):
-    print(req.msg.hex())
+def dump(req, outf):
+    print(req.msg.hex(), file=outf)
     link = decode_link(req.msg[NLMSGHDR.size:])
     print(" ".join([f"name={link.get('name')}", f"kind={link.get('kind')}"]
-                   + (link["data"] or [])))
+                   + (link["data"] or [])), file=outf)
 
 
 def selftest():
@@ -404,7 +414,34 @@ def selftest():
     return 1 if failures else 0
 
 
-def main(argv):
+def batch(inf, outf):
+    """Run the requests read from inf; one result line each on outf."""
+    import io
+
+    def flat(text):
+        return text.rstrip("\n").replace("\n", "\x1e")
+
+    n = 0
+    for n, line in enumerate(inf, 1):
+        out, err = io.StringIO(), io.StringIO()
+        words = line.split()
+        try:
+            if words and words[0] in ("batch", "selftest"):
+                raise UsageError(f"{words[0]} inside a batch")
+            if "--hold" in words:
+                raise UsageError("--hold inside a batch")
+            rc = main(words, out, err)
+        except UsageError as e:
+            print(f"nlraw: {e}", file=err)
+            rc = 2
+        outf.write(f"{n}\x1f{rc}\x1f{flat(out.getvalue())}"
+                   f"\x1f{flat(err.getvalue())}\n")
+        outf.flush()
+    outf.write(f"end\x1f{n}\n")
+    return 0
+
+
+def main(argv, outf=sys.stdout, errf=sys.stderr):
     kind, empty_data, dump_only, hold = "teredo", False, False, None
     args = []
     while argv:
@@ -427,13 +464,18 @@ def main(argv):
     cmd = argv.pop(0)
     if cmd == "selftest":
         return selftest()
-    if cmd not in ("add", "set", "get") or not argv:
-        raise UsageError("expected add|set|get NAME")
-    name = argv.pop(0)
-    if cmd == "get":
+    if cmd == "batch":
         if argv:
-            raise UsageError("get takes only NAME")
-        req = Request(RTM_GETLINK, NLM_F_REQUEST | NLM_F_ACK, name)
+            raise UsageError("batch takes no arguments")
+        return batch(sys.stdin, sys.stdout)
+    if cmd not in ("add", "set", "get", "del") or not argv:
+        raise UsageError("expected add|set|get|del NAME")
+    name = argv.pop(0)
+    if cmd in ("get", "del"):
+        if argv:
+            raise UsageError(f"{cmd} takes only NAME")
+        req = Request(RTM_GETLINK if cmd == "get" else RTM_DELLINK,
+                      NLM_F_REQUEST | NLM_F_ACK, name)
     else:
         attrs = [parse_attr(a) for a in argv]
         flags = NLM_F_REQUEST | NLM_F_ACK
@@ -441,7 +483,7 @@ def main(argv):
             flags |= NLM_F_CREATE | NLM_F_EXCL
         req = Request(RTM_NEWLINK, flags, name, kind, attrs, empty_data)
     if dump_only:
-        dump(req)
+        dump(req, outf)
         return 0
     err, msg, offs, replies = talk(req)
     if cmd == "get" and not err:
@@ -449,8 +491,8 @@ def main(argv):
             if mtype == RTM_NEWLINK:
                 link = decode_link(payload)
                 print(" ".join([f"kind={link.get('kind')}"]
-                               + (link["data"] or [])))
-    rc = report(req, err, msg, offs)
+                               + (link["data"] or [])), file=outf)
+    rc = report(req, err, msg, offs, errf)
     if hold and not rc:
         # Keep our sockets (a helper's) open until FILE goes away.
         open(hold, "w").write("held\n")
