@@ -32,6 +32,8 @@ void teredo_client_init(struct teredo_dev *t)
 	mutex_init(&t->client.lock);
 	/* Direct bubbles answering relayed packets, at most 100/s. */
 	ratelimit_state_init(&t->client.reply_limit, HZ, 100);
+	/* As the device's icmp_limit: packets, not log lines. */
+	ratelimit_set_flags(&t->client.reply_limit, RATELIMIT_MSG_ON_RELEASE);
 	t->client.reason = TEREDO_REASON_NO_HELPER;
 }
 

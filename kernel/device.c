@@ -178,6 +178,10 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	t->net = link_net;
 	get_random_bytes(&t->bubble_key, sizeof(t->bubble_key));
 	ratelimit_state_init(&t->icmp_limit, HZ, 10);
+	/* It limits packets, not log lines: no "callbacks suppressed"
+	 * warning for every second a flood of packets goes unanswered.
+	 */
+	ratelimit_set_flags(&t->icmp_limit, RATELIMIT_MSG_ON_RELEASE);
 	teredo_client_init(t);
 	/* A relay or a server owns its sockets: a busy port or a foreign
 	 * address refuses the device before it exists.  A client gets its
