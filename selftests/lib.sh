@@ -654,6 +654,15 @@ json_first() {
 	printf -v "$1" '%s' "$_jf_v"
 }
 
+# json_info_get VAR JSON KEY: KEY of info_data in `ip -d -j link show`
+# output JSON (mode, server, port...), as json_first gives it.
+json_info_get() {
+	local _ji_data
+
+	json_info_data_raw _ji_data "$2"
+	json_first "$1" "$_ji_data" "$3"
+}
+
 # json_stat VAR JSON DIR FIELD: the counter link_stat gives, out of JSON,
 # the output of `ip -s -j link show dev DEV` (e.g. from an ip batch).
 json_stat() {
