@@ -403,7 +403,7 @@ def selftest():
         (["refresh=u8:5"], ["refresh=hex:05"]),
         (["local=hex:"], ["local=hex:"]),
         (["ttl=64"], ["ttl=64"]),
-        (["10=u32:1"], ["10=hex:01000000"]),
+        (["30=u32:1"], ["30=hex:01000000"]),
     ]
     for specs, want in cases:
         attrs = [parse_attr(s) for s in specs]
