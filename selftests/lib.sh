@@ -383,7 +383,8 @@ ipb_run() {
 	end=$((IPB_N + 1))
 	{
 		printf '%s\n' "${IPB_LINES[@]}"
-		echo "link show dev ipb-end-$$"
+		# Fails (EOPNOTSUPP: lo cannot go) and changes nothing.
+		echo "link del lo"
 	} > "$file.in"
 	ip ${IPB_NS:+-n "$IPB_NS"} -d -j "$@" -force -batch "$file.in" \
 		>"$file.out" 2>"$file.err"
@@ -653,6 +654,15 @@ json_first() {
 	printf -v "$1" '%s' "$_jf_v"
 }
 
+# json_info_get VAR JSON KEY: KEY of info_data in `ip -d -j link show`
+# output JSON (mode, server, port...), as json_first gives it.
+json_info_get() {
+	local _ji_data
+
+	json_info_data_raw _ji_data "$2"
+	json_first "$1" "$_ji_data" "$3"
+}
+
 # json_stat VAR JSON DIR FIELD: the counter link_stat gives, out of JSON,
 # the output of `ip -s -j link show dev DEV` (e.g. from an ip batch).
 json_stat() {
@@ -734,9 +744,28 @@ link_stat() {
 		json_eval "d[0][\"stats64\"][\"$3\"][\"$4\"]"
 }
 
-# link_exists NS DEV
+# link_exists NS DEV: DEV (a name or an altname) is a device of NS.
+# From the list of all devices: asking ip for a device that is not there
+# costs two modprobe runs (the kernel's dev_load on ip's SIOCGIFINDEX
+# fallback), one to three seconds under TCG.
 link_exists() {
-	ip ${1:+-n "$1"} link show dev "$2" >/dev/null 2>&1
+	local json
+
+	case $2 in
+	*'"'* | *\\*)
+		# Escaped in ip's JSON: ask for it by name.
+		ip ${1:+-n "$1"} link show dev "$2" >/dev/null 2>&1
+		return
+		;;
+	esac
+	json=$(ip ${1:+-n "$1"} -j link show) || return 1
+	[[ $json == *'"ifname":"'"$2"'"'* ]] && return 0
+	# An altname: in one of the "altnames" lists.
+	while [[ $json == *'"altnames":['* ]]; do
+		json=${json#*'"altnames":['}
+		[[ ${json%%]*} == *'"'"$2"'"'* ]] && return 0
+	done
+	return 1
 }
 
 link_absent() {

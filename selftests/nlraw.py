@@ -6,6 +6,7 @@
   nlraw.py set NAME [ATTR...]     RTM_NEWLINK on an existing link
   nlraw.py get NAME               print the link's kind and IFLA_INFO_DATA
   nlraw.py del NAME               RTM_DELLINK
+  nlraw.py state NAME             a client's state and carrier, by name
   nlraw.py batch                  each line of stdin is one of the above
   nlraw.py selftest               encode requests and decode them again
 
@@ -24,6 +25,10 @@ out, as ip does), --dump (print the request and do not send it), --hold
 FILE (after a successful request, write FILE and keep running, with the
 sockets it sent open, until FILE is removed).
 
+state prints the client attributes and the carrier as sorted words
+"address=... carrier=1 mapped=... nat=... port=... reason=... refresh=...
+state=..." (state, reason, nat by name; absent attributes left out).
+
 fd=SPEC opens a socket and sends its descriptor (fd=s32:N sends N): SPEC is
 udp:ADDR:PORT (bound UDP/IPv4), udp-unbound, tcp or udp6:PORT.
 
@@ -32,7 +37,7 @@ the exit status is 1; usage errors exit 2.
 
 batch (one process for many requests: a python3 start costs a second or
 more under QEMU/TCG) reads requests, one a line: the words of a command
-line (add, set, get or del, with --kind and --empty-data).  For each it
+line (add, set, get, del or state, with --kind and --empty-data).  For each it
 prints one line "N<US>RC<US>STDOUT<US>STDERR" (US: 0x1f), N the line
 number, RC, STDOUT and STDERR what the command alone would have given,
 their newlines as RS (0x1e); then "end<US>N" after the last one.
@@ -69,6 +74,7 @@ NLMSGERR_ATTR_OFFS = 2
 
 IFLA_IFNAME = 3
 IFLA_LINKINFO = 18
+IFLA_CARRIER = 33
 IFLA_INFO_KIND = 1
 IFLA_INFO_DATA = 2
 
@@ -100,6 +106,10 @@ ATTRS = {
 }
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}
+
+STATES = ["offline", "qualifying", "qualified"]
+REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route"]
+NATS = ["unknown", "none", "restricted", "symmetric"]
 
 INTS = {
     "u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q", "s32": "=i",
@@ -276,6 +286,38 @@ def decode_link(msg):
     return res
 
 
+def client_state(msg):
+    """An RTM_NEWLINK message (without nlmsghdr) -> "key=value" words of
+    the client attributes and the carrier, sorted."""
+    def name(table, v):
+        return table[v] if v < len(table) else str(v)
+    out = {}
+    for atype, payload in parse_nlattrs(msg[IFINFOMSG.size:]):
+        if atype == IFLA_CARRIER and payload:
+            out["carrier"] = str(payload[0])
+        if atype != IFLA_LINKINFO:
+            continue
+        for itype, ipayload in parse_nlattrs(payload):
+            if itype != IFLA_INFO_DATA:
+                continue
+            for a, v in parse_nlattrs(ipayload):
+                if a == 11 and v:
+                    out["state"] = name(STATES, v[0])
+                elif a == 12 and v:
+                    out["reason"] = name(REASONS, v[0])
+                elif a == 13 and v:
+                    out["nat"] = name(NATS, v[0])
+                elif a == 14 and len(v) == 4:
+                    out["mapped"] = str(ipaddress.IPv4Address(v))
+                elif a == 15 and len(v) == 2:
+                    out["port"] = str(struct.unpack(">H", v)[0])
+                elif a == 16 and len(v) == 16:
+                    out["address"] = str(ipaddress.IPv6Address(v))
+                elif a == 17 and len(v) == 4:
+                    out["refresh"] = str(struct.unpack("=I", v)[0])
+    return ["%s=%s" % kv for kv in sorted(out.items())]
+
+
 def decode_error(payload, flags):
     """NLMSG_ERROR payload -> (errno, extack message or None, offset)."""
     (err,) = struct.unpack_from("=i", payload, 0)
@@ -361,7 +403,7 @@ def selftest():
         (["refresh=u8:5"], ["refresh=hex:05"]),
         (["local=hex:"], ["local=hex:"]),
         (["ttl=64"], ["ttl=64"]),
-        (["10=u32:1"], ["10=hex:01000000"]),
+        (["30=u32:1"], ["30=hex:01000000"]),
     ]
     for specs, want in cases:
         attrs = [parse_attr(s) for s in specs]
@@ -468,13 +510,13 @@ def main(argv, outf=sys.stdout, errf=sys.stderr):
         if argv:
             raise UsageError("batch takes no arguments")
         return batch(sys.stdin, sys.stdout)
-    if cmd not in ("add", "set", "get", "del") or not argv:
-        raise UsageError("expected add|set|get|del NAME")
+    if cmd not in ("add", "set", "get", "del", "state") or not argv:
+        raise UsageError("expected add|set|get|del|state NAME")
     name = argv.pop(0)
-    if cmd in ("get", "del"):
+    if cmd in ("get", "del", "state"):
         if argv:
             raise UsageError(f"{cmd} takes only NAME")
-        req = Request(RTM_GETLINK if cmd == "get" else RTM_DELLINK,
+        req = Request(RTM_DELLINK if cmd == "del" else RTM_GETLINK,
                       NLM_F_REQUEST | NLM_F_ACK, name)
     else:
         attrs = [parse_attr(a) for a in argv]
@@ -492,6 +534,10 @@ def main(argv, outf=sys.stdout, errf=sys.stderr):
                 link = decode_link(payload)
                 print(" ".join([f"kind={link.get('kind')}"]
                                + (link["data"] or [])), file=outf)
+    if cmd == "state" and not err:
+        for mtype, payload in replies:
+            if mtype == RTM_NEWLINK:
+                print(" ".join(client_state(payload)), file=outf)
     rc = report(req, err, msg, offs, errf)
     if hold and not rc:
         # Keep our sockets (a helper's) open until FILE goes away.

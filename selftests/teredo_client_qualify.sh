@@ -98,57 +98,50 @@ _td_kill_all() {
 }
 at_exit _td_kill_all
 
-# The IFLA_TEREDO_* client attributes of a link, by number (if_teredo.h),
-# and its carrier, as words "key=value".
-# shellcheck disable=SC2016
-PY_STATE='
-import ipaddress, struct, sys
-sys.path.insert(0, sys.argv[1])
-import nlraw as n
-req = n.Request(n.RTM_GETLINK, n.NLM_F_REQUEST | n.NLM_F_ACK, sys.argv[2])
-err, msg, offs, replies = n.talk(req)
-if err:
-    sys.exit("RTM_GETLINK: %s" % (msg or err))
-STATES = ["offline", "qualifying", "qualified"]
-REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route"]
-NATS = ["unknown", "none", "restricted", "symmetric"]
-def name(table, v):
-    return table[v] if v < len(table) else str(v)
-out = {}
-for mtype, payload in replies:
-    if mtype != n.RTM_NEWLINK:
-        continue
-    for t, p in n.parse_nlattrs(payload[n.IFINFOMSG.size:]):
-        if t == 33:                     # IFLA_CARRIER
-            out["carrier"] = str(p[0])
-        if t != n.IFLA_LINKINFO:
-            continue
-        for it, ip in n.parse_nlattrs(p):
-            if it != n.IFLA_INFO_DATA:
-                continue
-            for a, v in n.parse_nlattrs(ip):
-                if a == 11:
-                    out["state"] = name(STATES, v[0])
-                elif a == 12:
-                    out["reason"] = name(REASONS, v[0])
-                elif a == 13:
-                    out["nat"] = name(NATS, v[0])
-                elif a == 14:
-                    out["mapped"] = str(ipaddress.IPv4Address(v))
-                elif a == 15:
-                    out["port"] = str(struct.unpack(">H", v)[0])
-                elif a == 16:
-                    out["address"] = str(ipaddress.IPv6Address(v))
-                elif a == 17:
-                    out["refresh"] = str(struct.unpack("=I", v)[0])
-print(" ".join("%s=%s" % kv for kv in sorted(out.items())))
-'
+# The kernel's view of a client: `nlraw.py state DEV` (RTM_GETLINK; the
+# IFLA_TEREDO_* client attributes and the carrier).  One nlraw batch per
+# namespace stays up and answers every request (ks_start): a python3 start
+# costs one to two seconds under TCG, and the waits poll.
+declare -A KS_IN=() KS_OUT=()
+
+# ks_start NS: the nlraw batch for NS, its stdin and stdout through FIFOs.
+# In the main shell (kstate runs in subshells too).
+ks_start() {
+	local ns=$1 in=$TOPO_DIR/ks-$1.in out=$TOPO_DIR/ks-$1.out fd
+
+	mkfifo "$in" "$out" || return 1
+	"$IP" netns exec "$ns" python3 -I -S "$NLRAW" batch <"$in" >"$out" \
+		2>>"$(topo_log "nlraw-$ns")" &
+	disown $!
+	exec {fd}>"$in"
+	KS_IN[$ns]=$fd
+	exec {fd}<"$out"
+	KS_OUT[$ns]=$fd
+}
 
 # kstate NS DEV: "address=... carrier=1 mapped=... nat=... port=...
 # reason=... refresh=... state=..." (absent attributes left out).
 kstate() {
-	ip netns exec "$1" python3 -I -S -c "$PY_STATE" \
-		"$TEREDO_SELFTEST_DIR" "$2"
+	local in=${KS_IN[$1]:-} out=${KS_OUT[$1]:-} n rc res err
+
+	if [ -z "$in" ]; then
+		echo "kstate: no nlraw for $1 (ks_start)" >&2
+		return 1
+	fi
+	# An answer that came too late for an earlier request.
+	while read -r -t 0 -u "$out"; do
+		read -r -u "$out"
+	done
+	echo "state $2" >&"$in" || return 1
+	if ! IFS=$'\x1f' read -r -t 30 -u "$out" n rc res err; then
+		echo "kstate: no answer from nlraw in $1" >&2
+		return 1
+	fi
+	if [ "$rc" != 0 ]; then
+		echo "RTM_GETLINK: ${err//$'\x1e'/; }" >&2
+		return 1
+	fi
+	echo "$res"
 }
 
 # kget WORDS KEY: the value of KEY in kstate's output, "-" if absent.
@@ -324,6 +317,9 @@ if ! { ip -n "$INET" link add v-pub type veth peer name e0 netns "$PUB" &&
 	ktap_bail "cannot attach $PUB to the Internet bridge"
 fi
 topo_server_miredo || ktap_bail "miredo-server did not start"
+if ! ks_start "$PUB" || ! ks_start "$CLI"; then
+	ktap_bail "cannot start nlraw"
+fi
 
 # ------------------------------------------ round 1: scenario 1, no NAT
 S=S1

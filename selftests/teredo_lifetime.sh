@@ -17,6 +17,7 @@ ns_create NS
 ns_add_addrs "$NS" 192.0.2.1 192.0.2.2 || ktap_bail "cannot add addresses"
 
 ktap_plan 7
+v=''
 
 # Leave the module loaded for whatever runs next.
 at_exit 'modprobe teredo dyndbg=+p'
@@ -113,8 +114,8 @@ rc=0
 assert_ok modprobe teredo dyndbg=+p || rc=1
 teredo_dyndbg
 assert_ok ip -n "$NS" link add trm0 type teredo server 192.0.2.1 || rc=1
-assert_eq "trm0 mode" client \
-	"$(link_get "$NS" trm0 'd["linkinfo"]["info_data"]["mode"]')" || rc=1
+json_info_get v "$(link_json "$NS" trm0)" mode
+assert_eq "trm0 mode" client "$v" || rc=1
 assert_ok ip -n "$NS" link del trm0 || rc=1
 ktap_result $rc "modprobe teredo again, and a device works"
 
@@ -126,8 +127,8 @@ else
 	assert_ok rmmod teredo || rc=1
 	assert_ok ip -n "$NS" link add tauto0 type teredo server 192.0.2.1 || rc=1
 	[ -d /sys/module/teredo ] || { ktap_info "module not loaded"; rc=1; }
-	assert_eq "tauto0 server" 192.0.2.1 \
-		"$(link_get "$NS" tauto0 'd["linkinfo"]["info_data"]["server"]')" || rc=1
+	json_info_get v "$(link_json "$NS" tauto0)" server
+	assert_eq "tauto0 server" 192.0.2.1 "$v" || rc=1
 	ip -n "$NS" link del tauto0 2>/dev/null
 	teredo_dyndbg
 	ktap_result $rc "ip link add ... type teredo autoloads the module"

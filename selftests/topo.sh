@@ -704,25 +704,27 @@ topo_capture_stop() {
 	return 0
 }
 
-# The Teredo decoder: tshark's UDP fields on stdin, one line per datagram
-# out, tab-separated, in the order of TOPO_CAP_KEYS:
+# The Teredo decoder: one line per UDP datagram with a payload,
+# tab-separated, in the order of TOPO_CAP_KEYS:
 #   oi      "IPv4:port" of the origin indication or "-"
 #   auth    1 when an authentication header is there
 #   ip6*    the inner IPv6 header (RFC 5952 text), "-" when there is none
 #   ll6src, ll6dst: 1 when that address is in fe80::/64
 #   icmp6   the ICMPv6 type or "-"; bubble: 1 for plen 0 + next header 59
+# `pcap FILE` reads tcpdump's file itself: tshark takes 20-30 s to start
+# under TCG.  It gives what tshark's 'udp && !icmp' and UDP fields would
+# (first occurrence); a frame it is not sure of (IP fragments, tunnels,
+# UDP over IPv6, ICMP errors, pcapng...) makes it exit 3 before printing
+# anything, and the caller asks tshark.  Without arguments it reads
+# tshark's fields on stdin.
 TOPO_CAP_KEYS=(src sport dst dport udplen paylen auth oi ip6src ip6dst
 	ll6src ll6dst ip6plen nxt hlim icmp6 bubble)
 TOPO_PY_CAP='
-import ipaddress, sys
+import ipaddress, struct, sys
 
 LL = ipaddress.IPv6Network("fe80::/64")
-for line in sys.stdin:
-    f = line.rstrip("\n").split("\t")
-    if len(f) < 6 or not f[5]:
-        continue
-    src, sport, dst, dport, ulen, hexp = f[:6]
-    p = bytes.fromhex(hexp.replace(":", ""))
+
+def row(src, sport, dst, dport, ulen, p):
     auth, oi, i = "0", "-", 0
     if len(p) >= 13 and p[0] == 0 and p[1] == 1:
         auth = "1"
@@ -744,21 +746,165 @@ for line in sys.stdin:
             icmp6 = str(h[40])
         if plen == "0" and h[6] == 59:
             bubble = "1"
-    print("\t".join([src, sport, dst, dport, ulen, str(len(p)), auth, oi,
-                     s6, d6, ll6s, ll6d, plen, nxt, hlim, icmp6, bubble]))
+    return "\t".join([src, sport, dst, dport, ulen, str(len(p)), auth, oi,
+                      s6, d6, ll6s, ll6d, plen, nxt, hlim, icmp6, bubble])
+
+def from_tshark():
+    for line in sys.stdin:
+        f = line.rstrip("\n").split("\t")
+        if len(f) < 6 or not f[5]:
+            continue
+        src, sport, dst, dport, ulen, hexp = f[:6]
+        print(row(src, sport, dst, dport, ulen,
+                  bytes.fromhex(hexp.replace(":", ""))))
+
+class Tshark(Exception):
+    """A frame only tshark can tell about."""
+
+def inner_ip(p):
+    """p, a UDP payload, holds an IPv4/IPv6-in-IPv6 packet: tshark would
+    dissect it as Teredo (and find what is inside)."""
+    for i in (0, 8, 4 + (p[2] + p[3] + 9 if len(p) >= 4 else 0)):
+        for j in (i, i + 8):
+            h = p[j:j + 40]
+            if len(h) == 40 and h[0] >> 4 == 6 and h[6] in (4, 41):
+                return True
+    return False
+
+def ipv4(pkt, out):
+    if len(pkt) < 20 or pkt[0] >> 4 != 4:
+        raise Tshark("not IPv4")
+    ihl = (pkt[0] & 15) * 4
+    tot = struct.unpack(">H", pkt[2:4])[0]
+    if ihl < 20 or tot < ihl or tot > len(pkt):
+        raise Tshark("IPv4 lengths")
+    if struct.unpack(">H", pkt[6:8])[0] & 0x3fff:
+        raise Tshark("IPv4 fragment")
+    proto, body = pkt[9], pkt[ihl:tot]
+    if proto in (1, 2, 6):              # ICMP (!icmp), IGMP, TCP
+        return
+    if proto != 17:
+        raise Tshark("IPv4 protocol %d" % proto)
+    if len(body) < 8:
+        raise Tshark("short UDP")
+    sport, dport, ulen = struct.unpack(">HHH", body[:6])
+    if ulen < 8 or ulen > len(body):
+        raise Tshark("UDP length")
+    p = body[8:ulen]
+    if not p:
+        return
+    if inner_ip(p):
+        raise Tshark("IP in Teredo")
+    out.append(row(str(ipaddress.IPv4Address(pkt[12:16])), str(sport),
+                   str(ipaddress.IPv4Address(pkt[16:20])), str(dport),
+                   str(ulen), p))
+
+def ipv6(pkt):
+    if len(pkt) < 40 or pkt[0] >> 4 != 6:
+        raise Tshark("not IPv6")
+    nxt, pos = pkt[6], 40
+    while nxt in (0, 43, 60):           # hop-by-hop, routing, dest. options
+        if len(pkt) < pos + 8:
+            raise Tshark("IPv6 extension header")
+        nxt, pos = pkt[pos], pos + (pkt[pos + 1] + 1) * 8
+    if nxt in (6, 59):
+        return
+    # ICMPv6 informational (ND, MLD, echo) holds no UDP; errors quote one.
+    if nxt == 58 and len(pkt) > pos and pkt[pos] >= 128:
+        return
+    raise Tshark("IPv6 next header %d" % nxt)
+
+def frame(link, data, out):
+    if link == 1:                       # Ethernet
+        if len(data) < 14:
+            raise Tshark("short frame")
+        etype, data = struct.unpack(">H", data[12:14])[0], data[14:]
+    elif link == 113:                   # Linux cooked
+        if len(data) < 16:
+            raise Tshark("short frame")
+        etype, data = struct.unpack(">H", data[14:16])[0], data[16:]
+    elif link == 276:                   # Linux cooked v2
+        if len(data) < 20:
+            raise Tshark("short frame")
+        etype, data = struct.unpack(">H", data[0:2])[0], data[20:]
+    elif link in (101, 228, 229):       # raw IP
+        etype = {4: 0x0800, 6: 0x86dd}.get(data[0] >> 4 if data else 0, 0)
+    else:
+        raise Tshark("link type %d" % link)
+    if etype == 0x0800:
+        ipv4(data, out)
+    elif etype == 0x86dd:
+        ipv6(data)
+    elif etype != 0x0806:               # ARP
+        raise Tshark("ethertype 0x%04x" % etype)
+
+def from_pcap(path):
+    data = open(path, "rb").read()
+    if len(data) < 24:
+        raise Tshark("no pcap header")
+    for end in "<>":
+        magic = struct.unpack(end + "I", data[:4])[0]
+        if magic in (0xa1b2c3d4, 0xa1b23c4d):
+            break
+    else:
+        raise Tshark("not a pcap file")
+    link = struct.unpack(end + "I", data[20:24])[0] & 0xffff
+    out, pos = [], 24
+    while pos < len(data):
+        if pos + 16 > len(data):
+            raise Tshark("cut short")
+        incl, orig = struct.unpack(end + "II", data[pos + 8:pos + 16])
+        pos += 16
+        if incl != orig or pos + incl > len(data):
+            raise Tshark("truncated frame")
+        frame(link, data[pos:pos + incl], out)
+        pos += incl
+    for line in out:
+        print(line)
+
+if sys.argv[1:2] == ["pcap"]:
+    try:
+        from_pcap(sys.argv[2])
+    except Tshark as e:
+        print("topo: %s: %s: decoding with tshark" % (sys.argv[2], e),
+              file=sys.stderr)
+        sys.exit(3)
+else:
+    from_tshark()
 '
 
-# _topo_cap_tsv FILE: decode FILE into FILE.tsv once (tshark is slow to
-# start).  No process substitution: the guest has no /dev/fd.
+# _topo_cap_tsv FILE: decode FILE into FILE.tsv once.  TOPO_CAP_TSHARK=1
+# always asks tshark; TOPO_CAP_COMPARE=1 decodes both ways and says when
+# they differ (a check of the direct decoder).
 _topo_cap_tsv() {
-	local f=$1
+	local f=$1 rc=3
 
 	[ -e "$f.tsv" ] && [ ! "$f" -nt "$f.tsv" ] && return 0
-	tshark -n -r "$f" -Y 'udp && !icmp' -T fields -E occurrence=f \
-		-e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
-		-e udp.length -e udp.payload 2>>"$f.tshark.log" |
-		python3 -c "$TOPO_PY_CAP" > "$f.tsv.new" &&
-		mv -f "$f.tsv.new" "$f.tsv"
+	if [ "${TOPO_CAP_TSHARK:-0}" != 1 ]; then
+		python3 -I -S -c "$TOPO_PY_CAP" pcap "$f" > "$f.tsv.new" \
+			2>"$f.direct.log"
+		rc=$?
+	fi
+	if [ "$rc" = 3 ] || [ "${TOPO_CAP_COMPARE:-0}" = 1 ]; then
+		[ "$rc" = 0 ] && mv -f "$f.tsv.new" "$f.tsv.direct"
+		tshark -n -r "$f" -Y 'udp && !icmp' -T fields -E occurrence=f \
+			-e ip.src -e udp.srcport -e ip.dst -e udp.dstport \
+			-e udp.length -e udp.payload 2>>"$f.tshark.log" |
+			python3 -I -S -c "$TOPO_PY_CAP" > "$f.tsv.new"
+		rc=$?
+		# On stderr: the callers read decoded tables from stdout.
+		if [ "${TOPO_CAP_COMPARE:-0}" != 1 ]; then
+			:
+		elif [ ! -e "$f.tsv.direct" ]; then
+			ktap_info "topo: ${f##*/}: the direct decoder declined: $(cat "$f.direct.log")" >&2
+		elif cmp -s "$f.tsv.direct" "$f.tsv.new"; then
+			ktap_info "topo: ${f##*/}: the direct decoder agrees with tshark ($(wc -l < "$f.tsv.new") datagrams)" >&2
+		else
+			ktap_info "topo: ${f##*/}: the direct decoder differs from tshark:" >&2
+			ktap_info "$(diff "$f.tsv.direct" "$f.tsv.new" | head -20)" >&2
+		fi
+	fi
+	[ "$rc" = 0 ] && mv -f "$f.tsv.new" "$f.tsv"
 }
 
 # topo_cap_decode FILE: the decoded table of FILE's UDP datagrams (see
