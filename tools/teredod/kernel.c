@@ -240,19 +240,34 @@ int kernel_link_setup(struct kdev *k)
 
 /* --- addresses and routes ----------------------------------------- */
 
+/*
+ * Sends @nlh, an address or a route, as @new_type when @add (creating
+ * it, or replacing what is there), else as @del_type.  Deleting what is
+ * already gone (the kernel says @gone) is no error: the caller wants it
+ * absent, and it is.
+ */
+static int add_or_del(struct kdev *k, struct nlmsghdr *nlh, bool add,
+		      __u16 new_type, __u16 del_type, int gone)
+{
+	int err;
+
+	nlh->nlmsg_type = add ? new_type : del_type;
+	if (add)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	err = nl_run(&k->io, k->nl, nlh, NULL, NULL);
+	return !add && err == gone ? 0 : err;
+}
+
 int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 		unsigned int plen)
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	union nl_req r;
-	int err;
 
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST |
-			   (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	/* The type and flags are add_or_del()'s. */
+	nlh = nl_req_put(&r, 0, 0, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_index = k->ifindex;
@@ -266,10 +281,8 @@ int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD |
 				 (teredo_addr_is_teredo(a) ?
 				  IFA_F_NOPREFIXROUTE : 0));
-	err = nl_run(&k->io, k->nl, nlh, NULL, NULL);
-	if (!add && err == -EADDRNOTAVAIL)
-		err = 0;
-	return err;
+	return add_or_del(k, nlh, add, RTM_NEWADDR, RTM_DELADDR,
+			  -EADDRNOTAVAIL);
 }
 
 struct addr_list {
@@ -328,13 +341,9 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
 	union nl_req r;
-	int err;
 
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST |
-			   (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	nlh = nl_req_put(&r, 0, 0, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_dst_len = plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -345,10 +354,7 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 		mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
 	mnl_attr_put_u32(nlh, RTA_OIF, k->ifindex);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
-	err = nl_run(&k->io, k->nl, nlh, NULL, NULL);
-	if (!add && err == -ESRCH)
-		err = 0;
-	return err;
+	return add_or_del(k, nlh, add, RTM_NEWROUTE, RTM_DELROUTE, -ESRCH);
 }
 
 /* --- link events ------------------------------------------------------ */
