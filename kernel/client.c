@@ -19,6 +19,7 @@
 
 #include "client.h"
 #include "compat.h"
+#include "config.h"
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
@@ -117,16 +118,6 @@ void teredo_client_release(struct teredo_dev *t)
 	mutex_unlock(&t->client.lock);
 }
 
-static int reject(struct netlink_ext_ack *extack, const struct nlattr *attr,
-		  const char *msg)
-{
-	if (extack) {
-		extack->_msg = msg;
-		extack->bad_attr = attr;
-	}
-	return -EINVAL;
-}
-
 /* Whether @sk may carry this client: L2TP's and ovpn's checks, and ours. */
 static int check_socket(struct teredo_dev *t, struct sock *sk,
 			const struct nlattr *attr,
@@ -136,20 +127,22 @@ static int check_socket(struct teredo_dev *t, struct sock *sk,
 
 	if (sk->sk_family != AF_INET || sk->sk_type != SOCK_DGRAM ||
 	    sk->sk_protocol != IPPROTO_UDP)
-		return reject(extack, attr, "fd: not a UDP/IPv4 socket");
+		return teredo_reject(extack, attr, "fd: not a UDP/IPv4 socket");
 	if (!net_eq(sock_net(sk), t->net))
-		return reject(extack, attr,
-			      "fd: socket of another network namespace");
+		return teredo_reject(extack, attr,
+				     "fd: socket of another network namespace");
 	if (READ_ONCE(udp_sk(sk)->encap_type) ||
 	    rcu_access_pointer(__sk_user_data(sk)))
-		return reject(extack, attr, "fd: socket already in a tunnel");
+		return teredo_reject(extack, attr,
+				     "fd: socket already in a tunnel");
 	if (!inet->inet_num)
-		return reject(extack, attr, "fd: socket not bound");
+		return teredo_reject(extack, attr, "fd: socket not bound");
 	if (t->cfg.port && inet->inet_sport != t->cfg.port)
-		return reject(extack, attr, "fd: socket not bound to port");
+		return teredo_reject(extack, attr,
+				     "fd: socket not bound to port");
 	if (t->cfg.local && inet->inet_rcv_saddr != t->cfg.local)
-		return reject(extack, attr,
-			      "fd: socket not bound to the local address");
+		return teredo_reject(extack, attr,
+				     "fd: socket not bound to the local address");
 	return 0;
 }
 
@@ -167,10 +160,11 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 	int err;
 
 	if (t->client.sk)
-		return reject(extack, attr, "fd: a socket is already attached");
+		return teredo_reject(extack, attr,
+				     "fd: a socket is already attached");
 	sock = sockfd_lookup(nla_get_s32(attr), &err);
 	if (!sock)
-		return reject(extack, attr, "fd: not an open socket");
+		return teredo_reject(extack, attr, "fd: not an open socket");
 	sk = sock->sk;
 	lock_sock(sk);
 	err = check_socket(t, sk, attr, extack);
@@ -209,27 +203,30 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 	if (attr) {
 		p->state = nla_get_u8(attr);
 		if (p->state > TEREDO_STATE_MAX)
-			return reject(extack, attr, "state: unknown state");
+			return teredo_reject(extack, attr,
+					     "state: unknown state");
 	}
 	attr = data[IFLA_TEREDO_REASON];
 	if (attr) {
 		p->reason = nla_get_u8(attr);
 		if (p->reason > TEREDO_REASON_MAX)
-			return reject(extack, attr, "reason: unknown reason");
+			return teredo_reject(extack, attr,
+					     "reason: unknown reason");
 	}
 	attr = data[IFLA_TEREDO_NAT];
 	if (attr) {
 		p->nat = nla_get_u8(attr);
 		if (p->nat > TEREDO_NAT_MAX)
-			return reject(extack, attr, "nat: unknown NAT type");
+			return teredo_reject(extack, attr,
+					     "nat: unknown NAT type");
 	}
 	attr = data[IFLA_TEREDO_MAPPED];
 	if (attr) {
 		p->mapped = nla_get_in_addr(attr);
 		/* 0 forgets it; anything else is where peers will send. */
 		if (p->mapped && !teredo_ipv4_is_global(p->mapped))
-			return reject(extack, attr,
-				      "mapped: not a global unicast IPv4 address");
+			return teredo_reject(extack, attr,
+					     "mapped: not a global unicast IPv4 address");
 	}
 	attr = data[IFLA_TEREDO_MAPPED_PORT];
 	if (attr)
@@ -242,26 +239,26 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 		p->next_refresh = nla_get_u32(attr);
 		p->has_refresh = true;
 		if (p->next_refresh > NEXT_REFRESH_MAX)
-			return reject(extack, attr,
-				      "next-refresh: out of range (0-3600)");
+			return teredo_reject(extack, attr,
+					     "next-refresh: out of range (0-3600)");
 	}
 
 	if (p->state != TEREDO_STATE_QUALIFIED)
 		return 0;
 	attr = data[IFLA_TEREDO_STATE];
 	if (!p->mapped || !p->mapped_port || ipv6_addr_any(&p->addr))
-		return reject(extack, attr,
-			      "state: qualified needs mapped, mapped-port and address");
+		return teredo_reject(extack, attr,
+				     "state: qualified needs mapped, mapped-port and address");
 	/* The address must be the one the server and the mapping make. */
 	if (!teredo_addr_is_teredo(&p->addr) ||
 	    teredo_addr_server(&p->addr) != t->cfg.server ||
 	    teredo_addr_mapped(&p->addr) != p->mapped ||
 	    teredo_addr_port(&p->addr) != p->mapped_port)
-		return reject(extack, data[IFLA_TEREDO_ADDRESS] ?: attr,
-			      "address: not the Teredo address of server and mapping");
+		return teredo_reject(extack, data[IFLA_TEREDO_ADDRESS] ?: attr,
+				     "address: not the Teredo address of server and mapping");
 	if (!data[IFLA_TEREDO_FD] && !t->client.sk)
-		return reject(extack, attr,
-			      "state: qualified needs a socket (fd) first");
+		return teredo_reject(extack, attr,
+				     "state: qualified needs a socket (fd) first");
 	return 0;
 }
 

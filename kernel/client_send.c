@@ -9,10 +9,8 @@
  */
 
 #include <linux/icmpv6.h>
-#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
-#include <linux/udp.h>
 #include <net/ip6_checksum.h>
 #include <net/ipv6.h>
 
@@ -37,26 +35,15 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 		      struct teredo_peer *peer)
 {
 	const unsigned int len = sizeof(struct icmp6hdr) + sizeof(u64);
-	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
-				sizeof(struct udphdr);
 	struct icmp6hdr *icmp;
 	struct ipv6hdr *ip6;
 	struct sk_buff *skb;
 
-	skb = alloc_skb(headroom + sizeof(*ip6) + len, GFP_ATOMIC);
-	if (!skb) {
-		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
+	skb = teredo_send_alloc(t, src, &peer->addr, IPPROTO_ICMPV6, len);
+	if (!skb)
 		return;
-	}
-	skb_reserve(skb, headroom);
-	skb_reset_network_header(skb);
-	ip6 = skb_put_zero(skb, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->payload_len = htons(len);
-	ip6->nexthdr = IPPROTO_ICMPV6;
+	ip6 = ipv6_hdr(skb);
 	ip6->hop_limit = ECHO_HOP_LIMIT;
-	ip6->saddr = *src;
-	ip6->daddr = peer->addr;
 	icmp = skb_put_zero(skb, len);
 	icmp->icmp6_type = ICMPV6_ECHO_REQUEST;
 	memcpy(&icmp->icmp6_dataun, &peer->nonce, sizeof(icmp->icmp6_dataun));
@@ -64,8 +51,6 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 	icmp->icmp6_cksum = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len,
 					    IPPROTO_ICMPV6,
 					    csum_partial(icmp, len, 0));
-	skb->protocol = htons(ETH_P_IPV6);
-	skb->dev = t->dev;
 
 	if (!teredo_socket_send(t, skb, t->cfg.server, htons(TEREDO_PORT),
 				NULL))

@@ -126,11 +126,18 @@ static const struct {
 	  "local2: cannot be changed" },
 };
 
-/*
- * extack messages must outlive the request; ours are all string literals
- * chosen from the tables above, so set them directly.
+/**
+ * teredo_reject - refuse a request, saying why and where
+ * @extack: the request's extack, may be NULL
+ * @attr: the attribute at fault, NULL when one is missing
+ * @msg: the reason; a string literal, as it must outlive the request
+ *
+ * NL_SET_ERR_MSG_ATTR() wants the literal itself; ours are often chosen
+ * from a table, so the fields are set directly.
+ *
+ * Return: -EINVAL.
  */
-static int reject(struct netlink_ext_ack *extack, const struct nlattr *attr,
+int teredo_reject(struct netlink_ext_ack *extack, const struct nlattr *attr,
 		  const char *msg)
 {
 	if (extack) {
@@ -167,9 +174,9 @@ static int parse_mode(struct teredo_config *cfg, struct nlattr *data[],
 		return 0;
 	mode = nla_get_u8(attr);
 	if (mode > TEREDO_MODE_MAX)
-		return reject(extack, attr, "mode: unknown mode");
+		return teredo_reject(extack, attr, "mode: unknown mode");
 	if (old && mode != old->mode)
-		return reject(extack, attr, "mode: cannot be changed");
+		return teredo_reject(extack, attr, "mode: cannot be changed");
 	cfg->mode = mode;
 	return 0;
 }
@@ -181,8 +188,8 @@ static int check_usage(const struct teredo_config *cfg, struct nlattr *data[],
 
 	for (type = 1; type <= IFLA_TEREDO_MAX; type++) {
 		if (data[type] && !(usage[type].modes & BIT(cfg->mode)))
-			return reject(extack, data[type],
-				      usage[type].not_used[cfg->mode]);
+			return teredo_reject(extack, data[type],
+					     usage[type].not_used[cfg->mode]);
 	}
 	return 0;
 }
@@ -194,8 +201,8 @@ static int check_helper_attrs(struct nlattr *data[],
 
 	for (i = 0; i < ARRAY_SIZE(helper_attrs); i++) {
 		if (data[helper_attrs[i].type])
-			return reject(extack, data[helper_attrs[i].type],
-				      helper_attrs[i].at_creation);
+			return teredo_reject(extack, data[helper_attrs[i].type],
+					     helper_attrs[i].at_creation);
 	}
 	return 0;
 }
@@ -217,9 +224,10 @@ static int parse_addrs(struct teredo_config *cfg, struct nlattr *data[],
 		if (!teredo_ipv4_is_unicast(addr) &&
 		    !(addrs[i].type == IFLA_TEREDO_LOCAL && !addr &&
 		      cfg->mode != TEREDO_MODE_SERVER))
-			return reject(extack, attr, addrs[i].not_unicast);
+			return teredo_reject(extack, attr,
+					     addrs[i].not_unicast);
 		if (old && addr != addr_value(old, addrs[i].offset))
-			return reject(extack, attr, addrs[i].immutable);
+			return teredo_reject(extack, attr, addrs[i].immutable);
 		*addr_field(cfg, addrs[i].offset) = addr;
 	}
 	return 0;
@@ -237,11 +245,12 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 		__be16 port = nla_get_be16(attr);
 
 		if (old && port != old->port)
-			return reject(extack, attr, "port: cannot be changed");
+			return teredo_reject(extack, attr,
+					     "port: cannot be changed");
 		if (cfg->mode == TEREDO_MODE_SERVER &&
 		    port != htons(TEREDO_PORT))
-			return reject(extack, attr,
-				      "port: a server listens on 3544");
+			return teredo_reject(extack, attr,
+					     "port: a server listens on 3544");
 		cfg->port = port;
 	}
 
@@ -249,8 +258,8 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 	if (attr) {
 		val = nla_get_u32(attr);
 		if (val < TEREDO_REFRESH_MIN || val > TEREDO_REFRESH_MAX)
-			return reject(extack, attr,
-				      "refresh: out of range (10-300)");
+			return teredo_reject(extack, attr,
+					     "refresh: out of range (10-300)");
 		cfg->refresh = val;
 	}
 
@@ -258,8 +267,8 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 	if (attr) {
 		val = nla_get_u32(attr);
 		if (val < TEREDO_MAX_PEERS_MIN || val > TEREDO_MAX_PEERS_MAX)
-			return reject(extack, attr,
-				      "max-peers: out of range (1-1048576)");
+			return teredo_reject(extack, attr,
+					     "max-peers: out of range (1-1048576)");
 		cfg->max_peers = val;
 	}
 
@@ -276,16 +285,16 @@ static int apply_defaults(struct teredo_config *cfg, struct nlattr *data[],
 	switch (cfg->mode) {
 	case TEREDO_MODE_CLIENT:
 		if (!cfg->server)
-			return reject(extack, NULL,
-				      "server: required in client mode");
+			return teredo_reject(extack, NULL,
+					     "server: required in client mode");
 		if (!data[IFLA_TEREDO_SERVER2])
 			cfg->server2 = next_addr(cfg->server);
 		if (cfg->server2 == cfg->server)
-			return reject(extack, data[IFLA_TEREDO_SERVER2],
-				      "server2: must differ from server");
+			return teredo_reject(extack, data[IFLA_TEREDO_SERVER2],
+					     "server2: must differ from server");
 		if (!teredo_ipv4_is_unicast(cfg->server2))
-			return reject(extack, data[IFLA_TEREDO_SERVER],
-				      "server2: must be a unicast IPv4 address");
+			return teredo_reject(extack, data[IFLA_TEREDO_SERVER],
+					     "server2: must be a unicast IPv4 address");
 		break;
 	case TEREDO_MODE_RELAY:
 		if (!data[IFLA_TEREDO_PORT])
@@ -293,16 +302,16 @@ static int apply_defaults(struct teredo_config *cfg, struct nlattr *data[],
 		break;
 	case TEREDO_MODE_SERVER:
 		if (!cfg->local)
-			return reject(extack, NULL,
-				      "local: required in server mode");
+			return teredo_reject(extack, NULL,
+					     "local: required in server mode");
 		if (!data[IFLA_TEREDO_LOCAL2])
 			cfg->local2 = next_addr(cfg->local);
 		if (cfg->local2 == cfg->local)
-			return reject(extack, data[IFLA_TEREDO_LOCAL2],
-				      "local2: must differ from local");
+			return teredo_reject(extack, data[IFLA_TEREDO_LOCAL2],
+					     "local2: must differ from local");
 		if (!teredo_ipv4_is_unicast(cfg->local2))
-			return reject(extack, data[IFLA_TEREDO_LOCAL],
-				      "local2: must be a unicast IPv4 address");
+			return teredo_reject(extack, data[IFLA_TEREDO_LOCAL],
+					     "local2: must be a unicast IPv4 address");
 		cfg->port = htons(TEREDO_PORT);
 		break;
 	}

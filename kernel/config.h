@@ -29,5 +29,7 @@ int teredo_config_parse(struct teredo_config *cfg, struct nlattr *data[],
 			struct netlink_ext_ack *extack);
 int teredo_config_fill(struct sk_buff *skb, const struct teredo_config *cfg);
 size_t teredo_config_size(void);
+int teredo_reject(struct netlink_ext_ack *extack, const struct nlattr *attr,
+		  const char *msg);
 
 #endif /* _TEREDO_CONFIG_H */

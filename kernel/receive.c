@@ -54,7 +54,37 @@ static enum teredo_stat relay_check(struct teredo_dev *t,
 }
 
 /**
- * teredo_receive_deliver - hand a checked packet to the IPv6 stack
+ * teredo_receive_decap - hand the IPv6 packet of a datagram to the stack
+ * @t: the device
+ * @skb: the datagram, trimmed to the IPv6 packet
+ * @offset: where the IPv6 header starts, from @skb->data
+ *
+ * Context: softirq, under RCU.  Consumes @skb.
+ * Return: whether the stack took it (and the device counted it).
+ */
+bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
+			  unsigned int offset)
+{
+	struct net_device *dev = t->dev;
+	unsigned int len = skb->len - offset;
+
+	if (iptunnel_pull_header(skb, offset, htons(ETH_P_IPV6),
+				 !net_eq(t->net, dev_net(dev)))) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+		return false;
+	}
+	skb_reset_network_header(skb);
+	skb_reset_mac_header(skb);
+	skb->dev = dev;
+	skb->pkt_type = PACKET_HOST;
+	if (unlikely(gro_cells_receive(&t->gro_cells, skb) != NET_RX_SUCCESS))
+		return false;
+	dev_sw_netstats_rx_add(dev, len);
+	return true;
+}
+
+/**
+ * teredo_receive_deliver - hand a checked packet from a peer to the stack
  * @t: the device
  * @peer: the peer it came from, for its counters
  * @skb: the datagram, trimmed to the IPv6 packet, data at the UDP header
@@ -65,22 +95,9 @@ static enum teredo_stat relay_check(struct teredo_dev *t,
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset)
 {
-	struct net_device *dev = t->dev;
-	unsigned int len = skb->len - offset;
-
 	atomic64_inc(&peer->rx_packets);
-	atomic64_add(len, &peer->rx_bytes);
-	if (iptunnel_pull_header(skb, offset, htons(ETH_P_IPV6),
-				 !net_eq(t->net, dev_net(dev)))) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
-		return;
-	}
-	skb_reset_network_header(skb);
-	skb_reset_mac_header(skb);
-	skb->dev = dev;
-	skb->pkt_type = PACKET_HOST;
-	if (likely(gro_cells_receive(&t->gro_cells, skb) == NET_RX_SUCCESS))
-		dev_sw_netstats_rx_add(dev, len);
+	atomic64_add(skb->len - offset, &peer->rx_bytes);
+	teredo_receive_decap(t, skb, offset);
 }
 
 /**

@@ -2,6 +2,8 @@
 #ifndef _TEREDO_RECEIVE_H
 #define _TEREDO_RECEIVE_H
 
+#include <linux/types.h>
+
 struct sk_buff;
 struct sock;
 struct teredo_dev;
@@ -10,6 +12,8 @@ struct udp_tunnel_sock_cfg;
 
 int teredo_udp_recv(struct sock *sk, struct sk_buff *skb);
 void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
+bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
+			  unsigned int offset);
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset);
 

@@ -67,6 +67,48 @@ static void bubble_source(struct teredo_dev *t, struct teredo_peer *peer,
 }
 
 /**
+ * teredo_send_alloc - start a packet of our own (a bubble, an echo test)
+ * @t: the device
+ * @src: its IPv6 source
+ * @dst: its IPv6 destination
+ * @nexthdr: what follows the IPv6 header
+ * @len: how many bytes follow it
+ *
+ * Room is left in front for the UDP/IPv4 encapsulation; the hop limit
+ * is 0, as in Miredo's bubbles.
+ *
+ * Return: the packet with its IPv6 header, for the caller to append the
+ * @len bytes; NULL, counted, when out of memory.
+ */
+struct sk_buff *teredo_send_alloc(struct teredo_dev *t,
+				  const struct in6_addr *src,
+				  const struct in6_addr *dst, u8 nexthdr,
+				  unsigned int len)
+{
+	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
+				sizeof(struct udphdr);
+	struct ipv6hdr *ip6;
+	struct sk_buff *skb;
+
+	skb = alloc_skb(headroom + sizeof(*ip6) + len, GFP_ATOMIC);
+	if (!skb) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
+		return NULL;
+	}
+	skb_reserve(skb, headroom);
+	skb_reset_network_header(skb);
+	ip6 = skb_put_zero(skb, sizeof(*ip6));
+	ip6->version = 6;
+	ip6->payload_len = htons(len);
+	ip6->nexthdr = nexthdr;
+	ip6->saddr = *src;
+	ip6->daddr = *dst;
+	skb->protocol = htons(ETH_P_IPV6);
+	skb->dev = t->dev;
+	return skb;
+}
+
+/**
  * teredo_send_bubble_to - send a bubble
  * @t: the device
  * @src: its IPv6 source
@@ -82,27 +124,10 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 			   const struct in6_addr *dst, __be32 daddr,
 			   __be16 dport)
 {
-	unsigned int headroom = LL_MAX_HEADER + sizeof(struct iphdr) +
-				sizeof(struct udphdr);
-	struct ipv6hdr *ip6;
 	struct sk_buff *skb;
 
-	skb = alloc_skb(headroom + sizeof(*ip6), GFP_ATOMIC);
-	if (!skb) {
-		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
-		return;
-	}
-	skb_reserve(skb, headroom);
-	skb_reset_network_header(skb);
-	ip6 = skb_put_zero(skb, sizeof(*ip6));
-	ip6->version = 6;
-	ip6->nexthdr = TEREDO_NEXTHDR_NONE;
-	ip6->saddr = *src;
-	ip6->daddr = *dst;
-	skb->protocol = htons(ETH_P_IPV6);
-	skb->dev = t->dev;
-
-	if (!teredo_socket_send(t, skb, daddr, dport, NULL))
+	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, 0);
+	if (skb && !teredo_socket_send(t, skb, daddr, dport, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
 }
 

@@ -13,6 +13,10 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev);
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
 void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer);
+struct sk_buff *teredo_send_alloc(struct teredo_dev *t,
+				  const struct in6_addr *src,
+				  const struct in6_addr *dst, u8 nexthdr,
+				  unsigned int len);
 void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 			   const struct in6_addr *dst, __be32 daddr,
 			   __be16 dport);

@@ -12,15 +12,15 @@
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
 #include <linux/udp.h>
-#include <net/gro_cells.h>
+#include <net/addrconf.h>
 #include <net/ip6_checksum.h>
-#include <net/ip_tunnels.h>
 #include <net/ipv6.h>
 #include <net/ndisc.h>
 
 #include "device.h"
 #include "proto.h"
 #include "ratelimiter.h"
+#include "receive.h"
 #include "server.h"
 #include "socket.h"
 #include "stats.h"
@@ -222,22 +222,12 @@ static void forward(struct teredo_dev *t, struct sk_buff *skb,
 static void to_native(struct teredo_dev *t, struct sk_buff *skb,
 		      const struct rx *rx, unsigned int len)
 {
-	struct net_device *dev = t->dev;
-
-	if (pskb_trim_rcsum(skb, rx->off + len) ||
-	    iptunnel_pull_header(skb, rx->off, htons(ETH_P_IPV6),
-				 !net_eq(t->net, dev_net(dev)))) {
+	if (pskb_trim_rcsum(skb, rx->off + len)) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
 		return;
 	}
-	skb_reset_network_header(skb);
-	skb_reset_mac_header(skb);
-	skb->dev = dev;
-	skb->pkt_type = PACKET_HOST;
-	if (likely(gro_cells_receive(&t->gro_cells, skb) == NET_RX_SUCCESS)) {
-		dev_sw_netstats_rx_add(dev, len);
+	if (teredo_receive_decap(t, skb, rx->off))
 		teredo_stat_inc(t, TEREDO_STAT_TX_NATIVE);
-	}
 }
 
 /* Where an accepted packet goes, by destination (end of §5.3.1). */

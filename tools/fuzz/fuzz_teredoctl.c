@@ -59,7 +59,7 @@ int nl_links(struct nl *nl, const char *name, struct link_info **out)
 	struct link_info *li;
 
 	if (fail_at(2)) {
-		strcpy(nl->extack, "stub: no links for you");
+		strcpy(nl->io.extack, "stub: no links for you");
 		return -EPERM;
 	}
 	if (name && n > 1)
@@ -77,7 +77,7 @@ int nl_links(struct nl *nl, const char *name, struct link_info **out)
 		snprintf(li[i].ifname, sizeof(li[i].ifname), "%s",
 			 name ? name : "tr0");
 	}
-	nl->dump_intr = mode & 0x20;
+	nl->io.dump_intr = mode & 0x20;
 	*out = li;
 	return n;
 }

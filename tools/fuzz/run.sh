@@ -27,7 +27,7 @@ sources() {
 	iproute2) echo "$top/tools/iproute2/link_teredo.c" ;;
 	teredoctl) echo "$top/tools/teredoctl/teredoctl.c" \
 			"$top/tools/teredoctl/format.c" ;;
-	nl) echo "$top/tools/teredoctl/nl.c" ;;
+	nl) echo "$top/tools/teredoctl/nl.c" "$top/tools/lib/nl.c" ;;
 	ra) echo "$top/tools/teredod/ra.c" ;;
 	esac
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Netlink for teredoctl: one request/reply loop over libmnl sockets,
- * rtnetlink link queries, the "teredo" generic netlink family, and the
- * parsers that turn reply messages into the structs of nl.h.
+ * Netlink for teredoctl: rtnetlink link queries, the "teredo" generic
+ * netlink family, and the parsers that turn reply messages into the
+ * structs of nl.h.  The request/reply loop is tools/lib/nl.c's.
  */
 #include <assert.h>
 #include <errno.h>
@@ -19,57 +19,10 @@
 
 #include "nl.h"
 
-/*
- * The kernel sizes dump messages after the largest buffer we have read
- * with, up to 32 KiB; a smaller buffer makes recvmsg() truncate.
- */
-#define NL_BUFSIZE	32768
-
 /* How often a dump that changed under us (NLM_F_DUMP_INTR) is redone. */
 #define DUMP_TRIES	3
 
-/* Requests are a header and a few attributes. */
-union req {
-	char buf[512];
-	struct nlmsghdr align;
-};
-
-typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
-
 /* --- attribute parsing --------------------------------------------- */
-
-struct attrs {
-	const struct nlattr **tb;
-	unsigned int max;
-};
-
-static int attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct attrs *a = data;
-	unsigned int type = mnl_attr_get_type(attr);
-
-	/* Types newer than our headers are skipped, not refused. */
-	if (type <= a->max)
-		a->tb[type] = attr;
-	return MNL_CB_OK;
-}
-
-static void parse_msg(const struct nlmsghdr *nlh, unsigned int offset,
-		      const struct nlattr **tb, unsigned int max)
-{
-	struct attrs a = { tb, max };
-
-	/* A malformed tail is dropped: what parsed before it is kept. */
-	mnl_attr_parse(nlh, offset, attr_cb, &a);
-}
-
-static void parse_nest(const struct nlattr *nest, const struct nlattr **tb,
-		       unsigned int max)
-{
-	struct attrs a = { tb, max };
-
-	mnl_attr_parse_nested(nest, attr_cb, &a);
-}
 
 /* Copies a string attribute that the sender may not have terminated. */
 static void copy_str(char *dst, size_t size, const struct nlattr *attr)
@@ -180,16 +133,17 @@ int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *li)
 	li->ifindex = ifi->ifi_index;
 	li->flags = ifi->ifi_flags;
 
-	parse_msg(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	nl_attrs_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
 	if (!tb[IFLA_LINKINFO])
 		return 0;
-	parse_nest(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+	nl_attrs_parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
 	if (!info[IFLA_INFO_KIND] || !str_is(info[IFLA_INFO_KIND], "teredo"))
 		return 0;
 	if (tb[IFLA_IFNAME])
 		copy_str(li->ifname, sizeof(li->ifname), tb[IFLA_IFNAME]);
 	if (info[IFLA_INFO_DATA]) {
-		parse_nest(info[IFLA_INFO_DATA], data, IFLA_TEREDO_MAX);
+		nl_attrs_parse_nested(info[IFLA_INFO_DATA], data,
+				      IFLA_TEREDO_MAX);
 		li->present = fill(li, link_fields, IFLA_TEREDO_MAX, data);
 	}
 	return 1;
@@ -203,7 +157,7 @@ int nl_parse_dev(const struct nlmsghdr *nlh, struct dev_info *di)
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
 		return -EINVAL;
 	memset(di, 0, sizeof(*di));
-	parse_msg(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
 	di->present = fill(di, dev_fields, TEREDO_A_MAX, tb);
 	if (tb[TEREDO_A_IFNAME]) {
 		copy_str(di->ifname, sizeof(di->ifname), tb[TEREDO_A_IFNAME]);
@@ -232,13 +186,13 @@ int nl_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi)
 	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
 		return -EINVAL;
 	memset(pi, 0, sizeof(*pi));
-	parse_msg(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
 	if (tb[TEREDO_A_IFINDEX] &&
 	    mnl_attr_get_payload_len(tb[TEREDO_A_IFINDEX]) == sizeof(__u32))
 		pi->ifindex = mnl_attr_get_u32(tb[TEREDO_A_IFINDEX]);
 	if (!tb[TEREDO_A_PEER])
 		return 0;
-	parse_nest(tb[TEREDO_A_PEER], peer, TEREDO_PEER_A_MAX);
+	nl_attrs_parse_nested(tb[TEREDO_A_PEER], peer, TEREDO_PEER_A_MAX);
 	pi->present = fill(pi, peer_fields, TEREDO_PEER_A_MAX, peer);
 	return 0;
 }
@@ -269,175 +223,36 @@ static void *vec_push(struct vec *v)
 	return slot;
 }
 
-/* Keeps the kernel's own words for an error, which say more than errno. */
-static void set_extack(struct nl *nl, const struct nlmsghdr *nlh)
-{
-	const char *payload = mnl_nlmsg_get_payload(nlh);
-	size_t len = mnl_nlmsg_get_payload_len(nlh), off;
-	const struct nlattr *attr;
-	const void *tlvs;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (nlh->nlmsg_type == NLMSG_ERROR) {
-		const struct nlmsgerr *e = (const void *)payload;
-
-		off = sizeof(*e);
-		/* Without NETLINK_CAP_ACK our request is echoed in full. */
-		if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
-		    e->msg.nlmsg_len > sizeof(e->msg))
-			off += e->msg.nlmsg_len - sizeof(e->msg);
-	} else {
-		off = sizeof(int);	/* NLMSG_DONE: the error only */
-	}
-	off = MNL_ALIGN(off);
-	if (off >= len)
-		return;
-	tlvs = payload + off;
-	mnl_attr_for_each_payload(tlvs, len - off) {
-		switch (mnl_attr_get_type(attr)) {
-		case NLMSGERR_ATTR_MSG:
-			if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-				snprintf(nl->extack, sizeof(nl->extack), "%s",
-					 mnl_attr_get_str(attr));
-			break;
-		case NLMSGERR_ATTR_MISS_TYPE:
-			/* GENL_REQ_ATTR_CHECK sends only this, no text. */
-			if (!nl->extack[0] &&
-			    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-				snprintf(nl->extack, sizeof(nl->extack),
-					 "missing attribute %u",
-					 mnl_attr_get_u32(attr));
-			break;
-		}
-	}
-}
-
-/*
- * Sends @req and hands every reply to @cb until the ack (requests that
- * are not dumps always ask for one, so a doit that replies never leaves
- * us waiting) or the end of the dump.  The first error of @cb is
- * returned, but only after the exchange is over, so that no stale reply
- * is left in the socket for the next request.
- */
-static int run(struct nl *nl, struct mnl_socket *sk, struct nlmsghdr *req,
-	       msg_cb cb, void *data)
-{
-	unsigned int portid = mnl_socket_get_portid(sk);
-	int err = 0;
-
-	nl->extack[0] = '\0';
-	nl->dump_intr = false;
-	req->nlmsg_seq = ++nl->seq;
-	if (!(req->nlmsg_flags & NLM_F_DUMP))
-		req->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(sk, req, req->nlmsg_len) < 0)
-		return -errno;
-
-	for (;;) {
-		const struct nlmsghdr *nlh = (const void *)nl->buf;
-		ssize_t n = mnl_socket_recvfrom(sk, nl->buf, NL_BUFSIZE);
-		int len = n;
-
-		if (n < 0)
-			return -errno;
-		for (; mnl_nlmsg_ok(nlh, len);
-		     nlh = mnl_nlmsg_next(nlh, &len)) {
-			const struct nlmsgerr *e;
-			int status;
-
-			/* Left over from an earlier request. */
-			if (!mnl_nlmsg_portid_ok(nlh, portid) ||
-			    !mnl_nlmsg_seq_ok(nlh, req->nlmsg_seq))
-				continue;
-			if (nlh->nlmsg_flags & NLM_F_DUMP_INTR)
-				nl->dump_intr = true;
-
-			switch (nlh->nlmsg_type) {
-			case NLMSG_NOOP:
-			case NLMSG_OVERRUN:
-				break;
-			case NLMSG_ERROR:
-				e = mnl_nlmsg_get_payload(nlh);
-				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-					return -EBADMSG;
-				set_extack(nl, nlh);
-				if (e->error)
-					return e->error < 0 ? e->error
-							    : -e->error;
-				return err;
-			case NLMSG_DONE:
-				/* A dump that failed half way says so here. */
-				status = 0;
-				if (mnl_nlmsg_get_payload_len(nlh) >=
-				    sizeof(status))
-					memcpy(&status,
-					       mnl_nlmsg_get_payload(nlh),
-					       sizeof(status));
-				set_extack(nl, nlh);
-				return status < 0 ? status : err;
-			default:
-				if (!err && cb)
-					err = cb(nlh, data);
-				break;
-			}
-		}
-	}
-}
-
 /* Runs a dump again while it reports having changed under us. */
 static int run_dump(struct nl *nl, struct mnl_socket *sk,
-		    struct nlmsghdr *req, msg_cb cb, struct vec *v)
+		    struct nlmsghdr *req, nl_msg_cb cb, struct vec *v)
 {
 	int tries, ret = 0;
 
 	for (tries = 0; tries < DUMP_TRIES; tries++) {
 		v->n = 0;
-		ret = run(nl, sk, req, cb, v);
-		if (ret < 0 || !nl->dump_intr)
+		ret = nl_run(&nl->io, sk, req, cb, v);
+		if (ret < 0 || !nl->io.dump_intr)
 			break;
 	}
 	return ret;
 }
 
-static struct mnl_socket *sock_open(int bus)
-{
-	struct mnl_socket *sk = mnl_socket_open(bus);
-	int one = 1, err;
-
-	if (!sk)
-		return NULL;
-	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) < 0) {
-		err = errno;
-		mnl_socket_close(sk);
-		errno = err;
-		return NULL;
-	}
-	/*
-	 * Best effort, kernels before 4.12 have neither: extack for the
-	 * kernel's error messages, a capped ack so that the request is not
-	 * echoed in front of them.
-	 */
-	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
-	return sk;
-}
-
 int nl_open(struct nl *nl)
 {
-	memset(nl, 0, sizeof(*nl));
-	nl->buf = malloc(NL_BUFSIZE);
-	if (!nl->buf)
-		return -ENOMEM;
-	nl->rt = sock_open(NETLINK_ROUTE);
-	if (!nl->rt) {
-		int err = -errno;
+	int err;
 
-		free(nl->buf);
-		nl->buf = NULL;
+	memset(nl, 0, sizeof(*nl));
+	err = nl_io_init(&nl->io);
+	if (err)
+		return err;
+	nl->rt = nl_sock_open(NETLINK_ROUTE, 0);
+	if (!nl->rt) {
+		err = -errno;
+		nl_io_free(&nl->io);
 		return err;
 	}
-	nl->seq = time(NULL);
+	nl->io.seq = time(NULL);
 	return 0;
 }
 
@@ -447,7 +262,7 @@ void nl_close(struct nl *nl)
 		mnl_socket_close(nl->gen);
 	if (nl->rt)
 		mnl_socket_close(nl->rt);
-	free(nl->buf);
+	nl_io_free(&nl->io);
 	memset(nl, 0, sizeof(*nl));
 }
 
@@ -470,24 +285,23 @@ static int link_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_links(struct nl *nl, const char *name, struct link_info **out)
 {
-	union req req;
+	union nl_req req;
 	struct vec v = { .size = sizeof(struct link_info) };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req.buf);
+	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
 	struct nlattr *nest;
 	int ret;
 
 	*out = NULL;
-	nlh->nlmsg_type = RTM_GETLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	nlh = nl_req_put(&req, RTM_GETLINK, 0, sizeof(*ifi));
+	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	if (name) {
 		if (strlen(name) >= IFNAMSIZ)
 			return 0;
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-		ret = run(nl, nl->rt, nlh, link_cb, &v);
+		ret = nl_run(&nl->io, nl->rt, nlh, link_cb, &v);
 		if (ret == -ENODEV)
 			ret = 0;
 	} else {
@@ -510,15 +324,14 @@ int nl_links(struct nl *nl, const char *name, struct link_info **out)
 	return v.n;
 }
 
-static struct nlmsghdr *genl_req(union req *req, __u16 type, __u8 cmd,
+static struct nlmsghdr *genl_req(union nl_req *req, __u16 type, __u8 cmd,
 				 __u8 version)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(req->buf);
 	struct genlmsghdr *genl;
+	struct nlmsghdr *nlh;
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	nlh = nl_req_put(req, type, 0, sizeof(*genl));
+	genl = mnl_nlmsg_get_payload(nlh);
 	genl->cmd = cmd;
 	genl->version = version;
 	return nlh;
@@ -529,7 +342,7 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
 	__u16 *family = data;
 
-	parse_msg(nlh, GENL_HDRLEN, tb, CTRL_ATTR_MAX);
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, CTRL_ATTR_MAX);
 	if (tb[CTRL_ATTR_FAMILY_ID] &&
 	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) >= 0)
 		*family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
@@ -538,7 +351,7 @@ static int family_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_family(struct nl *nl)
 {
-	union req req;
+	union nl_req req;
 	struct nlmsghdr *nlh;
 	__u16 family = 0;
 	int ret;
@@ -546,14 +359,14 @@ int nl_family(struct nl *nl)
 	if (nl->family)
 		return 0;
 	if (!nl->gen) {
-		nl->gen = sock_open(NETLINK_GENERIC);
+		nl->gen = nl_sock_open(NETLINK_GENERIC, 0);
 		if (!nl->gen)
 			return -errno;
 	}
 	/* The kernel loads the module through its genl alias if it can. */
 	nlh = genl_req(&req, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, TEREDO_GENL_NAME);
-	ret = run(nl, nl->gen, nlh, family_cb, &family);
+	ret = nl_run(&nl->io, nl->gen, nlh, family_cb, &family);
 	if (ret < 0)
 		return ret;
 	if (!family)
@@ -586,7 +399,7 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_dev_get(struct nl *nl, unsigned int ifindex, struct dev_info *di)
 {
-	union req req;
+	union nl_req req;
 	struct dev_req r = { .ifindex = ifindex, .di = di };
 	struct nlmsghdr *nlh;
 	int ret;
@@ -597,7 +410,7 @@ int nl_dev_get(struct nl *nl, unsigned int ifindex, struct dev_info *di)
 	nlh = genl_req(&req, nl->family, TEREDO_CMD_DEV_GET,
 		       TEREDO_GENL_VERSION);
 	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, ifindex);
-	ret = run(nl, nl->gen, nlh, dev_cb, &r);
+	ret = nl_run(&nl->io, nl->gen, nlh, dev_cb, &r);
 	if (ret < 0)
 		return ret;
 	return r.found ? 0 : -EPROTO;
@@ -630,7 +443,7 @@ static int peer_cb(const struct nlmsghdr *nlh, void *data)
 
 int nl_peers(struct nl *nl, unsigned int ifindex, struct peer_info **out)
 {
-	union req req;
+	union nl_req req;
 	struct peer_req r = {
 		.v = { .size = sizeof(struct peer_info) },
 		.ifindex = ifindex,
@@ -659,7 +472,7 @@ int nl_peers(struct nl *nl, unsigned int ifindex, struct peer_info **out)
 int nl_peer_del(struct nl *nl, unsigned int ifindex,
 		const struct in6_addr *addr)
 {
-	union req req;
+	union nl_req req;
 	struct nlmsghdr *nlh;
 	struct nlattr *nest;
 	int ret;
@@ -675,5 +488,5 @@ int nl_peer_del(struct nl *nl, unsigned int ifindex,
 		mnl_attr_put(nlh, TEREDO_PEER_A_ADDR, sizeof(*addr), addr);
 		mnl_attr_nest_end(nlh, nest);
 	}
-	return run(nl, nl->gen, nlh, NULL, NULL);
+	return nl_run(&nl->io, nl->gen, nlh, NULL, NULL);
 }

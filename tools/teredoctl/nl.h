@@ -18,6 +18,8 @@
 #include <linux/if_teredo.h>
 #include <linux/teredo_genl.h>
 
+#include "lib/nl.h"
+
 /* A link of kind "teredo" as RTM_NEWLINK describes it. */
 struct link_info {
 	unsigned int ifindex;
@@ -84,11 +86,7 @@ struct nl {
 	struct mnl_socket *rt;		/* NETLINK_ROUTE */
 	struct mnl_socket *gen;		/* NETLINK_GENERIC, on first use */
 	__u16 family;			/* "teredo", 0 until resolved */
-	unsigned int seq;
-	char *buf;			/* receive buffer */
-	/* the kernel's message for the last error, "" if it gave none */
-	char extack[256];
-	bool dump_intr;			/* the last dump saw NLM_F_DUMP_INTR */
+	struct nl_io io;		/* ->extack, ->dump_intr: last request */
 };
 
 /* All return 0 (or a count) on success, -errno on failure. */

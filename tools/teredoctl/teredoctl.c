@@ -57,7 +57,7 @@ static int bad_usage(void)
 static void nl_error(const struct nl *nl, const char *what, int err)
 {
 	fprintf(stderr, "teredoctl: %s: %s\n", what,
-		nl->extack[0] ? nl->extack : strerror(-err));
+		nl->io.extack[0] ? nl->io.extack : strerror(-err));
 }
 
 static void family_error(const struct nl *nl, int err)
@@ -101,7 +101,7 @@ static int find_link(struct ctx *c, const char *name, struct link_info *li)
 
 static void warn_dump_intr(const struct nl *nl, const char *what)
 {
-	if (nl->dump_intr)
+	if (nl->io.dump_intr)
 		fprintf(stderr, "teredoctl: warning: %s changed during the dump, the output may be inconsistent\n",
 			what);
 }

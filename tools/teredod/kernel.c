@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -21,133 +20,30 @@
 #include <linux/rtnetlink.h>
 
 #include "kernel.h"
+#include "lib/nl.h"
 #include "proto.h"
-
-#define NL_BUFSIZE	32768
-
-typedef int (*msg_cb)(const struct nlmsghdr *nlh, void *data);
-
-union req {
-	char buf[1024];
-	struct nlmsghdr align;
-};
-
-static void set_extack(struct kdev *k, const struct nlmsghdr *nlh)
-{
-	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	size_t len = mnl_nlmsg_get_payload_len(nlh), off = sizeof(*e);
-	const struct nlattr *attr;
-	const void *tlvs;
-
-	if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nlh->nlmsg_flags & NLM_F_CAPPED) &&
-	    e->msg.nlmsg_len > sizeof(e->msg))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	off = MNL_ALIGN(off);
-	if (off >= len)
-		return;
-	tlvs = (const char *)e + off;
-	mnl_attr_for_each_payload(tlvs, len - off) {
-		if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			snprintf(k->extack, sizeof(k->extack), "%s",
-				 mnl_attr_get_str(attr));
-	}
-}
-
-static bool is_dump(const struct nlmsghdr *req)
-{
-	return (req->nlmsg_type == RTM_GETLINK ||
-		req->nlmsg_type == RTM_GETADDR ||
-		req->nlmsg_type == RTM_GETROUTE) &&
-	       (req->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-}
-
-/* Sends @req, hands replies to @cb until the ack or the dump's end. */
-static int run(struct kdev *k, struct nlmsghdr *req, msg_cb cb, void *data)
-{
-	unsigned int portid = mnl_socket_get_portid(k->nl);
-	int err = 0;
-
-	k->extack[0] = '\0';
-	req->nlmsg_seq = ++k->seq;
-	/* NLM_F_DUMP shares its bits with NLM_F_REPLACE and NLM_F_EXCL:
-	 * only a GET is a dump.  Everything else asks for the ack. */
-	if (!is_dump(req))
-		req->nlmsg_flags |= NLM_F_ACK;
-	if (mnl_socket_sendto(k->nl, req, req->nlmsg_len) < 0)
-		return -errno;
-	for (;;) {
-		const struct nlmsghdr *nlh = (const void *)k->buf;
-		ssize_t n = mnl_socket_recvfrom(k->nl, k->buf, NL_BUFSIZE);
-		int len = n;
-
-		if (n < 0)
-			return -errno;
-		for (; mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
-			const struct nlmsgerr *e;
-			int status = 0;
-
-			if (!mnl_nlmsg_portid_ok(nlh, portid) ||
-			    !mnl_nlmsg_seq_ok(nlh, req->nlmsg_seq))
-				continue;
-			switch (nlh->nlmsg_type) {
-			case NLMSG_NOOP:
-			case NLMSG_OVERRUN:
-				break;
-			case NLMSG_ERROR:
-				e = mnl_nlmsg_get_payload(nlh);
-				if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*e))
-					return -EBADMSG;
-				set_extack(k, nlh);
-				if (e->error)
-					return e->error < 0 ? e->error : -e->error;
-				return err;
-			case NLMSG_DONE:
-				if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(int))
-					memcpy(&status, mnl_nlmsg_get_payload(nlh),
-					       sizeof(int));
-				return status < 0 ? status : err;
-			default:
-				if (!err && cb)
-					err = cb(nlh, data);
-				break;
-			}
-		}
-	}
-}
 
 static struct mnl_socket *sock_open(unsigned int groups)
 {
-	struct mnl_socket *sk = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	struct mnl_socket *sk = nl_sock_open(NETLINK_ROUTE, groups);
 	struct timeval tmo = { .tv_sec = 10 };
-	int one = 1;
 
-	if (!sk)
-		return NULL;
-	if (mnl_socket_bind(sk, groups, MNL_SOCKET_AUTOPID) < 0) {
-		int err = errno;
-
-		mnl_socket_close(sk);
-		errno = err;
-		return NULL;
-	}
-	mnl_socket_setsockopt(sk, NETLINK_EXT_ACK, &one, sizeof(one));
-	mnl_socket_setsockopt(sk, NETLINK_CAP_ACK, &one, sizeof(one));
 	/* A lost answer must not hang the helper (signals wait in poll). */
-	setsockopt(mnl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tmo,
-		   sizeof(tmo));
+	if (sk)
+		setsockopt(mnl_socket_get_fd(sk), SOL_SOCKET, SO_RCVTIMEO, &tmo,
+			   sizeof(tmo));
 	return sk;
 }
 
 int kernel_open(struct kdev *k, const char *name)
 {
+	int err;
+
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", name);
-	k->buf = malloc(NL_BUFSIZE);
-	if (!k->buf)
-		return -ENOMEM;
+	err = nl_io_init(&k->io);
+	if (err)
+		return err;
 	k->nl = sock_open(0);
 	if (!k->nl)
 		return -errno;
@@ -165,40 +61,22 @@ void kernel_close(struct kdev *k)
 		mnl_socket_close(k->nl);
 	if (k->mon)
 		mnl_socket_close(k->mon);
-	free(k->buf);
+	nl_io_free(&k->io);
 	k->nl = k->mon = NULL;
-	k->buf = NULL;
 }
 
 /* --- links ------------------------------------------------------------ */
 
-static struct nlmsghdr *link_req(struct kdev *k, union req *r, int type,
+static struct nlmsghdr *link_req(struct kdev *k, union nl_req *r, int type,
 				 unsigned int flags)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(r->buf);
-	struct ifinfomsg *ifi;
+	struct nlmsghdr *nlh = nl_req_put(r, type, flags,
+					  sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	ifi->ifi_family = AF_UNSPEC;
 	ifi->ifi_index = k->ifindex;
 	return nlh;
-}
-
-struct attrs {
-	const struct nlattr **tb;
-	unsigned int max;
-};
-
-static int attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct attrs *a = data;
-	unsigned int type = mnl_attr_get_type(attr);
-
-	if (type <= a->max)
-		a->tb[type] = attr;
-	return MNL_CB_OK;
 }
 
 static bool attr_is(const struct nlattr *a, size_t size)
@@ -212,7 +90,6 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *info[IFLA_INFO_MAX + 1] = { NULL };
 	const struct nlattr *td[IFLA_TEREDO_MAX + 1] = { NULL };
 	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct attrs a = { tb, IFLA_MAX };
 	struct kdev *k = ((void **)data)[0];
 	struct kconfig *cfg = ((void **)data)[1];
 	const char *kind;
@@ -222,11 +99,10 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 		return 0;
 	k->ifindex = ifi->ifi_index;
 	cfg->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), attr_cb, &a);
+	nl_attrs_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
 	if (!tb[IFLA_LINKINFO])
 		return 0;
-	a = (struct attrs){ info, IFLA_INFO_MAX };
-	mnl_attr_parse_nested(tb[IFLA_LINKINFO], attr_cb, &a);
+	nl_attrs_parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
 	if (!info[IFLA_INFO_KIND] ||
 	    mnl_attr_validate(info[IFLA_INFO_KIND], MNL_TYPE_NUL_STRING) < 0)
 		return 0;
@@ -234,8 +110,7 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 	cfg->teredo = !strcmp(kind, "teredo");
 	if (!cfg->teredo || !info[IFLA_INFO_DATA])
 		return 0;
-	a = (struct attrs){ td, IFLA_TEREDO_MAX };
-	mnl_attr_parse_nested(info[IFLA_INFO_DATA], attr_cb, &a);
+	nl_attrs_parse_nested(info[IFLA_INFO_DATA], td, IFLA_TEREDO_MAX);
 	if (attr_is(td[IFLA_TEREDO_MODE], 1))
 		cfg->mode = mnl_attr_get_u8(td[IFLA_TEREDO_MODE]);
 	if (attr_is(td[IFLA_TEREDO_SERVER], 4))
@@ -253,18 +128,18 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 
 int kernel_get_config(struct kdev *k, struct kconfig *cfg)
 {
-	union req r;
+	union nl_req r;
 	struct nlmsghdr *nlh = link_req(k, &r, RTM_GETLINK, 0);
 	void *data[2] = { k, cfg };
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->refresh = TEREDO_REFRESH_DEFAULT;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, k->name);
-	return run(k, nlh, getlink_cb, data);
+	return nl_run(&k->io, k->nl, nlh, getlink_cb, data);
 }
 
 /* RTM_NEWLINK change form; IFLA_INFO_DATA is left open for the caller. */
-static struct nlattr *change_req(struct kdev *k, union req *r,
+static struct nlattr *change_req(struct kdev *k, union nl_req *r,
 				 struct nlmsghdr **nlhp, struct nlattr **info)
 {
 	struct nlmsghdr *nlh = link_req(k, r, RTM_NEWLINK, 0);
@@ -280,14 +155,14 @@ static int change_run(struct kdev *k, struct nlmsghdr *nlh,
 {
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
-	return run(k, nlh, NULL, NULL);
+	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
 }
 
 int kernel_attach(struct kdev *k, int fd)
 {
 	struct nlattr *info, *data;
 	struct nlmsghdr *nlh;
-	union req r;
+	union nl_req r;
 
 	data = change_req(k, &r, &nlh, &info);
 	mnl_attr_put_u32(nlh, IFLA_TEREDO_FD, (uint32_t)fd);
@@ -298,7 +173,7 @@ int kernel_push(struct kdev *k, const struct qual_status *st)
 {
 	struct nlattr *info, *data;
 	struct nlmsghdr *nlh;
-	union req r;
+	union nl_req r;
 
 	data = change_req(k, &r, &nlh, &info);
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_STATE, st->state);
@@ -336,7 +211,7 @@ int kernel_link_setup(struct kdev *k)
 	struct nlattr *af, *in6;
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifi;
-	union req r;
+	union nl_req r;
 	int err;
 
 	/* The kernel's own autoconf would solicit routers on the device. */
@@ -352,7 +227,7 @@ int kernel_link_setup(struct kdev *k)
 	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
 	mnl_attr_nest_end(nlh, in6);
 	mnl_attr_nest_end(nlh, af);
-	err = run(k, nlh, NULL, NULL);
+	err = nl_run(&k->io, k->nl, nlh, NULL, NULL);
 	if (err)
 		return err;
 
@@ -360,24 +235,39 @@ int kernel_link_setup(struct kdev *k)
 	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
-	return run(k, nlh, NULL, NULL);
+	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
 }
 
 /* --- addresses and routes ----------------------------------------- */
+
+/*
+ * Sends @nlh, an address or a route, as @new_type when @add (creating
+ * it, or replacing what is there), else as @del_type.  Deleting what is
+ * already gone (the kernel says @gone) is no error: the caller wants it
+ * absent, and it is.
+ */
+static int add_or_del(struct kdev *k, struct nlmsghdr *nlh, bool add,
+		      __u16 new_type, __u16 del_type, int gone)
+{
+	int err;
+
+	nlh->nlmsg_type = add ? new_type : del_type;
+	if (add)
+		nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_REPLACE;
+	err = nl_run(&k->io, k->nl, nlh, NULL, NULL);
+	return !add && err == gone ? 0 : err;
+}
 
 int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 		unsigned int plen)
 {
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	union req r;
-	int err;
+	union nl_req r;
 
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = add ? RTM_NEWADDR : RTM_DELADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST |
-			   (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	/* The type and flags are add_or_del()'s. */
+	nlh = nl_req_put(&r, 0, 0, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET6;
 	ifa->ifa_prefixlen = plen;
 	ifa->ifa_index = k->ifindex;
@@ -391,10 +281,8 @@ int kernel_addr(struct kdev *k, bool add, const struct in6_addr *a,
 		mnl_attr_put_u32(nlh, IFA_FLAGS, IFA_F_NODAD |
 				 (teredo_addr_is_teredo(a) ?
 				  IFA_F_NOPREFIXROUTE : 0));
-	err = run(k, nlh, NULL, NULL);
-	if (!add && err == -EADDRNOTAVAIL)
-		err = 0;
-	return err;
+	return add_or_del(k, nlh, add, RTM_NEWADDR, RTM_DELADDR,
+			  -EADDRNOTAVAIL);
 }
 
 struct addr_list {
@@ -407,7 +295,6 @@ static int getaddr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
-	struct attrs at = { tb, IFA_MAX };
 	struct addr_list *l = data;
 	const struct nlattr *a;
 
@@ -415,7 +302,7 @@ static int getaddr_cb(const struct nlmsghdr *nlh, void *data)
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
 	    ifa->ifa_family != AF_INET6 || (int)ifa->ifa_index != l->ifindex)
 		return 0;
-	mnl_attr_parse(nlh, sizeof(*ifa), attr_cb, &at);
+	nl_attrs_parse(nlh, sizeof(*ifa), tb, IFA_MAX);
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (attr_is(a, 16) && l->n < sizeof(l->a) / sizeof(l->a[0]))
 		memcpy(&l->a[l->n++], mnl_attr_get_payload(a), 16);
@@ -428,15 +315,13 @@ int kernel_addr_flush_teredo(struct kdev *k, const struct in6_addr *keep)
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
 	unsigned int i;
-	union req r;
+	union nl_req r;
 	int err;
 
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = RTM_GETADDR;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	nlh = nl_req_put(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET6;
-	err = run(k, nlh, getaddr_cb, &l);
+	err = nl_run(&k->io, k->nl, nlh, getaddr_cb, &l);
 	if (err)
 		return err;
 	for (i = 0; i < l.n; i++) {
@@ -455,14 +340,10 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 {
 	struct nlmsghdr *nlh;
 	struct rtmsg *rtm;
-	union req r;
-	int err;
+	union nl_req r;
 
-	nlh = mnl_nlmsg_put_header(r.buf);
-	nlh->nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nlh->nlmsg_flags = NLM_F_REQUEST |
-			   (add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	nlh = nl_req_put(&r, 0, 0, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET6;
 	rtm->rtm_dst_len = plen;
 	rtm->rtm_table = RT_TABLE_MAIN;
@@ -473,10 +354,7 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 		mnl_attr_put(nlh, RTA_DST, sizeof(*dst), dst);
 	mnl_attr_put_u32(nlh, RTA_OIF, k->ifindex);
 	mnl_attr_put_u32(nlh, RTA_PRIORITY, metric);
-	err = run(k, nlh, NULL, NULL);
-	if (!add && err == -ESRCH)
-		err = 0;
-	return err;
+	return add_or_del(k, nlh, add, RTM_NEWROUTE, RTM_DELROUTE, -ESRCH);
 }
 
 /* --- link events ------------------------------------------------------ */
@@ -519,8 +397,8 @@ int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed)
 	struct monitor m = { .k = k, .cfg = cfg };
 	ssize_t n;
 
-	while ((n = mnl_socket_recvfrom(k->mon, k->buf, NL_BUFSIZE)) > 0)
-		mnl_cb_run(k->buf, n, 0, 0, monitor_cb, &m);
+	while ((n = mnl_socket_recvfrom(k->mon, k->io.buf, NL_BUFSIZE)) > 0)
+		mnl_cb_run(k->io.buf, n, 0, 0, monitor_cb, &m);
 	*changed = m.changed;
 	return m.gone;
 }

@@ -4,7 +4,7 @@
  * handoff and the state pushed into the kernel (IFLA_TEREDO_*, see
  * if_teredo.h), and what the helper puts on the device: addr_gen_mode,
  * up, addresses, routes.  Every function returns 0 or -errno; the
- * kernel's extack message, if any, is in k->extack.
+ * kernel's extack message, if any, is in k->io.extack.
  */
 #ifndef _TEREDOD_KERNEL_H
 #define _TEREDOD_KERNEL_H
@@ -15,6 +15,7 @@
 #include <linux/if.h>
 #include <linux/types.h>
 
+#include "lib/nl.h"
 #include "qualify.h"
 
 struct mnl_socket;
@@ -22,11 +23,9 @@ struct mnl_socket;
 struct kdev {
 	struct mnl_socket *nl;		/* requests */
 	struct mnl_socket *mon;		/* RTNLGRP_LINK, for RTM_DELLINK */
-	unsigned int seq;
 	int ifindex;
 	char name[IFNAMSIZ];
-	char extack[256];
-	char *buf;
+	struct nl_io io;		/* ->extack: the last error's message */
 };
 
 /* The device's configuration, from RTM_GETLINK. */

@@ -66,7 +66,7 @@ static qual_time now_ms(void)
 static void kernel_err(struct teredod *d, const char *what, int err)
 {
 	log_line("kernel: %s: %s%s%s", what, strerror(-err),
-		 d->k.extack[0] ? ": " : "", d->k.extack);
+		 d->k.io.extack[0] ? ": " : "", d->k.io.extack);
 }
 
 /* --- the state machine's operations ------------------------------------ */
