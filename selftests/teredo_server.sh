@@ -159,7 +159,7 @@ check_eq "non-cone RS to $S1 answered from $S1" "$S1:3544" "$(rs_from --to $S1)"
 # ------------------------------------------------ relaying to a client
 
 xpeer client --bind $CLIENT:$CPORT \
-	--server $S1 --seconds 600 > "$CAP/client.log" 2>&1 &
+	--server $S1 --seconds 3600 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
 TADDR=$(peer addr $S1 $CLIENT $CPORT)
 wait_until 20 grep -q client-ready "$CAP/client.log" ||
@@ -284,15 +284,20 @@ read -r answered elapsed <<< "$(awk '$1 == "summary" {
 	sub("answered=", "", $3); sub("elapsed=", "", $4); print $3, $4 }' \
 	"$CAP/flood.log")"
 ktap_info "flood: $(tail -1 "$CAP/flood.log")"
+# The server's counters are the truth: the flooder's receive loop may
+# miss answers when the guest is slow, so its count is only a lower bound.
+ras=$(( $(counter tx_ra) - ra0 - 1 ))
+limited=$(( $(counter rx_ratelimited) - before ))
+ktap_info "server: $ras answered, $limited rate limited"
 check_num "flood of 600 RS from one source: at most 10 + 20/s answered" \
-	"${answered:-999}" -le "$(awk -v e="${elapsed:-0}" \
-		'BEGIN { printf "%d", 10 + 20 * e + 3 }')"
-check_num "flood: at least the burst answered" "${answered:-0}" -ge 10
-check_num "flood: the rest counted as rx_ratelimited" \
-	"$(( $(counter rx_ratelimited) - before ))" -eq "$((600 - ${answered:-0}))"
+	"$ras" -le "$(awk -v e="${elapsed:-0}" \
+		'BEGIN { printf "%d", 10 + 20 * (e + 0.5) + 3 }')"
+check_num "flood: at least the burst answered" "$ras" -ge 10
+check_num "flood: every RS answered or counted as rx_ratelimited" \
+	"$((ras + limited))" -eq 600
 check_ok "another client qualifies during the flood" grep -q 'match=1' <<< "$out"
-check_num "tx_ra counts every answer" "$(( $(counter tx_ra) - ra0 ))" -eq \
-	"$(( ${answered:-0} + 1 ))"
+check_num "the flooder received no more answers than tx_ra counted" \
+	"${answered:-999}" -le "$ras"
 sleep 1.1
 check_ok "the flooding source is answered again a second later" \
 	bash -c "ip netns exec $ext python3 -I -S $PEERPY rs --bind 198.18.0.12:7001 \
