@@ -772,22 +772,30 @@ link_absent() {
 	! link_exists "$@"
 }
 
-# link_names NS: every device name in NS, one a line, sorted.
+# The fallback devices a tunnel driver puts in every namespace once it
+# is loaded or built in (the debug kernel builds sit and ip6_tunnel in):
+# not ours, and present or not depending on what ran before.
+FALLBACK_LINKS=" sit0 ip6tnl0 tunl0 gre0 gretap0 erspan0 ip_vti0 ip6_vti0 ip6gre0 "
+
+# link_names NS: every device name in NS but the tunnel drivers'
+# fallback devices, one a line, sorted.
 link_names() {
-	local json re='"ifname":"([^"]*)"(.*)$'
+	local json name re='"ifname":"([^"]*)"(.*)$'
 	local -a names=()
 
 	json=$(ip ${1:+-n "$1"} -j link show) || return 1
 	# Each device has one "ifname" (-j without -d: nothing nested holds
 	# one); a name with a quote or a backslash is escaped: ask Python.
 	if [[ $json == *\\* ]]; then
-		printf '%s\n' "$json" |
-			json_eval '"\n".join(sorted(l["ifname"] for l in d))'
+		printf '%s\n' "$json" | json_eval '"\n".join(sorted(
+			l["ifname"] for l in d
+			if " %s " % l["ifname"] not in "'"$FALLBACK_LINKS"'"))'
 		return
 	fi
 	while [[ $json =~ $re ]]; do
-		names+=("${BASH_REMATCH[1]}")
+		name=${BASH_REMATCH[1]}
 		json=${BASH_REMATCH[2]}
+		[[ $FALLBACK_LINKS == *" $name "* ]] || names+=("$name")
 	done
 	[ "${#names[@]}" = 0 ] && return 0
 	printf '%s\n' "${names[@]}" | LC_ALL=C sort
