@@ -18,6 +18,7 @@
 #include "device.h"
 #include "proto.h"
 #include "send.h"
+#include "server.h"
 #include "socket.h"
 #include "stats.h"
 #include "timers.h"
@@ -84,6 +85,7 @@ static int teredo_init(struct net_device *dev)
 		err = teredo_ratelimiter_init(&t->rs_limit);
 		if (err)
 			goto err_limit;
+		teredo_server_init(t);
 	}
 	teredo_timers_device_init(t);
 	teredo_timers_device_start(t);

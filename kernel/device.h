@@ -13,6 +13,7 @@
 #include "config.h"
 #include "peer.h"
 #include "ratelimiter.h"
+#include "server.h"
 
 struct teredo_stats;
 
@@ -33,6 +34,7 @@ struct teredo_dev {
 	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
 	struct teredo_client client;	/* client mode only */
 	struct teredo_ratelimiter rs_limit;	/* a server's, per RS source */
+	struct teredo_ra_template ra_template;	/* a server's */
 };
 
 int teredo_device_init(void);

@@ -35,36 +35,6 @@ enum {
 	RA_RETRANS_MS = 2000,		/* as Miredo's; the client ignores it */
 };
 
-/*
- * The Router Advertisement of RFC 4380 §5.3.2 (RFC 4861 §4.2, §4.6.2,
- * §4.6.4): one prefix, 2001:0:<primary>::/64, autonomous, and the MTU.
- */
-struct ra_packet {
-	struct ipv6hdr ip6;
-	u8 type;
-	u8 code;
-	__sum16 csum;
-	u8 cur_hop_limit;
-	u8 flags;
-	__be16 router_lifetime;
-	__be32 reachable;
-	__be32 retrans;
-	/* prefix information */
-	u8 pio_type;
-	u8 pio_len;			/* units of 8 bytes */
-	u8 prefix_len;
-	u8 pio_flags;
-	__be32 valid;
-	__be32 preferred;
-	__be32 reserved;
-	struct in6_addr prefix;
-	/* MTU */
-	u8 mtu_type;
-	u8 mtu_len;
-	__be16 mtu_reserved;
-	__be32 mtu;
-} __packed;
-
 enum {
 	ND_OPT_PIO = 3,
 	ND_OPT_MTU_TYPE = 5,
@@ -96,18 +66,26 @@ static void server_link_local(struct in6_addr *a, __be32 primary)
 	a->s6_addr32[0] = htonl(0xfe800000);
 }
 
-static void build_ra(const struct teredo_dev *t, struct ra_packet *ra,
-		     const struct in6_addr *daddr)
+enum {
+	RA_ICMP_LEN = sizeof(struct teredo_ra) - sizeof(struct ipv6hdr),
+};
+
+/**
+ * teredo_server_init - build the part every RA of this server shares
+ * @t: a server device, its addresses set
+ *
+ * Per RA only the destination, the MTU and the checksum remain.
+ */
+void teredo_server_init(struct teredo_dev *t)
 {
-	const size_t icmp_len = sizeof(*ra) - sizeof(ra->ip6);
+	struct teredo_ra *ra = &t->ra_template.ra;
 
 	memset(ra, 0, sizeof(*ra));
 	ra->ip6.version = 6;
-	ra->ip6.payload_len = htons(icmp_len);
+	ra->ip6.payload_len = htons(RA_ICMP_LEN);
 	ra->ip6.nexthdr = IPPROTO_ICMPV6;
 	ra->ip6.hop_limit = 255;
 	server_link_local(&ra->ip6.saddr, t->cfg.local);
-	ra->ip6.daddr = *daddr;
 	ra->type = NDISC_ROUTER_ADVERTISEMENT;
 	/* Router lifetime 0: the prefix is for the address only. */
 	ra->retrans = htonl(RA_RETRANS_MS);
@@ -121,10 +99,23 @@ static void build_ra(const struct teredo_dev *t, struct ra_packet *ra,
 	ra->prefix.s6_addr32[1] = t->cfg.local;
 	ra->mtu_type = ND_OPT_MTU_TYPE;
 	ra->mtu_len = 1;
-	ra->mtu = htonl(READ_ONCE(t->dev->mtu));
-	ra->csum = csum_ipv6_magic(&ra->ip6.saddr, &ra->ip6.daddr, icmp_len,
+	/* Checksum and MTU zero: neither adds to the sum. */
+	t->ra_template.sum = csum_partial(&ra->type, RA_ICMP_LEN, 0);
+}
+
+/* The template, to @daddr, with the device's MTU of the moment. */
+static void build_ra(const struct teredo_dev *t, struct teredo_ra *ra,
+		     const struct in6_addr *daddr)
+{
+	__be32 mtu = htonl(READ_ONCE(t->dev->mtu));
+
+	memcpy(ra, &t->ra_template.ra, sizeof(*ra));
+	ra->ip6.daddr = *daddr;
+	ra->mtu = mtu;
+	ra->csum = csum_ipv6_magic(&ra->ip6.saddr, daddr, RA_ICMP_LEN,
 				   IPPROTO_ICMPV6,
-				   csum_partial(&ra->type, icmp_len, 0));
+				   csum_add(t->ra_template.sum,
+					    (__force __wsum)mtu));
 }
 
 /*
@@ -143,7 +134,6 @@ static void send_ra(struct teredo_dev *t, const struct rx *rx,
 	struct sock *primary = rcu_dereference_bh(t->sk);
 	struct sock *from = rx->sk;
 	struct teredo_origin oi;
-	struct ra_packet ra;
 	struct sk_buff *skb;
 	u8 *p;
 
@@ -151,7 +141,7 @@ static void send_ra(struct teredo_dev *t, const struct rx *rx,
 		from = from == primary ? rcu_dereference_bh(t->sk2) : primary;
 
 	skb = alloc_skb(headroom + TEREDO_AUTH_MIN_LEN + sizeof(oi) +
-			sizeof(ra), GFP_ATOMIC);
+			sizeof(struct teredo_ra), GFP_ATOMIC);
 	if (!skb) {
 		teredo_stat_inc(t, TEREDO_STAT_TX_NO_MEMORY);
 		return;
@@ -166,8 +156,7 @@ static void send_ra(struct teredo_dev *t, const struct rx *rx,
 	}
 	teredo_origin_build(&oi, rx->saddr, rx->sport);
 	skb_put_data(skb, &oi, sizeof(oi));
-	build_ra(t, &ra, rs_src);
-	skb_put_data(skb, &ra, sizeof(ra));
+	build_ra(t, skb_put(skb, sizeof(struct teredo_ra)), rs_src);
 	skb->protocol = htons(ETH_P_IPV6);
 
 	if (!teredo_socket_send_sk(t, from, skb, rx->saddr, rx->sport, NULL))
