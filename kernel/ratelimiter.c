@@ -67,6 +67,9 @@ static void collect(struct work_struct *work)
 	unsigned int i;
 
 	for (i = 0; i < BUCKETS; i++) {
+		/* Most buckets are empty: no lock and no bh toggle for them. */
+		if (hlist_empty(&rl->table[i]))
+			continue;
 		spin_lock_bh(&rl->lock);
 		hlist_for_each_entry_safe(e, tmp, &rl->table[i], node) {
 			if ((s64)(now - READ_ONCE(e->last)) > (s64)IDLE_NS)
