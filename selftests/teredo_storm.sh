@@ -135,7 +135,7 @@ netdev_pkts() {
 		read -r -a f <<< "${line#*:}"
 		echo "${f[1]} ${f[9]}"
 		return 0
-	done < "$1"
+	done 2>/dev/null < "$1"
 	return 1
 }
 
@@ -313,20 +313,25 @@ target() {
 # FAMILIES has 4 (198.18.0.5V, where the sockets live; with g, GRO on e0
 # as behind a real NIC, so the sockets' UDP tunnel GRO is in the game)
 # and/or 6 (2001:db8:b::5V, where the devices live; forwarding on).
-# LINES: more ip -batch lines to run in it.  $B forgets its neighbours,
-# so that a new namespace at an old address is reached at once.
+# LINES: more ip -batch lines to run in it.  e0's MAC address is fixed
+# by V and FAMILIES (02:00:00:00:FAMILIES:5V), unique among the
+# namespaces alive together: a new namespace at an old address has the
+# old one's MAC too, and $B's neighbour entries stay right (flushing them
+# instead gives up, "Flush not complete", while the blaster refills them
+# on a slow kernel).
 PLUGS=0
 ns_plug() {
-	local var=$1 v=$2 fam=$3 ns cmds="link set lo up
+	local var=$1 v=$2 fam=$3 ns mac cmds="link set lo up
 link set e0 up
 "
 	_topo_ns_create "$var" || return 1
 	ns=${!var}
 	PLUGS=$((PLUGS + 1))
+	mac=${fam//[!46]/}
+	mac=02:00:00:00:$(printf '%02d' "$mac"):5$v
 	_topo_batch "$B" <<-EOF || return 1
-	link add p$PLUGS type veth peer name e0 netns $ns
+	link add p$PLUGS type veth peer name e0 address $mac netns $ns
 	link set p$PLUGS master br0 up
-	neigh flush dev br0
 	EOF
 	[[ $fam == *4* ]] && cmds+="addr add 198.18.0.5$v/24 dev e0
 "
