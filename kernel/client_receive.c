@@ -86,8 +86,8 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 	}
 	peer = teredo_peer_lookup(&t->peers, src) ?:
 	       teredo_peer_create(t, src, mapping);
-	if (!peer) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
 	}
 	teredo_peer_received(peer, mapping);
@@ -234,8 +234,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 				why = TEREDO_STAT_RX_NOT_GLOBAL;
 			else if (!peer)
 				peer = teredo_peer_create(t, &src, mapping);
-			if (!why && !peer)
-				why = TEREDO_STAT_RX_NO_MEMORY;
+			if (!why && IS_ERR(peer))
+				why = teredo_peer_rx_error(peer);
 			if (why) {
 				teredo_rx_drop(t, skb, why);
 				return 0;
@@ -265,8 +265,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	}
 	if (!peer)
 		peer = teredo_peer_create(t, &src, 0);
-	if (!peer) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
 	}
 	teredo_peer_hold_received(peer, skb, off, mapping);

@@ -129,9 +129,9 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 			mapping = teredo_mapping(teredo_addr_mapped(daddr),
 						 teredo_addr_port(daddr));
 		peer = teredo_peer_create(t, daddr, mapping);
-		if (!peer) {
+		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
-						TEREDO_STAT_TX_PEERS_FULL);
+						teredo_peer_tx_error(peer));
 			return;
 		}
 	}

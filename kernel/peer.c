@@ -121,8 +121,9 @@ static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
  * @mapping: where its packets go until something better is learnt
  *
  * Context: any; takes the table lock with BH disabled.
- * Return: the peer, without a reference (RCU protects it), or NULL when
- * the table is full of peers in use or memory is short.
+ * Return: the peer, without a reference (RCU protects it);
+ * ERR_PTR(-ENOSPC) when the table is full of peers in use, or
+ * ERR_PTR(-ENOMEM).  teredo_peer_rx_error() and _tx_error() name them.
  */
 struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 				       const struct in6_addr *addr,
@@ -134,10 +135,10 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 
 	peer = kmem_cache_zalloc(peer_cache, GFP_ATOMIC);
 	if (!peer)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	if (dst_cache_init(&peer->dst_cache, GFP_ATOMIC)) {
 		kmem_cache_free(peer_cache, peer);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	peer->addr = *addr;
 	peer->t = t;
@@ -156,7 +157,7 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 	    !evict_one(t, &purge)) {
 		spin_unlock_bh(&t->peers.lock);
 		peer_free_rcu(&peer->rcu);
-		return NULL;
+		return ERR_PTR(-ENOSPC);
 	}
 	old = rhashtable_lookup_get_insert_fast(&t->peers.table, &peer->node,
 						peer_params);
@@ -164,7 +165,8 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 		spin_unlock_bh(&t->peers.lock);
 		peer_free_rcu(&peer->rcu);
 		__skb_queue_purge(&purge);
-		return IS_ERR(old) ? NULL : old;
+		/* Insertion fails only for want of memory. */
+		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	list_add_tail(&peer->list, &t->peers.list);
 	t->peers.count++;

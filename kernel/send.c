@@ -211,9 +211,9 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 					     teredo_addr_port(daddr));
 
 		peer = teredo_peer_create(t, daddr, mapping);
-		if (!peer) {
+		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
-						TEREDO_STAT_TX_PEERS_FULL);
+						teredo_peer_tx_error(peer));
 			return NETDEV_TX_OK;
 		}
 	}
