@@ -95,6 +95,22 @@ static void unlink_peer(struct teredo_dev *t, struct teredo_peer *peer,
 	teredo_peer_put(peer);
 }
 
+/*
+ * What waited in the queues of removed peers is dropped and counted as
+ * if the peer had never answered: it had not, in time.
+ */
+static void purge_dropped(struct teredo_dev *t, struct sk_buff_head *purge)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(purge))) {
+		if (teredo_skb_cb(skb)->inbound)
+			teredo_rx_drop(t, skb, TEREDO_STAT_RX_UNVERIFIED);
+		else
+			teredo_tx_drop(t, skb, TEREDO_STAT_TX_UNREACHABLE);
+	}
+}
+
 /* Make room at max-peers: the oldest entry nobody is using goes. */
 static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
 {
@@ -164,14 +180,14 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 	if (old || IS_ERR(old)) {
 		spin_unlock_bh(&t->peers.lock);
 		peer_free_rcu(&peer->rcu);
-		__skb_queue_purge(&purge);
+		purge_dropped(t, &purge);
 		/* Insertion fails only for want of memory. */
 		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	list_add_tail(&peer->list, &t->peers.list);
 	t->peers.count++;
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 	return peer;
 }
 
@@ -185,7 +201,7 @@ void teredo_peer_remove(struct teredo_peer *peer)
 	if (!peer->dead)
 		unlink_peer(t, peer, &purge);
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 }
 
 int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr)
@@ -223,7 +239,7 @@ void teredo_peers_flush(struct teredo_dev *t)
 		list_add(&peer->list, &gone);
 	}
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 
 	list_for_each_entry_safe(peer, tmp, &gone, list) {
 		timer_delete_sync(&peer->bubble_timer);
@@ -263,7 +279,7 @@ void teredo_peers_collect(struct teredo_dev *t)
 			unlink_peer(t, peer, &purge);
 	}
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 }
 
 /**
