@@ -71,10 +71,19 @@ bool teredo_peer_is_fresh(const struct teredo_peer *peer)
 			   TEREDO_TRUST_LIFETIME * HZ);
 }
 
-/* Whether max-peers pressure may take this peer: never one in use. */
+/*
+ * Whether max-peers pressure may take this peer: never one in use, that
+ * is trusted, heard from in the last 30 s, and with data either way.
+ * Bubbles alone make a trusted entry, and anyone can send them from
+ * spoofed sources: such entries go first, or a flood of them would keep
+ * every new peer out for 30 s.  A real peer's next packet brings its
+ * entry back.
+ */
 static bool evictable(struct teredo_peer *peer)
 {
-	return !teredo_peer_is_fresh(peer);
+	return !teredo_peer_is_fresh(peer) ||
+	       (!atomic64_read(&peer->rx_packets) &&
+		!atomic64_read(&peer->tx_packets));
 }
 
 /* Unhash and drop the table's reference.  Caller holds peers->lock. */
