@@ -268,7 +268,14 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		return 0;
 	}
 
-	/* A native source, through a relay (case 2, then case 1 or 6). */
+	/*
+	 * A native source, through a relay (case 2, then case 1 or 6); one
+	 * no host can have never gets an echo test (nor a peer entry).
+	 */
+	if (!teredo_ipv6_native(&src)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_SOURCE);
+		return 0;
+	}
 	if (peer && answers_test(skb, off, peer)) {
 		teredo_stat_inc(t, TEREDO_STAT_RX_ECHO_REPLIES);
 		teredo_peer_trust(peer, mapping);
