@@ -34,6 +34,20 @@ static int to_helper(struct teredo_dev *t)
 	return 1;
 }
 
+/*
+ * Teredo's own headers come from our server only, from either of its
+ * addresses, port 3544: the authentication header of its Router
+ * Advertisements, the origin indication of what it relays.  From anyone
+ * else they are forgeries, which would wake teredod for nothing or pass
+ * for the server's word.
+ */
+static bool from_server(const struct teredo_dev *t, __be32 saddr,
+			__be16 sport)
+{
+	return sport == htons(TEREDO_PORT) &&
+	       (saddr == t->cfg.server || saddr == t->cfg.server2);
+}
+
 static bool is_router_advert(struct sk_buff *skb, unsigned int off)
 {
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
@@ -86,8 +100,8 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 	}
 	peer = teredo_peer_lookup(&t->peers, src) ?:
 	       teredo_peer_create(t, src, mapping);
-	if (!peer) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
 	}
 	teredo_peer_received(peer, mapping);
@@ -142,10 +156,20 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	u64 mapping;
 	bool origin;
 
+	saddr = ip_hdr(skb)->saddr;
+	sport = udp_hdr(skb)->source;
 	switch (hdr) {
 	case TEREDO_HDR_AUTH:
+		if (!from_server(t, saddr, sport)) {
+			teredo_rx_drop(t, skb, TEREDO_STAT_RX_AUTH);
+			return 0;
+		}
 		return to_helper(t);
 	case TEREDO_HDR_ORIGIN:
+		if (!from_server(t, saddr, sport)) {
+			teredo_rx_drop(t, skb, TEREDO_STAT_RX_ORIGIN);
+			return 0;
+		}
 		off += TEREDO_ORIGIN_LEN;
 		break;
 	case TEREDO_HDR_IPV6:
@@ -170,9 +194,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
 		return 0;
 	}
-	saddr = ip_hdr(skb)->saddr;
-	sport = udp_hdr(skb)->source;
-	if (sport == htons(TEREDO_PORT) && is_router_advert(skb, off))
+	if (from_server(t, saddr, sport) && is_router_advert(skb, off))
 		return to_helper(t);
 
 	q = teredo_client_qualified(&t->client);
@@ -234,8 +256,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 				why = TEREDO_STAT_RX_NOT_GLOBAL;
 			else if (!peer)
 				peer = teredo_peer_create(t, &src, mapping);
-			if (!why && !peer)
-				why = TEREDO_STAT_RX_NO_MEMORY;
+			if (!why && IS_ERR(peer))
+				why = teredo_peer_rx_error(peer);
 			if (why) {
 				teredo_rx_drop(t, skb, why);
 				return 0;
@@ -246,7 +268,14 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		return 0;
 	}
 
-	/* A native source, through a relay (case 2, then case 1 or 6). */
+	/*
+	 * A native source, through a relay (case 2, then case 1 or 6); one
+	 * no host can have never gets an echo test (nor a peer entry).
+	 */
+	if (!teredo_ipv6_native(&src)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_SOURCE);
+		return 0;
+	}
 	if (peer && answers_test(skb, off, peer)) {
 		teredo_stat_inc(t, TEREDO_STAT_RX_ECHO_REPLIES);
 		teredo_peer_trust(peer, mapping);
@@ -265,8 +294,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	}
 	if (!peer)
 		peer = teredo_peer_create(t, &src, 0);
-	if (!peer) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
 	}
 	teredo_peer_hold_received(peer, skb, off, mapping);

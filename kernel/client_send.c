@@ -84,16 +84,6 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
 			      teredo_addr_port(&peer->addr));
 }
 
-/* Native destinations worth a test: global unicast IPv6. */
-static bool native_reachable(const struct in6_addr *daddr)
-{
-	int type = ipv6_addr_type(daddr);
-
-	return (type & IPV6_ADDR_UNICAST) &&
-	       !(type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_SITELOCAL |
-			 IPV6_ADDR_LOOPBACK | IPV6_ADDR_MAPPED));
-}
-
 /**
  * teredo_client_xmit - send from a client (ndo_start_xmit)
  * @t: the client device
@@ -112,7 +102,8 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		return;
 	}
 	teredo = teredo_addr_is_teredo(daddr);
-	if (teredo ? !teredo_send_reachable(daddr) : !native_reachable(daddr)) {
+	if (teredo ? !teredo_send_reachable(daddr) :
+		     !teredo_ipv6_native(daddr)) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
 		return;
 	}
@@ -129,9 +120,9 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 			mapping = teredo_mapping(teredo_addr_mapped(daddr),
 						 teredo_addr_port(daddr));
 		peer = teredo_peer_create(t, daddr, mapping);
-		if (!peer) {
+		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
-						TEREDO_STAT_TX_PEERS_FULL);
+						teredo_peer_tx_error(peer));
 			return;
 		}
 	}

@@ -71,10 +71,19 @@ bool teredo_peer_is_fresh(const struct teredo_peer *peer)
 			   TEREDO_TRUST_LIFETIME * HZ);
 }
 
-/* Whether max-peers pressure may take this peer: never one in use. */
+/*
+ * Whether max-peers pressure may take this peer: never one in use, that
+ * is trusted, heard from in the last 30 s, and with data either way.
+ * Bubbles alone make a trusted entry, and anyone can send them from
+ * spoofed sources: such entries go first, or a flood of them would keep
+ * every new peer out for 30 s.  A real peer's next packet brings its
+ * entry back.
+ */
 static bool evictable(struct teredo_peer *peer)
 {
-	return !teredo_peer_is_fresh(peer);
+	return !teredo_peer_is_fresh(peer) ||
+	       (!atomic64_read(&peer->rx_packets) &&
+		!atomic64_read(&peer->tx_packets));
 }
 
 /* Unhash and drop the table's reference.  Caller holds peers->lock. */
@@ -93,6 +102,22 @@ static void unlink_peer(struct teredo_dev *t, struct teredo_peer *peer,
 
 	teredo_timers_peer_removed(peer);
 	teredo_peer_put(peer);
+}
+
+/*
+ * What waited in the queues of removed peers is dropped and counted as
+ * if the peer had never answered: it had not, in time.
+ */
+static void purge_dropped(struct teredo_dev *t, struct sk_buff_head *purge)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(purge))) {
+		if (teredo_skb_cb(skb)->inbound)
+			teredo_rx_drop(t, skb, TEREDO_STAT_RX_UNVERIFIED);
+		else
+			teredo_tx_drop(t, skb, TEREDO_STAT_TX_UNREACHABLE);
+	}
 }
 
 /* Make room at max-peers: the oldest entry nobody is using goes. */
@@ -121,8 +146,9 @@ static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
  * @mapping: where its packets go until something better is learnt
  *
  * Context: any; takes the table lock with BH disabled.
- * Return: the peer, without a reference (RCU protects it), or NULL when
- * the table is full of peers in use or memory is short.
+ * Return: the peer, without a reference (RCU protects it);
+ * ERR_PTR(-ENOSPC) when the table is full of peers in use, or
+ * ERR_PTR(-ENOMEM).  teredo_peer_rx_error() and _tx_error() name them.
  */
 struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 				       const struct in6_addr *addr,
@@ -134,10 +160,10 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 
 	peer = kmem_cache_zalloc(peer_cache, GFP_ATOMIC);
 	if (!peer)
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	if (dst_cache_init(&peer->dst_cache, GFP_ATOMIC)) {
 		kmem_cache_free(peer_cache, peer);
-		return NULL;
+		return ERR_PTR(-ENOMEM);
 	}
 	peer->addr = *addr;
 	peer->t = t;
@@ -156,20 +182,21 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 	    !evict_one(t, &purge)) {
 		spin_unlock_bh(&t->peers.lock);
 		peer_free_rcu(&peer->rcu);
-		return NULL;
+		return ERR_PTR(-ENOSPC);
 	}
 	old = rhashtable_lookup_get_insert_fast(&t->peers.table, &peer->node,
 						peer_params);
 	if (old || IS_ERR(old)) {
 		spin_unlock_bh(&t->peers.lock);
 		peer_free_rcu(&peer->rcu);
-		__skb_queue_purge(&purge);
-		return IS_ERR(old) ? NULL : old;
+		purge_dropped(t, &purge);
+		/* Insertion fails only for want of memory. */
+		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	list_add_tail(&peer->list, &t->peers.list);
 	t->peers.count++;
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 	return peer;
 }
 
@@ -183,7 +210,7 @@ void teredo_peer_remove(struct teredo_peer *peer)
 	if (!peer->dead)
 		unlink_peer(t, peer, &purge);
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 }
 
 int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr)
@@ -221,7 +248,7 @@ void teredo_peers_flush(struct teredo_dev *t)
 		list_add(&peer->list, &gone);
 	}
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 
 	list_for_each_entry_safe(peer, tmp, &gone, list) {
 		timer_delete_sync(&peer->bubble_timer);
@@ -261,7 +288,7 @@ void teredo_peers_collect(struct teredo_dev *t)
 			unlink_peer(t, peer, &purge);
 	}
 	spin_unlock_bh(&t->peers.lock);
-	__skb_queue_purge(&purge);
+	purge_dropped(t, &purge);
 }
 
 /**

@@ -2,6 +2,7 @@
 #ifndef _TEREDO_PEER_H
 #define _TEREDO_PEER_H
 
+#include <linux/err.h>
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
@@ -10,6 +11,8 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <net/dst_cache.h>
+
+#include "uapi/linux/teredo_genl.h"
 
 struct teredo_dev;
 
@@ -89,6 +92,20 @@ struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 				       const struct in6_addr *addr,
 				       u64 mapping);
 void teredo_peer_remove(struct teredo_peer *peer);
+
+/* Why teredo_peer_create() returned @err, as a drop reason. */
+static inline enum teredo_stat teredo_peer_rx_error(const void *err)
+{
+	return PTR_ERR(err) == -ENOSPC ? TEREDO_STAT_RX_PEERS_FULL :
+					 TEREDO_STAT_RX_NO_MEMORY;
+}
+
+static inline enum teredo_stat teredo_peer_tx_error(const void *err)
+{
+	return PTR_ERR(err) == -ENOSPC ? TEREDO_STAT_TX_PEERS_FULL :
+					 TEREDO_STAT_TX_NO_MEMORY;
+}
+
 void teredo_peers_flush(struct teredo_dev *t);
 int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr);
 void teredo_peers_collect(struct teredo_dev *t);

@@ -166,6 +166,27 @@ bool teredo_send_reachable(const struct in6_addr *daddr)
 	       teredo_ipv4_is_global(teredo_addr_server(daddr));
 }
 
+/**
+ * teredo_ipv6_native - whether a native IPv6 host can have this address
+ * @a: the address
+ *
+ * Global unicast: not unspecified, loopback, multicast, link-local,
+ * site-local, or IPv4-mapped or -compatible.  A client tests such a
+ * peer's path with an echo request (RFC 4380 §5.2.9), which no other
+ * address could answer.
+ */
+bool teredo_ipv6_native(const struct in6_addr *a)
+{
+	int type = ipv6_addr_type(a);
+
+	/* ::/96: unspecified, loopback and IPv4-compatible (deprecated). */
+	if (!(a->s6_addr32[0] | a->s6_addr32[1] | a->s6_addr32[2]))
+		return false;
+	return (type & IPV6_ADDR_UNICAST) &&
+	       !(type & (IPV6_ADDR_LINKLOCAL | IPV6_ADDR_SITELOCAL |
+			 IPV6_ADDR_MAPPED));
+}
+
 netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct teredo_dev *t = netdev_priv(dev);
@@ -211,9 +232,9 @@ netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
 					     teredo_addr_port(daddr));
 
 		peer = teredo_peer_create(t, daddr, mapping);
-		if (!peer) {
+		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
-						TEREDO_STAT_TX_PEERS_FULL);
+						teredo_peer_tx_error(peer));
 			return NETDEV_TX_OK;
 		}
 	}

@@ -21,6 +21,7 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 			   const struct in6_addr *dst, __be32 daddr,
 			   __be16 dport);
 bool teredo_send_reachable(const struct in6_addr *daddr);
+bool teredo_ipv6_native(const struct in6_addr *a);
 void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
 			     enum teredo_stat why);
 

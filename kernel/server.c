@@ -21,6 +21,7 @@
 #include "proto.h"
 #include "ratelimiter.h"
 #include "receive.h"
+#include "send.h"
 #include "server.h"
 #include "socket.h"
 #include "stats.h"
@@ -311,7 +312,16 @@ static enum teredo_stat check_rules(struct teredo_dev *t,
 		    teredo_addr_port(saddr) != rx->sport)
 			return TEREDO_STAT_RX_MAPPING;
 	} else {
-		/* 6: to one of our clients (a relay's indirect bubble). */
+		/*
+		 * 6: to one of our clients (a relay's indirect bubble), from
+		 * a source a relay can have: its link-local one or a native
+		 * address, never multicast, ::, ::1 or IPv4-mapped.
+		 */
+		if (ipv6_addr_is_multicast(saddr))
+			return TEREDO_STAT_RX_MULTICAST;
+		if (!(ipv6_addr_type(saddr) & IPV6_ADDR_LINKLOCAL) &&
+		    !teredo_ipv6_native(saddr))
+			return TEREDO_STAT_RX_BAD_SOURCE;
 		if (!teredo_addr_is_teredo(&ip6->daddr) ||
 		    teredo_addr_server(&ip6->daddr) != t->cfg.local)
 			return TEREDO_STAT_RX_NOT_SERVED;

@@ -44,6 +44,8 @@ static const char *const reasons[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_RX_TOO_BIG] = "over 88 bytes to relay",
 	[TEREDO_STAT_RX_BAD_RS] = "malformed router solicitation",
 	[TEREDO_STAT_RX_RATELIMITED] = "router solicitations over the rate",
+	[TEREDO_STAT_RX_PEERS_FULL] = "peer table full",
+	[TEREDO_STAT_RX_BAD_SOURCE] = "source not a unicast address",
 };
 
 void teredo_stats_sum(const struct teredo_dev *t, u64 sum[__TEREDO_STAT_MAX])

@@ -14,7 +14,39 @@
   teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
       send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD;
       --raw-src IP:PORT sends it from a raw socket with that (spoofed)
-      outer source instead
+      outer source instead; KIND also rs (a Router Solicitation, from
+      --src6 or fe80::ffff:ffff:ffff to ff02::2) and ra (a Router
+      Advertisement from --src6 to --dst6)
+  teredo_peer.py flood KIND --to IP:PORT --count N [options]
+      N spoofed datagrams from one raw socket, built before the first is
+      sent: KIND bubble or echo from Teredo sources that embed their
+      outer source, native (echo from a native source through a spoofed
+      relay), oi-bubble (a server's relayed bubble with --oi as origin),
+      rs (Router Solicitations), or teredo-dsts (IPv6 from this host to
+      N Teredo destinations whose server is --server); --sources S
+      distinct outer sources from --src-net, --src-port; --seconds T
+      repeats the set for T seconds, --rate caps packets per second,
+      --go FILE says "flood-ready" and waits for FILE before sending;
+      prints "flood kind=K sent=N bytes=B elapsed=T" (bytes of IPv4
+      datagrams, or of IPv6 packets for teredo-dsts)
+  teredo_peer.py serve
+      read commands (the arguments of send or flood) from stdin, one per
+      line, and run them: one process for a whole test; each answers
+      one line ("sent ...", "flood ...", or "error ...").  Two more read
+      counters in other network namespaces without a process each:
+        pause SECONDS       sleep, then answer "pause"
+        nlraw NETNS ARGS... nlraw.py ARGS in the netns at path NETNS,
+                            "nlraw rc=N"; the sockets it hands over
+                            (fd=...) stay open while this runs
+        spawn FILE NETNS flood|client|server ...
+                            that in a child process, in the netns at
+                            path NETNS ("-": this one), its output in
+                            FILE; answers "spawned pid=N" at once
+        netns NAME PATH     open netlink sockets in the netns at PATH
+        stats NAME DEV LINK "stats k=v ...": DEV's teredo counters (the
+                            names teredoctl shows), peers, rx_packets
+                            and rx_dropped, and wire_out: the packets
+                            LINK sent
   teredo_peer.py rs --bind IP:PORT --to IP [--no-auth] [--cone] ...
       send Router Solicitations as a client qualifying does, print one
       "ra ..." line per answer with its bytes compared with the RA that
@@ -22,12 +54,21 @@
   teredo_peer.py pcap FILE
       one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
       "time src:port dst:port payload-length src6 dst6 kind ttl df tos",
-      where kind is bubble, origin-bubble, data or other
+      where kind is bubble, origin-bubble, data or other; with --bubbles
+      one line about the bubbles per destination instead: "bubbles
+      dests=D most=M four=F mingap=SECONDS span=SECONDS median=SECONDS"
+      (the gaps between two bubbles to one destination: the closest,
+      the median)
 Events go to stdout as "event key=value ..." lines, flushed at once.
 """
 import argparse
+import ctypes
 import ipaddress
+import itertools
+import os
+import re
 import select
+import signal
 import socket
 import struct
 import sys
@@ -219,6 +260,16 @@ def raw_udp(src, to, payload):
     return ip + struct.pack("!HHHH", sport, to[1], ulen, 0) + payload
 
 
+RAW = []     # one raw socket per process, made on first use
+
+
+def raw_socket():
+    if not RAW:
+        RAW.append(socket.socket(socket.AF_INET, socket.SOCK_RAW,
+                                 socket.IPPROTO_RAW))
+    return RAW[0]
+
+
 def run_send(args):
     if args.raw_src:
         ip, port = split_hostport(args.raw_src)
@@ -233,8 +284,16 @@ def run_send(args):
     elif args.kind == "echo":
         pkt = icmp6(src, dst, 128, 0, struct.pack("!HH", 1, 1) +
                     b"x" * args.size)
+    elif args.kind == "rs":
+        pkt = icmp6(ipaddress.IPv6Address(args.src6).packed if args.src6
+                    else RS_SRC, ALL_ROUTERS, 133, 0, bytes(4), hlim=255)
+    elif args.kind == "ra":
+        # Hop limit, flags, lifetime 0, reachable, retrans: no options.
+        pkt = icmp6(src, dst, 134, 0, bytes(12), hlim=255)
     else:
         pkt = bytes.fromhex(args.kind.split(":", 1)[1])
+    if args.hlim is not None:
+        pkt = pkt[:7] + bytes([args.hlim]) + pkt[8:]
     if args.version is not None:
         pkt = bytes([(args.version << 4) | (pkt[0] & 0x0f)]) + pkt[1:]
     if args.plen is not None:
@@ -246,8 +305,7 @@ def run_send(args):
     if args.truncate is not None:
         pkt = pkt[:args.truncate]
     if args.raw_src:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_RAW,
-                             socket.IPPROTO_RAW)
+        sock = raw_socket()
         for _ in range(args.count):
             sock.sendto(raw_udp((ip, port), to, pkt), (to[0], 0))
     else:
@@ -255,6 +313,299 @@ def run_send(args):
         for _ in range(args.count):
             sock.sendto(pkt, to)
     log("sent", to=args.to, len=len(pkt), count=args.count)
+
+
+def flood_sources(args):
+    """(ip, port) of each of the --count datagrams: --sources of them."""
+    base = int(ipaddress.IPv4Address(args.src_net))
+    n = args.sources or args.count
+    return [(str(ipaddress.IPv4Address(base + i % n)),
+             args.src_port + i % 50000) for i in range(args.count)]
+
+
+def flood_packets(args):
+    """The datagrams of a flood, IPv4 with their outer source."""
+    to = split_hostport(args.to)
+    dst = ipaddress.IPv6Address(args.dst6).packed
+    out = []
+    for i, (ip, port) in enumerate(flood_sources(args)):
+        src = teredo_addr(args.server, ip, port)
+        if args.kind == "bubble":
+            payload = bubble(src, dst)
+        elif args.kind == "echo":
+            payload = icmp6(src, dst, 128, 0, struct.pack("!HH", i, 1) +
+                            b"x" * args.size)
+        elif args.kind == "native":
+            # A different native host behind each spoofed relay.
+            src = (ipaddress.IPv6Address("2001:db8:f000::").packed[:12] +
+                   struct.pack("!I", i + 1))
+            payload = icmp6(src, dst, 128, 0, struct.pack("!HH", i, 1) +
+                            b"x" * args.size)
+        elif args.kind == "oi-bubble":
+            oip, oport = split_hostport(args.oi)
+            ll = b"\xfe\x80" + bytes(10) + struct.pack("!I", i + 1)
+            payload = origin(oip, oport) + bubble(ll, dst)
+        elif args.kind == "rs":
+            nonce = struct.pack("!II", 0x464c4f4f, i)
+            payload = auth(nonce) + icmp6(RS_SRC, ALL_ROUTERS, 133, 0,
+                                          bytes(4), hlim=255)
+        else:
+            raise ValueError(f"unknown flood kind {args.kind}")
+        if args.raw_src:
+            ip, port = split_hostport(args.raw_src)
+        out.append(raw_udp((ip, port), to, payload))
+    return out
+
+
+def flood_teredo_dsts(args):
+    """IPv6 datagrams from this host to --count Teredo destinations."""
+    payload = b"x" * args.size
+    out = []
+    for ip, port in flood_sources(args):
+        a = ipaddress.IPv6Address(teredo_addr(args.server, ip, port))
+        out.append((payload, (str(a), 9)))
+    return out
+
+
+def run_flood(args):
+    if args.kind == "teredo-dsts":
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        pkts = flood_teredo_dsts(args)
+        size = 40 + 8 + args.size
+    else:
+        sock = raw_socket()
+        pkts = [(p, (args.to.rsplit(":", 1)[0], 0))
+                for p in flood_packets(args)]
+        size = None
+    if args.go:
+        # Built: wait for the word, so that floods and streams overlap.
+        log("flood-ready", kind=args.kind)
+        while not os.path.exists(args.go):
+            time.sleep(0.05)
+    gap = 1.0 / args.rate if args.rate else 0
+    sent = nbytes = 0
+    start = time.time()
+    end = start + args.seconds
+    while True:
+        for p, to in pkts:
+            try:
+                sock.sendto(p, to)
+            except OSError:     # a full queue, or an ICMP error
+                continue
+            sent += 1
+            nbytes += size or len(p)
+            if gap:
+                time.sleep(max(0.0, start + sent * gap - time.time()))
+        if time.time() >= end:
+            break
+    log("flood", kind=args.kind, sent=sent, bytes=nbytes,
+        elapsed=f"{time.time() - start:.3f}")
+
+
+# --- counters, read through netlink sockets opened in other netns
+
+NLMSG = struct.Struct("=IHHII")
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x4, 0x300
+GENL_ID_CTRL, CTRL_CMD_GETFAMILY = 0x10, 3
+CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 1, 2
+RTM_NEWLINK, RTM_GETLINK, IFLA_IFNAME, IFLA_STATS64 = 16, 18, 3, 23
+# uapi/linux/teredo_genl.h
+TEREDO_CMD_DEV_GET, TEREDO_A_IFNAME, TEREDO_A_PEER_COUNT = 1, 2, 4
+TEREDO_A_STATS = 5
+SEQ = itertools.count(1)
+UAPI = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                    "kernel", "uapi", "linux", "teredo_genl.h")
+
+
+def stat_names():
+    """enum teredo_stat's names as teredoctl shows them, by value."""
+    with open(UAPI) as f:
+        text = f.read()
+    body = text[text.index("enum teredo_stat {"):]
+    body = body[:body.index("};")]
+    names = re.findall(r"^\s*TEREDO_STAT_(\w+)", body, re.M)
+    return {i: n.lower() for i, n in enumerate(names)
+            if i and not n.startswith("_")}
+
+
+def nlattrs(buf):
+    pos = 0
+    while pos + 4 <= len(buf):
+        alen, atype = struct.unpack_from("=HH", buf, pos)
+        if alen < 4:
+            break
+        yield atype & 0x3fff, buf[pos + 4:pos + alen]
+        pos += (alen + 3) & ~3
+
+
+def nlattr(atype, payload):
+    pad = b"\0" * (((len(payload) + 3) & ~3) - len(payload))
+    return struct.pack("=HH", 4 + len(payload), atype) + payload + pad
+
+
+def nl_request(sock, mtype, flags, payload):
+    """One request; the payloads of its answers (a dump's, or a get's)."""
+    seq = next(SEQ)
+    sock.send(NLMSG.pack(NLMSG.size + len(payload), mtype,
+                         NLM_F_REQUEST | flags, seq, 0) + payload)
+    out = []
+    while True:
+        buf = sock.recv(1 << 20)
+        pos = 0
+        while pos + NLMSG.size <= len(buf):
+            mlen, mtype, _, mseq, _ = NLMSG.unpack_from(buf, pos)
+            body = buf[pos + NLMSG.size:pos + mlen]
+            pos += (max(mlen, NLMSG.size) + 3) & ~3
+            if mseq != seq:
+                continue
+            if mtype == 2:          # NLMSG_ERROR: the ack, or an error
+                err = struct.unpack_from("=i", body)[0]
+                if err:
+                    raise OSError(-err, os.strerror(-err))
+                return out
+            if mtype == 3:          # NLMSG_DONE
+                return out
+            out.append(body)
+
+
+def setns(path):
+    """Enter the network namespace at path (the process is single-threaded)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open(path) as f:
+        if libc.setns(f.fileno(), 0x40000000):      # CLONE_NEWNET
+            raise OSError(ctypes.get_errno(), f"setns {path}")
+
+
+class NetnsCounters:
+    """rtnetlink and teredo genl sockets of one netns."""
+
+    def __init__(self, path):
+        self.rt, self.ge = in_netns(path, lambda: (
+            socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0),
+            socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)))
+        for sk in (self.rt, self.ge):
+            sk.bind((0, 0))
+        req = struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0) + nlattr(
+            CTRL_ATTR_FAMILY_NAME, b"teredo\0")
+        (msg,) = nl_request(self.ge, GENL_ID_CTRL, NLM_F_ACK, req)
+        attrs = dict(nlattrs(msg[4:]))
+        self.family = struct.unpack("=H", attrs[CTRL_ATTR_FAMILY_ID])[0]
+        self.names = stat_names()
+
+    def link(self, name):
+        """(rx_packets, tx_packets, rx_dropped) of a link."""
+        req = struct.pack("=BxHiII", 0, 0, 0, 0, 0) + nlattr(
+            IFLA_IFNAME, name.encode() + b"\0")
+        (msg,) = nl_request(self.rt, RTM_GETLINK, NLM_F_ACK, req)
+        attrs = dict(nlattrs(msg[16:]))
+        st = struct.unpack_from("=8Q", attrs[IFLA_STATS64])
+        return st[0], st[1], st[6]
+
+    def stats(self, dev, link):
+        out = {}
+        req = struct.pack("=BBH", TEREDO_CMD_DEV_GET, 1, 0)
+        for msg in nl_request(self.ge, self.family, NLM_F_DUMP, req):
+            attrs = dict(nlattrs(msg[4:]))
+            if attrs.get(TEREDO_A_IFNAME, b"").rstrip(b"\0") != dev.encode():
+                continue
+            for t, v in nlattrs(attrs.get(TEREDO_A_STATS, b"")):
+                if t in self.names and len(v) == 8:
+                    out[self.names[t]] = struct.unpack("=Q", v)[0]
+            out["peers"] = struct.unpack("=I", attrs[TEREDO_A_PEER_COUNT])[0]
+        if not out:
+            raise OSError(19, f"no teredo device {dev}")
+        out["rx_packets"], _, out["rx_dropped"] = self.link(dev)
+        out["wire_out"] = self.link(link)[1]
+        return out
+
+
+def in_netns(path, fn, *args):
+    """fn(*args) in the netns at path; sockets it opens stay there."""
+    with open("/proc/self/ns/net") as home:
+        back = os.dup(home.fileno())
+    try:
+        setns(path)
+        return fn(*args)
+    finally:
+        setns(f"/proc/self/fd/{back}")
+        os.close(back)
+
+
+def run_nlraw(argv):
+    """nlraw.py's main(); the sockets it hands the kernel stay open in
+    this process, as a helper's do."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import nlraw       # pylint: disable=import-outside-toplevel
+    try:
+        return nlraw.main(list(argv))
+    except nlraw.UsageError as e:
+        print(f"nlraw: {e}", file=sys.stderr)
+        return 2
+
+
+def spawn(ap, out, netns, words):
+    """Run a flood, client or server in a child (a fork costs nothing next
+    to a start), in the netns at path netns ("-": ours), its lines into
+    the file out."""
+    args = ap.parse_args(words)
+    run = {"flood": run_flood, "client": run_client, "server": run_server}
+    if args.cmd not in run:
+        raise ValueError(f"{args.cmd} is not spawned")
+    pid = os.fork()
+    if pid:
+        log("spawned", pid=pid)
+        return
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        if netns != "-":
+            setns(netns)
+        RAW.clear()     # the parent's socket is in the parent's netns
+        run[args.cmd](args)
+    except (ValueError, OSError) as e:
+        log("error", why=repr(e).replace(" ", "_"))
+    finally:
+        os._exit(0)
+
+
+def run_serve(ap):
+    # Spawned floods end on their own: nobody waits for them.
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+    netns = {}
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        try:
+            if words[0] == "netns" and len(words) == 3:
+                netns[words[1]] = NetnsCounters(words[2])
+                log("netns", name=words[1])
+                continue
+            if words[0] == "pause" and len(words) == 2:
+                time.sleep(float(words[1]))
+                log("pause")
+                continue
+            if words[0] == "stats" and len(words) == 4:
+                st = netns[words[1]].stats(words[2], words[3])
+                log("stats", **st)
+                continue
+            if words[0] == "nlraw" and len(words) > 2:
+                log("nlraw", rc=in_netns(words[1], run_nlraw, words[2:]))
+                continue
+            if words[0] == "spawn" and len(words) > 3:
+                spawn(ap, words[1], words[2], words[3:])
+                continue
+            args = ap.parse_args(words)
+            if args.cmd == "send":
+                run_send(args)
+            elif args.cmd == "flood":
+                run_flood(args)
+            elif args.cmd == "pcap":
+                run_pcap(args)
+            else:
+                log("error", why=f"{args.cmd}-not-served")
+        except (SystemExit, ValueError, OSError, KeyError) as e:
+            log("error", why=repr(e).replace(" ", "_"))
 
 
 def run_rs(args):
@@ -313,7 +664,32 @@ def pcap_packets(path):
         yield ts, frame
 
 
+def bubble_summary(path):
+    """Bubbles in a capture, per IPv6 destination: how many there are,
+    the most to one destination, how many got 4, the closest two to one
+    destination, and the seconds from the first bubble to the last."""
+    times = {}
+    for ts, ip in pcap_packets(path):
+        if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
+            continue
+        ihl = (ip[0] & 0x0f) * 4
+        parsed = strip_headers(ip[ihl + 8:])
+        if parsed and parsed[1][4:7] == b"\0\0\x3b":
+            times.setdefault(parsed[1][24:40], []).append(ts)
+    gaps = sorted(b - a for t in times.values() for a, b in zip(t, t[1:]))
+    every = sorted(x for t in times.values() for x in t)
+    log("bubbles", dests=len(times),
+        most=max((len(t) for t in times.values()), default=0),
+        four=sum(len(t) == 4 for t in times.values()),
+        mingap=f"{gaps[0] if gaps else 999:.3f}",
+        span=f"{every[-1] - every[0] if every else 0:.3f}",
+        median=f"{gaps[len(gaps) // 2] if gaps else 999:.3f}")
+
+
 def run_pcap(args):
+    if args.bubbles:
+        bubble_summary(args.file)
+        return
     for ts, ip in pcap_packets(args.file):
         if len(ip) < 28 or ip[0] >> 4 != 4 or ip[9] != 17:
             continue
@@ -369,6 +745,24 @@ def main():
     x.add_argument("--count", type=int, default=1)
     x.add_argument("--raw-src")
     x.add_argument("--nxt", type=int)
+    x.add_argument("--hlim", type=int)
+    f = sub.add_parser("flood")
+    f.add_argument("kind", choices=["bubble", "echo", "native", "oi-bubble",
+                                    "rs", "teredo-dsts"])
+    f.add_argument("--to", default="0.0.0.0:0")
+    f.add_argument("--count", type=int, default=1)
+    f.add_argument("--sources", type=int, default=0)
+    f.add_argument("--src-net", default="198.19.0.1")
+    f.add_argument("--src-port", type=int, default=1024)
+    f.add_argument("--raw-src")
+    f.add_argument("--server", default="198.18.0.1")
+    f.add_argument("--dst6", default="2001:db8:1::30")
+    f.add_argument("--oi", default="198.19.254.1:5555")
+    f.add_argument("--size", type=int, default=8)
+    f.add_argument("--seconds", type=float, default=0)
+    f.add_argument("--rate", type=float, default=0)
+    f.add_argument("--go")
+    sub.add_parser("serve")
     r = sub.add_parser("rs")
     r.add_argument("--bind", required=True)
     r.add_argument("--to", required=True)
@@ -383,6 +777,7 @@ def main():
     r.add_argument("--hlim", type=int, default=255)
     pc = sub.add_parser("pcap")
     pc.add_argument("file")
+    pc.add_argument("--bubbles", action="store_true")
     args = ap.parse_args()
     if args.cmd == "addr":
         print(ipaddress.IPv6Address(teredo_addr(args.server, args.ip,
@@ -395,6 +790,10 @@ def main():
         run_pcap(args)
     elif args.cmd == "rs":
         run_rs(args)
+    elif args.cmd == "flood":
+        run_flood(args)
+    elif args.cmd == "serve":
+        run_serve(ap)
     else:
         run_send(args)
 

@@ -65,6 +65,8 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_RA]		= "tx_ra",
 	[TEREDO_STAT_TX_FORWARDED]	= "tx_forwarded",
 	[TEREDO_STAT_TX_NATIVE]		= "tx_native",
+	[TEREDO_STAT_RX_PEERS_FULL]	= "rx_peers_full",
+	[TEREDO_STAT_RX_BAD_SOURCE]	= "rx_bad_source",
 };
 
 static const char * const mode_names[] = {

@@ -120,6 +120,8 @@ enum teredo_stat {
 	TEREDO_STAT_TX_RA,		/* event: Router Advertisements sent */
 	TEREDO_STAT_TX_FORWARDED,	/* event: relayed to a client */
 	TEREDO_STAT_TX_NATIVE,		/* event: sent out as native IPv6 */
+	TEREDO_STAT_RX_PEERS_FULL,	/* max-peers, none evictable */
+	TEREDO_STAT_RX_BAD_SOURCE,	/* no peer has it: ::, ::1... */
 	__TEREDO_STAT_MAX
 };
 
