@@ -35,18 +35,6 @@ CLI_PORT=40000
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
 
-# teredo_addr SERVER IP PORT: the Teredo address, flags 0, of a client
-# of SERVER mapped at IP:PORT (RFC 4380 §4), as inet_ntop writes it.
-teredo_addr() {
-	local s1 s2 s3 s4 m1 m2 m3 m4
-
-	IFS=. read -r s1 s2 s3 s4 <<< "$1"
-	IFS=. read -r m1 m2 m3 m4 <<< "$2"
-	printf '2001:0:%x:%x:0:%x:%x:%x\n' $((s1 << 8 | s2)) \
-		$((s3 << 8 | s4)) $(($3 ^ 0xffff)) \
-		$(((m1 << 8 | m2) ^ 0xffff)) $(((m3 << 8 | m4) ^ 0xffff))
-}
-
 CADDR=$(teredo_addr $SERVER $CLI_IP $CLI_PORT)
 # A client of our server (ts), and of another server.
 TADDR=$(teredo_addr $SERVER 198.18.7.7 4000)

@@ -107,17 +107,6 @@ poll_until() {
 	done
 }
 
-# teredo_of SERVER MAPPED PORT: the Teredo address (flags 0).
-teredo_of() {
-	local -a s m
-
-	IFS=. read -r -a s <<< "$1"
-	IFS=. read -r -a m <<< "$2"
-	printf '2001:0:%x:%x:0:%x:%x:%x' $((s[0] << 8 | s[1])) \
-		$((s[2] << 8 | s[3])) $((0xffff ^ $3)) \
-		$((0xffff ^ (m[0] << 8 | m[1]))) $((0xffff ^ (m[2] << 8 | m[3])))
-}
-
 # prefix64 N: the /64 of the Teredo addresses of server 198.18.0.N.
 prefix64() {
 	printf '2001:0:c612:%x::/64' "$1"
@@ -291,7 +280,7 @@ route add $(prefix64 $((10 + v))) via 2001:db8:b::5$v
 	: > "$ACTIVE"
 	local -a targets=()
 	for v in 0 1 2; do
-		targets+=("198.18.0.5$v,198.18.0.5$v:$CPORT,$(teredo_of "$SERVER" \
+		targets+=("198.18.0.5$v,198.18.0.5$v:$CPORT,$(teredo_addr "$SERVER" \
 			"198.18.0.5$v" "$CPORT"),2001:db8:b::5$v,198.18.0.1$v,198.18.0.2$v")
 	done
 	"$IP" netns exec "$B" python3 -I -S "$TRAFFIC" blast --active "$ACTIVE" \
@@ -362,7 +351,7 @@ dev_cmds() {
 live_cmds() {
 	local addr p
 
-	addr=$(teredo_of "$SERVER" "198.18.0.5$1" "$CPORT")
+	addr=$(teredo_addr "$SERVER" "198.18.0.5$1" "$CPORT")
 	p=$(prefix64 $((20 + $1)))
 	printf '%s\n' "link set $2 up" "link set $3 up" \
 		"addr add $addr/128 dev $3 nodad" "route add 2001::/32 dev $2" \
@@ -382,7 +371,7 @@ helper_attach() {
 	hold=$TOPO_DIR/hold-$dev-$RANDOM
 	"$IP" netns exec "$ns" python3 -I -S "$NLRAW" set "$dev" \
 		fd=udp:0.0.0.0:$CPORT state=2 nat=2 mapped="198.18.0.5$v" \
-		mapped-port=$CPORT address="$(teredo_of "$SERVER" \
+		mapped-port=$CPORT address="$(teredo_addr "$SERVER" \
 		"198.18.0.5$v" "$CPORT")" next-refresh=300 --hold "$hold" \
 		>>"$TOPO_DIR/helper.log" 2>&1 </dev/null &
 	HOLDER=$!
