@@ -898,6 +898,66 @@ ns_create() {
 	done
 }
 
+# fixed_mac N: a locally administered MAC address ending in N, so that
+# neighbour entries can be made permanent.
+fixed_mac() {
+	printf '02:00:00:00:00:%02x' "$1"
+}
+
+# ns_hub [-m] HUB LEAF... [-- ALONE...]: every name gets a new namespace,
+# teredo-NAME-<random>, stored in the variable of that name (deleted at
+# exit); each LEAF is linked to HUB by a veth pair, e0 in LEAF and
+# e-LEAF in HUB.  One ip -batch for all: a process start costs up to
+# seconds under TCG.  -m: fixed MACs, the k-th LEAF's e0
+# fixed_mac 16k and its HUB end 16k + 1.
+ns_hub() {
+	local _m=0 _v _hub _cmds="" _n=16 _a="" _b="" _alone=0
+	local -a _leaves=()
+
+	[ "$1" = -m ] && { _m=1; shift; }
+	_hub=$1
+	for _v in "$@"; do
+		[ "$_v" = -- ] && { _alone=1; continue; }
+		printf -v "$_v" '%s' "teredo-$_v-$RANDOM$RANDOM"
+		NS_LIST+=("${!_v}")
+		_cmds+="netns add ${!_v}"$'\n'
+		[ "$_v" != "$_hub" ] && [ $_alone = 0 ] && _leaves+=("$_v")
+	done
+	for _v in "${_leaves[@]}"; do
+		if [ $_m = 1 ]; then
+			_a=" address $(fixed_mac $_n)"
+			_b=" address $(fixed_mac $((_n + 1)))"
+		fi
+		_cmds+="link add e0 netns ${!_v}$_a type veth peer name e-$_v"
+		_cmds+=" netns ${!_hub}$_b"$'\n'
+		_n=$((_n + 16))
+	done
+	ip -batch - <<< "$_cmds"
+}
+
+# ns_spoof_sysctl VAR... [-- KEY=VALUE...]: in the namespace of each
+# VAR, spoofed sources come in (no reverse path filter) and new devices
+# keep the kernel's own IPv6 traffic (RS, MLD) to themselves; KEY=VALUE:
+# more settings.  One sysctl(8) a namespace.
+ns_spoof_sysctl() {
+	local _v
+	local -a _ns=() _kv=(net.ipv4.conf.all.rp_filter=0
+		net.ipv4.conf.default.rp_filter=0
+		net.ipv6.conf.default.accept_ra=0
+		net.ipv6.conf.default.router_solicitations=0
+		net.ipv6.conf.default.addr_gen_mode=1)
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		_ns+=("${!1}")
+		shift
+	done
+	[ $# -gt 0 ] && shift
+	_kv+=("$@")
+	for _v in "${_ns[@]}"; do
+		ip netns exec "$_v" sysctl -q -w "${_kv[@]}" >/dev/null || return 1
+	done
+}
+
 # ns_delete NAME: delete now, and forget it for the final cleanup.
 ns_delete() {
 	local i
@@ -934,6 +994,26 @@ ns_quiet_ipv6() {
 	# One sysctl(8) for all: it goes on after a key it cannot set.
 	ip netns exec "$ns" sysctl -q -w "${kv[@]}" >/dev/null 2>&1
 	return 0
+}
+
+# peer_serve NS [ERRLOG]: teredo_peer.py serve in NS as a coprocess, one
+# process for every raw send, flood and counter read of a test (a Python
+# start costs seconds under TCG); killed at exit.  Talk to it with ask.
+PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
+peer_serve() {
+	coproc PEER_SERVE { ip netns exec "$1" python3 -I -S "$PEERPY" serve \
+		2> "${2:-/dev/null}"; }
+	at_exit "kill $PEER_SERVE_PID"
+}
+
+# ask LINE...: one command to peer_serve, its one-line answer in ANSWER
+# ("" if none came within 120 s).
+ANSWER=""
+# shellcheck disable=SC2034  # ANSWER is read by the tests
+ask() {
+	echo "$*" >&"${PEER_SERVE[1]}"
+	ANSWER=""
+	read -r -t 120 ANSWER <&"${PEER_SERVE[0]}"
 }
 
 # at_exit CMD: run CMD (a string) at exit, last registered first.

@@ -38,6 +38,9 @@ import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wire import a4, bubble, icmp6, teredo_addr  # noqa: E402
+
 RELAY_PEER_IP = "198.18.0.40"
 CLIENT_PEER_IP = "198.18.0.41"
 NATIVE_SRC = "2001:db8:b::1"
@@ -45,10 +48,6 @@ NATIVE_SRC = "2001:db8:b::1"
 # go there.
 CLIENT_SERVER = "198.18.0.1"
 K = 2
-
-
-def a4(text):
-    return socket.inet_pton(socket.AF_INET, text)
 
 
 def a6(text):
@@ -59,36 +58,9 @@ def n6(packed):
     return socket.inet_ntop(socket.AF_INET6, packed)
 
 
-def teredo_addr(server, ip, port):
-    """RFC 4380 2.14, flags 0."""
-    return (b"\x20\x01\x00\x00" + a4(server) +
-            struct.pack("!HH", 0, port ^ 0xffff) +
-            bytes(b ^ 0xff for b in a4(ip)))
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\x00"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def ipv6(src, dst, nxt, payload, hlim=64):
-    return (struct.pack("!IHBB", 6 << 28, len(payload), nxt, hlim) + src +
-            dst + payload)
-
-
-def bubble(src, dst):
-    return ipv6(src, dst, 59, b"", hlim=0)
-
-
 def echo(src, dst, seq):
-    msg = (struct.pack("!BBHHH", 128, 0, 0, 0x5354, seq & 0xffff) +
-           b"storm" * 4)
-    c = csum(src + dst + struct.pack("!I3xB", len(msg), 58) + msg)
-    return ipv6(src, dst, 58, msg[:2] + struct.pack("!H", c) + msg[4:])
+    return icmp6(src, dst, 128, 0, struct.pack("!HH", 0x5354, seq & 0xffff) +
+                 b"storm" * 4)
 
 
 # A native source the client must verify before believing it.

@@ -211,9 +211,12 @@ print(int(ipaddress.IPv6Address(sys.argv[1])) >> 48 & 0xffff)' "$2")
 }
 
 # The routes through DEV, "dst metric N".
+# The kernel's own ff00::/8 (type multicast) is left out: it lives in the
+# local table, but in main on a kernel without IPV6_MULTIPLE_TABLES (the
+# debug kernel), and it is not teredod's.
 routes() {
 	ip -n "$1" -6 route show dev "$2" |
-		awk '{ m = "-"; for (i = 1; i < NF; i++) if ($i == "metric") m = $(i + 1); print $1, "metric", m }' |
+		awk '$1 != "multicast" { m = "-"; for (i = 1; i < NF; i++) if ($i == "metric") m = $(i + 1); print $1, "metric", m }' |
 		sort
 }
 

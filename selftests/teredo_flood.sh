@@ -31,7 +31,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
 CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 MAXP=${FLOOD_MAX_PEERS:-128}
 NSRC=$((MAXP * ${FLOOD_FACTOR:-10}))
@@ -121,17 +120,9 @@ SLACK=$perslab
 # namespace, one sysctl.
 
 ext="" rly="" cli="" srv="" host=""
-cmds=""
-for v in ext rly cli srv host; do
-	printf -v "$v" '%s' "teredo-$v-$RANDOM$RANDOM"
-	NS_LIST+=("${!v}")
-	cmds+="netns add ${!v}"$'\n'
-done
-for v in rly cli srv; do
-	cmds+="link add e0 netns ${!v} type veth peer name e-$v netns $ext"$'\n'
-done
-cmds+="link add n6 netns $rly type veth peer name n6 netns $host"$'\n'
-ip -batch - <<< "$cmds" || ktap_bail "cannot create the namespaces"
+ns_hub ext rly cli srv -- host || ktap_bail "cannot create the namespaces"
+ip link add n6 netns "$rly" type veth peer name n6 netns "$host" ||
+	ktap_bail "cannot link the relay to the native host"
 
 ip -n "$ext" -batch - <<-EOF || ktap_bail "cannot set up ext"
 link set lo up
@@ -151,17 +142,9 @@ addr add $HOST6/64 dev n6 nodad
 link set n6 up
 route add 2001::/32 via 2001:db8:1::20
 EOF
-# Floods come from addresses nobody routes back to: no rp_filter.  New
-# devices keep the kernel's own IPv6 traffic (RS, MLD) to themselves.
-for v in rly cli srv; do
-	ip netns exec "${!v}" sysctl -q -w net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.e0.rp_filter=0 net.ipv6.conf.all.forwarding=1 \
-		net.ipv6.conf.default.accept_ra=0 \
-		net.ipv6.conf.default.router_solicitations=0 \
-		net.ipv6.conf.default.addr_gen_mode=1 >/dev/null ||
-		ktap_bail "sysctl in $v"
-done
+# Floods come from addresses nobody routes back to.
+ns_spoof_sysctl rly cli srv -- net.ipv4.conf.e0.rp_filter=0 \
+	net.ipv6.conf.all.forwarding=1 || ktap_bail "sysctl failed"
 ip -n "$rly" -batch - <<-EOF || ktap_bail "cannot set up the relay"
 link set lo up
 addr add 198.18.2.2/24 dev e0
@@ -261,6 +244,12 @@ wb() {
 	echo 0
 }
 
+# wdelta BEFORE AFTER NAME [packets]: how much a wire counter moved
+# between two wire_bytes outputs.
+wdelta() {
+	echo $(($(wb "$2" "$3" "${4:-bytes}") - $(wb "$1" "$3" "${4:-bytes}")))
+}
+
 # per_sec N SECONDS: N per second (SECONDS with three decimals).
 per_sec() {
 	local ms=${2/./}
@@ -285,17 +274,7 @@ ctl() { ip netns exec "$1" "$CTL" "${@:2}"; }
 
 # One process reads the counters in every namespace (a process start
 # costs seconds under TCG) and runs the floods that need no company.
-coproc SERVE { ip netns exec "$ext" python3 -I -S "$PEERPY" serve \
-	2> "$TMP/serve.log"; }
-at_exit "kill $SERVE_PID"
-
-# ask LINE: one command to it, its answer in ANSWER.
-ANSWER=""
-ask() {
-	echo "$*" >&"${SERVE[1]}"
-	ANSWER=""
-	read -r -t 120 ANSWER <&"${SERVE[0]}"
-}
+peer_serve "$ext" "$TMP/serve.log"
 
 for d in "rly $rly" "cli $cli" "srv $srv"; do
 	read -r name ns <<< "$d"
@@ -536,29 +515,41 @@ for f in a b e f; do
 	ktap_info "flood $f: $(cat "$TMP/$f")"
 done
 
+# peer_table WHO FLOOD BEFORE AFTER FULL MID: WHO's peer table over
+# FLOOD, between the counters BEFORE and AFTER, MID peers in the dump at
+# the end of the floods: at most max-peers by dump and by show, and
+# before + created - refused (counter FULL) - evicted.  Sets sent, full
+# and p1; returns 1 if an assertion failed.
+peer_table() {
+	local evicted p0 rc=0
+
+	sent=$(fl "$2" sent)
+	full=$(cdelta "$3" "$4" "$5")
+	evicted=$(cdelta "$3" "$4" peers_evicted)
+	p0=$(cv "$3" peers) p1=$(cv "$4" peers)
+	ktap_info "$1 peers: $p0 before, $6 at the end of flood $2, $p1 after (show); $evicted evicted, $full refused ($5)"
+	assert_num "$1 peers (dump) at the cap" "$6" -le "$MAXP" || rc=1
+	assert_num "$1 peers (show) at the cap" "$p1" -le "$MAXP" || rc=1
+	assert_num "$1 peers: before + created - refused - evicted" "$p1" -eq \
+		$((p0 + ${sent:-0} - full - evicted)) || rc=1
+	return $rc
+}
+
 # --- relay (a)
 sent=$(fl a sent)
 got=$(cdelta "$TMP/r0" "$TMP/r1" rx_unknown_peer)
 check_num "relay: every datagram of $NSRC unknown clients counted as rx_unknown_peer" \
 	"$got" -eq "${sent:-0}"
-a_in=$(($(wb "$TMP/rw1" a_in) - $(wb "$TMP/rw0" a_in)))
-a_out=$(($(wb "$TMP/rw1" a_out) - $(wb "$TMP/rw0" a_out)))
-ktap_info "amplification relay, data from unknown clients: $a_out B out for $a_in B in: $(ratio $a_out $a_in) bytes out per byte in"
+a_in=$(wdelta "$TMP/rw0" "$TMP/rw1" a_in)
+a_out=$(wdelta "$TMP/rw0" "$TMP/rw1" a_out)
+ktap_info "amplification relay, data from unknown clients: $a_out B out for $a_in B in: $(ratio "$a_out" "$a_in") bytes out per byte in"
 check_num "relay: nothing sent to the spoofed clients" "$a_out" -eq 0
 
 # --- relay (b)
-sent=$(fl b sent)
-full=$(cdelta "$TMP/r0" "$TMP/r1" tx_peers_full)
-evicted=$(cdelta "$TMP/r0" "$TMP/r1" peers_evicted)
-p0=$(cv "$TMP/r0" peers) p1=$(cv "$TMP/r1" peers)
-ktap_info "relay peers: $p0 before, $rpeers_mid at the end of the floods, $p1 after; $evicted evicted, $full refused (tx_peers_full)"
 rc=0
-assert_num "relay peers (dump) at the cap" "$rpeers_mid" -le "$MAXP" || rc=1
-assert_num "relay peers (show)" "$p1" -le "$MAXP" || rc=1
+peer_table relay b "$TMP/r0" "$TMP/r1" tx_peers_full "$rpeers_mid" || rc=1
 assert_num "relay peers (dump = show)" "$(dump_count "$rly" tr)" -eq "$p1" ||
 	rc=1
-assert_num "relay peers: before + created - evicted" "$p1" -eq \
-	$((p0 + ${sent:-0} - full - evicted)) || rc=1
 ktap_result $rc "relay: $NSRC new destinations, table at most max-peers $MAXP, evictions account for the rest"
 
 held_drops=$(( $(cdelta "$TMP/r0" "$TMP/r1" tx_unreachable) +
@@ -567,10 +558,10 @@ check_num "relay: every packet to them dropped and counted (tx_unreachable + tx_
 	"$held_drops" -eq "${sent:-0}"
 
 bubbles=$(cdelta "$TMP/r0" "$TMP/r1" tx_bubbles)
-b_in=$(($(wb "$TMP/rw1" b_in) - $(wb "$TMP/rw0" b_in)))
-b_out=$(($(wb "$TMP/rw1" b_out) - $(wb "$TMP/rw0" b_out)))
-b_outp=$(($(wb "$TMP/rw1" b_out packets) - $(wb "$TMP/rw0" b_out packets)))
-ktap_info "amplification relay bubbles, new destinations: $b_out B out ($b_outp bubbles) for $b_in B in ($sent packets): $(ratio $b_out $b_in) bytes out per byte in"
+b_in=$(wdelta "$TMP/rw0" "$TMP/rw1" b_in)
+b_out=$(wdelta "$TMP/rw0" "$TMP/rw1" b_out)
+b_outp=$(wdelta "$TMP/rw0" "$TMP/rw1" b_out packets)
+ktap_info "amplification relay bubbles, new destinations: $b_out B out ($b_outp bubbles) for $b_in B in ($sent packets): $(ratio "$b_out" "$b_in") bytes out per byte in"
 # Per destination, from the capture: how many bubbles, closest two; and
 # the time from the first bubble to the last.
 ask pcap "$TMP/bubbles.pcap" --bubbles
@@ -614,22 +605,14 @@ check_num "relay: trusted peer's ping stream through the floods, loss at most 10
 check_eq "relay: trusted peer still trusted after the floods" true "$rtrust"
 
 # --- client (e)
-sent=$(fl e sent)
-full=$(cdelta "$TMP/c0" "$TMP/c1" rx_peers_full)
-evicted=$(cdelta "$TMP/c0" "$TMP/c1" peers_evicted)
-p0=$(cv "$TMP/c0" peers) p1=$(cv "$TMP/c1" peers)
-ktap_info "client peers: $p0 before, $cpeers_mid at the end of the floods, $p1 after; $evicted evicted, $full refused (rx_peers_full)"
-rc=0
-assert_num "client peers (dump) at the cap" "$cpeers_mid" -le "$MAXP" || rc=1
-assert_num "client peers: before + created - evicted" "$p1" -eq \
-	$((p0 + ${sent:-0} - full - evicted)) || rc=1
-ktap_result $rc "client: $NSRC native sources, table at most max-peers $MAXP, evictions account for the rest"
+peer_table client e "$TMP/c0" "$TMP/c1" rx_peers_full "$cpeers_mid"
+ktap_result $? "client: $NSRC native sources, table at most max-peers $MAXP, evictions account for the rest"
 check_num "client: every held packet dropped and counted (rx_unverified + rx_peers_full)" \
 	$(($(cdelta "$TMP/c0" "$TMP/c1" rx_unverified) + full)) -eq "${sent:-0}"
 tests=$(cdelta "$TMP/c0" "$TMP/c1" tx_echo_tests)
-e_in=$(($(wb "$TMP/cw1" e_in) - $(wb "$TMP/cw0" e_in)))
-e_out=$(($(wb "$TMP/cw1" e_out) - $(wb "$TMP/cw0" e_out)))
-ktap_info "amplification client echo tests, native sources: $e_out B out ($tests tests, to its own server) for $e_in B in: $(ratio $e_out $e_in) bytes out per byte in"
+e_in=$(wdelta "$TMP/cw0" "$TMP/cw1" e_in)
+e_out=$(wdelta "$TMP/cw0" "$TMP/cw1" e_out)
+ktap_info "amplification client echo tests, native sources: $e_out B out ($tests tests, to its own server) for $e_in B in: $(ratio "$e_out" "$e_in") bytes out per byte in"
 # The retries of table entries, each at most every 2 s, from the first
 # packet to the end of the last entry's 3 retries (8 s after it).
 secs=$(fl e elapsed)
@@ -646,10 +629,10 @@ ktap_result $rc "client: echo tests within RFC 4380's limits (1 + 3 per peer, re
 # --- client (f)
 sent=$(fl f sent) secs=$(fl f elapsed)
 out=$(cdelta "$TMP/c0" "$TMP/c1" tx_bubbles)
-f_in=$(($(wb "$TMP/cw1" f_in) - $(wb "$TMP/cw0" f_in)))
-f_out=$(($(wb "$TMP/cw1" f_out) - $(wb "$TMP/cw0" f_out)))
-f_outp=$(($(wb "$TMP/cw1" f_out packets) - $(wb "$TMP/cw0" f_out packets)))
-ktap_info "amplification client direct bubbles, spoofed origin indications: $f_out B out ($f_outp bubbles to $V_ORIGIN) for $f_in B in ($sent in $secs s): $(ratio $f_out $f_in) bytes out per byte in"
+f_in=$(wdelta "$TMP/cw0" "$TMP/cw1" f_in)
+f_out=$(wdelta "$TMP/cw0" "$TMP/cw1" f_out)
+f_outp=$(wdelta "$TMP/cw0" "$TMP/cw1" f_out packets)
+ktap_info "amplification client direct bubbles, spoofed origin indications: $f_out B out ($f_outp bubbles to $V_ORIGIN) for $f_in B in ($sent in $secs s): $(ratio "$f_out" "$f_in") bytes out per byte in"
 rc=0
 assert_num "bubbles to the origin on the wire" "$f_outp" -eq "$out" || rc=1
 assert_num "bubbles to the origin: at most 100 per second" "$out" -le \
@@ -701,26 +684,17 @@ for f in d g1 g2; do
 done
 
 # --- client (d)
-sent=$(fl d sent)
-full=$(cdelta "$TMP/c2" "$TMP/c3" rx_peers_full)
-evicted=$(cdelta "$TMP/c2" "$TMP/c3" peers_evicted)
-p0=$(cv "$TMP/c2" peers) p1=$(cv "$TMP/c3" peers)
-ktap_info "client peers: $p0 before, $cpeers_mid after the bubbles ($p1 by show); $evicted evicted, $full refused (rx_peers_full)"
-rc=0
-assert_num "client peers (dump) at the cap" "$cpeers_mid" -le "$MAXP" || rc=1
-assert_num "client peers (show) at the cap" "$p1" -le "$MAXP" || rc=1
-assert_num "client peers: before + created - evicted" "$p1" -eq \
-	$((p0 + ${sent:-0} - full - evicted)) || rc=1
-ktap_result $rc "client: $NSRC Teredo peers' bubbles, table at most max-peers $MAXP, evictions account for the rest"
+peer_table client d "$TMP/c2" "$TMP/c3" rx_peers_full "$cpeers_mid"
+ktap_result $? "client: $NSRC Teredo peers' bubbles, table at most max-peers $MAXP, evictions account for the rest"
 rc=0
 assert_num "every bubble consumed" "$(cdelta "$TMP/c2" "$TMP/c3" rx_bubbles)" \
 	-eq "${sent:-0}" || rc=1
 assert_num "none refused: their entries give way to each other" "$full" -eq 0 ||
 	rc=1
 ktap_result $rc "client: every bubble consumed (rx_bubbles), none refused (rx_peers_full 0)"
-d_in=$(($(wb "$TMP/cw3" d_in) - $(wb "$TMP/cw2" d_in)))
-d_out=$(($(wb "$TMP/cw3" d_out) - $(wb "$TMP/cw2" d_out)))
-ktap_info "amplification client, bubbles from spoofed peers: $d_out B out for $d_in B in: $(ratio $d_out $d_in) bytes out per byte in"
+d_in=$(wdelta "$TMP/cw2" "$TMP/cw3" d_in)
+d_out=$(wdelta "$TMP/cw2" "$TMP/cw3" d_out)
+ktap_info "amplification client, bubbles from spoofed peers: $d_out B out for $d_in B in: $(ratio "$d_out" "$d_in") bytes out per byte in"
 check_num "client: nothing sent to the spoofed peers" "$d_out" -eq 0
 read -r got pings <<< "$(stream_stop cping)"
 ktap_info "client's trusted peer through all its floods: $got/$pings replies"
@@ -740,8 +714,8 @@ g_check() {
 	sent=$(fl "g$g" sent) secs=$(fl "g$g" elapsed)
 	ras=$(cdelta "$2" "$3" tx_ra)
 	limited=$(cdelta "$2" "$3" rx_ratelimited)
-	g_in=$(($(wb "$5" g_in) - $(wb "$4" g_in)))
-	g_out=$(($(wb "$5" g_out) - $(wb "$4" g_out)))
+	g_in=$(wdelta "$4" "$5" g_in)
+	g_out=$(wdelta "$4" "$5" g_out)
 	cap=$(awk -v s="$secs" 'BEGIN { printf "%d", 10 + 20 * s + 2 }')
 	ktap_info "amplification server RA, one victim, $6: $sent RS in $secs s ($g_in B in, $(per_sec "$g_in" "$secs") B/s), $ras RA ($g_out B out, $(per_sec "$g_out" "$secs") B/s): $(ratio "$g_out" "$g_in") bytes out per byte in"
 	assert_num "RAs (burst 10, then 20/s)" "$ras" -le "$cap" || rc=1

@@ -25,7 +25,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
 CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 N=${MALFORMED_COUNT:-8}
 SERVER=198.18.0.1
@@ -141,37 +140,17 @@ dmesg_start=$(dmesg | wc -l)
 # namespace, one sysctl.
 
 ext="" cli="" rly="" srv=""
-# mac N: a fixed MAC, so that neighbours can be permanent.
-mac() { printf '02:00:00:00:00:%02x' "$1"; }
-cmds=""
-for v in ext cli rly srv; do
-	printf -v "$v" '%s' "teredo-$v-$RANDOM$RANDOM"
-	NS_LIST+=("${!v}")
-	cmds+="netns add ${!v}"$'\n'
-done
-n=16
-for v in cli rly srv; do
-	cmds+="link add e0 netns ${!v} address $(mac $n) type veth"
-	cmds+=" peer name e-$v netns $ext address $(mac $((n + 1)))"$'\n'
-	n=$((n + 16))
-done
-ip -batch - <<< "$cmds" || ktap_bail "cannot create the namespaces"
+# Fixed MACs (e0 of cli 16, rly 32, srv 48; their ends in ext one more),
+# so that neighbours can be permanent.
+ns_hub -m ext cli rly srv || ktap_bail "cannot create the namespaces"
 NS[client]=$cli NS[relay]=$rly NS[server]=$srv
 
 # Spoofed and non-global sources in; the loop row claims our own.  No
 # IPv6 on the links, the teredo devices without the kernel's own RS and
 # MLD: the only packets that move are the test's.
-for v in ext cli rly srv; do
-	ip netns exec "${!v}" sysctl -q -w net.ipv4.conf.all.rp_filter=0 \
-		net.ipv4.conf.default.rp_filter=0 \
-		net.ipv4.conf.all.accept_local=1 \
-		net.ipv4.conf.default.accept_local=1 \
-		net.ipv6.conf.default.accept_ra=0 \
-		net.ipv6.conf.default.router_solicitations=0 \
-		net.ipv6.conf.default.addr_gen_mode=1 \
-		net.ipv6.conf.all.disable_ipv6=1 >/dev/null ||
-		ktap_bail "sysctl in $v"
-done
+ns_spoof_sysctl ext cli rly srv -- net.ipv4.conf.all.accept_local=1 \
+	net.ipv4.conf.default.accept_local=1 \
+	net.ipv6.conf.all.disable_ipv6=1 || ktap_bail "sysctl failed"
 
 # Each link's two neighbour entries are permanent: no ARP ever crosses.
 ip -n "$ext" -batch - <<-EOF || ktap_bail "cannot set up ext"
@@ -182,17 +161,17 @@ addr add 198.18.0.254/24 dev e-srv
 link set e-cli up
 link set e-rly up
 link set e-srv up
-neigh replace $CLI_IP lladdr $(mac 16) dev e-cli nud permanent
-neigh replace 198.18.2.2 lladdr $(mac 32) dev e-rly nud permanent
-neigh replace $SERVER lladdr $(mac 48) dev e-srv nud permanent
-neigh replace 198.18.0.2 lladdr $(mac 48) dev e-srv nud permanent
+neigh replace $CLI_IP lladdr $(fixed_mac 16) dev e-cli nud permanent
+neigh replace 198.18.2.2 lladdr $(fixed_mac 32) dev e-rly nud permanent
+neigh replace $SERVER lladdr $(fixed_mac 48) dev e-srv nud permanent
+neigh replace 198.18.0.2 lladdr $(fixed_mac 48) dev e-srv nud permanent
 EOF
 ip -n "$cli" -batch - <<-EOF || ktap_bail "cannot set up the client"
 link set lo up
 addr add $CLI_IP/24 dev e0
 link set e0 up
 route add default via 198.18.1.254
-neigh replace 198.18.1.254 lladdr $(mac 17) dev e0 nud permanent
+neigh replace 198.18.1.254 lladdr $(fixed_mac 17) dev e0 nud permanent
 link add tc type teredo server $SERVER port $CLI_PORT
 EOF
 ip -n "$rly" -batch - <<-EOF || ktap_bail "cannot set up the relay"
@@ -200,7 +179,7 @@ link set lo up
 addr add 198.18.2.2/24 dev e0
 link set e0 up
 route add default via 198.18.2.254
-neigh replace 198.18.2.254 lladdr $(mac 33) dev e0 nud permanent
+neigh replace 198.18.2.254 lladdr $(fixed_mac 33) dev e0 nud permanent
 link add tr type teredo mode relay local 198.18.2.2
 EOF
 ip -n "$srv" -batch - <<-EOF || ktap_bail "cannot set up the server"
@@ -209,7 +188,7 @@ addr add $SERVER/24 dev e0
 addr add 198.18.0.2/24 dev e0
 link set e0 up
 route add default via 198.18.0.254
-neigh replace 198.18.0.254 lladdr $(mac 49) dev e0 nud permanent
+neigh replace 198.18.0.254 lladdr $(fixed_mac 49) dev e0 nud permanent
 link add ts type teredo mode server local $SERVER
 EOF
 # The teredo devices need IPv6 (the client delivers to the stack).
@@ -222,17 +201,7 @@ done
 
 # The sender, and the reader of the counters: one process (a start
 # costs seconds under TCG); each line is a teredo_peer.py command.
-coproc SENDER { ip netns exec "$ext" python3 -I -S "$PEERPY" serve \
-	2> /dev/null; }
-at_exit "kill $SENDER_PID"
-
-# ask LINE: one command to the sender, its answer in ANSWER.
-ANSWER=""
-ask() {
-	echo "$*" >&"${SENDER[1]}"
-	ANSWER=""
-	read -r -t 60 ANSWER <&"${SENDER[0]}"
-}
+peer_serve "$ext"
 
 for m in client relay server; do
 	ask netns "$m" "/run/netns/${NS[$m]}"

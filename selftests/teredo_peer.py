@@ -74,18 +74,13 @@ import struct
 import sys
 import time
 
-TEREDO_PORT = 3544
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from wire import (TEREDO_PORT, bubble, csum, icmp6, ipv6,  # noqa: E402
+                  teredo_addr)
 
 
 def log(event, **kw):
     print(event, " ".join(f"{k}={v}" for k, v in kw.items()), flush=True)
-
-
-def teredo_addr(server, ip, port, flags=0):
-    s = ipaddress.IPv4Address(server).packed
-    m = bytes(b ^ 0xff for b in ipaddress.IPv4Address(ip).packed)
-    p = struct.pack("!H", port ^ 0xffff)
-    return b"\x20\x01\x00\x00" + s + struct.pack("!H", flags) + p + m
 
 
 def parse_teredo(a):
@@ -98,34 +93,6 @@ def parse_teredo(a):
 def origin(ip, port):
     return (b"\x00\x00" + struct.pack("!H", port ^ 0xffff) +
             bytes(b ^ 0xff for b in ipaddress.IPv4Address(ip).packed))
-
-
-def ipv6(src, dst, nxt, payload, hlim=64, plen=None, version=6):
-    if plen is None:
-        plen = len(payload)
-    return (struct.pack("!IHBB", version << 28, plen, nxt, hlim) +
-            src + dst + payload)
-
-
-def bubble(src, dst):
-    return ipv6(src, dst, 59, b"", hlim=0)
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\x00"
-    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def icmp6(src, dst, typ, code, body, hlim=64):
-    msg = struct.pack("!BBH", typ, code, 0) + body
-    pseudo = src + dst + struct.pack("!I3xB", len(msg), 58)
-    c = csum(pseudo + msg)
-    return ipv6(src, dst, 58, msg[:2] + struct.pack("!H", c) + msg[4:],
-                hlim=hlim)
 
 
 ALL_ROUTERS = ipaddress.IPv6Address("ff02::2").packed
@@ -596,12 +563,8 @@ def run_serve(ap):
                 spawn(ap, words[1], words[2], words[3:])
                 continue
             args = ap.parse_args(words)
-            if args.cmd == "send":
-                run_send(args)
-            elif args.cmd == "flood":
-                run_flood(args)
-            elif args.cmd == "pcap":
-                run_pcap(args)
+            if args.cmd in SERVED:
+                RUNNERS[args.cmd](args)
             else:
                 log("error", why=f"{args.cmd}-not-served")
         except (SystemExit, ValueError, OSError, KeyError) as e:
@@ -618,7 +581,8 @@ def run_rs(args):
     for i in range(args.count):
         nonce = None if args.no_auth else struct.pack("!II", 0x5445, i + 1)
         rs = icmp6(src, ALL_ROUTERS, 133, 0, b"\x00" * 4, hlim=args.hlim)
-        sock.sendto((auth(nonce) if nonce else b"") + rs, (args.to, TEREDO_PORT))
+        sock.sendto((auth(nonce) if nonce else b"") + rs,
+                    (args.to, TEREDO_PORT))
         nonces[nonce] = 1
         if args.interval:
             time.sleep(args.interval)
@@ -715,6 +679,17 @@ def run_pcap(args):
               f"{src6} {dst6} {kind} {ip[8]} {df} {ip[1]}")
 
 
+def run_addr(args):
+    print(ipaddress.IPv6Address(teredo_addr(args.server, args.ip, args.port)))
+
+
+RUNNERS = {"addr": run_addr, "server": run_server, "client": run_client,
+           "send": run_send, "flood": run_flood, "rs": run_rs,
+           "pcap": run_pcap}
+# What serve runs, one command a line; the others run for their lifetime.
+SERVED = ("send", "flood", "pcap")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -779,23 +754,10 @@ def main():
     pc.add_argument("file")
     pc.add_argument("--bubbles", action="store_true")
     args = ap.parse_args()
-    if args.cmd == "addr":
-        print(ipaddress.IPv6Address(teredo_addr(args.server, args.ip,
-                                                args.port)))
-    elif args.cmd == "server":
-        run_server(args)
-    elif args.cmd == "client":
-        run_client(args)
-    elif args.cmd == "pcap":
-        run_pcap(args)
-    elif args.cmd == "rs":
-        run_rs(args)
-    elif args.cmd == "flood":
-        run_flood(args)
-    elif args.cmd == "serve":
+    if args.cmd == "serve":
         run_serve(ap)
     else:
-        run_send(args)
+        RUNNERS[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@
 
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
 peer() { py "$PEERPY" "$@"; }
 CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 SERVER=198.18.0.1
@@ -90,7 +89,12 @@ at_exit "kill $!"
 ip netns exec "$ext" python3 "$PEERPY" client --bind $CLIENT:$CPORT --server $SERVER \
 	--seconds 600 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
-sleep 1
+# Both bound before the first bubble, or the relay's retry 2 s later
+# shows up as a second one (a Python start can take seconds under TCG).
+wait_until 60 grep -q server-ready "$CAP/server.log" ||
+	ktap_info "scripted server not ready: $(cat "$CAP/server.log")"
+wait_until 60 grep -q client-ready "$CAP/client.log" ||
+	ktap_info "scripted client not ready: $(cat "$CAP/client.log")"
 
 TADDR=$(peer addr $SERVER $CLIENT $CPORT)
 ktap_info "client $CLIENT:$CPORT is $TADDR"

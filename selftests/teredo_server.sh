@@ -20,7 +20,6 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
-PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
 CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 S1=198.18.0.1
 S2=198.18.0.2

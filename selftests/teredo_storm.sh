@@ -424,6 +424,21 @@ destroyed() {
 	done
 }
 
+# split_round V SOCKNS DEVNS DOOMED: a relay $rd and a client $cd for
+# target V made in SOCKNS, where their sockets and the helper stay, moved
+# to DEVNS and set up there; then, once traffic flows (fl: 0) or not
+# (1), DOOMED is deleted.  Adds to why.
+split_round() {
+	dev_cmds "$1" "$rd" "$cd" | _topo_batch "$2" || why+=" devices"
+	helper_attach "$2" "$cd" "$1" || why+=" helper"
+	printf 'link set %s netns %s\n' "$rd" "$3" "$cd" "$3" |
+		_topo_batch "$2" || why+=" move"
+	live_cmds "$1" "$rd" "$cd" | _topo_batch "$3" || why+=" config"
+	poll_until 15 flowing_in "$3" "$rd" "$cd"
+	fl=$?
+	_topo_ns_delete "$4"
+}
+
 blast_stats() {
 	cat "$STATS" 2>/dev/null
 }
@@ -555,27 +570,14 @@ for ((i = 1; i <= STORM_ROUNDS; i++)); do
 		;;
 	1)	# Sockets in F, devices moved to G1; F goes.
 		F=""
-		ns_plug F 1 4 "$(dev_cmds 1 "$rd" "$cd")" || why+=" netns"
-		helper_attach "$F" "$cd" 1 || why+=" helper"
-		printf 'link set %s netns %s\n' "$rd" "$G1" "$cd" "$G1" |
-			_topo_batch "$F" || why+=" move"
-		live_cmds 1 "$rd" "$cd" | _topo_batch "$G1" || why+=" config"
-		poll_until 15 flowing_in "$G1" "$rd" "$cd"
-		fl=$?
-		_topo_ns_delete "$F"
+		ns_plug F 1 4 || why+=" netns"
+		split_round 1 "$F" "$G1" "$F"
 		helper_kill
 		;;
 	2)	# Sockets and helper in F2, devices moved to G; G goes.
 		G=""
 		ns_plug G 2 6 || why+=" netns"
-		dev_cmds 2 "$rd" "$cd" | _topo_batch "$F2" || why+=" devices"
-		helper_attach "$F2" "$cd" 2 || why+=" helper"
-		printf 'link set %s netns %s\n' "$rd" "$G" "$cd" "$G" |
-			_topo_batch "$F2" || why+=" move"
-		live_cmds 2 "$rd" "$cd" | _topo_batch "$G" || why+=" config"
-		poll_until 15 flowing_in "$G" "$rd" "$cd"
-		fl=$?
-		_topo_ns_delete "$G"
+		split_round 2 "$F2" "$G" "$G"
 		;;
 	esac
 	if [ "$fl" = 0 ]; then
