@@ -5,6 +5,7 @@
 # make deps         install what the build, tests and benchmarks need
 # make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
 # make check-debug  VM selftests + kmemleak under a KASAN/lockdep kernel
+# make check-storm  teredo_storm.sh at the issue's 100 rounds (long)
 # make demo         a whole Teredo network in the VM, one line per step
 # make install      module (+ depmod), tools, plugin, unit, man pages;
 #                   DESTDIR= stages; make uninstall; make dkms-install
@@ -27,8 +28,8 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	bench-client bench-server fuzz debug-kernel check-debug install uninstall \
-	dkms-install dkms-uninstall demo
+	bench-client bench-server fuzz debug-kernel check-debug check-storm \
+	install uninstall dkms-install dkms-uninstall demo
 
 all: module tools
 
@@ -64,6 +65,15 @@ debug-kernel:
 
 check-debug:
 	tools/vm/debug-kernel.sh check
+
+# teredo_storm.sh at 100 rounds of each storm instead of CI's 6 and 3,
+# on Debian's STORM_KERNEL (61 or 612); see README.md for how long.
+STORM_KERNEL ?= 612
+STORM_ROUNDS ?= 100
+check-storm: modules-all tools
+	tools/vm/run.sh --kernel $(STORM_KERNEL) --timeout 10800 -- env \
+		STORM_ROUNDS=$(STORM_ROUNDS) TEREDOD_KILL_ROUNDS=$(STORM_ROUNDS) \
+		selftests/teredo_storm.sh
 
 # The relay bench, the client bench and the server's RS/s, in one boot.
 # bench/hostload.sh keeps the host's load where the guest can read it.
