@@ -2,7 +2,8 @@
 /*
  * Every timer of the module, driven by events from the data path.
  *
- * - Bubble timer, per untrusted peer with a queue: a bubble goes out when
+ * - Bubble timer, per peer with a queue that is untrusted or whose trust
+ *   lapsed (30 s without hearing from it): a bubble goes out when
  *   the first packet is queued, then again every TEREDO_BUBBLE_INTERVAL
  *   (2 s) up to TEREDO_BUBBLE_RETRIES (3) times; then the queue is dropped
  *   with ICMPv6 address unreachable (RFC 4380 §5.2.4, §5.4.1).  Bubbles to
@@ -71,7 +72,11 @@ static void bubble_expired(struct timer_list *timer)
 
 	__skb_queue_head_init(&unreachable);
 	spin_lock_bh(&peer->lock);
-	if (!peer->dead && !READ_ONCE(peer->trusted) &&
+	/*
+	 * Freshness, not the trusted flag: a peer whose trust lapsed keeps
+	 * the flag, and its bubbles need their retries just the same.
+	 */
+	if (!peer->dead && !teredo_peer_is_fresh(peer) &&
 	    !skb_queue_empty(&peer->queue)) {
 		if (peer->retries < TEREDO_BUBBLE_RETRIES) {
 			peer->retries++;
