@@ -83,18 +83,10 @@ at_exit "rm -rf $CAP"
 ip netns exec "$rly" tcpdump -U -n -i veth0 -w "$CAP/relay.pcap" udp \
 	>/dev/null 2>&1 &
 at_exit "kill $!"
-# server_start: the scripted Teredo server, SERVER_PID (the real ip(8),
-# not lib.sh's wrapper function: $! is then Python's own pid).  Its
-# lifetime and the client's outlast the test (12 min under the debug
-# kernel).
-server_start() {
-	: > "$CAP/server.log"
-	"$IP" netns exec "$ext" python3 -I -S "$PEERPY" server --bind $SERVER \
-		--seconds 3600 > "$CAP/server.log" 2>&1 &
-	SERVER_PID=$!
-	at_exit "kill $SERVER_PID"
-}
-server_start
+# The scripted peers outlast the test (12 min under the debug kernel).
+ip netns exec "$ext" python3 "$PEERPY" server --bind $SERVER --seconds 3600 \
+	> "$CAP/server.log" 2>&1 &
+at_exit "kill $!"
 ip netns exec "$ext" python3 "$PEERPY" client --bind $CLIENT:$CPORT --server $SERVER \
 	--seconds 3600 > "$CAP/client.log" 2>&1 &
 at_exit "kill $!"
@@ -305,20 +297,29 @@ check_eq "trusted client still in the table" True \
 sleep 31
 check_eq "trust lapses after 30 s of silence" False \
 	"$(peer_field "$TADDR" trusted)"
-# With the server away the first bubble goes unanswered: it is retried
-# every 2 s (§5.2.4) as for a peer never trusted, and a retry that finds
-# the server back makes the peer trusted again with no new packet.
-kill "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null
+# The first bubble is lost (dropped on its way out), the next ones are
+# not: it is retried every 2 s (§5.2.4) as for a peer never trusted, and
+# a retry makes the peer trusted again with no new packet.
+ip netns exec "$rly" nft -f - <<-EOF
+table ip lapse {
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $SERVER udp dport 3544 counter drop
+	}
+}
+EOF
 before=$(counter tx_bubbles)
 ip netns exec "$host" ping -6 -c 1 -W 1 "$TADDR" >/dev/null 2>&1
-server_start
-wait_until 30 grep -q server-ready "$CAP/server.log" ||
-	ktap_info "scripted server not back: $(cat "$CAP/server.log")"
+# (Two runs: nft 1.0.6 crashes on list and delete in one batch.)
+lost=$(ip netns exec "$rly" nft list table ip lapse)
+ip netns exec "$rly" nft delete table ip lapse
+[[ "$lost" =~ counter\ packets\ ([0-9]+) ]] && lost=${BASH_REMATCH[1]} || lost=0
 # shellcheck disable=SC2317  # called through wait_until
 trusted_again() { [ "$(peer_field "$TADDR" trusted)" = True ]; }
-check_ok "lapsed peer, first bubble unanswered: retried until it answers" \
-	wait_until 15 trusted_again
+rc=0
+assert_num "bubbles dropped on the way out" "$lost" -ge 1 || rc=1
+assert_ok wait_until 15 trusted_again || rc=1
+ktap_result $rc "lapsed peer, first bubble lost: retried until it answers"
 n=$(( $(counter tx_bubbles) - before ))
 rc=0
 assert_num "a retry" "$n" -ge 2 || rc=1

@@ -680,7 +680,7 @@ topo_capture_start() {
 	pid=$!
 	disown "$pid"
 	TOPO_CAP_PIDS[$name]=$pid
-	wait_until 10 grep -q "listening on" "$err" || {
+	wait_until 60 grep -q "listening on" "$err" || {
 		ktap_info "tcpdump did not start: $(cat "$err")"
 		return 1
 	}
