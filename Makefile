@@ -43,8 +43,8 @@ modules-all:
 
 tools:
 	$(MAKE) -C tools/iproute2 O=$(O)/tools
-	$(MAKE) -C tools/teredoctl O=$(O)/tools
-	$(MAKE) -C tools/teredod O=$(O)/tools
+	$(MAKE) -C tools/teredoctl O=$(O)/tools VERSION=$(VERSION)
+	$(MAKE) -C tools/teredod O=$(O)/tools VERSION=$(VERSION)
 
 deps:
 	tools/vm/deps.sh
@@ -115,8 +115,8 @@ demo:
 # ---------------------------------------------------------- install
 # DESTDIR stages (packaging, tools/install-test.sh); depmod, dkms and
 # systemctl only touch the live system when DESTDIR is empty.
-VERSION ?= 0.1$(shell git -C $(TOP) rev-parse --short HEAD 2>/dev/null | \
-	     sed 's/^/-g/')
+# 0.2.N: N commits since the tag v0.2 (tools/version.sh).
+VERSION ?= $(shell $(TOP)/tools/version.sh)
 PREFIX ?= /usr
 SBINDIR ?= $(PREFIX)/sbin
 MANDIR ?= $(PREFIX)/share/man
@@ -171,6 +171,8 @@ dkms-install:
 		$(DESTDIR)$(DKMSDIR)/kernel/
 	install -m 0644 kernel/uapi/linux/*.h \
 		$(DESTDIR)$(DKMSDIR)/kernel/uapi/linux/
+	printf '#define TEREDO_VERSION "%s"\n' $(VERSION) \
+		> $(DESTDIR)$(DKMSDIR)/kernel/version.h
 	sed 's/@VERSION@/$(VERSION)/' dkms.conf > $(DESTDIR)$(DKMSDIR)/dkms.conf
 	[ -n "$(DESTDIR)" ] || { dkms remove teredo/$(VERSION) --all \
 		>/dev/null 2>&1; dkms add teredo/$(VERSION) && \

@@ -11,6 +11,7 @@
 #include "netlink.h"
 #include "peer.h"
 #include "uapi/linux/teredo_genl.h"
+#include "version.h"	/* tools/build-module.sh, make dkms-install */
 
 static int __init teredo_mod_init(void)
 {
@@ -47,5 +48,6 @@ module_exit(teredo_mod_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Teredo (RFC 4380) IPv6-over-UDP/IPv4 tunnel");
 MODULE_AUTHOR("The teredo developers");
+MODULE_VERSION(TEREDO_VERSION);
 MODULE_ALIAS_RTNL_LINK(KBUILD_MODNAME);
 MODULE_ALIAS_GENL_FAMILY(TEREDO_GENL_NAME);

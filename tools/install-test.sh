@@ -79,10 +79,18 @@ nfiles=$(find "$dest" -type f | wc -l)
 [ "$nfiles" = 8 ]
 result $? "install leaves 8 files (got $nfiles)"
 
-# The installed binaries run; ip loads the installed plugin.
-out=$("$dest/usr/sbin/teredoctl" --version 2>&1) &&
-	"$dest/usr/sbin/teredod" --version >/dev/null 2>&1
-result $? "installed teredoctl and teredod run ($out)"
+# The installed binaries run and say the version of this tree, and so
+# does the module (MODULE_VERSION).
+ver=$("$top/tools/version.sh")
+out=$("$dest/usr/sbin/teredoctl" --version 2>&1)
+[ "$out" = "teredoctl $ver" ]
+result $? "teredoctl --version says $ver ($out)"
+out=$("$dest/usr/sbin/teredod" --version 2>&1)
+[ "$out" = "teredod $ver" ]
+result $? "teredod --version says $ver ($out)"
+out=$(modinfo -F version "$dest/${kos[0]}" 2>&1)
+[ "$out" = "$ver" ]
+result $? "modinfo -F version teredo.ko says $ver ($out)"
 out=$(IP_LIB_DIR=$dest$iplib "$ip_bin" link help teredo 2>&1)
 rc=0
 grep -q 'type teredo mode relay' <<< "$out" || { diag "$out"; rc=1; }
@@ -140,6 +148,8 @@ if [ "${#srcs[@]}" = 1 ]; then
 	while read -r f; do
 		[ -f "$s/$loc${f%.o}.c" ] || { diag "missing $loc${f%.o}.c"; rc=1; }
 	done < <(grep -oE '[a-z_]+\.o' "$top/kernel/Kbuild" | grep -vx teredo.o)
+	grep -qx "#define TEREDO_VERSION \"$ver\"" "$s/kernel/version.h" ||
+		{ diag "kernel/version.h does not say $ver"; rc=1; }
 	for f in kernel/Kbuild kernel/uapi/linux/if_teredo.h \
 		kernel/uapi/linux/teredo_genl.h kernel/proto.h; do
 		[ -f "$s/$f" ] || { diag "missing $f"; rc=1; }
@@ -162,6 +172,21 @@ while IFS= read -r cmd; do
 done < <(sed -n 's/^[[:space:]]*doc_[a-z]* [A-Z0-9]*\( [a-z0-9]*\)\{0,1\} "\([^"]*\)".*/\2/p' "$demo")
 [ "$count" -ge 8 ] || { diag "only $count doc_run commands in demo.sh"; rc=1; }
 result $rc "teredo.rst shows the $count commands the demo runs"
+
+# tools/version.sh grows with every commit after the tag, and a tree
+# without git reads .version.
+vt=$dest/vt
+mkdir -p "$vt/tools"
+cp "$top/tools/version.sh" "$vt/tools/"
+echo 9.9.9 > "$vt/.version"
+out1=$("$vt/tools/version.sh")
+g() { git -C "$vt" -c user.name=t -c user.email=t@t "$@" >/dev/null 2>&1; }
+g init -q && g add -A && g commit -qm one && g tag -a v3.4 -m v3.4 &&
+	g commit -q --allow-empty -m two && g commit -q --allow-empty -m three
+out2=$("$vt/tools/version.sh")
+[ "$out1" = 9.9.9 ] && [ "$out2" = 3.4.2 ]
+result $? "version.sh: .version without git ($out1), v3.4 + 2 commits = 3.4.2 ($out2)"
+rm -rf "$vt"
 
 echo "1..$n"
 [ "$failed" = 0 ]
