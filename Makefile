@@ -29,7 +29,8 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
 	bench-client bench-server fuzz debug-kernel check-debug check-storm \
-	install uninstall dkms-install dkms-uninstall demo
+	install install-module install-tools uninstall dkms-install \
+	dkms-uninstall demo deb check-packages
 
 all: module tools
 
@@ -128,35 +129,70 @@ MULTIARCH := $(shell $(or $(CC),cc) -print-multiarch 2>/dev/null)
 IPLIBDIR ?= $(PREFIX)/lib/$(if $(MULTIARCH),$(MULTIARCH)/)ip
 UNITDIR ?= $(or $(shell pkg-config systemd \
 	     --variable=systemdsystemunitdir 2>/dev/null),/lib/systemd/system)
+UDEVDIR ?= $(or $(shell pkg-config udev --variable=udevdir 2>/dev/null),/lib/udev)
+LIBEXECDIR ?= $(PREFIX)/lib/teredo
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+SYSCONFDIR ?= /etc
 MODDIR = /lib/modules/$(KREL)/extra
 DKMSDIR = /usr/src/teredo-$(VERSION)
 MANPAGES := Documentation/man/teredod.8 Documentation/man/teredoctl.8
+MAN5PAGES := Documentation/man/teredo.conf.5
+UNITS := teredod@.service teredo@.service
+# What install-tools installs (uninstall removes these, and packages
+# hold them: debian/).
+TOOL_FILES := $(SBINDIR)/teredod $(SBINDIR)/teredoctl \
+	$(IPLIBDIR)/link_teredo.so $(addprefix $(UNITDIR)/,$(UNITS)) \
+	$(UDEVDIR)/rules.d/60-teredo.rules $(LIBEXECDIR)/teredo-link \
+	$(SYSUSERSDIR)/teredo.conf $(TMPFILESDIR)/teredo.conf \
+	$(addprefix $(MANDIR)/man8/,$(notdir $(MANPAGES))) \
+	$(addprefix $(MANDIR)/man5/,$(notdir $(MAN5PAGES))) \
+	$(DOCDIR)/examples/teredo0.conf
 
-install: module tools
+install: install-module install-tools
+
+install-module: module
 	install -D -m 0644 $(O)/$(KREL)/kernel/teredo.ko \
 		$(DESTDIR)$(MODDIR)/teredo.ko
 	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
+
+# Everything but the module (the teredo-tools package).  On the live
+# system: the user teredo, /var/lib/teredo, udev and systemd reloaded.
+install-tools: tools
 	install -D -m 0755 $(O)/tools/teredod $(DESTDIR)$(SBINDIR)/teredod
 	install -D -m 0755 $(O)/tools/teredoctl $(DESTDIR)$(SBINDIR)/teredoctl
 	install -D -m 0644 $(O)/tools/link_teredo.so \
 		$(DESTDIR)$(IPLIBDIR)/link_teredo.so
-	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8
-	sed 's|@SBINDIR@|$(SBINDIR)|g' tools/systemd/teredod@.service.in \
-		> $(DESTDIR)$(UNITDIR)/teredod@.service
-	chmod 0644 $(DESTDIR)$(UNITDIR)/teredod@.service
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(SYSCONFDIR)/teredo
+	for u in $(UNITS); do \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' \
+		    -e 's|@LIBDIR@|$(LIBEXECDIR)|g' tools/systemd/$$u.in \
+			> $(DESTDIR)$(UNITDIR)/$$u && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	install -D -m 0755 tools/systemd/teredo-link \
+		$(DESTDIR)$(LIBEXECDIR)/teredo-link
+	install -D -m 0644 tools/systemd/60-teredo.rules \
+		$(DESTDIR)$(UDEVDIR)/rules.d/60-teredo.rules
+	install -D -m 0644 tools/systemd/teredo.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/teredo.conf
+	install -D -m 0644 tools/systemd/teredo.tmpfiles \
+		$(DESTDIR)$(TMPFILESDIR)/teredo.conf
 	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/
+	install -m 0644 $(MAN5PAGES) $(DESTDIR)$(MANDIR)/man5/
 	install -D -m 0644 tools/systemd/teredo0.conf.example \
 		$(DESTDIR)$(DOCDIR)/examples/teredo0.conf
+	[ -n "$(DESTDIR)" ] || { systemd-sysusers teredo.conf && \
+		systemd-tmpfiles --create teredo.conf; }
+	[ -n "$(DESTDIR)" ] || udevadm control --reload 2>/dev/null || true
 	[ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || \
 		systemctl daemon-reload
 
+# /etc/teredo and the user teredo stay: they may hold the admin's files.
 uninstall:
-	rm -f $(DESTDIR)$(MODDIR)/teredo.ko $(DESTDIR)$(SBINDIR)/teredod \
-		$(DESTDIR)$(SBINDIR)/teredoctl \
-		$(DESTDIR)$(IPLIBDIR)/link_teredo.so \
-		$(DESTDIR)$(UNITDIR)/teredod@.service \
-		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))) \
-		$(DESTDIR)$(DOCDIR)/examples/teredo0.conf
+	rm -f $(DESTDIR)$(MODDIR)/teredo.ko $(addprefix $(DESTDIR),$(TOOL_FILES))
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/teredo 2>/dev/null
 	[ -n "$(DESTDIR)" ] || depmod -a $(KREL)
 	[ -n "$(DESTDIR)" ] || [ ! -d /run/systemd/system ] || \
 		systemctl daemon-reload

@@ -68,16 +68,23 @@ done <<-EOF2
 	usr/sbin/teredoctl 755
 	${iplib#/}/link_teredo.so 644
 	lib/systemd/system/teredod@.service 644
+	lib/systemd/system/teredo@.service 644
+	lib/udev/rules.d/60-teredo.rules 644
+	usr/lib/teredo/teredo-link 755
+	usr/lib/sysusers.d/teredo.conf 644
+	usr/lib/tmpfiles.d/teredo.conf 644
 	usr/share/man/man8/teredod.8 644
 	usr/share/man/man8/teredoctl.8 644
+	usr/share/man/man5/teredo.conf.5 644
 	usr/share/doc/teredo/examples/teredo0.conf 644
+	etc/teredo 755
 	EOF2
-result $rc "tools, plugin in $iplib, unit, man pages, example: paths and modes"
+result $rc "tools, plugin in $iplib, units, udev rule, helper, sysusers, tmpfiles, man pages, example, /etc/teredo: paths and modes"
 
 # Exactly those files: nothing stray.
 nfiles=$(find "$dest" -type f | wc -l)
-[ "$nfiles" = 8 ]
-result $? "install leaves 8 files (got $nfiles)"
+[ "$nfiles" = 14 ]
+result $? "install leaves 14 files (got $nfiles)"
 
 # The installed binaries run and say the version of this tree, and so
 # does the module (MODULE_VERSION).
@@ -96,27 +103,36 @@ rc=0
 grep -q 'type teredo mode relay' <<< "$out" || { diag "$out"; rc=1; }
 result $rc "ip link help teredo loads the installed plugin"
 
-# The unit: ExecStart is the installed teredod; systemd accepts it.
-unit=$dest/lib/systemd/system/teredod@.service
+# The units run the installed helper; systemd accepts them.
 rc=0
-grep -q '^ExecStart=/usr/sbin/teredod .* %i$' "$unit" || rc=1
-grep -q '@SBINDIR@' "$unit" && rc=1
-result $rc "unit: ExecStart=/usr/sbin/teredod ... %i, no placeholder left"
+for u in teredod@ teredo@; do
+	f=$dest/lib/systemd/system/$u.service
+	grep -q '^ExecStart=/usr/lib/teredo/teredo-link [a-z]* %i$' "$f" ||
+		{ diag "$u.service: no ExecStart=/usr/lib/teredo/teredo-link"; rc=1; }
+	grep -q '@[A-Z]*@' "$f" && { diag "$u.service: placeholder left"; rc=1; }
+done
+grep -qx 'User=teredo' "$dest/lib/systemd/system/teredod@.service" ||
+	{ diag "teredod@.service: not User=teredo"; rc=1; }
+result $rc "units: ExecStart=/usr/lib/teredo/teredo-link ... %i, teredod as User=teredo, no placeholder left"
 if command -v systemd-analyze >/dev/null; then
-	inst=$dest/teredod@teredo0.service
-	sed "s|/usr/sbin/teredod|$dest/usr/sbin/teredod|" "$unit" > "$inst"
-	out=$(systemd-analyze verify --man=no "$inst" 2>&1 |
-		grep -v 'sysinit.target not found')
+	out=""
+	for u in teredod@ teredo@; do
+		inst=$dest/${u}teredo0.service
+		sed "s|/usr/lib/teredo/teredo-link|$dest/usr/lib/teredo/teredo-link|" \
+			"$dest/lib/systemd/system/$u.service" > "$inst"
+		out+=$(systemd-analyze verify --man=no "$inst" 2>&1 |
+			grep -v 'sysinit.target not found')
+		rm -f "$inst"
+	done
 	[ -z "$out" ]
-	result $? "systemd-analyze verify teredod@teredo0.service"
+	result $? "systemd-analyze verify teredod@teredo0.service teredo@teredo0.service"
 	[ -z "$out" ] || diag "$out"
-	rm -f "$inst"
 else
 	echo "ok $((n += 1)) systemd-analyze verify # SKIP not installed"
 fi
 
 rc=0
-for m in "$dest"/usr/share/man/man8/*.8; do
+for m in "$dest"/usr/share/man/man[58]/*.[58]; do
 	out=$(LC_ALL=C.UTF-8 groff -t -man -ww -z "$m" 2>&1)
 	[ -z "$out" ] || { diag "$(basename "$m"): $out"; rc=1; }
 	grep -q '^\.SH SEE ALSO' "$m" || { diag "$m: no SEE ALSO"; rc=1; }
