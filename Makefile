@@ -113,6 +113,11 @@ demo:
 	tools/vm/run.sh --kernel 61 --timeout 600 --results $(O)/demo -- \
 		bash tools/demo/demo.sh
 
+# ---------------------------------------------------------- packages
+# teredo-dkms and teredo-tools in build/deb (tools/deb.sh), lintian clean.
+deb:
+	tools/deb.sh $(O)/deb
+
 # ---------------------------------------------------------- install
 # DESTDIR stages (packaging, tools/install-test.sh); depmod, dkms and
 # systemctl only touch the live system when DESTDIR is empty.
