@@ -118,6 +118,11 @@ demo:
 deb:
 	tools/deb.sh $(O)/deb
 
+# The packages built, linted, installed into the VM's overlay, used and
+# purged (tools/check-packages.sh; make check runs it).
+check-packages:
+	tools/check-packages.sh
+
 # ---------------------------------------------------------- install
 # DESTDIR stages (packaging, tools/install-test.sh); depmod, dkms and
 # systemctl only touch the live system when DESTDIR is empty.

@@ -18,7 +18,7 @@ kver=$(sed -n 's/^KVER_61 := //p' "$cache/env.mk")
 t0=$SECONDS
 debs=$(tools/deb.sh "$top/build/deb")
 echo "# make deb: $((SECONDS - t0)) s, lintian clean:"
-sed 's/^/#   /' <<< "$debs"
+while read -r d; do echo "#   $d"; done <<< "$debs"
 # run.sh boots with the checkout's module; the test replaces it by the
 # package's.
 [ -f "build/$kver/kernel/teredo.ko" ] ||
