@@ -81,6 +81,11 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping ethtool \
 	"$H61" "$H612"
 
+# make deb and make check-packages: the packaging tools, lintian, and DKMS
+# (the guest installs teredo-dkms from the host's root, so the host needs
+# dkms installed for the guest to have it).
+apt_install dpkg-dev debhelper dh-dkms dkms lintian
+
 # The fuzz targets (tools/fuzz: clang's libFuzzer runtime is in
 # libclang-rt-<major>-dev) and the debug kernel's build
 # (tools/vm/debug-kernel.sh fetches its source itself).
