@@ -104,14 +104,14 @@ clean:
 	$(MAKE) -C tools/fuzz O=$(O)/fuzz clean
 	$(MAKE) -C tools/teredod O=$(O)/tools clean
 
-# A whole Teredo network in the VM, one line per step (tools/demo/demo.sh).
+# A whole Teredo network in the VM, one line per step (tools/demo/demo.sh);
+# only the demo's lines reach the terminal (tools/demo/play.sh).
 # deps first on its own: it writes $(CACHE)/env.mk, which names the
 # kernels modules-all builds for.
 demo:
 	$(MAKE) deps
 	$(MAKE) modules-all tools
-	tools/vm/run.sh --kernel 61 --timeout 600 --results $(O)/demo -- \
-		bash tools/demo/demo.sh
+	tools/demo/play.sh $(O)/demo
 
 # ---------------------------------------------------------- packages
 # teredo-dkms and teredo-tools in build/deb (tools/deb.sh), lintian clean.

@@ -4,17 +4,19 @@
 # make check: deps, static checks (W=1 + sparse on both kernels,
 # checkpatch --strict, shellcheck), host unit tests, the iproute2 plugin
 # check, the VM selftests on Debian's 6.1 and 6.12 kernels, and make demo's
-# network on 6.1.  Prints a line per suite and ends with "N passed,
-# N failed".
+# network on 6.1, and the Debian packages (make check-packages: built,
+# lintian, installed, used and purged in a 6.1 guest).  Prints a line per
+# suite and ends with "N passed, N failed".
 #
-# CHECK_SUITES="static unit vm demo" limits what runs; CHECK_KERNELS="61 612".
+# CHECK_SUITES="static unit vm demo packages" limits what runs;
+# CHECK_KERNELS="61 612".
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 1
 cache=${TEREDO_CACHE:-/var/cache/teredo}
 export TEREDO_CACHE=$cache
-suites=${CHECK_SUITES:-static unit vm demo}
+suites=${CHECK_SUITES:-static unit vm demo packages}
 kernels=${CHECK_KERNELS:-61 612}
 logs=$top/build/check
 mkdir -p "$logs"
@@ -100,7 +102,8 @@ for suite in $suites; do
 			kernel/uapi/linux/*.h
 		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
 			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
-			tools/fuzz/run.sh tools/demo/demo.sh
+			tools/fuzz/run.sh tools/demo/demo.sh tools/demo/play.sh \
+			tools/systemd/teredo-link
 		;;
 	unit)
 		tap unit "" make -s unit
@@ -149,6 +152,10 @@ for suite in $suites; do
 				"build/$kver" > /dev/null
 		single demo tools/vm/run.sh --kernel 61 --timeout 600 \
 			--results build/demo -- bash tools/demo/demo.sh
+		;;
+	packages)
+		# make deb + lintian, then the packages in the VM (KTAP).
+		tap packages "" tools/check-packages.sh
 		;;
 	esac
 done

@@ -204,5 +204,31 @@ out2=$("$vt/tools/version.sh")
 result $? "version.sh: .version without git ($out1), v3.4 + 2 commits = 3.4.2 ($out2)"
 rm -rf "$vt"
 
+# make demo's terminal: the VM's console (escape codes that clear the
+# screen, firmware and kernel lines) stays out, the demo's lines come
+# through, and the exit status is the VM's.
+fake=$dest/fake-runner
+cat > "$fake" <<'FAKE'
+#!/bin/bash
+while [ "$1" != -- ]; do [ "$1" = --results ] && r=$2; shift; done
+printf '\033c\033[2J\033[?7lSeaBIOS (version 1.16)\r\nBooting from ROM...\n'
+sleep 0.5
+printf '[  1s] step one\n[  2s] step two\n' > "$r/output"
+echo "[    3.0] kernel: a console line"
+exit "${FAKE_RC:-0}"
+FAKE
+chmod +x "$fake"
+out=$(DEMO_RUNNER=$fake "$top/tools/demo/play.sh" "$dest/demo" 2>&1)
+rc=$?
+[ $rc = 0 ] && [ "$out" = $'[  1s] step one\n[  2s] step two' ]
+result $? "make demo (play.sh): only the demo's lines, no escape codes"
+[ $rc = 0 ] || diag "rc $rc: $(cat -v <<< "$out")"
+out=$(FAKE_RC=3 DEMO_RUNNER=$fake "$top/tools/demo/play.sh" "$dest/demo" 2>&1)
+rc=$?
+[ $rc = 3 ] && [[ $out == *"console: $dest/demo/console.log"* ]] &&
+	[[ $out != *$'\033'* ]]
+result $? "make demo (play.sh): a failure keeps the status, names the console log, no escape codes"
+[ $rc = 3 ] || diag "rc $rc: $(cat -v <<< "$out")"
+
 echo "1..$n"
 [ "$failed" = 0 ]
