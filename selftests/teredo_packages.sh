@@ -1,13 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# teredo_packages.sh DEBDIR: the Debian packages of `make deb`
+# teredo_packages.sh DEBDIR [PREBUILT]: the Debian packages of `make deb`
 # (teredo-dkms, teredo-tools) installed into the guest's overlay, used as
 # a user would, and removed again.  Run by tools/check-packages.sh
 # (make check-packages) in the VM, not by run_tests.
-#   - dpkg -i of both: DKMS builds the module against the guest kernel's
-#     headers (Debian's linux-headers, shared from the host) and installs
-#     it; it loads and says the package's version (modinfo, sysfs);
+#   - dpkg -i of both: DKMS installs the module for the guest's kernel
+#     (built by `dkms build` on the host when PREBUILT names that tree,
+#     else by the postinst in the guest, which takes 10-20 minutes under
+#     TCG); it loads and says the package's version (modinfo, sysfs);
 #     teredod and teredoctl say it too.
 #   - ip link add ... type teredo through the installed plugin (no
 #     IP_LIB_DIR); systemd-analyze verify of the installed units; udevadm
@@ -36,6 +37,7 @@ source "$(dirname "$(readlink -f "$0")")/lib.sh"
 source "$TEREDO_SELFTEST_DIR/topo.sh"
 
 debdir=$(readlink -f "${1:-$TEREDO_TOP/build/deb}")
+prebuilt=${2:-}
 # Everything from the installed packages: no plugin from the checkout.
 unset IP_LIB_DIR
 export -n IP_LIB_DIR
@@ -60,19 +62,19 @@ else:                                 # connect: print what it says
 '
 
 [ "$(id -u)" = 0 ] || ktap_skip_all "must be root"
-mapfile -t debs < <(ls "$debdir"/teredo-dkms_*_all.deb \
-	"$debdir"/teredo-tools_*.deb 2>/dev/null)
-[ "${#debs[@]}" = 2 ] || ktap_skip_all "no packages in $debdir (make deb)"
+# No <(...): the guest has no /dev/fd until we make it below.
+debs=("$debdir"/teredo-dkms_*_all.deb "$debdir"/teredo-tools_*_amd64.deb)
+if [ ! -f "${debs[0]}" ] || [ ! -f "${debs[1]}" ]; then
+	ktap_skip_all "no packages in $debdir (make deb)"
+fi
 ver=$(dpkg-deb -f "${debs[0]}" Version)
 [ -d "/usr/src/linux-headers-$kver" ] ||
 	ktap_skip_all "no headers for $kver in /usr/src"
 topo_init
 ktap_plan 17
 
-# The guest has no /dev/fd (dkms uses <(...)); the headers' build link
-# is in the host's /lib/modules, which the guest's kernel tree hides.
+# The guest has no /dev/fd (dkms uses <(...)).
 [ -e /dev/fd ] || ln -s /proc/self/fd /dev/fd
-ln -sfn "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
 # The checkout's module, which run.sh put here, must not answer for the
 # package's.
 modprobe -r teredo 2>/dev/null
@@ -80,23 +82,42 @@ rm -f "/lib/modules/$kver/extra/teredo.ko"
 depmod -a "$kver"
 
 # The directories a package may touch: their file lists before the
-# install and after the purge must be the same.
-TOUCHED="/etc /lib/systemd/system /lib/udev/rules.d /lib/modules/$kver
-	/usr/lib/teredo /usr/lib/x86_64-linux-gnu/ip /usr/lib/sysusers.d
-	/usr/lib/tmpfiles.d /usr/sbin /usr/src /usr/share/man/man5
-	/usr/share/man/man8 /usr/share/doc /var/lib /run"
+# install and after the purge must be the same.  (Not the big trees
+# below them: /usr/src and the kernel's modules only one level deep.)
+TOUCHED="/etc /lib/systemd/system /lib/udev/rules.d /usr/lib/teredo
+	/usr/lib/x86_64-linux-gnu/ip /usr/lib/sysusers.d /usr/lib/tmpfiles.d
+	/usr/sbin /usr/share/man/man5 /usr/share/man/man8 /var/lib /run"
 file_list() {
-	# shellcheck disable=SC2086  # a list of directories
-	find $TOUCHED -xdev \( -path /var/lib/dpkg -o -path /var/lib/apt \
-		-o -path /var/lib/systemd -o -path /run/netns \
-		-o -path '/run/teredo-*' -o -path /var/lib/ucf \) -prune -o \
-		-print 2>/dev/null | grep -vE '^/lib/modules/[^/]+/modules\.|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?$|^/etc/ld\.so\.cache$' |
+	{
+		# shellcheck disable=SC2086  # a list of directories
+		find $TOUCHED -xdev \( -path /var/lib/dpkg -o -path /var/lib/apt \
+			-o -path /var/lib/systemd -o -path /run/netns \
+			-o -path /var/lib/ucf -o -path /var/lib/man-db \) -prune \
+			-o -print
+		find /usr/src /usr/share/doc "/lib/modules/$kver" \
+			"/lib/modules/$kver/updates" -maxdepth 1
+	} 2>/dev/null | grep -vE "^/lib/modules/$kver/modules\.|^/etc/(passwd|group|shadow|gshadow|subuid|subgid)-?\$|^/etc/ld\.so\.cache\$" |
 		sort
 }
 before=$TOPO_DIR/files.before
 file_list > "$before"
 
 # ---------------------------------------------------------- install
+# DKMS's build under TCG takes 10 to 20 minutes: tools/check-packages.sh
+# runs `dkms build` of the same package on the host (in a private mount
+# namespace over /var/lib/dkms) and the guest finds it built, as after
+# `dkms build` here; the package's postinst then does `dkms add` and
+# `dkms install`.  Without PREBUILT the guest builds (the headers' build
+# link is in the host's /lib/modules, which the guest's kernel tree
+# hides: it is made here).
+if [ -n "$prebuilt" ]; then
+	mkdir -p "/var/lib/dkms/teredo/$ver"
+	cp -a "$prebuilt/$kver" "/var/lib/dkms/teredo/$ver/"
+	how="built on the host by dkms build, installed by the postinst's dkms install"
+else
+	ln -sfn "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
+	how="built and installed by the postinst's DKMS"
+fi
 t0=$SECONDS
 out=$(dpkg -i "${debs[@]}" 2>&1)
 rc=$?
@@ -114,7 +135,7 @@ f=$(modinfo -F filename teredo 2>&1)
 modprobe teredo || rc=1
 assert_eq "/sys/module/teredo/version" "$ver" \
 	"$(cat /sys/module/teredo/version 2>&1)" || rc=1
-ktap_result $rc "DKMS built and installed teredo.ko for $kver; it loads, version $ver"
+ktap_result $rc "teredo.ko for $kver $how; it loads, version $ver"
 
 rc=0
 assert_eq "teredod --version" "teredod $ver" "$(teredod --version 2>&1)" || rc=1
