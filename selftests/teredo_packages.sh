@@ -1,14 +1,14 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# teredo_packages.sh DEBDIR [PREBUILT]: the Debian packages of `make deb`
+# teredo_packages.sh DEBDIR [TARBALL]: the Debian packages of `make deb`
 # (teredo-dkms, teredo-tools) installed into the guest's overlay, used as
 # a user would, and removed again.  Run by tools/check-packages.sh
 # (make check-packages) in the VM, not by run_tests.
 #   - dpkg -i of both: DKMS installs the module for the guest's kernel
-#     (built by `dkms build` on the host when PREBUILT names that tree,
-#     else by the postinst in the guest, which takes 10-20 minutes under
-#     TCG); it loads and says the package's version (modinfo, sysfs);
+#     (built by `dkms build` on the host when TARBALL names the
+#     binaries-only DKMS tarball made of it, else by the postinst in the
+#     guest, which takes 10-20 minutes under TCG); it loads and says the package's version (modinfo, sysfs);
 #     teredod and teredoctl say it too.
 #   - ip link add ... type teredo through the installed plugin (no
 #     IP_LIB_DIR); systemd-analyze verify of the installed units; udevadm
@@ -105,15 +105,16 @@ file_list > "$before"
 # ---------------------------------------------------------- install
 # DKMS's build under TCG takes 10 to 20 minutes: tools/check-packages.sh
 # runs `dkms build` of the same package on the host (in a private mount
-# namespace over /var/lib/dkms) and the guest finds it built, as after
-# `dkms build` here; the package's postinst then does `dkms add` and
-# `dkms install`.  Without PREBUILT the guest builds (the headers' build
-# link is in the host's /lib/modules, which the guest's kernel tree
-# hides: it is made here).
+# namespace over /var/lib/dkms) and packs it with `dkms mktarball
+# --binaries-only`; the package's postinst (dkms's common.postinst) loads
+# /usr/share/teredo-dkms/teredo-VERSION.dkms.tar.gz when it exists instead
+# of building, then runs `dkms install`.  Without PREBUILT the guest
+# builds (the headers' build link is in the host's /lib/modules, which the
+# guest's kernel tree hides: it is made here).
 if [ -n "$prebuilt" ]; then
-	mkdir -p "/var/lib/dkms/teredo/$ver"
-	cp -a "$prebuilt/$kver" "/var/lib/dkms/teredo/$ver/"
-	how="built on the host by dkms build, installed by the postinst's dkms install"
+	mkdir -p /usr/share/teredo-dkms
+	cp "$prebuilt" "/usr/share/teredo-dkms/teredo-$ver.dkms.tar.gz"
+	how="built on the host by dkms build, loaded and installed by the postinst"
 else
 	ln -sfn "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
 	how="built and installed by the postinst's DKMS"
@@ -124,6 +125,8 @@ rc=$?
 ktap_info "dpkg -i: $((SECONDS - t0)) s (DKMS build included)"
 [ $rc = 0 ] || ktap_info "$out"
 ktap_result $rc "dpkg -i teredo-dkms teredo-tools ($ver)"
+# Not the package's: out of the way before the file lists are compared.
+rm -rf /usr/share/teredo-dkms
 
 rc=0
 st=$(dkms status teredo 2>&1)

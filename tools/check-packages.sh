@@ -4,8 +4,8 @@
 # check-packages.sh: make check-packages.  Builds the Debian packages
 # (tools/deb.sh: dpkg-buildpackage, lintian), then boots Debian's 6.1
 # kernel and runs selftests/teredo_packages.sh in the guest's overlay:
-# dpkg -i (DKMS installs the module that `dkms build` made on the host),
-# the plugin, the units and the
+# dpkg -i (DKMS installs the module that `dkms build` made on the host:
+# a binaries-only DKMS tarball), the plugin, the units and the
 # udev rule, the firewall, teredod unprivileged, dpkg -r/--purge.  KTAP
 # output; exits non-zero when something failed.
 set -euo pipefail
@@ -21,13 +21,16 @@ debs=$(tools/deb.sh "$top/build/deb")
 echo "# make deb: $((SECONDS - t0)) s, lintian clean:"
 while read -r d; do echo "#   $d"; done <<< "$debs"
 # DKMS builds the package's module here, natively, with the same headers
-# the guest has: under TCG it takes 10-20 minutes.  A private mount
-# namespace with a tmpfs over /var/lib/dkms keeps the host's DKMS state
-# (and the signing key DKMS makes) untouched.
+# the guest has (under TCG it takes 10-20 minutes), into a binaries-only
+# DKMS tarball: the package's postinst (dkms's common.postinst) loads
+# such a tarball from /usr/share/teredo-dkms instead of building, then
+# installs the module.  A private mount namespace with a tmpfs over
+# /var/lib/dkms keeps the host's DKMS state (and the signing key DKMS
+# makes) untouched.
 ver=$(dpkg-deb -f build/deb/teredo-dkms_*_all.deb Version)
 pre=$top/build/dkms-prebuilt
 rm -rf "$pre"
-mkdir -p "$pre/src" "$pre/tree"
+mkdir -p "$pre/src"
 dpkg-deb -x build/deb/teredo-dkms_"${ver}"_all.deb "$pre/src"
 t0=$SECONDS
 # shellcheck disable=SC2016  # expanded by the inner bash
@@ -35,7 +38,9 @@ unshare -m bash -c 'set -e
 	mount -t tmpfs tmpfs /var/lib/dkms
 	dkms add -m teredo -v "$1" --sourcetree "$3/src/usr/src"
 	dkms build -m teredo -v "$1" -k "$2" --sourcetree "$3/src/usr/src"
-	cp -a "/var/lib/dkms/teredo/$1/$2" "$3/tree/"' - "$ver" "$kver" "$pre" \
+	dkms mktarball -m teredo -v "$1" -k "$2" --binaries-only \
+		--sourcetree "$3/src/usr/src" \
+		--archive "$3/teredo-$1.dkms.tar.gz"' - "$ver" "$kver" "$pre" \
 	> build/dkms-prebuilt.log 2>&1 || {
 	tail -20 build/dkms-prebuilt.log
 	echo "not ok dkms build on the host"
@@ -48,4 +53,5 @@ echo "# dkms build teredo/$ver for $kver on the host: $((SECONDS - t0)) s"
 	tools/build-module.sh "/lib/modules/$kver/build" "build/$kver" >/dev/null
 make -s tools >/dev/null
 tools/vm/run.sh --kernel 61 --timeout 1500 --results build/vm/packages -- \
-	bash selftests/teredo_packages.sh "$top/build/deb" "$pre/tree"
+	bash selftests/teredo_packages.sh "$top/build/deb" \
+	"$pre/teredo-$ver.dkms.tar.gz"
