@@ -100,6 +100,7 @@ file_list() {
 		sort
 }
 before=$TOPO_DIR/files.before
+ktap_info "listing the files before the install"
 file_list > "$before"
 
 # ---------------------------------------------------------- install
@@ -120,7 +121,9 @@ else
 	how="built and installed by the postinst's DKMS"
 fi
 t0=$SECONDS
-out=$(dpkg -i "${debs[@]}" 2>&1)
+ktap_info "dpkg -i ..."
+out=$(DEBIAN_FRONTEND=noninteractive timeout 900 dpkg -i "${debs[@]}" \
+	< /dev/null 2>&1)
 rc=$?
 ktap_info "dpkg -i: $((SECONDS - t0)) s (DKMS build included)"
 [ $rc = 0 ] || ktap_info "$out"
@@ -330,13 +333,15 @@ topo_down
 # ------------------------------------------------------ remove, purge
 rc=0
 modprobe -r teredo || rc=1
-out=$(dpkg -r teredo-tools teredo-dkms 2>&1) || { ktap_info "$out"; rc=1; }
+out=$(DEBIAN_FRONTEND=noninteractive dpkg -r teredo-tools teredo-dkms \
+	< /dev/null 2>&1) || { ktap_info "$out"; rc=1; }
 [ -e "/lib/modules/$kver/updates/dkms/teredo.ko" ] &&
 	{ ktap_info "module left"; rc=1; }
 [ -e /usr/sbin/teredod ] && { ktap_info "teredod left"; rc=1; }
 ktap_result $rc "dpkg -r: module and tools removed"
 
-out=$(dpkg --purge teredo-tools teredo-dkms 2>&1)
+out=$(DEBIAN_FRONTEND=noninteractive dpkg --purge teredo-tools \
+	teredo-dkms < /dev/null 2>&1)
 rc=$?
 [ $rc = 0 ] || ktap_info "$out"
 for f in /etc/teredo /var/lib/teredo /var/lib/dkms/teredo "/usr/src/teredo-$ver"; do
