@@ -57,10 +57,17 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 }
 
 /*
- * Give the helper's socket back to it as a plain UDP socket and forget
- * it.  Caller holds client.lock.
+ * Give the helper's socket back to it as the plain UDP socket it was,
+ * in the reverse order of setup_udp_tunnel_sock() (ovpn's detach does
+ * the same): GRO unregistered first where the kernel keeps a list of
+ * tunnel GRO handlers, then the hooks, the checksum conversion and the
+ * multicast loopback it had.  Caller holds client.lock.
+ *
+ * Return: the socket, still held: the caller puts it once no reader can
+ * see it (after synchronize_net(), or after the core's grace period when
+ * the device goes away).
  */
-static void detach(struct teredo_dev *t)
+static struct sock *detach(struct teredo_dev *t)
 {
 	struct sock *sk = t->client.sk;
 	struct udp_sock *up = udp_sk(sk);
@@ -73,18 +80,17 @@ static void detach(struct teredo_dev *t)
 	netif_carrier_off(t->dev);
 
 	lock_sock(sk);
+	teredo_udp_tunnel_cleanup_gro(sk);
+	WRITE_ONCE(up->gro_receive, NULL);
+	WRITE_ONCE(up->gro_complete, NULL);
 	WRITE_ONCE(up->encap_type, 0);
 	WRITE_ONCE(up->encap_rcv, NULL);
 	WRITE_ONCE(up->encap_destroy, NULL);
-	WRITE_ONCE(up->gro_receive, NULL);
-	WRITE_ONCE(up->gro_complete, NULL);
 	inet_dec_convert_csum(sk);
+	teredo_set_mc_loop(sk, t->client.mc_loop);
 	rcu_assign_sk_user_data(sk, NULL);
 	release_sock(sk);
-
-	/* Receivers and senders that still see the socket finish first. */
-	synchronize_net();
-	sock_put(sk);
+	return sk;
 }
 
 /* The helper closed its last descriptor (or died). */
@@ -104,18 +110,33 @@ static void helper_gone(struct sock *sk)
 	if (t->client.sk == sk) {
 		netdev_info(t->dev, "helper socket closed: offline\n");
 		detach(t);
+		/* Receivers and senders that still see it finish first. */
+		synchronize_net();
+		sock_put(sk);
 	}
 	mutex_unlock(&t->client.lock);
 	dev_put(t->dev);
 }
 
+/*
+ * ndo_uninit: let go of the helper's socket without a grace period of
+ * our own under RTNL; teredo_client_free() puts it from the destructor,
+ * after the core's.
+ */
 void teredo_client_release(struct teredo_dev *t)
 {
 	mutex_lock(&t->client.lock);
 	if (t->client.sk)
-		detach(t);
+		t->client.released = detach(t);
 	set_qualified(t, NULL);
 	mutex_unlock(&t->client.lock);
+}
+
+void teredo_client_free(struct teredo_dev *t)
+{
+	if (t->client.released)
+		sock_put(t->client.released);
+	t->client.released = NULL;
 }
 
 /* Whether @sk may carry this client: L2TP's and ovpn's checks, and ours. */
@@ -171,6 +192,7 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 	if (!err) {
 		udp_allow_gso(sk);
 		teredo_gro_setup(&cfg);
+		t->client.mc_loop = teredo_get_mc_loop(sk);
 		/* Still holding the file: a close cannot slip in between. */
 		setup_udp_tunnel_sock(t->net, sock, &cfg);
 		sock_hold(sk);
@@ -305,12 +327,16 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	c->addr = p.addr;
 	if (p.has_refresh)
 		WRITE_ONCE(c->refresh_at, jiffies + p.next_refresh * HZ ?: 1);
-	if (p.state != TEREDO_STATE_QUALIFIED)
+	/*
+	 * The new address first, then the flush: a peer the data path
+	 * makes meanwhile is either flushed or made for the new address.
+	 */
+	if (q)
+		set_qualified(t, q);
+	else if (p.state != TEREDO_STATE_QUALIFIED)
 		set_qualified(t, NULL);
 	if (new_addr)
 		teredo_peers_flush(t);
-	if (q)
-		set_qualified(t, q);
 	WRITE_ONCE(c->reason, p.state == TEREDO_STATE_QUALIFIED ?
 		   TEREDO_REASON_NONE : p.reason);
 	WRITE_ONCE(c->state, p.state);

@@ -819,7 +819,7 @@ link_names() {
 teredo_text_opts() {
 	ip ${1:+-n "$1"} -d link show dev "$2" | awk '
 	BEGIN {
-		split("mode server server2 local local2 port refresh max-peers ttl", k)
+		split("mode server server2 local local2 port refresh max-peers ttl hold-limit", k)
 		for (i in k)
 			key[k[i]] = 1
 	}
@@ -855,7 +855,7 @@ teredo_text_opts_all() {
 		for ((i = 1; i + 1 < ${#words[@]}; i += 2)); do
 			case ${words[i]} in
 			mode | server | server2 | local | local2 | port | refresh | \
-				max-peers | ttl) ;;
+				max-peers | ttl | hold-limit) ;;
 			*) break ;;
 			esac
 			out+="${out:+ }${words[i]} ${words[i + 1]}"

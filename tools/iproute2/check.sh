@@ -46,7 +46,7 @@ result $? "nm -D: teredo_link_util is an exported, writable data symbol"
 IP_LIB_DIR=$libdir "$IP" link help teredo >"$tmp/help" 2>&1
 result $? "ip link help teredo exits 0"
 for word in mode client relay server server2 local local2 port refresh \
-	    max-peers ttl; do
+	    max-peers ttl hold-limit; do
 	grep -Eq "(^|[^a-z0-9-])$word([^a-z0-9-]|\$)" "$tmp/help"
 	result $? "help text mentions \"$word\""
 done

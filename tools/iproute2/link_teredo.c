@@ -60,6 +60,7 @@ static const struct teredo_kw teredo_kws[] = {
 	{ "refresh",	IFLA_TEREDO_REFRESH,	KW_U32 },
 	{ "max-peers",	IFLA_TEREDO_MAX_PEERS,	KW_U32 },
 	{ "ttl",	IFLA_TEREDO_TTL,	KW_U8 },
+	{ "hold-limit",	IFLA_TEREDO_HOLD_LIMIT,	KW_U32 },
 };
 
 #define TEREDO_NKWS	(sizeof(teredo_kws) / sizeof(teredo_kws[0]))
@@ -77,19 +78,22 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	fprintf(f,
-		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
-		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ]\n"
+		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
+		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ ttl TTL ]\n"
-		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
+		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"\n"
 		"Where: ADDR    := IPv4 address (server, server2: or a name)\n"
 		"       PORT    := UDP port 0-65535, 0 = ephemeral\n"
 		"       SECONDS := refresh interval %u-%u (default %u)\n"
 		"       N       := peer table size %u-%u (default %u)\n"
-		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n",
+		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n"
+		"       BYTES   := truesize of packets held for untrusted peers,\n"
+		"                  all together, 0-%u (default %u)\n",
 		TEREDO_REFRESH_MIN, TEREDO_REFRESH_MAX, TEREDO_REFRESH_DEFAULT,
 		TEREDO_MAX_PEERS_MIN, TEREDO_MAX_PEERS_MAX,
-		TEREDO_MAX_PEERS_DEFAULT);
+		TEREDO_MAX_PEERS_DEFAULT, TEREDO_HOLD_LIMIT_MAX,
+		TEREDO_HOLD_LIMIT_DEFAULT);
 }
 
 static int teredo_bad(const struct teredo_kw *kw, const char *val,

@@ -67,6 +67,8 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_NATIVE]		= "tx_native",
 	[TEREDO_STAT_RX_PEERS_FULL]	= "rx_peers_full",
 	[TEREDO_STAT_RX_BAD_SOURCE]	= "rx_bad_source",
+	[TEREDO_STAT_TX_BAD_SOURCE]	= "tx_bad_source",
+	[TEREDO_STAT_HOLD_LIMIT]	= "hold_limit",
 };
 
 static const char * const mode_names[] = {
@@ -321,6 +323,10 @@ void print_link(FILE *f, const struct link_info *li,
 		item(f, &any, "max-peers %u", li->max_peers);
 	if (di && HAS(di, TEREDO_A_PEER_COUNT))
 		item(f, &any, "peers %u", di->peer_count);
+	/* Memory held for untrusted peers, and the most it may be. */
+	if (di && HAS(di, TEREDO_A_HELD_BYTES) && HAS(di, TEREDO_A_HOLD_LIMIT))
+		item(f, &any, "held %llu/%u",
+		     (unsigned long long)di->held_bytes, di->hold_limit);
 	fputc('\n', f);
 
 	/* Only a client has a server and a refresh interval. */
@@ -406,6 +412,10 @@ void json_link(struct json *j, const struct link_info *li,
 		json_u64(j, "max-peers", li->max_peers);
 	if (di && HAS(di, TEREDO_A_PEER_COUNT))
 		json_u64(j, "peers", di->peer_count);
+	if (di && HAS(di, TEREDO_A_HELD_BYTES))
+		json_u64(j, "held", di->held_bytes);
+	if (di && HAS(di, TEREDO_A_HOLD_LIMIT))
+		json_u64(j, "hold-limit", di->hold_limit);
 	if (di && HAS(di, TEREDO_A_STATS)) {
 		/*
 		 * Every known counter, zero or not, so that scripts find

@@ -98,6 +98,8 @@ static const struct field dev_fields[TEREDO_A_MAX + 1] = {
 	[TEREDO_A_IFINDEX]	= FIELD(struct dev_info, ifindex),
 	[TEREDO_A_MODE]		= FIELD(struct dev_info, mode),
 	[TEREDO_A_PEER_COUNT]	= FIELD(struct dev_info, peer_count),
+	[TEREDO_A_HELD_BYTES]	= FIELD(struct dev_info, held_bytes),
+	[TEREDO_A_HOLD_LIMIT]	= FIELD(struct dev_info, hold_limit),
 };
 
 static const struct field peer_fields[TEREDO_PEER_A_MAX + 1] = {

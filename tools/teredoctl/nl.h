@@ -57,6 +57,8 @@ struct dev_info {
 	unsigned int present;		/* 1 << TEREDO_A_* that came */
 	__u8 mode;
 	__u32 peer_count;
+	__u64 held_bytes;
+	__u32 hold_limit;
 	__u64 stats[NSTATS];		/* by enum teredo_stat */
 };
 

@@ -28,6 +28,10 @@
  *                          TEREDO_MAX_PEERS_MIN..MAX.  Default 4096.  Mutable.
  *   IFLA_TEREDO_TTL        u8, TTL of the outer IPv4 header, 0 = the route's
  *                          default.  Default 0.  Mutable.
+ *   IFLA_TEREDO_HOLD_LIMIT u32 bytes of truesize that the packets held for
+ *                          untrusted peers (client, relay) may take in
+ *                          all, 0..TEREDO_HOLD_LIMIT_MAX.  Default 16 MiB.
+ *                          Mutable.
  *
  * A client's socket and state come from its helper (teredod), on the
  * change form only, and are reported back (except the fd):
@@ -123,6 +127,7 @@ enum {
 	IFLA_TEREDO_MAPPED_PORT,
 	IFLA_TEREDO_ADDRESS,
 	IFLA_TEREDO_NEXT_REFRESH,
+	IFLA_TEREDO_HOLD_LIMIT,
 	__IFLA_TEREDO_MAX
 };
 
@@ -134,5 +139,7 @@ enum {
 #define TEREDO_MAX_PEERS_DEFAULT	4096
 #define TEREDO_MAX_PEERS_MIN		1
 #define TEREDO_MAX_PEERS_MAX		1048576
+#define TEREDO_HOLD_LIMIT_DEFAULT	(16 << 20)
+#define TEREDO_HOLD_LIMIT_MAX		1073741824
 
 #endif /* _UAPI_LINUX_IF_TEREDO_H */

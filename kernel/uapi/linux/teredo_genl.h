@@ -46,6 +46,8 @@ enum teredo_attr {
 	TEREDO_A_STATS,		/* nest of u64, type = enum teredo_stat */
 	TEREDO_A_PEER,		/* nest of enum teredo_peer_attr */
 	TEREDO_A_PAD,
+	TEREDO_A_HELD_BYTES,	/* u64, truesize of held packets, all peers */
+	TEREDO_A_HOLD_LIMIT,	/* u32, the most it may be (hold-limit) */
 	__TEREDO_A_MAX
 };
 
@@ -122,6 +124,8 @@ enum teredo_stat {
 	TEREDO_STAT_TX_NATIVE,		/* event: sent out as native IPv6 */
 	TEREDO_STAT_RX_PEERS_FULL,	/* max-peers, none evictable */
 	TEREDO_STAT_RX_BAD_SOURCE,	/* no peer has it: ::, ::1... */
+	TEREDO_STAT_TX_BAD_SOURCE,	/* client: not from our address */
+	TEREDO_STAT_HOLD_LIMIT,		/* the device's hold-limit is reached */
 	__TEREDO_STAT_MAX
 };
 
