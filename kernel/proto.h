@@ -64,9 +64,9 @@ enum teredo_timing {
 	TEREDO_PEER_IDLE = 60,		/* collect after this long unused */
 	/*
 	 * Held per untrusted peer, in truesize: a few full-size packets
-	 * (Miredo holds 1280 bytes of packet), or a few dozen tiny ones.
+	 * (Miredo holds 1280 bytes of packet), or a dozen tiny ones.
 	 */
-	TEREDO_QUEUE_TRUESIZE = 16384,
+	TEREDO_QUEUE_TRUESIZE = 8192,
 };
 
 /* Origin indication: port and address are stored one's-complemented. */
