@@ -50,6 +50,7 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 {
 	struct teredo_qualified *old;
 
+	lockdep_assert_held(&t->client.lock);
 	old = rcu_replace_pointer(t->client.qualified, q,
 				  lockdep_is_held(&t->client.lock));
 	if (old)
@@ -72,6 +73,7 @@ static struct sock *detach(struct teredo_dev *t)
 	struct sock *sk = t->client.sk;
 	struct udp_sock *up = udp_sk(sk);
 
+	lockdep_assert_held(&t->client.lock);
 	WRITE_ONCE(t->client.sk, NULL);
 	RCU_INIT_POINTER(t->sk, NULL);
 	set_qualified(t, NULL);

@@ -75,6 +75,7 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 	unsigned int cost = round_cost(peer);
 	unsigned long now = jiffies;
 
+	lockdep_assert_held(&peer->lock);
 	probe->cost = 0;
 	if (!bubble_allowed(peer, cost, now)) {
 		teredo_stat_inc(peer->t, TEREDO_STAT_TX_BUBBLES_LIMITED);

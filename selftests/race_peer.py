@@ -12,9 +12,16 @@
   afpacket IFNAME DST6 N  N IPv6/UDP packets to DST6 through an AF_PACKET
                         socket bound to IFNAME (the qdisc-less path that
                         holds rcu_read_lock_bh() only); prints "sent=N"
+  tiny-flood SERVER N K  K IPv6/UDP packets of 64 bytes to each of N new
+                        Teredo addresses of SERVER; prints "sent=N"
   rtnl-probe SECONDS IFNAME  RTNL operations (set IFNAME's MTU) back to
                         back; prints "rtnl ops=N max_ms=M" (the longest
                         any one waited)
+  mcloop IFNAME IP:PORT  a stand-in teredod: binds IP:PORT, attaches the
+                        socket to the client IFNAME, deletes the device
+                        while it holds the socket; prints "before=B
+                        attached=A after=F" (IP_MULTICAST_LOOP each time:
+                        a socket the tunnel gives back is as it was)
   echo-replay SERVER CLIENT RELAY1 RELAY2  waits on SERVER:3544 for a
                         client's echo test, answers it from RELAY1, then
                         replays the same answer from RELAY2; prints
@@ -29,9 +36,10 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nlraw import Request, talk  # noqa: E402
 from teredo_peer import (nl_request, nlattr, nlattrs,  # noqa: E402
                          raw_socket, raw_udp)
-from wire import icmp6  # noqa: E402
+from wire import icmp6, teredo_addr  # noqa: E402
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 16
@@ -44,8 +52,10 @@ TEREDO_CMD_DEV_GET, TEREDO_CMD_PEER_GET, TEREDO_CMD_PEER_DEL = 1, 2, 3
 TEREDO_A_IFINDEX = 1
 TEREDO_A_PEER = 6
 TEREDO_PEER_A_ADDR = 1
-RTM_NEWLINK = 16
+RTM_NEWLINK, RTM_DELLINK = 16, 17
+NLM_F_REQUEST = 0x1
 IFLA_MTU = 4
+IFLA_TEREDO_FD = 10
 
 
 def genl():
@@ -135,6 +145,20 @@ def run_afpacket(ifname, dst6, count):
     print(f"sent={sent}", flush=True)
 
 
+def run_tiny_flood(server, n, k):
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    dsts = []
+    for i in range(n):
+        ip = f"198.19.{4 + i // 250}.{1 + i % 250}"
+        a = teredo_addr(server, ip, 4000 + i)
+        dsts.append((socket.inet_ntop(socket.AF_INET6, a), 9))
+    sent = 0
+    for _ in range(k):
+        for d in dsts:
+            sent += sock.sendto(b"x" * 16, d) == 16
+    print(f"sent={sent}", flush=True)
+
+
 def run_rtnl_probe(seconds, ifname):
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
     sock.bind((0, 0))
@@ -150,6 +174,27 @@ def run_rtnl_probe(seconds, ifname):
         worst = max(worst, time.monotonic() - t0)
         ops += 1
     print(f"rtnl ops={ops} max_ms={worst * 1000:.0f}", flush=True)
+
+
+def run_mcloop(ifname, bind):
+    h, p = bind.split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((h, int(p)))
+
+    def loop():
+        return sock.getsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP)
+
+    before = loop()
+    fd = struct.pack("=i", sock.fileno())
+    err = talk(Request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifname,
+                       "teredo", [(IFLA_TEREDO_FD, fd, "fd")]))[0]
+    if err:
+        raise OSError(err, "attach")
+    attached = loop()
+    err = talk(Request(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, ifname))[0]
+    if err:
+        raise OSError(err, "delete")
+    print(f"before={before} attached={attached} after={loop()}", flush=True)
 
 
 def run_echo_replay(server, client, relay1, relay2):
@@ -182,8 +227,12 @@ def main(argv):
         run_perm(argv[1])
     elif argv[:1] == ["afpacket"]:
         run_afpacket(argv[1], argv[2], int(argv[3]))
+    elif argv[:1] == ["tiny-flood"]:
+        run_tiny_flood(argv[1], int(argv[2]), int(argv[3]))
     elif argv[:1] == ["rtnl-probe"]:
         run_rtnl_probe(float(argv[1]), argv[2])
+    elif argv[:1] == ["mcloop"]:
+        run_mcloop(argv[1], argv[2])
     elif argv[:1] == ["echo-replay"]:
         run_echo_replay(*argv[1:5])
     else:
