@@ -31,16 +31,16 @@ struct teredo_dev;
 struct teredo_peer {
 	struct rhash_head node;		/* in teredo_peers.table */
 	struct list_head list;		/* eviction order; peers.lock */
-	u32 id;				/* in teredo_peers.ids; peers.lock */
 	struct in6_addr addr;		/* the key */
-	bool teredo;			/* @addr is a Teredo address */
 	struct teredo_dev *t;
 	refcount_t refcount;
+	u32 id;				/* in teredo_peers.ids; peers.lock */
 	spinlock_t lock;		/* see above */
-	u64 mapping;			/* IPv4 << 16 | port, network order */
+	bool teredo;			/* @addr is a Teredo address */
 	bool trusted;
 	bool dead;			/* unhashed, waiting for RCU */
 	bool referenced;		/* sent to since eviction last looked */
+	u64 mapping;			/* IPv4 << 16 | port, network order */
 	unsigned long last_rx;		/* jiffies; 0 = never */
 	unsigned long last_tx;
 	unsigned long last_bubble;

@@ -161,31 +161,15 @@ route add 2001::/32 dev tc
 route add 2001:db8::/32 dev tc
 EOF
 
-# ------------------------------------------------------------ lockout
-# Sixteen spoofed clients, each from the mapping its address embeds: a
-# data packet from each makes a trusted peer that only ever received.
-ask flood echo --server $SERVER --src-net 198.19.0.1 --sources 16 \
-	--count 16 --to $CLI_IP:$CLI_PORT --dst6 "$CADDR" --size 8
-ktap_info "lockout flood: $ANSWER"
-full0=$(cj "$cli" tc tx_peers_full) ev0=$(cj "$cli" tc peers_evicted)
-peers=$(cj "$cli" tc peers)
-NEWDST=$(teredo_addr $SERVER 198.18.7.7 7777)
-ip netns exec "$cli" busybox ping -6 -c 1 -W 1 "$NEWDST" >/dev/null 2>&1
-full1=$(cj "$cli" tc tx_peers_full) ev1=$(cj "$cli" tc peers_evicted)
-ktap_info "lockout: $peers peers after the spoofed packets; tx_peers_full $full0 -> $full1, evicted $ev0 -> $ev1"
-check_eq "lockout: the table is full of spoofed one-way peers" 8 "$peers"
-check_ok "lockout: a new destination of ours gets an entry (no tx_peers_full)" \
-	test "$full1" = "$full0" -a "$ev1" -gt "$ev0"
-ctl "$cli" peers tc > "$TMP/peers"
-check_ok "lockout: the new destination is in the table" \
-	grep -qw -- "$NEWDST" "$TMP/peers"
-
 # ------------------------------------------------------- echo replay
+# (before the lockout fills the table)
+NEWDST=$(teredo_addr $SERVER 198.18.7.7 7777)
 racepy "$ext" echo-replay $SERVER \
 	$CLI_IP:$CLI_PORT 198.18.0.20:3544 198.18.0.21:3544 \
 	> "$TMP/replay.log" 2>&1 &
 wait_until 60 grep -q replay-ready "$TMP/replay.log" ||
 	ktap_bail "the replaying relay did not start"
+unv0=$(cj "$cli" tc rx_unverified)
 ip netns exec "$cli" busybox ping -6 -c 1 -W 8 $HOST6 >/dev/null 2>&1
 wait_until 30 grep -q replayed "$TMP/replay.log"
 sleep 1
@@ -198,7 +182,6 @@ check_ok "echo test: its replay from another relay moves nothing" \
 	-a -z "$(grep -F 198.18.0.21 <<< "$line")"
 # The replay waits for a test of its own relay, which nobody answers:
 # its rounds go out and then it is dropped, not kept forever.
-unv0=$(cj "$cli" tc rx_unverified)
 wait_until 30 test "$(cj "$cli" tc rx_unverified)" -gt "$unv0"
 check_ok "echo test: a held packet from another relay is retried, then dropped" \
 	test "$(cj "$cli" tc rx_unverified)" -gt "$unv0" \
@@ -212,6 +195,24 @@ ip netns exec "$cli" busybox ping -6 -c 1 -W 1 -I 2001:db8:5::1 \
 check_ok "client: a foreign IPv6 source is refused with ICMPv6 (tx_bad_source, tx_icmp)" \
 	test "$(cj "$cli" tc tx_bad_source)" = $((bad0 + 1)) \
 	-a "$(cj "$cli" tc tx_icmp)" -gt "$icmp0"
+
+# ------------------------------------------------------------ lockout
+# Sixteen spoofed clients, each from the mapping its address embeds: a
+# data packet from each makes a trusted peer that only ever received.
+ask flood echo --server $SERVER --src-net 198.19.0.1 --sources 16 \
+	--count 16 --to $CLI_IP:$CLI_PORT --dst6 "$CADDR" --size 8
+ktap_info "lockout flood: $ANSWER"
+full0=$(cj "$cli" tc tx_peers_full) ev0=$(cj "$cli" tc peers_evicted)
+peers=$(cj "$cli" tc peers)
+ip netns exec "$cli" busybox ping -6 -c 1 -W 1 "$NEWDST" >/dev/null 2>&1
+full1=$(cj "$cli" tc tx_peers_full) ev1=$(cj "$cli" tc peers_evicted)
+ktap_info "lockout: $peers peers after the spoofed packets; tx_peers_full $full0 -> $full1, evicted $ev0 -> $ev1"
+check_eq "lockout: the table is full of spoofed one-way peers" 8 "$peers"
+check_ok "lockout: a new destination of ours gets an entry (no tx_peers_full)" \
+	test "$full1" = "$full0" -a "$ev1" -gt "$ev0"
+ctl "$cli" peers tc > "$TMP/peers"
+check_ok "lockout: the new destination is in the table" \
+	grep -qw -- "$NEWDST" "$TMP/peers"
 
 # -------------------------------------------------------- hold-limit
 # 64-byte packets to new destinations whose server nobody answers:
