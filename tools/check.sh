@@ -135,7 +135,7 @@ for suite in $suites; do
 			kernel/uapi/linux/*.h
 		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
 			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
-			tools/fuzz/run.sh tools/demo/demo.sh
+			tools/fuzz/run.sh tools/demo/demo.sh tools/tests/*.sh
 		;;
 	unit)
 		tap unit make -s unit
