@@ -27,8 +27,10 @@
       distinct outer sources from --src-net, --src-port; --seconds T
       repeats the set for T seconds, --rate caps packets per second,
       --go FILE says "flood-ready" and waits for FILE before sending;
-      prints "flood kind=K sent=N bytes=B elapsed=T" (bytes of IPv4
-      datagrams, or of IPv6 packets for teredo-dsts)
+      prints "flood kind=K sent=N bytes=B requested=R errors=E
+      elapsed=T" (bytes of IPv4 datagrams, or of IPv6 packets for
+      teredo-dsts; R: --count times the passes --seconds made, E: sends
+      that failed, R = N + E)
   teredo_peer.py serve
       read commands (the arguments of send or flood) from stdin, one per
       line, and run them: one process for a whole test; each answers
@@ -350,7 +352,7 @@ def run_flood(args):
         while not os.path.exists(args.go):
             time.sleep(0.05)
     gap = 1.0 / args.rate if args.rate else 0
-    sent = nbytes = 0
+    sent = nbytes = errors = passes = 0
     start = time.time()
     end = start + args.seconds
     while True:
@@ -358,14 +360,20 @@ def run_flood(args):
             try:
                 sock.sendto(p, to)
             except OSError:     # a full queue, or an ICMP error
+                errors += 1     # reported: the checks need every one
                 continue
             sent += 1
             nbytes += size or len(p)
             if gap:
                 time.sleep(max(0.0, start + sent * gap - time.time()))
+        passes += 1
         if time.time() >= end:
             break
+    # requested: what it tried to send (--count per pass); the tests
+    # compare their counters with the number they asked for and fail
+    # on a flood whose sent is less.
     log("flood", kind=args.kind, sent=sent, bytes=nbytes,
+        requested=passes * len(pkts), errors=errors,
         elapsed=f"{time.time() - start:.3f}")
 
 
