@@ -14,7 +14,8 @@
   teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
       send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD;
       --raw-src IP:PORT sends it from a raw socket with that (spoofed)
-      outer source instead; KIND also rs (a Router Solicitation, from
+      outer source instead; --suffix HEX appends bytes after the IPv6
+      packet (RFC 6081 trailers); KIND also rs (a Router Solicitation, from
       --src6 or fe80::ffff:ffff:ffff to ff02::2) and ra (a Router
       Advertisement from --src6 to --dst6)
   teredo_peer.py flood KIND --to IP:PORT --count N [options]
@@ -273,6 +274,8 @@ def run_send(args):
         pkt = bytes.fromhex(args.prefix) + pkt
     if args.truncate is not None:
         pkt = pkt[:args.truncate]
+    if args.suffix:
+        pkt += bytes.fromhex(args.suffix)   # RFC 6081 trailers, or junk
     if args.raw_src:
         sock = raw_socket()
         for _ in range(args.count):
@@ -725,6 +728,7 @@ def main():
     x.add_argument("--plen", type=int)
     x.add_argument("--prefix")
     x.add_argument("--truncate", type=int)
+    x.add_argument("--suffix")
     x.add_argument("--count", type=int, default=1)
     x.add_argument("--raw-src")
     x.add_argument("--nxt", type=int)
