@@ -22,7 +22,7 @@ ADDR2=2001:0:c612:1:0:cfc5:39ed:ffd7
 PEER=2001:0:c612:1:0:1234:39ed:ffd1
 
 teredo_load
-ktap_plan 28
+ktap_plan 33
 
 ns="" hold=""
 ns_create ns
@@ -241,5 +241,78 @@ wait "$holder"
 ip -n "$ns" link del t0
 assert_ok link_absent "$ns" t0
 ktap_result $? "the device goes away cleanly"
+
+# ------------------------------------------------ teredod's exit status
+# teredod(8): 0 after SIGTERM or SIGINT, 1 on an error (no such device,
+# not a client device, the device was deleted), 2 on bad usage.
+TEREDOD=$TEREDO_TOP/build/tools/teredod
+TDLOG=$SCRATCH_DIR/teredod.log
+td() {	# td ARGS...: teredod in the netns, its status in TD_RC
+	ip netns exec "$ns" "$TEREDOD" "$@" > "$TDLOG" 2>&1
+	TD_RC=$?
+}
+rc=0
+for a in "" "t0 t1" "--no-such-option t0"; do
+	# shellcheck disable=SC2086  # the words of each case
+	td $a
+	assert_eq "teredod $a: exit status" 2 "$TD_RC" || rc=1
+done
+ktap_result $rc "teredod: bad usage exits 2"
+td no-such-dev
+check_eq "teredod: no such device exits 1" 1 "$TD_RC"
+ip -n "$ns" link add r9 type teredo mode relay port 3609
+td r9
+rc=0
+assert_eq "exit status" 1 "$TD_RC" || rc=1
+assert_contains "log" "not a Teredo client device" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: a relay device exits 1 (not a client device)"
+ip -n "$ns" link del r9
+
+# td_start: teredod on a new client device t9, running once it said so.
+td_start() {
+	ip -n "$ns" link add t9 type teredo server "$SERVER" port 40109
+	ns_quiet_ipv6 "$ns" t9
+	# A background command starts with SIGINT ignored: give it back.
+	env --default-signal=INT ip netns exec "$ns" "$TEREDOD" t9 \
+		> "$TDLOG" 2>&1 &
+	TD_PID=$!
+	wait_until 20 grep -q "started" "$TDLOG"
+}
+
+# td_end: teredod gone within 15 s (else killed, status 1); its exit
+# status in TD_RC.
+# shellcheck disable=SC2317  # called through wait_until
+td_exited() {
+	local st
+
+	st=$(cat "/proc/$TD_PID/stat" 2>/dev/null) || return 0
+	[[ $st == *") Z "* ]]
+}
+td_end() {
+	if ! wait_until 15 td_exited; then
+		kill -9 "$TD_PID"
+		ktap_info "teredod did not exit: $(< "$TDLOG")"
+		wait "$TD_PID"
+		TD_RC=137
+		return 1
+	fi
+	wait "$TD_PID"
+	TD_RC=$?
+}
+rc=0
+td_start || { ktap_info "teredod did not start: $(< "$TDLOG")"; rc=1; }
+ip -n "$ns" link del t9
+td_end
+assert_eq "exit status" 1 "$TD_RC" || rc=1
+assert_contains "log" "device gone" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: its device deleted, exits 1"
+rc=0
+td_start || { ktap_info "teredod did not start: $(< "$TDLOG")"; rc=1; }
+kill -INT "$TD_PID"
+td_end
+assert_eq "exit status" 0 "$TD_RC" || rc=1
+assert_contains "log" "offline: stopped" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: SIGINT, exits 0 after a clean stop"
+ip -n "$ns" link del t9
 
 ktap_finish
