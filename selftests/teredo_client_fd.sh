@@ -22,7 +22,7 @@ ADDR2=2001:0:c612:1:0:cfc5:39ed:ffd7
 PEER=2001:0:c612:1:0:1234:39ed:ffd1
 
 teredo_load
-ktap_plan 33
+ktap_plan 35
 
 ns="" hold=""
 ns_create ns
@@ -207,6 +207,77 @@ ip -n "$ns" -6 route add 2001::/32 dev t0
 ip netns exec "$ns" ping -6 -c 1 -W 1 "$PEER" >/dev/null 2>&1
 assert_eq "peers" 1 "$(peers)"
 ktap_result $? "a packet to a Teredo peer creates its entry"
+
+# ------------------------------------------ the echo test's nonce
+# A native peer is trusted only by an echo reply that carries the nonce
+# of our echo test (RFC 4380 §5.2.9; teredo.rst, Security): a reply with
+# another nonce or none is held as any packet from an unverified source
+# and dropped when the test gives up (rx_unverified), never counted as
+# an answer (rx_echo_replies); the right nonce, from the same relay, is.
+NATIVE=2001:db8:99::1
+RELAY=198.18.0.77:3544
+TEREDOCTL=$TEREDO_TOP/build/tools/teredoctl
+cnt() {	# cnt KEY...: t0's counters, on one line
+	ip netns exec "$ns" "$TEREDOCTL" -j show t0 | json_eval \
+		'" ".join(str(d.get("counters", {}).get(k, 0)) for k in "'"$*"'".split())'
+}
+native_trusted() {
+	ip netns exec "$ns" "$TEREDOCTL" -j peers t0 | json_eval \
+		'str(next((p["trusted"] for p in d if p["addr"] == "'"$NATIVE"'"), "none"))'
+}
+# The echo test goes to the server: let it out on v0 to be captured on v1.
+ip -n "$ns" neigh replace "$SERVER" dev v0 nud permanent \
+	lladdr "$(ip -n "$ns" -j link show dev v1 | json_eval 'd[0]["address"]')"
+ip -n "$ns" -6 route add 2001:db8:99::/64 dev t0
+ip netns exec "$ns" tcpdump -U -n -i v1 -c 1 -w "$SCRATCH_DIR/echo.pcap" \
+	'udp dst port 3544 and udp[14] = 58 and udp[48] = 128' \
+	> "$SCRATCH_DIR/tcpdump.log" 2>&1 &
+capture=$!
+wait_until 60 grep -q listening "$SCRATCH_DIR/tcpdump.log"
+read -r tests0 replies0 unverified0 <<< "$(cnt tx_echo_tests rx_echo_replies rx_unverified)"
+ip netns exec "$ns" ping -6 -c 1 -W 1 "$NATIVE" >/dev/null 2>&1
+wait_until 10 test -s "$SCRATCH_DIR/echo.pcap" && sleep 0.2
+kill "$capture" 2>/dev/null
+wait "$capture"
+# The echo request's identifier and sequence and the 8 bytes after them
+# (the nonce): Ethernet, IPv4, UDP, IPv6, ICMPv6 header.
+read -r idseq nonce <<< "$(py -c '
+import sys
+b = open(sys.argv[1], "rb").read()[40:]
+ip = b[14:]
+t = ip[(ip[0] & 15) * 4 + 8:]
+print(t[44:48].hex(), t[48:56].hex())' "$SCRATCH_DIR/echo.pcap" 2>/dev/null)"
+wrong=$(printf '%016x' $((0x${nonce:-0} ^ 1)))
+reply() {	# reply DATA-HEX: an echo reply from NATIVE through RELAY
+	ip netns exec "$ns" python3 -I -S "$PEERPY" send echo-reply \
+		--raw-src "$RELAY" --to "$LOCAL:$PORT" --src6 "$NATIVE" \
+		--dst6 "$ADDR" --data "$1" >/dev/null
+}
+reply "$idseq$wrong"
+reply "$idseq"
+# The test gives up after its retries (2 s apart), and drops what it held.
+# shellcheck disable=SC2317  # called through wait_until
+unverified_grew() {
+	[ "$(cnt rx_unverified)" -ge $((unverified0 + 2)) ]
+}
+wait_until 20 unverified_grew
+read -r tests1 replies1 unverified1 <<< "$(cnt tx_echo_tests rx_echo_replies rx_unverified)"
+trusted=$(native_trusted)
+rc=0
+assert_ne "the echo test's nonce (captured)" "" "$nonce" || rc=1
+assert_num "echo tests sent" "$tests1" -gt "$tests0" || rc=1
+assert_num "rx_echo_replies" "$replies1" -eq "$replies0" || rc=1
+assert_num "rx_unverified" "$unverified1" -eq $((unverified0 + 2)) || rc=1
+assert_eq "native peer trusted" False "$trusted" || rc=1
+ktap_result $rc "echo replies with a wrong nonce or none: dropped (rx_unverified), not answers"
+reply "$idseq$nonce"
+read -r replies2 <<< "$(cnt rx_echo_replies)"
+rc=0
+assert_num "rx_echo_replies" "$replies2" -eq $((replies1 + 1)) || rc=1
+assert_eq "native peer trusted" True "$(native_trusted)" || rc=1
+ktap_result $rc "the echo reply with the test's nonce, from the same relay, is the answer"
+ip -n "$ns" -6 route del 2001:db8:99::/64 dev t0
+ip -n "$ns" neigh del "$SERVER" dev v0
 check_ok "new address" nl set t0 state=2 mapped=198.18.0.39 \
 	mapped-port=$MPORT address=2001:0:c612:1:0:cfc6:39ed:ffd8
 assert_eq "peers after a new address" 0 "$(peers)"

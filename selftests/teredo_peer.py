@@ -14,7 +14,8 @@
   teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
       send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD;
       --raw-src IP:PORT sends it from a raw socket with that (spoofed)
-      outer source instead; --suffix HEX appends bytes after the IPv6
+      outer source instead; KIND echo-reply carries --data HEX after its
+      ICMPv6 header (identifier, sequence, payload); --suffix HEX appends bytes after the IPv6
       packet (RFC 6081 trailers); KIND also rs (a Router Solicitation, from
       --src6 or fe80::ffff:ffff:ffff to ff02::2) and ra (a Router
       Advertisement from --src6 to --dst6)
@@ -257,6 +258,9 @@ def run_send(args):
     elif args.kind == "rs":
         pkt = icmp6(ipaddress.IPv6Address(args.src6).packed if args.src6
                     else RS_SRC, ALL_ROUTERS, 133, 0, bytes(4), hlim=255)
+    elif args.kind == "echo-reply":
+        # --data: identifier, sequence and payload (an echo test's nonce)
+        pkt = icmp6(src, dst, 129, 0, bytes.fromhex(args.data or "00000000"))
     elif args.kind == "ra":
         # Hop limit, flags, lifetime 0, reachable, retrans: no options.
         pkt = icmp6(src, dst, 134, 0, bytes(12), hlim=255)
@@ -729,6 +733,7 @@ def main():
     x.add_argument("--prefix")
     x.add_argument("--truncate", type=int)
     x.add_argument("--suffix")
+    x.add_argument("--data")
     x.add_argument("--count", type=int, default=1)
     x.add_argument("--raw-src")
     x.add_argument("--nxt", type=int)
