@@ -173,7 +173,7 @@ ok "Miredo client qualified: $TOPO_CLI2_ADDR (behind $TOPO_NAT2_IP)"
 awk '/^  table inet teredo_filter/,/^  }$/' \
 	"$TEREDO_TOP/Documentation/networking/teredo.rst" |
 	sed 's/^  //' > "$TOPO_DIR/teredo.nft"
-grep -q 'iifname "teredo" drop' "$TOPO_DIR/teredo.nft" ||
+grep -q 'iifname "teredo" counter drop' "$TOPO_DIR/teredo.nft" ||
 	fail "no firewall example in teredo.rst" "$(cat "$TOPO_DIR/teredo.nft")"
 out=$(ip netns exec "$CLI" nft -f "$TOPO_DIR/teredo.nft" 2>&1) ||
 	fail "nft -f teredo.nft" "$out"
