@@ -1021,8 +1021,26 @@ at_exit() {
 	CLEANUP_HOOKS+=("$1")
 }
 
+# What the kernel log holds when the script starts: at its end the script
+# fails if the kernel splatted meanwhile, so that a splat is blamed on the
+# test that caused it, not found hours later at the end of the VM run.
+# Counted in lines: the guest's log buffer holds a whole run
+# (log_buf_len, tools/vm/run.sh).  The same patterns as run.sh's.
+KERNEL_SPLAT='WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|general protection|Call Trace|UBSAN:|possible circular locking|suspicious RCU usage|sleeping function called|inconsistent lock state|ref_tracker|unregister_netdevice: waiting'
+KLOG_START=$(dmesg 2>/dev/null | wc -l)
+
+# klog_splats: the splat lines logged since the script started, with the
+# lines that follow each (its trace); status 1 when there are none.
+klog_splats() {
+	dmesg 2>/dev/null | awk -v n="$KLOG_START" -v re="$KERNEL_SPLAT" '
+	NR <= n { next }
+	$0 ~ re { left = 12; found = 1 }
+	left > 0 { print; left-- }
+	END { exit !found }'
+}
+
 _cleanup() {
-	local rc=$? i ns
+	local rc=$? i ns splat
 
 	for ((i = ${#CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do
 		eval "${CLEANUP_HOOKS[$i]}" >/dev/null 2>&1
@@ -1031,6 +1049,11 @@ _cleanup() {
 		ip netns del "$ns" >/dev/null 2>&1
 	done
 	[ -n "$SCRATCH_DIR" ] && rm -rf "$SCRATCH_DIR"
+	if splat=$(klog_splats); then
+		ktap_info "kernel splat while this script ran:"
+		ktap_info "$splat"
+		rc=$ksft_fail
+	fi
 	exit "$rc"
 }
 trap _cleanup EXIT

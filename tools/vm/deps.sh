@@ -80,6 +80,9 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
 	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping ethtool \
 	"$H61" "$H612"
+# systemd-analyze (tools/install-test.sh verifies the unit with it; a
+# skip fails make check) and setpriv (the selftests' unprivileged user).
+apt_install systemd util-linux
 
 # The fuzz targets (tools/fuzz: clang's libFuzzer runtime is in
 # libclang-rt-<major>-dev) and the debug kernel's build
