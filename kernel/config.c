@@ -30,6 +30,10 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MAPPED_PORT] = { .type = NLA_BE16 },
 	[IFLA_TEREDO_ADDRESS]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[IFLA_TEREDO_NEXT_REFRESH] = { .type = NLA_U32 },
+	[IFLA_TEREDO_BOUND]	= { .type = NLA_REJECT,
+				    .reject_message = "bound: reported, not set" },
+	[IFLA_TEREDO_BOUND_PORT] = { .type = NLA_REJECT,
+				     .reject_message = "bound: reported, not set" },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)

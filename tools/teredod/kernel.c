@@ -47,7 +47,8 @@ int kernel_open(struct kdev *k, const char *name)
 	k->nl = sock_open(0);
 	if (!k->nl)
 		return -errno;
-	k->mon = sock_open(RTMGRP_LINK);
+	k->mon = sock_open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+			   RTMGRP_IPV4_ROUTE);
 	if (!k->mon)
 		return -errno;
 	/* The monitor is read when poll says so, never blocking. */
@@ -100,6 +101,8 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 	k->ifindex = ifi->ifi_index;
 	cfg->flags = ifi->ifi_flags;
 	nl_attrs_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (attr_is(tb[IFLA_MTU], 4))
+		cfg->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
 	if (!tb[IFLA_LINKINFO])
 		return 0;
 	nl_attrs_parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
@@ -123,6 +126,12 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 		cfg->port = mnl_attr_get_u16(td[IFLA_TEREDO_PORT]);
 	if (attr_is(td[IFLA_TEREDO_REFRESH], 4))
 		cfg->refresh = mnl_attr_get_u32(td[IFLA_TEREDO_REFRESH]);
+	if (attr_is(td[IFLA_TEREDO_BOUND], 4) &&
+	    attr_is(td[IFLA_TEREDO_BOUND_PORT], 2)) {
+		cfg->attached = true;
+		cfg->bound = mnl_attr_get_u32(td[IFLA_TEREDO_BOUND]);
+		cfg->bound_port = mnl_attr_get_u16(td[IFLA_TEREDO_BOUND_PORT]);
+	}
 	return 0;
 }
 
@@ -235,6 +244,16 @@ int kernel_link_setup(struct kdev *k)
 	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
+	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
+}
+
+int kernel_set_mtu(struct kdev *k, unsigned int mtu)
+{
+	struct nlmsghdr *nlh;
+	union nl_req r;
+
+	nlh = link_req(k, &r, RTM_NEWLINK, 0);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
 }
 
@@ -357,7 +376,43 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 	return add_or_del(k, nlh, add, RTM_NEWROUTE, RTM_DELROUTE, -ESRCH);
 }
 
-/* --- link events ------------------------------------------------------ */
+static int getroute_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	struct kpath *p = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    rtm->rtm_family != AF_INET)
+		return 0;
+	nl_attrs_parse(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (attr_is(tb[RTA_OIF], 4))
+		p->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (attr_is(tb[RTA_PREFSRC], 4))
+		p->src = mnl_attr_get_u32(tb[RTA_PREFSRC]);
+	if (attr_is(tb[RTA_GATEWAY], 4))
+		p->gateway = mnl_attr_get_u32(tb[RTA_GATEWAY]);
+	return 0;
+}
+
+int kernel_path(struct kdev *k, __be32 dst, struct kpath *p)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	union nl_req r;
+
+	memset(p, 0, sizeof(*p));
+	nlh = nl_req_put(&r, RTM_GETROUTE, 0, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	p->err = nl_run(&k->io, k->nl, nlh, getroute_cb, p);
+	return p->err;
+}
+
+/* --- link and IPv4 events -------------------------------------------- */
 
 int kernel_monitor_fd(struct kdev *k)
 {
@@ -367,7 +422,7 @@ int kernel_monitor_fd(struct kdev *k)
 struct monitor {
 	struct kdev *k;
 	struct kconfig *cfg;
-	bool gone, changed;
+	bool gone, changed, net;
 };
 
 static int monitor_cb(const struct nlmsghdr *nlh, void *data)
@@ -377,6 +432,15 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 	struct kconfig cfg = { 0 };
 	void *arg[2] = { m->k, &cfg };
 
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		/* Only IPv4 groups are joined: the path may have changed. */
+		m->net = true;
+		return MNL_CB_OK;
+	}
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi) ||
 	    ifi->ifi_index != m->k->ifindex)
 		return MNL_CB_OK;
@@ -392,13 +456,22 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed)
+int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed,
+		   bool *net)
 {
 	struct monitor m = { .k = k, .cfg = cfg };
 	ssize_t n;
 
-	while ((n = mnl_socket_recvfrom(k->mon, k->io.buf, NL_BUFSIZE)) > 0)
+	while ((n = mnl_socket_recvfrom(k->mon, k->io.buf, NL_BUFSIZE)) > 0 ||
+	       (n < 0 && errno == ENOBUFS)) {
+		/* Events were lost: assume the worst about the path. */
+		if (n < 0) {
+			m.net = true;
+			continue;
+		}
 		mnl_cb_run(k->io.buf, n, 0, 0, monitor_cb, &m);
+	}
 	*changed = m.changed;
+	*net = m.net;
 	return m.gone;
 }

@@ -22,7 +22,9 @@ struct mnl_socket;
 
 struct kdev {
 	struct mnl_socket *nl;		/* requests */
-	struct mnl_socket *mon;		/* RTNLGRP_LINK, for RTM_DELLINK */
+	/* RTNLGRP_LINK (RTM_DELLINK, refresh), RTNLGRP_IPV4_IFADDR and
+	 * RTNLGRP_IPV4_ROUTE (the path to the server) */
+	struct mnl_socket *mon;
 	int ifindex;
 	char name[IFNAMSIZ];
 	struct nl_io io;		/* ->extack: the last error's message */
@@ -36,6 +38,18 @@ struct kconfig {
 	__be16 port;
 	uint32_t refresh;
 	unsigned int flags;		/* IFF_* */
+	unsigned int mtu;		/* IFLA_MTU */
+	bool attached;			/* a socket is attached (BOUND) */
+	__be32 bound;			/* and bound to this address */
+	__be16 bound_port;		/* and port */
+};
+
+/* How IPv4 reaches an address (RTM_GETROUTE): what a client depends on. */
+struct kpath {
+	int err;			/* 0, or why there is no route */
+	int oif;
+	__be32 src;			/* preferred source */
+	__be32 gateway;			/* 0: on link */
 };
 
 int kernel_open(struct kdev *k, const char *name);
@@ -55,10 +69,16 @@ int kernel_addr_flush_teredo(struct kdev *k, const struct in6_addr *keep);
 /* RTM_NEWROUTE (replace) or RTM_DELROUTE of @dst/@plen dev k. */
 int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 		 unsigned int plen, uint32_t metric);
-/* Fd to poll for link events.  kernel_monitor() reads them: returns 1
- * once the device is gone, else 0; a new refresh interval goes into
- * @cfg, with *@changed set. */
+/* IFLA_MTU of the device. */
+int kernel_set_mtu(struct kdev *k, unsigned int mtu);
+/* The route the kernel picks towards @dst; errors go into @p->err. */
+int kernel_path(struct kdev *k, __be32 dst, struct kpath *p);
+/* Fd to poll for link and IPv4 events.  kernel_monitor() reads them:
+ * returns 1 once the device is gone, else 0; a new refresh interval goes
+ * into @cfg, with *@changed set; *@net is set when an IPv4 address or
+ * route changed anywhere. */
 int kernel_monitor_fd(struct kdev *k);
-int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed);
+int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed,
+		   bool *net);
 
 #endif /* _TEREDOD_KERNEL_H */

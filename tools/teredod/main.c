@@ -8,7 +8,14 @@
  * decides, this file does the system calls: one poll loop over the
  * socket, a signalfd and the link monitor, with the state machine's next
  * deadline as the timeout.  SIGTERM/SIGINT: remove the addresses and
- * routes it added, push OFFLINE, exit 0.
+ * routes it added, push OFFLINE, exit 0.  SIGHUP: qualify again now,
+ * keeping the address while the server confirms it.  A change of the
+ * IPv4 route towards the server (address, gateway, interface; seen on
+ * rtnetlink) does the same, with the back-off reset.
+ *
+ * One teredod per device: the kernel takes one socket at a time, and a
+ * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
+ * without touching the device.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,6 +57,8 @@ struct teredod {
 	const char *state_file;
 	bool up;			/* the address and routes are on */
 	struct in6_addr addr;		/* that address */
+	unsigned int mtu;		/* the device's, as we last set it */
+	struct kpath path;		/* IPv4 towards the server */
 };
 
 static const struct in6_addr teredo_prefix = { { { 0x20, 0x01 } } };
@@ -219,6 +228,21 @@ static void op_publish(void *ctx, const struct qual_status *st,
 		d->addr = st->addr;
 		save_state(d, &st->addr);
 	}
+	/* RFC 4380 §5.1.2: 1280 unless the server's RA says more (ra.c
+	 * refused values outside 1280..65507 with the whole RA). */
+	if (qualified) {
+		unsigned int mtu = st->mtu ? st->mtu : RA_MTU_MIN;
+
+		if (mtu != d->mtu) {
+			err = kernel_set_mtu(&d->k, mtu);
+			if (err) {
+				kernel_err(d, "setting the MTU", err);
+			} else {
+				log_line("mtu %u", mtu);
+				d->mtu = mtu;
+			}
+		}
+	}
 }
 
 static void op_log(void *ctx, const char *fmt, ...)
@@ -263,6 +287,15 @@ static int open_socket(struct teredod *d)
 	return 0;
 }
 
+static void already_served(struct teredod *d)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	log_line("another teredod already serves %s (its socket is bound to %s:%u); leaving the device as it is",
+		 d->k.name, inet_ntop(AF_INET, &d->kc.bound, ip, sizeof(ip)),
+		 ntohs(d->kc.bound_port));
+}
+
 static int setup(struct teredod *d)
 {
 	char s1[INET_ADDRSTRLEN], s2[INET_ADDRSTRLEN];
@@ -284,14 +317,32 @@ static int setup(struct teredod *d)
 	if (!d->kc.refresh)
 		d->kc.refresh = TEREDO_REFRESH_DEFAULT;
 
+	/*
+	 * Another teredod serves the device: say so and leave everything
+	 * as it is (its address, its routes, its traffic).  The attach
+	 * below is the real lock, before anything is touched; this check
+	 * only gives the clear message without binding a port first.
+	 */
+	if (d->kc.attached) {
+		already_served(d);
+		return -EBUSY;
+	}
 	err = open_socket(d);
 	if (err) {
 		log_line("UDP socket on port %u: %s", ntohs(d->kc.port),
 			 strerror(-err));
 		return err;
 	}
-	/* What a predecessor killed with -9 left behind. */
+	err = kernel_attach(&d->k, d->udp);
+	if (err) {
+		kernel_err(d, "handing the socket over", err);
+		if (!kernel_get_config(&d->k, &d->kc) && d->kc.attached)
+			already_served(d);
+		return err;
+	}
+	/* Ours now.  What a predecessor killed with -9 left behind. */
 	device_down(d);
+	d->mtu = d->kc.mtu;
 	err = kernel_link_setup(&d->k);
 	if (err) {
 		kernel_err(d, "setting the device up", err);
@@ -302,11 +353,7 @@ static int setup(struct teredod *d)
 		kernel_err(d, "adding the link-local address", err);
 		return err;
 	}
-	err = kernel_attach(&d->k, d->udp);
-	if (err) {
-		kernel_err(d, "handing the socket over", err);
-		return err;
-	}
+	kernel_path(&d->k, d->kc.server, &d->path);
 	log_line("started: server %s, secondary %s, port %u, refresh %u s",
 		 inet_ntop(AF_INET, &d->kc.server, s1, sizeof(s1)),
 		 inet_ntop(AF_INET, &d->kc.server2, s2, sizeof(s2)),
@@ -361,6 +408,43 @@ static void read_udp(struct teredod *d)
 	}
 }
 
+static const char *path_str(char *buf, size_t size, const struct kpath *p)
+{
+	char src[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+
+	if (p->err) {
+		snprintf(buf, size, "no route (%s)", strerror(-p->err));
+		return buf;
+	}
+	inet_ntop(AF_INET, &p->src, src, sizeof(src));
+	inet_ntop(AF_INET, &p->gateway, gw, sizeof(gw));
+	snprintf(buf, size, "src %s via %s ifindex %d", src,
+		 p->gateway ? gw : "link", p->oif);
+	return buf;
+}
+
+/*
+ * An IPv4 address or route changed somewhere: if the way to the server
+ * changed (source address, gateway, interface, or reachability), the
+ * NAT mapping probably did too.  Qualify again now rather than at the
+ * next refresh, or after a back-off of up to 300 s.
+ */
+static void path_check(struct teredod *d)
+{
+	char was[96], now[96], why[224];
+	struct kpath p;
+
+	kernel_path(&d->k, d->kc.server, &p);
+	if (p.err == d->path.err && p.oif == d->path.oif &&
+	    p.src == d->path.src && p.gateway == d->path.gateway)
+		return;
+	snprintf(why, sizeof(why), "network changed (%s, was %s)",
+		 path_str(now, sizeof(now), &p),
+		 path_str(was, sizeof(was), &d->path));
+	d->path = p;
+	qual_requalify(&d->q, now_ms(), why);
+}
+
 static int loop(struct teredod *d, int sigfd)
 {
 	struct pollfd pfd[3] = {
@@ -387,17 +471,22 @@ static int loop(struct teredod *d, int sigfd)
 			return 1;
 		}
 		if (pfd[0].revents & POLLIN &&
-		    read(sigfd, &si, sizeof(si)) == sizeof(si))
-			return 0;
+		    read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP)
+				return 0;
+			qual_requalify(&d->q, now_ms(), "SIGHUP");
+		}
 		if (pfd[1].revents)
 			read_udp(d);
 		if (pfd[2].revents) {
-			bool changed;
+			bool changed, net;
 
-			if (kernel_monitor(&d->k, &d->kc, &changed)) {
+			if (kernel_monitor(&d->k, &d->kc, &changed, &net)) {
 				log_line("offline: device gone");
 				return 1;
 			}
+			if (net)
+				path_check(d);
 			/* `ip link set DEV type teredo refresh N`: from the
 			 * next refresh on. */
 			if (changed) {
@@ -414,7 +503,9 @@ static void usage(FILE *f)
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
-		"foreground; logs one line per state change on stderr.\n"
+		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
+		"qualify again now; SIGTERM, SIGINT: remove the address and routes,\n"
+		"exit.  Exits 1 at once when another teredod serves DEV.\n"
 		"  -f, --foreground    the default (accepted for compatibility)\n"
 		"  --default-route     also route ::/0 through DEV (metric %u)\n"
 		"  --state-file FILE   remember the address across restarts\n"
@@ -465,6 +556,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) {

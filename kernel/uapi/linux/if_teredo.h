@@ -49,6 +49,15 @@
  *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
  *                          Solicitation; reported as what is left of it.
  *
+ * Reported only, refused in a request (any mode):
+ *
+ *   IFLA_TEREDO_BOUND      __be32, the local address the UDP socket in use
+ *                          is bound to (0.0.0.0: any).  Present while a
+ *                          socket is attached: always for a relay and a
+ *                          server, for a client while its helper runs.
+ *   IFLA_TEREDO_BOUND_PORT __be16, that socket's local port (a client's
+ *                          helper picks it when PORT is 0).
+ *
  * QUALIFIED needs MAPPED, MAPPED_PORT and ADDRESS (in this message or
  * already set), an attached socket, and an ADDRESS that is a Teredo
  * address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
@@ -123,6 +132,8 @@ enum {
 	IFLA_TEREDO_MAPPED_PORT,
 	IFLA_TEREDO_ADDRESS,
 	IFLA_TEREDO_NEXT_REFRESH,
+	IFLA_TEREDO_BOUND,
+	IFLA_TEREDO_BOUND_PORT,
 	__IFLA_TEREDO_MAX
 };
 
