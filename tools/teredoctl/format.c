@@ -317,6 +317,10 @@ void print_link(FILE *f, const struct link_info *li,
 		item(f, &any, "local %s", ipv4(buf, li->local));
 	if (HAS(li, IFLA_TEREDO_LOCAL2))
 		item(f, &any, "local2 %s", ipv4(buf, li->local2));
+	/* What the socket in use is bound to: a client's real port. */
+	if (HAS(li, IFLA_TEREDO_BOUND) && HAS(li, IFLA_TEREDO_BOUND_PORT))
+		item(f, &any, "bound %s", fmt_mapped(buf, sizeof(buf),
+						     li->bound, li->bound_port));
 	if (HAS(li, IFLA_TEREDO_MAX_PEERS))
 		item(f, &any, "max-peers %u", li->max_peers);
 	if (di && HAS(di, TEREDO_A_PEER_COUNT))
@@ -385,10 +389,10 @@ void json_link(struct json *j, const struct link_info *li,
 	if (HAS(li, IFLA_TEREDO_ADDRESS))
 		json_str(j, "address", inet_ntop(AF_INET6, &li->address, buf,
 						 sizeof(buf)));
-	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT)) {
-		json_str(j, "mapped", ipv4(buf, li->mapped));
-		json_u64(j, "mapped-port", ntohs(li->mapped_port));
-	}
+	/* "mapped" and "bound" as the text shows them, IPv4:port. */
+	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
+		json_str(j, "mapped", fmt_mapped(buf, sizeof(buf), li->mapped,
+						 li->mapped_port));
 	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH))
 		json_u64(j, "next-refresh", li->next_refresh);
 	json_str(j, "local", ipv4(buf, li->local));
@@ -396,6 +400,9 @@ void json_link(struct json *j, const struct link_info *li,
 		json_u64(j, "port", ntohs(li->port));
 	if (HAS(li, IFLA_TEREDO_LOCAL2))
 		json_str(j, "local2", ipv4(buf, li->local2));
+	if (HAS(li, IFLA_TEREDO_BOUND) && HAS(li, IFLA_TEREDO_BOUND_PORT))
+		json_str(j, "bound", fmt_mapped(buf, sizeof(buf), li->bound,
+						li->bound_port));
 	if (HAS(li, IFLA_TEREDO_SERVER))
 		json_str(j, "server", ipv4(buf, li->server));
 	if (HAS(li, IFLA_TEREDO_SERVER2))
@@ -500,15 +507,17 @@ static void json_num(struct json *j, const char *key,
 		json_null(j, key);
 }
 
+/* Seconds, as the text column, to the millisecond. */
 static void json_age(struct json *j, const char *key,
 		     const struct peer_info *pi, int attr, __u32 ms)
 {
 	if (HAS(pi, attr) && ms != AGE_NEVER)
-		json_u64(j, key, ms);
+		json_ms(j, key, ms);
 	else
 		json_null(j, key);
 }
 
+/* The keys are the words of print_peer_header(). */
 void json_peer(struct json *j, const struct peer_info *pi)
 {
 	char buf[INET6_ADDRSTRLEN];
@@ -516,27 +525,23 @@ void json_peer(struct json *j, const struct peer_info *pi)
 	__be16 mport;
 
 	json_obj_open(j, NULL);
-	json_str(j, "addr", inet_ntop(AF_INET6, &pi->addr, buf, sizeof(buf)));
-	if (peer_mapping(pi, &maddr, &mport)) {
-		json_str(j, "mapped", ipv4(buf, maddr));
-		json_u64(j, "port", ntohs(mport));
-	} else {
+	json_str(j, "peer", inet_ntop(AF_INET6, &pi->addr, buf, sizeof(buf)));
+	if (peer_mapping(pi, &maddr, &mport))
+		json_str(j, "mapped", fmt_mapped(buf, sizeof(buf), maddr,
+						 mport));
+	else
 		json_null(j, "mapped");
-		json_null(j, "port");
-	}
 	if (HAS(pi, TEREDO_PEER_A_TRUSTED))
 		json_bool(j, "trusted", pi->trusted);
 	else
 		json_null(j, "trusted");
-	json_age(j, "rx_age_ms", pi, TEREDO_PEER_A_LAST_RX, pi->last_rx);
-	json_age(j, "tx_age_ms", pi, TEREDO_PEER_A_LAST_TX, pi->last_tx);
+	json_age(j, "rx-age", pi, TEREDO_PEER_A_LAST_RX, pi->last_rx);
+	json_age(j, "tx-age", pi, TEREDO_PEER_A_LAST_TX, pi->last_tx);
 	json_num(j, "bubbles", pi, TEREDO_PEER_A_BUBBLES, pi->bubbles);
 	json_num(j, "queued", pi, TEREDO_PEER_A_QUEUED_BYTES, pi->queued);
-	json_num(j, "rx_packets", pi, TEREDO_PEER_A_RX_PACKETS,
-		 pi->rx_packets);
-	json_num(j, "rx_bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
-	json_num(j, "tx_packets", pi, TEREDO_PEER_A_TX_PACKETS,
-		 pi->tx_packets);
-	json_num(j, "tx_bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
+	json_num(j, "rx-pkts", pi, TEREDO_PEER_A_RX_PACKETS, pi->rx_packets);
+	json_num(j, "rx-bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
+	json_num(j, "tx-pkts", pi, TEREDO_PEER_A_TX_PACKETS, pi->tx_packets);
+	json_num(j, "tx-bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
 	json_obj_close(j);
 }

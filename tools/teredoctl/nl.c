@@ -92,6 +92,8 @@ static const struct field link_fields[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MAPPED_PORT] = FIELD(struct link_info, mapped_port),
 	[IFLA_TEREDO_ADDRESS]	= FIELD(struct link_info, address),
 	[IFLA_TEREDO_NEXT_REFRESH] = FIELD(struct link_info, next_refresh),
+	[IFLA_TEREDO_BOUND]	= FIELD(struct link_info, bound),
+	[IFLA_TEREDO_BOUND_PORT] = FIELD(struct link_info, bound_port),
 };
 
 static const struct field dev_fields[TEREDO_A_MAX + 1] = {

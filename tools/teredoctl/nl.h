@@ -42,6 +42,9 @@ struct link_info {
 	__be16 mapped_port;
 	struct in6_addr address;	/* the Teredo address in use */
 	__u32 next_refresh;		/* seconds to the next RS */
+	/* The socket in use (any mode; a client's while teredod runs). */
+	__be32 bound;
+	__be16 bound_port;
 };
 
 /*

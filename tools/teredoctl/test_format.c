@@ -434,10 +434,13 @@ static void qualified(struct link_info *li, struct dev_info *di)
 	li->mapped_port = htons(1234);
 	inet_pton(AF_INET6, qaddr, &li->address);
 	li->next_refresh = 23;
+	li->bound = 0;
+	li->bound_port = htons(40000);
 	li->present |= CLIENT_STATE | 1U << IFLA_TEREDO_MAPPED |
 		       1U << IFLA_TEREDO_MAPPED_PORT |
 		       1U << IFLA_TEREDO_ADDRESS |
-		       1U << IFLA_TEREDO_NEXT_REFRESH;
+		       1U << IFLA_TEREDO_NEXT_REFRESH |
+		       1U << IFLA_TEREDO_BOUND | 1U << IFLA_TEREDO_BOUND_PORT;
 	di->peer_count = 2;
 	di->stats[TEREDO_STAT_RX_NOT_OURS] = 4;
 }
@@ -449,7 +452,8 @@ static void offline(struct link_info *li, struct dev_info *di, __u8 reason)
 	li->flags = IFF_UP;
 	li->state = TEREDO_STATE_OFFLINE;
 	li->reason = reason;
-	li->present &= ~(1U << IFLA_TEREDO_NEXT_REFRESH);
+	li->present &= ~(1U << IFLA_TEREDO_NEXT_REFRESH |
+			 1U << IFLA_TEREDO_BOUND | 1U << IFLA_TEREDO_BOUND_PORT);
 }
 
 static void test_show_qualified(void)
@@ -461,7 +465,8 @@ static void test_show_qualified(void)
 	qualified(&li, &di);
 	print_link(out_open(&o), &li, &di);
 	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
-			  "  local 0.0.0.0:0  max-peers 4096  peers 2\n"
+			  "  local 0.0.0.0:0  bound 0.0.0.0:40000  max-peers 4096"
+			  "  peers 2\n"
 			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
 			  "  next refresh in 23 s\n"
 			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
@@ -575,9 +580,10 @@ static void test_show_client_json(void)
 			"\"state\":\"qualified\",\"reason\":null,"
 			"\"status\":null,\"nat\":\"restricted\","
 			"\"address\":\"2001:0:c612:1:0:fb3f:39ed:ffd7\","
-			"\"mapped\":\"198.18.0.40\",\"mapped-port\":1234,"
+			"\"mapped\":\"198.18.0.40:1234\","
 			"\"next-refresh\":23,\"local\":\"0.0.0.0\","
-			"\"port\":0,\"server\":\"198.18.0.1\","
+			"\"port\":0,\"bound\":\"0.0.0.0:40000\","
+			"\"server\":\"198.18.0.1\","
 			"\"server2\":\"198.18.0.2\",\"refresh\":30,"
 			"\"max-peers\":4096}\n");
 
@@ -666,13 +672,13 @@ static void test_peers_mapping_fallback(void)
 	json_init(&j, out_open(&o));
 	json_peer(&j, &pi);
 	json_end(&j);
-	result(out_is(&o, "{\"addr\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
-			  "\"mapped\":\"192.0.2.45\",\"port\":40000,"
-			  "\"trusted\":false,\"rx_age_ms\":1234,"
-			  "\"tx_age_ms\":null,\"bubbles\":2,\"queued\":1280,"
-			  "\"rx_packets\":10,\"rx_bytes\":12000,"
-			  "\"tx_packets\":11,\"tx_bytes\":13000}\n"),
-	       "peers -j: keys, never is null, mapping from the address");
+	result(out_is(&o, "{\"peer\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
+			  "\"mapped\":\"192.0.2.45:40000\","
+			  "\"trusted\":false,\"rx-age\":1.234,"
+			  "\"tx-age\":null,\"bubbles\":2,\"queued\":1280,"
+			  "\"rx-pkts\":10,\"rx-bytes\":12000,"
+			  "\"tx-pkts\":11,\"tx-bytes\":13000}\n"),
+	       "peers -j: the header's words as keys, never is null, mapping from the address");
 }
 
 /* Room for one message, aligned as the kernel would hand it over. */
