@@ -1,0 +1,392 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# teredod as a service people leave running (issue 17), on topo.sh's
+# topology with our own server (.1/.2) and relay, and a scripted server
+# (.5, secondary .6 silent) for the MTU and the NAT type:
+#   shown:    ip -d link show and teredoctl show report the running state
+#             with the same words (state nat mapped address bound), the
+#             socket's real port; teredoctl peers -j keys are the words
+#             of its header.
+#   SIGHUP:   qualify again: RS to both addresses on the wire, the same
+#             address, the state never leaves qualified, no ping lost.
+#   second:   a second teredod on the device exits 1 with a clear line;
+#             address, routes, socket and traffic of the first unchanged.
+#   network:  the client's IPv4 route to the server changes (new source
+#             address): qualified again within 2 s; the route goes and
+#             comes back: qualified within 2 s of its return.
+#   MTU:      RA MTU 1400 -> device MTU 1400; 1279 and 65508 refused.
+#   server+1: the secondary address silent -> qualified, NAT unknown,
+#             said in the log and reported by the kernel.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=topo.sh
+source "$TEREDO_SELFTEST_DIR/topo.sh"
+
+TEREDOD=$TEREDO_TOP/build/tools/teredod
+CTL=$TEREDO_TOP/build/tools/teredoctl
+FAKE_IP=198.18.0.5
+FAKE_IP2=198.18.0.6
+CLI_IP2=10.0.0.3
+
+teredo_load
+topo_init
+[ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
+ktap_plan 12
+
+# ------------------------------------------------------------ helpers
+
+declare -A TD_PID=()
+
+# td_start DEV [OPTION...]: teredod DEV in $CLI, log in topo_log td-DEV.
+td_start() {
+	local dev=$1
+
+	shift
+	"$IP" netns exec "$CLI" "$TEREDOD" "$@" "$dev" \
+		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
+	TD_PID[$dev]=$!
+}
+
+td_log() {
+	cat "$(topo_log "td-$1")" 2>/dev/null
+}
+
+# td_count DEV REGEX: how many log lines match.
+td_count() {
+	td_log "$1" | grep -cE "$2"
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+_td_more() {
+	[ "$(td_count "$1" "$2")" -gt "$3" ]
+}
+
+# td_wait_more DEV REGEX N TIMEOUT_S: more than N matching lines.
+td_wait_more() {
+	wait_until "$4" _td_more "$1" "$2" "$3" && return 0
+	ktap_info "$1: no new line matching \"$2\" in $4 s; log:"
+	ktap_info "$(td_log "$1")"
+	return 1
+}
+
+# shellcheck disable=SC2317  # called at exit
+_td_kill_all() {
+	local d
+
+	for d in "${!TD_PID[@]}"; do
+		kill -KILL "${TD_PID[$d]}" 2>/dev/null
+	done
+}
+at_exit _td_kill_all
+
+ms() {
+	local t
+
+	t=$(date +%s%N)
+	echo $((t / 1000000))
+}
+
+ctl() {
+	ip netns exec "$CLI" "$CTL" "$@"
+}
+
+# jkey KEY: the value of KEY in a one-line JSON object on stdin ("-").
+jkey() {
+	local j re
+
+	j=$(cat)
+	re="\"$1\":\"?([^\",}]*)"
+	if [[ $j =~ $re ]]; then
+		echo "${BASH_REMATCH[1]}"
+	else
+		echo -
+	fi
+}
+
+# info_of DEV: the info_data object of ip -d -j link show, as printed.
+info_of() {
+	local j
+
+	j=$(ip -n "$CLI" -d -j link show dev "$1")
+	j=${j#*\"info_data\":}
+	echo "${j%%\}*}}"
+}
+
+# state_of DEV: the state in ip -d -j link show.
+state_of() {
+	info_of "$1" | jkey state
+}
+
+mtu_of() {
+	ip -n "$CLI" -j link show dev "$1" | jkey mtu
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+_state_is() {
+	[ "$(state_of "$1")" = "$2" ]
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+_mtu_is() {
+	[ "$(mtu_of "$1")" = "$2" ]
+}
+
+routes() {
+	ip -n "$CLI" -6 route show dev "$1" |
+		awk '$1 != "multicast"' | sort
+}
+
+addrs() {
+	ip -n "$CLI" -6 -o addr show dev "$1" | awk '{ print $4 }' | sort
+}
+
+teredo_addr_of() {
+	addrs "$1" | sed -n 's|^\(2001:0:[^/]*\)/.*|\1|p' | head -1
+}
+
+# rs_to FILE DST: Router Solicitations (61 B) towards DST:3544 in FILE.
+rs_to() {
+	topo_cap_count "$1" "dst=$2" dport=3544 paylen=61
+}
+
+# ------------------------------------------------------- scripted server
+
+# A server on FAKE_IP:3544 only (FAKE_IP2 has no socket: silent); the
+# MTU option of each RA is read from MTU_FILE at the time.
+# shellcheck disable=SC2016
+PY_FAKE='
+import select, socket, struct, sys
+srv, ready, mtu_file = sys.argv[1], sys.argv[2], sys.argv[3]
+def inv(b):
+    return bytes(x ^ 0xff for x in b)
+def csum(src, dst, icmp):
+    d = src + dst + struct.pack(">I", len(icmp)) + b"\0\0\0\x3a" + icmp
+    s = sum((d[i] << 8) | d[i + 1] for i in range(0, len(d), 2))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+def ra(nonce, peer, mtu):
+    pio = (bytes([3, 4, 64, 0x40]) + b"\xff" * 8 + b"\0" * 4 +
+           b"\x20\x01\0\0" + socket.inet_aton(srv) + b"\0" * 8)
+    icmp = (bytes([134, 0, 0, 0, 0, 0, 0, 0]) + struct.pack(">II", 0, 2000)
+            + pio + bytes([5, 1, 0, 0]) + struct.pack(">I", mtu))
+    s6 = bytes.fromhex("fe800000000000008000f227") + inv(socket.inet_aton(srv))
+    d6 = bytes.fromhex("fe800000000000000000ffffffffffff")
+    icmp = icmp[:2] + struct.pack(">H", csum(s6, d6, icmp)) + icmp[4:]
+    p = struct.pack(">IHBB", 0x60000000, len(icmp), 58, 255) + s6 + d6 + icmp
+    p = b"\0\0" + struct.pack(">H", peer[1] ^ 0xffff) + \
+        inv(socket.inet_aton(peer[0])) + p
+    return b"\0\x01\0\0" + nonce + b"\0" + p
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((srv, 3544))
+open(ready, "w").write("ready\n")
+while True:
+    r, _, _ = select.select([s], [], [], 300)
+    if not r:
+        break
+    data, peer = s.recvfrom(2048)
+    if len(data) != 61 or data[:2] != b"\0\x01":
+        continue
+    mtu = int(open(mtu_file).read())
+    s.sendto(ra(data[4:12], peer, mtu), peer)
+    print("RA mtu %d to %s:%d" % (mtu, peer[0], peer[1]), flush=True)
+'
+
+# ---------------------------------------------------------- topology
+
+topo_up
+topo_server_ours || ktap_bail "our server did not start"
+topo_relay_ours || ktap_bail "our relay did not start"
+
+dev=t0
+assert_ok ip -n "$CLI" link add "$dev" type teredo server "$TOPO_SRV_IP" ||
+	ktap_bail "cannot create $dev"
+td_start "$dev" --default-route
+td_wait_more "$dev" ": qualified: 2001:0:c612:1:" 0 60 ||
+	ktap_bail "$dev did not qualify"
+wait_until 10 _state_is "$dev" qualified
+
+# ------------------------------------------------- what is shown
+S=shown
+rc=0
+ipj=$(info_of "$dev")
+ctlj=$(ctl -j show "$dev")
+port=$(ip netns exec "$CLI" ss -Hunlp | awk '/teredod/ { n = split($4, a, ":"); print a[n]; exit }')
+assert_num "$S: teredod's socket port (ss)" "${port:-0}" -gt 0 || rc=1
+for k in state nat mapped address bound; do
+	assert_eq "$S: ip -j and teredoctl -j agree on $k" \
+		"$(jkey "$k" <<< "$ipj")" "$(jkey "$k" <<< "$ctlj")" || rc=1
+done
+assert_eq "$S: bound" "0.0.0.0:${port:-?}" "$(jkey bound <<< "$ipj")" || rc=1
+assert_eq "$S: state" qualified "$(jkey state <<< "$ipj")" || rc=1
+assert_eq "$S: nat" restricted "$(jkey nat <<< "$ipj")" || rc=1
+assert_eq "$S: address" "$(teredo_addr_of "$dev")" \
+	"$(jkey address <<< "$ipj")" || rc=1
+ktap_result $rc "$S: ip -d -j link show and teredoctl -j show: same state, nat, mapped, address, bound 0.0.0.0:${port:-?} (the real port)"
+
+rc=0
+iptext=$(ip -n "$CLI" -d link show dev "$dev")
+ctltext=$(ctl show "$dev")
+for w in "state qualified" "nat restricted" \
+	"mapped $(jkey mapped <<< "$ipj")" \
+	"address $(jkey address <<< "$ipj")" "bound 0.0.0.0:${port:-?}"; do
+	assert_contains "$S: ip -d link show" "$w" "$iptext" || rc=1
+	assert_contains "$S: teredoctl show" "$w" "$ctltext" || rc=1
+done
+ktap_result $rc "$S: the text outputs carry the same words: state, nat, mapped, address, bound"
+
+# Traffic for the peer table, and for later.
+assert_ping "$S: ping" "$CLI" "$TOPO_HOST_IP6" 3
+rc=0
+hdr=$(ctl peers "$dev" | head -1 | tr -s ' ' '\n' | sort | tr '\n' ' ')
+keys=$(ctl -j peers "$dev" | py -c '
+import json, sys
+d = json.load(sys.stdin)
+print(" ".join(sorted(d[0])) + " " if d else "")')
+assert_eq "$S: peers -j keys = peers header words" "$hdr" "$keys" || rc=1
+ktap_result $rc "$S: teredoctl peers -j uses the words of its header as keys ($hdr)"
+
+# ---------------------------------------------------------- SIGHUP
+S=SIGHUP
+addr0=$(teredo_addr_of "$dev")
+routes0=$(routes "$dev")
+nq=$(td_count "$dev" ": qualified: ")
+topo_capture_start hup || ktap_bail "cannot capture"
+ip netns exec "$CLI" busybox ping -6 -c 25 -i 0.2 -W 2 "$TOPO_HOST_IP6" \
+	>"$TOPO_DIR/hup-ping" 2>&1 &
+ping_pid=$!
+sleep 1
+states=""
+t_hup=$(ms)
+kill -HUP "${TD_PID[$dev]}"
+while ! _td_more "$dev" ": qualified: " "$nq" && [ $(($(ms) - t_hup)) -lt 20000 ]; do
+	states+=" $(state_of "$dev")"
+done
+t_q=$(($(ms) - t_hup))
+wait "$ping_pid"
+sleep 1
+topo_capture_stop hup
+rc=0
+assert_contains "$S: log" "$dev: SIGHUP: qualifying again, soliciting server $TOPO_SRV_IP" \
+	"$(td_log "$dev")" || rc=1
+td_wait_more "$dev" ": qualified: " "$nq" 1 || rc=1
+kill -0 "${TD_PID[$dev]}" 2>/dev/null || { ktap_info "teredod exited on SIGHUP"; rc=1; }
+assert_eq "$S: address" "$addr0" "$(teredo_addr_of "$dev")" || rc=1
+assert_eq "$S: routes" "$routes0" "$(routes "$dev")" || rc=1
+assert_not_contains "$S: states while requalifying:$states" "offline" "$states" || rc=1
+assert_not_contains "$S: states while requalifying:$states" "qualifying" "$states" || rc=1
+ktap_result $rc "$S: qualified again in $t_q ms, same address and routes, never left qualified"
+rc=0
+f=$(topo_capture_file hup)
+assert_num "$S: RS to $TOPO_SRV_IP" "$(rs_to "$f" "$TOPO_SRV_IP")" -ge 1 || rc=1
+assert_num "$S: RS to $TOPO_SRV_IP2" "$(rs_to "$f" "$TOPO_SRV_IP2")" -ge 1 || rc=1
+rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' "$TOPO_DIR/hup-ping")
+assert_num "$S: echo replies of 25 across the HUP" "${rx:-0}" -eq 25 || rc=1
+[ $rc = 0 ] || ktap_info "$(cat "$TOPO_DIR/hup-ping")"
+ktap_result $rc "$S wire: RS to both server addresses; 25/25 pings (every 0.2 s) answered across it: no gap"
+
+# ------------------------------------------------ a second teredod
+S=second
+routes0=$(routes "$dev")
+addrs0=$(addrs "$dev")
+bound0=$(info_of "$dev" | jkey bound)
+rc=0
+out=$(ip netns exec "$CLI" timeout 20 "$TEREDOD" "$dev" 2>&1)
+st=$?
+assert_eq "$S: exit status" 1 "$st" || rc=1
+assert_contains "$S: message" \
+	"$dev: another teredod already serves $dev (its socket is bound to $bound0); leaving the device as it is" \
+	"$out" || rc=1
+ktap_result $rc "$S: a second teredod exits 1: \"another teredod already serves $dev\""
+rc=0
+assert_eq "$S: addresses" "$addrs0" "$(addrs "$dev")" || rc=1
+assert_eq "$S: routes" "$routes0" "$(routes "$dev")" || rc=1
+assert_eq "$S: bound" "$bound0" "$(info_of "$dev" | jkey bound)" || rc=1
+assert_eq "$S: state" qualified "$(state_of "$dev")" || rc=1
+kill -0 "${TD_PID[$dev]}" 2>/dev/null || { ktap_info "the first teredod died"; rc=1; }
+assert_ping "$S: ping" "$CLI" "$TOPO_HOST_IP6" 3 || rc=1
+ktap_result $rc "$S: the first one's address, routes, socket, state and traffic unchanged"
+
+# ----------------------------------------------- network changes
+S=network
+nq=$(td_count "$dev" ": qualified: ")
+ip -n "$CLI" addr add "$CLI_IP2/24" dev e0
+t0=$(ms)
+ip -n "$CLI" route replace default via "$TOPO_NAT_LAN_IP" src "$CLI_IP2"
+rc=0
+td_wait_more "$dev" ": qualified: " "$nq" 5 || rc=1
+t_net=$(($(ms) - t0))
+assert_contains "$S: log" "network changed (src $CLI_IP2 via $TOPO_NAT_LAN_IP" \
+	"$(td_log "$dev")" || rc=1
+assert_num "$S: ms from the route change to qualified" "$t_net" -le 2000 || rc=1
+ktap_result $rc "$S: new source address $CLI_IP2: qualified again in $t_net ms (<= 2000)"
+
+nq=$(td_count "$dev" ": qualified: ")
+nn=$(td_count "$dev" "network changed \(no route")
+ip -n "$CLI" route del default
+rc=0
+td_wait_more "$dev" "network changed \(no route" "$nn" 5 || rc=1
+sleep 1
+t0=$(ms)
+ip -n "$CLI" route add default via "$TOPO_NAT_LAN_IP"
+td_wait_more "$dev" ": qualified: " "$nq" 5 || rc=1
+t_net=$(($(ms) - t0))
+assert_num "$S: ms from the route's return to qualified" "$t_net" -le 2000 || rc=1
+wait_until 5 _state_is "$dev" qualified || rc=1
+ktap_result $rc "$S: default route removed and restored: qualified again $t_net ms after its return (<= 2000)"
+
+td_signal_term() {
+	kill -TERM "${TD_PID[$1]}" 2>/dev/null
+	wait "${TD_PID[$1]}" 2>/dev/null
+	unset "TD_PID[$1]"
+}
+
+# ------------------------------------ MTU and a silent server + 1
+S=MTU
+mtu_file=$TOPO_DIR/mtu
+echo 1400 > "$mtu_file"
+ip -n "$SRV" addr add "$FAKE_IP/24" dev e0
+ip -n "$SRV" addr add "$FAKE_IP2/24" dev e0
+"$IP" netns exec "$SRV" timeout 300 python3 -I -S -c "$PY_FAKE" \
+	"$FAKE_IP" "$TOPO_DIR/fake.ready" "$mtu_file" \
+	>"$(topo_log fake)" 2>&1 </dev/null &
+wait_until 30 test -e "$TOPO_DIR/fake.ready" ||
+	ktap_bail "scripted server did not start: $(cat "$(topo_log fake)")"
+dev=t1
+assert_ok ip -n "$CLI" link add "$dev" type teredo server "$FAKE_IP" ||
+	ktap_bail "cannot create $dev"
+t0=$(ms)
+td_start "$dev"
+rc=0
+td_wait_more "$dev" ": qualified: 2001:0:c612:5:" 0 40 || rc=1
+t_q=$(($(ms) - t0))
+assert_contains "$S: log" ", nat unknown (secondary server $FAKE_IP2 silent)" \
+	"$(td_log "$dev")" || rc=1
+wait_until 5 _state_is "$dev" qualified || rc=1
+assert_eq "$S: kernel nat" unknown "$(info_of "$dev" | jkey nat)" || rc=1
+assert_contains "$S: teredoctl show" "nat unknown" "$(ctl show "$dev")" || rc=1
+ktap_result $rc "server+1: secondary $FAKE_IP2 silent: qualified in $t_q ms with NAT unknown, logged and reported"
+
+rc=0
+wait_until 5 _mtu_is "$dev" 1400 || rc=1
+assert_eq "$S: device mtu" 1400 "$(mtu_of "$dev")" || rc=1
+assert_contains "$S: log" "$dev: mtu 1400" "$(td_log "$dev")" || rc=1
+ktap_result $rc "$S: RA MTU option 1400 -> $dev mtu 1400"
+
+rc=0
+for bad in 1279 65508; do
+	n=$(td_count "$dev" "ignored RA from $FAKE_IP:3544: MTU outside 1280..65507")
+	echo "$bad" > "$mtu_file"
+	kill -HUP "${TD_PID[$dev]}"
+	td_wait_more "$dev" "ignored RA from $FAKE_IP:3544: MTU outside 1280..65507" "$n" 10 || rc=1
+	assert_eq "$S: mtu after an RA with $bad" 1400 "$(mtu_of "$dev")" ||
+		rc=1
+done
+ktap_result $rc "$S: RAs with MTU 1279 and 65508 refused (\"MTU outside 1280..65507\"), mtu stays 1400"
+td_signal_term t1
+td_signal_term t0
+
+ktap_info "elapsed: $SECONDS s"
+ktap_finish
