@@ -347,7 +347,11 @@ void print_link(FILE *f, const struct link_info *li,
 	if (HAS(li, IFLA_TEREDO_ADDRESS))
 		item(f, &any, "address %s", inet_ntop(AF_INET6, &li->address,
 						       addr, sizeof(addr)));
-	if (HAS(li, IFLA_TEREDO_NAT) && li->nat != TEREDO_NAT_UNKNOWN)
+	/* Unknown says something once qualified: the secondary was silent. */
+	if (HAS(li, IFLA_TEREDO_NAT) &&
+	    (li->nat != TEREDO_NAT_UNKNOWN ||
+	     (HAS(li, IFLA_TEREDO_STATE) &&
+	      li->state == TEREDO_STATE_QUALIFIED)))
 		item(f, &any, "nat %s", nat_name(name, sizeof(name), li->nat));
 	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
 		item(f, &any, "mapped %s", fmt_mapped(buf, sizeof(buf),

@@ -473,6 +473,18 @@ static void test_show_qualified(void)
 			  "nat restricted  mapped 198.18.0.40:1234\n"
 			  "  counters: rx_not_ours 4\n"),
 	       "show: qualified client, address, NAT, mapping, next refresh");
+
+	/* Qualified with the secondary silent: nat unknown is shown. */
+	qualified(&li, &di);
+	li.nat = TEREDO_NAT_UNKNOWN;
+	print_link(out_open(&o), &li, NULL);
+	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
+			  "  local 0.0.0.0:0  bound 0.0.0.0:40000  max-peers 4096\n"
+			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
+			  "  next refresh in 23 s\n"
+			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
+			  "nat unknown  mapped 198.18.0.40:1234\n"),
+	       "show: qualified with the NAT type unknown says so");
 }
 
 static void test_show_offline(void)
