@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "config.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -71,6 +72,7 @@ static void detach(struct teredo_dev *t)
 	WRITE_ONCE(t->client.state, TEREDO_STATE_OFFLINE);
 	WRITE_ONCE(t->client.reason, TEREDO_REASON_NO_HELPER);
 	netif_carrier_off(t->dev);
+	teredo_event_state(t);
 
 	lock_sock(sk);
 	WRITE_ONCE(up->encap_type, 0);
@@ -275,6 +277,7 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		.mapped_port = c->mapped_port,
 		.addr = c->addr,
 	};
+	struct pushed was = p;
 	bool new_addr;
 	int err;
 
@@ -318,6 +321,10 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		netif_carrier_on(t->dev);
 	else
 		netif_carrier_off(t->dev);
+	if (p.state != was.state || c->reason != was.reason ||
+	    p.nat != was.nat || p.mapped != was.mapped ||
+	    p.mapped_port != was.mapped_port || new_addr)
+		teredo_event_state(t);
 	return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -128,6 +129,7 @@ static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
 
 	list_for_each_entry(peer, &t->peers.list, list) {
 		if (evictable(peer)) {
+			teredo_event_peer(t, peer, TEREDO_EVENT_EVICTED);
 			unlink_peer(t, peer, purge);
 			teredo_stat_inc(t, TEREDO_STAT_PEERS_EVICTED);
 			return true;
@@ -302,9 +304,11 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 {
 	struct sk_buff_head ready;
 	struct sk_buff *skb;
+	bool was_fresh;
 
 	__skb_queue_head_init(&ready);
 	spin_lock_bh(&peer->lock);
+	was_fresh = teredo_peer_is_fresh(peer);
 	if (READ_ONCE(peer->mapping) != mapping) {
 		WRITE_ONCE(peer->mapping, mapping);
 		dst_cache_reset(&peer->dst_cache);
@@ -318,6 +322,9 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	spin_unlock_bh(&peer->lock);
 
 	teredo_timers_peer_trusted(peer);
+	/* Trusted anew, or again after its trust lapsed. */
+	if (!was_fresh)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_TRUSTED);
 	while ((skb = __skb_dequeue(&ready))) {
 		struct teredo_skb_cb *cb = teredo_skb_cb(skb);
 

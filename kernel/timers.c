@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
@@ -68,6 +69,7 @@ static void bubble_expired(struct timer_list *timer)
 {
 	struct teredo_peer *peer = teredo_from_timer(peer, timer, bubble_timer);
 	struct sk_buff_head unreachable;
+	bool gave_up = false;
 	struct sk_buff *skb;
 
 	__skb_queue_head_init(&unreachable);
@@ -86,9 +88,13 @@ static void bubble_expired(struct timer_list *timer)
 			skb_queue_splice_init(&peer->queue, &unreachable);
 			peer->queued_bytes = 0;
 			peer->retries = 0;
+			gave_up = true;
 		}
 	}
 	spin_unlock_bh(&peer->lock);
+
+	if (gave_up)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_UNREACHABLE);
 
 	while ((skb = __skb_dequeue(&unreachable))) {
 		if (teredo_skb_cb(skb)->inbound)

@@ -16,6 +16,8 @@
 #             address): qualified again within 2 s; the route goes and
 #             comes back: qualified within 2 s of its return.
 #   MTU:      RA MTU 1400 -> device MTU 1400; 1279 and 65508 refused.
+#   events:   teredoctl monitor (text, JSON) prints the state changes and
+#             peer unreachable / evicted (max-peers 1) / trusted.
 #   server+1: the secondary address silent -> qualified, NAT unknown,
 #             said in the log and reported by the kernel.
 
@@ -33,7 +35,7 @@ CLI_IP2=10.0.0.3
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 12
+ktap_plan 14
 
 # ------------------------------------------------------------ helpers
 
@@ -71,6 +73,8 @@ td_wait_more() {
 	return 1
 }
 
+MON_PIDS=""
+
 # shellcheck disable=SC2317  # called at exit
 _td_kill_all() {
 	local d
@@ -78,6 +82,8 @@ _td_kill_all() {
 	for d in "${!TD_PID[@]}"; do
 		kill -KILL "${TD_PID[$d]}" 2>/dev/null
 	done
+	# shellcheck disable=SC2086  # a list of pids
+	[ -n "$MON_PIDS" ] && kill $MON_PIDS 2>/dev/null
 }
 at_exit _td_kill_all
 
@@ -199,6 +205,17 @@ while True:
 topo_up
 topo_server_ours || ktap_bail "our server did not start"
 topo_relay_ours || ktap_bail "our relay did not start"
+
+# Events from the start, text and JSON.
+for fmt in text json; do
+	opt=
+	[ "$fmt" = json ] && opt=-j
+	# shellcheck disable=SC2086  # $opt is empty or one option
+	"$IP" netns exec "$CLI" "$CTL" $opt monitor t0 \
+		>"$TOPO_DIR/monitor.$fmt" 2>&1 </dev/null &
+	MON_PIDS+=" $!"
+done
+sleep 1
 
 dev=t0
 assert_ok ip -n "$CLI" link add "$dev" type teredo server "$TOPO_SRV_IP" ||
@@ -336,6 +353,33 @@ t_net=$(($(ms) - t0))
 assert_num "$S: ms from the route's return to qualified" "$t_net" -le 2000 || rc=1
 wait_until 5 _state_is "$dev" qualified || rc=1
 ktap_result $rc "$S: default route removed and restored: qualified again $t_net ms after its return (<= 2000)"
+
+# ------------------------------------------------------------ events
+S=events
+# One peer at most; a Teredo peer that never answers, then a native one.
+dead=$(py "$TEREDO_SELFTEST_DIR/teredo_peer.py" addr "$TOPO_SRV_IP" 198.18.0.99 5000)
+rc=0
+ctl peers flush t0 || rc=1
+assert_ok ip -n "$CLI" link set t0 type teredo max-peers 1 || rc=1
+ip netns exec "$CLI" busybox ping -6 -c 1 -w 9 "$dead" >/dev/null 2>&1
+assert_ping "$S: ping" "$CLI" "$TOPO_HOST_IP6" 2 || rc=1
+sleep 1
+mon=$(cat "$TOPO_DIR/monitor.text")
+for w in "t0: state qualifying" \
+	"t0: state qualified nat restricted mapped $TOPO_NAT_IP:" \
+	"t0: state qualified nat restricted mapped $TOPO_NAT_IP:[0-9]* address 2001:0:c612:1:" \
+	"t0: peer $dead unreachable" "t0: peer $dead evicted" \
+	"t0: peer $TOPO_HOST_IP6 trusted mapped $TOPO_RLY_IP:3544"; do
+	grep -q "^$w" <<< "$mon" || { ktap_info "$S: no line \"$w\""; rc=1; }
+done
+[ $rc = 0 ] || ktap_info "teredoctl monitor t0: $mon"
+ktap_result $rc "$S: teredoctl monitor prints state qualifying/qualified, peer unreachable, evicted (max-peers 1), trusted"
+rc=0
+got=$(grep -F "\"peer\":\"$dead\"" "$TOPO_DIR/monitor.json" | head -1 |
+	py -c 'import json, sys; d = json.load(sys.stdin); print(d["ifname"], d["event"], d["peer"])')
+assert_eq "$S: teredoctl -j monitor" "t0 unreachable $dead" "$got" || rc=1
+ktap_result $rc "$S: teredoctl -j monitor: one JSON object per event, keys ifname event peer"
+assert_ok ip -n "$CLI" link set t0 type teredo max-peers 4096
 
 td_signal_term() {
 	kill -TERM "${TD_PID[$1]}" 2>/dev/null

@@ -549,3 +549,103 @@ void json_peer(struct json *j, const struct peer_info *pi)
 	json_num(j, "tx-bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
 	json_obj_close(j);
 }
+
+static const char * const event_names[] = {
+	[TEREDO_EVENT_TRUSTED]		= "trusted",
+	[TEREDO_EVENT_EVICTED]		= "evicted",
+	[TEREDO_EVENT_UNREACHABLE]	= "unreachable",
+};
+
+static const char *event_name(char *buf, size_t size, __u8 event)
+{
+	return enum_name(buf, size, event_names, ARRAY_SIZE(event_names),
+			 event);
+}
+
+/* The words of one event, as pairs; NULL values are left out. */
+struct event_words {
+	const char *key[8];
+	const char *val[8];
+	unsigned int n;
+	char buf[5][INET6_ADDRSTRLEN + 8];
+};
+
+static void word(struct event_words *w, const char *key, const char *val)
+{
+	if (val && w->n < ARRAY_SIZE(w->key)) {
+		w->key[w->n] = key;
+		w->val[w->n++] = val;
+	}
+}
+
+static void event_words(const struct event_info *ev, struct event_words *w)
+{
+	const struct peer_info *pi = &ev->peer;
+	__be32 maddr;
+	__be16 mport;
+
+	w->n = 0;
+	if (ev->cmd == TEREDO_CMD_PEER_NTF) {
+		word(w, "peer", HAS(ev, TEREDO_A_PEER) &&
+		     HAS(pi, TEREDO_PEER_A_ADDR) ?
+		     inet_ntop(AF_INET6, &pi->addr, w->buf[0],
+			       sizeof(w->buf[0])) : "-");
+		word(w, "event", HAS(ev, TEREDO_A_EVENT) ?
+		     event_name(w->buf[1], sizeof(w->buf[1]), ev->event) :
+		     "-");
+		if (HAS(ev, TEREDO_A_PEER) && peer_mapping(pi, &maddr, &mport))
+			word(w, "mapped", fmt_mapped(w->buf[2],
+						     sizeof(w->buf[2]),
+						     maddr, mport));
+		return;
+	}
+	if (HAS(ev, TEREDO_A_STATE))
+		word(w, "state", state_name(w->buf[0], sizeof(w->buf[0]),
+					    ev->state));
+	if (HAS(ev, TEREDO_A_REASON) && HAS(ev, TEREDO_A_STATE) &&
+	    ev->state != TEREDO_STATE_QUALIFIED)
+		word(w, "reason", reason_name(w->buf[1], sizeof(w->buf[1]),
+					      ev->reason));
+	if (HAS(ev, TEREDO_A_NAT))
+		word(w, "nat", nat_name(w->buf[2], sizeof(w->buf[2]),
+					ev->nat));
+	if (HAS(ev, TEREDO_A_MAPPED) && HAS(ev, TEREDO_A_MAPPED_PORT))
+		word(w, "mapped", fmt_mapped(w->buf[3], sizeof(w->buf[3]),
+					     ev->mapped, ev->mapped_port));
+	if (HAS(ev, TEREDO_A_ADDRESS))
+		word(w, "address", inet_ntop(AF_INET6, &ev->address, w->buf[4],
+					     sizeof(w->buf[4])));
+}
+
+void print_event(FILE *f, const struct event_info *ev)
+{
+	struct event_words w;
+	unsigned int i;
+
+	event_words(ev, &w);
+	fprintf(f, "%s:", ev->ifname[0] ? ev->ifname : "?");
+	for (i = 0; i < w.n; i++) {
+		/* "peer ADDR trusted": the event word needs no key. */
+		if (!strcmp(w.key[i], "event"))
+			fprintf(f, " %s", w.val[i]);
+		else
+			fprintf(f, " %s %s", w.key[i], w.val[i]);
+	}
+	fputc('\n', f);
+}
+
+void json_event(struct json *j, const struct event_info *ev)
+{
+	struct event_words w;
+	unsigned int i;
+
+	event_words(ev, &w);
+	json_obj_open(j, NULL);
+	json_str(j, "ifname", ev->ifname);
+	json_u64(j, "ifindex", ev->ifindex);
+	if (ev->cmd == TEREDO_CMD_STATE_NTF)
+		json_str(j, "event", "state");
+	for (i = 0; i < w.n; i++)
+		json_str(j, w.key[i], w.val[i]);
+	json_obj_close(j);
+}

@@ -857,6 +857,99 @@ static void test_parse_peer(void)
 	result(ok, "parse: short messages are refused");
 }
 
+static void test_events(void)
+{
+	union msgbuf m;
+	struct event_info ev;
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *nest;
+	struct in6_addr a;
+	struct json j;
+	struct out o;
+	FILE *f;
+	bool ok;
+
+	/* A state notification, as events.c builds it. */
+	memset(&m, 0, sizeof(m));
+	nlh = mnl_nlmsg_put_header(m.buf);
+	nlh->nlmsg_type = 30;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = TEREDO_CMD_STATE_NTF;
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 7);
+	mnl_attr_put_strz(nlh, TEREDO_A_IFNAME, "t0");
+	mnl_attr_put_u8(nlh, TEREDO_A_STATE, TEREDO_STATE_QUALIFIED);
+	mnl_attr_put_u8(nlh, TEREDO_A_REASON, TEREDO_REASON_NONE);
+	mnl_attr_put_u8(nlh, TEREDO_A_NAT, TEREDO_NAT_RESTRICTED);
+	inet_pton(AF_INET6, qaddr, &a);
+	mnl_attr_put(nlh, TEREDO_A_ADDRESS, sizeof(a), &a);
+	mnl_attr_put_u32(nlh, TEREDO_A_MAPPED, ip("198.18.0.40"));
+	mnl_attr_put_u16(nlh, TEREDO_A_MAPPED_PORT, htons(1234));
+	ok = nl_parse_event(nlh, &ev) == 1;
+	f = out_open(&o);
+	print_event(f, &ev);
+	ok &= out_is(&o, "t0: state qualified nat restricted mapped "
+			 "198.18.0.40:1234 address 2001:0:c612:1:0:fb3f:39ed:ffd7\n");
+	json_init(&j, out_open(&o));
+	json_event(&j, &ev);
+	json_end(&j);
+	ok &= out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,"
+			 "\"event\":\"state\",\"state\":\"qualified\","
+			 "\"nat\":\"restricted\","
+			 "\"mapped\":\"198.18.0.40:1234\","
+			 "\"address\":\"2001:0:c612:1:0:fb3f:39ed:ffd7\"}\n");
+	result(ok, "monitor: a state event, text and JSON");
+
+	/* Offline: the reason, no address. */
+	ev.state = TEREDO_STATE_OFFLINE;
+	ev.reason = TEREDO_REASON_NO_HELPER;
+	ev.nat = TEREDO_NAT_UNKNOWN;
+	ev.present &= ~(1U << TEREDO_A_ADDRESS | 1U << TEREDO_A_MAPPED |
+			1U << TEREDO_A_MAPPED_PORT);
+	print_event(out_open(&o), &ev);
+	result(out_is(&o, "t0: state offline reason no-helper nat unknown\n"),
+	       "monitor: offline says why");
+
+	/* Peer events. */
+	memset(&m, 0, sizeof(m));
+	nlh = mnl_nlmsg_put_header(m.buf);
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = TEREDO_CMD_PEER_NTF;
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 7);
+	mnl_attr_put_strz(nlh, TEREDO_A_IFNAME, "t0");
+	mnl_attr_put_u8(nlh, TEREDO_A_EVENT, TEREDO_EVENT_TRUSTED);
+	nest = mnl_attr_nest_start(nlh, TEREDO_A_PEER);
+	inet_pton(AF_INET6, "2001:db8:1::30", &a);
+	mnl_attr_put(nlh, TEREDO_PEER_A_ADDR, sizeof(a), &a);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_MAPPED_ADDR, ip("198.18.0.20"));
+	mnl_attr_put_u16(nlh, TEREDO_PEER_A_MAPPED_PORT, htons(3544));
+	mnl_attr_nest_end(nlh, nest);
+	ok = nl_parse_event(nlh, &ev) == 1;
+	f = out_open(&o);
+	print_event(f, &ev);
+	ev.event = TEREDO_EVENT_EVICTED;
+	print_event(f, &ev);
+	ev.event = TEREDO_EVENT_UNREACHABLE;
+	ev.peer.present &= ~(1U << TEREDO_PEER_A_MAPPED_ADDR);
+	print_event(f, &ev);
+	ev.event = 9;
+	print_event(f, &ev);
+	ok &= out_is(&o, "t0: peer 2001:db8:1::30 trusted mapped 198.18.0.20:3544\n"
+			 "t0: peer 2001:db8:1::30 evicted mapped 198.18.0.20:3544\n"
+			 "t0: peer 2001:db8:1::30 unreachable\n"
+			 "t0: peer 2001:db8:1::30 9\n");
+	ev.event = TEREDO_EVENT_TRUSTED;
+	json_init(&j, out_open(&o));
+	json_event(&j, &ev);
+	json_end(&j);
+	ok &= out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,"
+			 "\"peer\":\"2001:db8:1::30\",\"event\":\"trusted\"}\n");
+	/* Not an event: the dump's reply. */
+	genl->cmd = TEREDO_CMD_PEER_GET;
+	ok &= nl_parse_event(nlh, &ev) == 0;
+	result(ok, "monitor: peer events trusted, evicted, unreachable, unknown");
+}
+
 int main(void)
 {
 	test_ages();
@@ -880,6 +973,7 @@ int main(void)
 	test_parse_link();
 	test_parse_dev();
 	test_parse_peer();
+	test_events();
 	printf("1..%d\n", tests);
 	return failed ? 1 : 0;
 }
