@@ -37,6 +37,7 @@ void teredo_client_init(struct teredo_dev *t)
 	/* As the device's icmp_limit: packets, not log lines. */
 	ratelimit_set_flags(&t->client.reply_limit, RATELIMIT_MSG_ON_RELEASE);
 	t->client.reason = TEREDO_REASON_NO_HELPER;
+	teredo_dormant_init(t);
 }
 
 /* A client's carrier: a helper attached, and qualified. */
@@ -87,6 +88,7 @@ static void detach(struct teredo_dev *t)
 	/* Receivers and senders that still see the socket finish first. */
 	synchronize_net();
 	sock_put(sk);
+	teredo_dormant_release(t, false);
 }
 
 /* The helper closed its last descriptor (or died). */
@@ -117,6 +119,7 @@ void teredo_client_release(struct teredo_dev *t)
 	if (t->client.sk)
 		detach(t);
 	set_qualified(t, NULL);
+	teredo_dormant_release(t, false);
 	mutex_unlock(&t->client.lock);
 }
 
@@ -245,7 +248,9 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 					     "next-refresh: out of range (0-3600)");
 	}
 
-	if (p->state != TEREDO_STATE_QUALIFIED)
+	/* Dormant is qualified with the data path paused (dormant.c). */
+	if (p->state != TEREDO_STATE_QUALIFIED &&
+	    p->state != TEREDO_STATE_DORMANT)
 		return 0;
 	attr = data[IFLA_TEREDO_STATE];
 	if (!p->mapped || !p->mapped_port || ipv6_addr_any(&p->addr))
@@ -284,11 +289,13 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	err = parse_state(t, data, &p, extack);
 	if (err)
 		return err;
-	if (p.state == TEREDO_STATE_QUALIFIED) {
+	if (p.state == TEREDO_STATE_QUALIFIED ||
+	    p.state == TEREDO_STATE_DORMANT) {
 		q = kzalloc(sizeof(*q), GFP_KERNEL);
 		if (!q)
 			return -ENOMEM;
 		q->addr = p.addr;
+		q->dormant = p.state == TEREDO_STATE_DORMANT;
 	}
 	if (data[IFLA_TEREDO_FD]) {
 		err = attach(t, data[IFLA_TEREDO_FD], extack);
@@ -308,15 +315,23 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	c->addr = p.addr;
 	if (p.has_refresh)
 		WRITE_ONCE(c->refresh_at, jiffies + p.next_refresh * HZ ?: 1);
-	if (p.state != TEREDO_STATE_QUALIFIED)
+	if (!q)
 		set_qualified(t, NULL);
 	if (new_addr)
 		teredo_peers_flush(t);
 	if (q)
 		set_qualified(t, q);
-	WRITE_ONCE(c->reason, p.state == TEREDO_STATE_QUALIFIED ?
-		   TEREDO_REASON_NONE : p.reason);
+	WRITE_ONCE(c->reason, q ? TEREDO_REASON_NONE : p.reason);
 	WRITE_ONCE(c->state, p.state);
+	/*
+	 * What a dormant client held leaves once it is qualified again;
+	 * transmitters that still saw it dormant finish queueing first.
+	 */
+	if (was.state == TEREDO_STATE_DORMANT &&
+	    p.state != TEREDO_STATE_DORMANT)
+		synchronize_net();
+	if (p.state != TEREDO_STATE_DORMANT)
+		teredo_dormant_release(t, p.state == TEREDO_STATE_QUALIFIED);
 	if (netif_running(t->dev) && teredo_client_carrier(t))
 		netif_carrier_on(t->dev);
 	else

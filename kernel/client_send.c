@@ -94,11 +94,17 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
 void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 {
 	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
+	const struct teredo_qualified *q;
 	struct teredo_peer *peer;
 	bool teredo;
 
-	if (!teredo_client_qualified(&t->client)) {
+	q = teredo_client_qualified(&t->client);
+	if (!q) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_QUALIFIED);
+		return;
+	}
+	if (unlikely(q->dormant)) {
+		teredo_dormant_hold(t, skb);
 		return;
 	}
 	teredo = teredo_addr_is_teredo(daddr);

@@ -2,8 +2,8 @@
 /*
  * The "events" multicast group of the generic netlink family (DESIGN §4;
  * the messages are in uapi/linux/teredo_genl.h): a client's state as its
- * helper pushed it, and what happens to peers (trusted, evicted,
- * unreachable).  `teredoctl monitor` prints them.
+ * helper pushed it, a dormant client's wake-up call (dormant.c), and what
+ * happens to peers (trusted, evicted, unreachable).  `teredoctl monitor` prints them.
  *
  * Nothing here owns an object: a message is built and multicast in the
  * caller's context, from data the caller keeps alive (the device, the
@@ -90,6 +90,25 @@ void teredo_event_state(struct teredo_dev *t)
 		return;
 	}
 	emit(skb, hdr, t, GFP_KERNEL);
+}
+
+/**
+ * teredo_event_wake - a dormant client holds a packet: its helper should
+ * qualify it again
+ * @t: the client
+ *
+ * Context: BH (ndo_start_xmit).
+ */
+void teredo_event_wake(struct teredo_dev *t)
+{
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!listened(t))
+		return;
+	hdr = start(&skb, t, TEREDO_CMD_WAKE_NTF, GFP_ATOMIC);
+	if (hdr)
+		emit(skb, hdr, t, GFP_ATOMIC);
 }
 
 /**

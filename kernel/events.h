@@ -16,9 +16,11 @@ enum teredo_mcgrp {
 	__TEREDO_MCGRP_MAX
 };
 
-extern const struct genl_multicast_group teredo_event_mcgrps[__TEREDO_MCGRP_MAX];
+extern const struct genl_multicast_group
+	teredo_event_mcgrps[__TEREDO_MCGRP_MAX];
 
 void teredo_event_state(struct teredo_dev *t);
+void teredo_event_wake(struct teredo_dev *t);
 void teredo_event_peer(struct teredo_dev *t, const struct teredo_peer *peer,
 		       enum teredo_event event);
 

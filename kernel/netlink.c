@@ -17,7 +17,6 @@
 #include "stats.h"
 #include "uapi/linux/teredo_genl.h"
 
-
 static const struct nla_policy peer_policy[TEREDO_PEER_A_MAX + 1] = {
 	[TEREDO_PEER_A_ADDR] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 };

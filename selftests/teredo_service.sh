@@ -18,6 +18,11 @@
 #   MTU:      RA MTU 1400 -> device MTU 1400; 1279 and 65508 refused.
 #   events:   teredoctl monitor (text, JSON) prints the state changes and
 #             peer unreachable / evicted (max-peers 1) / trusted.
+#   sunset:   a global address and a default route on another interface
+#             (RFC 4380 §5.5): offline, reason native-ipv6, address and
+#             routes gone, nothing on the wire; they go: qualified again.
+#   dormant:  --dormant-after 4: dormant, no refresh on the wire; a ping
+#             wakes it, its first echo request (held) is answered.
 #   server+1: the secondary address silent -> qualified, NAT unknown,
 #             said in the log and reported by the kernel.
 
@@ -35,7 +40,7 @@ CLI_IP2=10.0.0.3
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 14
+ktap_plan 21
 
 # ------------------------------------------------------------ helpers
 
@@ -49,6 +54,13 @@ td_start() {
 	"$IP" netns exec "$CLI" "$TEREDOD" "$@" "$dev" \
 		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
 	TD_PID[$dev]=$!
+}
+
+# td_signal_term DEV: SIGTERM, wait for the exit.
+td_signal_term() {
+	kill -TERM "${TD_PID[$1]}" 2>/dev/null
+	wait "${TD_PID[$1]}" 2>/dev/null
+	unset "TD_PID[$1]"
 }
 
 td_log() {
@@ -400,11 +412,99 @@ assert_eq "$S: teredoctl -j monitor" "t0 unreachable $dead" "$got" || rc=1
 ktap_result $rc "$S: teredoctl -j monitor: one JSON object per event, keys ifname event peer"
 assert_ok ip -n "$CLI" link set t0 type teredo max-peers 4096
 
-td_signal_term() {
-	kill -TERM "${TD_PID[$1]}" 2>/dev/null
-	wait "${TD_PID[$1]}" 2>/dev/null
-	unset "TD_PID[$1]"
-}
+# ------------------------------------------------------------ sunset
+S=sunset
+dev=t0
+assert_ok ip -n "$CLI" link set "$dev" type teredo refresh 10
+td_wait_more "$dev" ": refresh 10 s$" 0 10
+routes0=$(routes "$dev")
+addr0=$(teredo_addr_of "$dev")
+ns=$(td_count "$dev" ": offline: native IPv6 on nat6$")
+rc=0
+if ! ip -n "$CLI" link add nat6 type dummy ||
+	! ip -n "$CLI" link set nat6 up ||
+	! ip -n "$CLI" -6 addr add 2001:db8:99::2/64 dev nat6 nodad ||
+	! ip -n "$CLI" -6 route add default via 2001:db8:99::1 dev nat6; then
+	ktap_info "$S: cannot give $CLI native IPv6"
+	rc=1
+fi
+td_wait_more "$dev" ": offline: native IPv6 on nat6$" "$ns" 5 || rc=1
+wait_until 5 _state_is "$dev" offline || rc=1
+assert_eq "$S: kernel reason" native-ipv6 "$(info_of "$dev" | jkey reason)" || rc=1
+assert_eq "$S: Teredo address" "" "$(teredo_addr_of "$dev")" || rc=1
+assert_not_contains "$S: routes" "2001::/32" "$(routes "$dev")" || rc=1
+assert_not_contains "$S: routes" "default" "$(routes "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "offline: the host has native IPv6" "$(ctl show "$dev")" || rc=1
+ktap_result $rc "$S: global address and default route on nat6: offline, reason native-ipv6, address and routes gone"
+
+# refresh 10: a client not standing aside would solicit within 12 s.
+topo_capture_start sunset || ktap_bail "cannot capture"
+sleep 12
+topo_capture_stop sunset
+rc=0
+f=$(topo_capture_file sunset)
+assert_num "$S: datagrams from $TOPO_NAT_IP in 12 s" \
+	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP")" -eq 0 || rc=1
+[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
+ktap_result $rc "$S wire: no Teredo datagram for 12 s (refresh 10)"
+
+rc=0
+nq=$(td_count "$dev" ": qualified: ")
+ip -n "$CLI" -6 route del default dev nat6
+td_wait_more "$dev" ": native IPv6 on nat6 gone: qualifying again" 0 5 || rc=1
+td_wait_more "$dev" ": qualified: " "$nq" 10 || rc=1
+wait_until 5 _state_is "$dev" qualified || rc=1
+# The NAT may have forgotten the mapping by now: an address, not the same.
+assert_ne "$S: address" "" "$(teredo_addr_of "$dev")" || rc=1
+assert_eq "$S: routes" "$routes0" "$(routes "$dev")" || rc=1
+ktap_result $rc "$S: the default route on nat6 goes: qualified again, address and routes back (was $addr0)"
+ip -n "$CLI" link del nat6
+
+# ----------------------------------------------------------- dormant
+S=dormant
+td_signal_term t0
+nq=$(td_count t0 ": qualified: ")
+td_start t0 --default-route --dormant-after 4
+rc=0
+td_wait_more t0 ": qualified: " "$nq" 30 || rc=1
+t_start=$(ms)
+td_wait_more t0 ": dormant: idle for 4 s$" 0 20 || rc=1
+t_d=$(($(ms) - t_start))
+wait_until 5 _state_is t0 dormant || rc=1
+assert_ne "$S: Teredo address kept" "" "$(teredo_addr_of t0)" || rc=1
+assert_contains "$S: routes kept" "2001::/32" "$(routes t0)" || rc=1
+assert_contains "$S: teredoctl show" "state dormant" "$(ctl show t0)" || rc=1
+ktap_result $rc "$S: --dormant-after 4: dormant ${t_d} ms after qualifying, address and routes kept"
+
+topo_capture_start dormant || ktap_bail "cannot capture"
+sleep 12
+topo_capture_stop dormant
+rc=0
+f=$(topo_capture_file dormant)
+assert_num "$S: datagrams from $TOPO_NAT_IP in 12 s" \
+	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP")" -eq 0 || rc=1
+[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
+assert_eq "$S: still dormant" dormant "$(state_of t0)" || rc=1
+ktap_result $rc "$S wire: no refresh for 12 s (refresh 10)"
+
+rc=0
+held0=$(ctl -j show t0 | jkey tx_held)
+out=$(ip netns exec "$CLI" busybox ping -6 -c 3 -i 0.5 -W 5 "$TOPO_HOST_IP6" 2>&1)
+rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' <<< "$out")
+assert_num "$S: replies" "${rx:-0}" -eq 3 || rc=1
+assert_contains "$S: the first echo request's reply" "seq=0" "$out" || rc=1
+assert_contains "$S: log" "t0: woken by traffic: qualifying again, soliciting server $TOPO_SRV_IP" \
+	"$(td_log t0)" || rc=1
+wait_until 5 _state_is t0 qualified || rc=1
+held=$(ctl -j show t0 | jkey tx_held)
+assert_num "$S: tx_held" "$((held - held0))" -ge 1 || rc=1
+[ $rc = 0 ] || ktap_info "$out"
+ktap_result $rc "$S: a ping wakes it: 3/3 replies including seq=0 (held: $((held - held0)) packets), qualified again"
+rc=0
+grep -q "^t0: state dormant nat restricted mapped" "$TOPO_DIR/monitor.text" || rc=1
+[ $rc = 0 ] || ktap_info "monitor: $(cat "$TOPO_DIR/monitor.text")"
+ktap_result $rc "$S: teredoctl monitor shows t0: state dormant"
+
 
 # ------------------------------------ MTU and a silent server + 1
 S=MTU

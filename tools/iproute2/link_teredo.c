@@ -80,6 +80,7 @@ static const char * const teredo_states[] = {
 	[TEREDO_STATE_OFFLINE]		= "offline",
 	[TEREDO_STATE_QUALIFYING]	= "qualifying",
 	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
 };
 
 static const char * const teredo_reasons[] = {
@@ -88,6 +89,7 @@ static const char * const teredo_reasons[] = {
 	[TEREDO_REASON_NO_SERVER]	= "no-server",
 	[TEREDO_REASON_SYMMETRIC_NAT]	= "symmetric-nat",
 	[TEREDO_REASON_NO_ROUTE]	= "no-route",
+	[TEREDO_REASON_NATIVE_IPV6]	= "native-ipv6",
 };
 
 static const char * const teredo_nats[] = {

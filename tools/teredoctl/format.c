@@ -67,6 +67,7 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_NATIVE]		= "tx_native",
 	[TEREDO_STAT_RX_PEERS_FULL]	= "rx_peers_full",
 	[TEREDO_STAT_RX_BAD_SOURCE]	= "rx_bad_source",
+	[TEREDO_STAT_TX_HELD]		= "tx_held",
 };
 
 static const char * const mode_names[] = {
@@ -80,6 +81,7 @@ static const char * const state_names[] = {
 	[TEREDO_STATE_OFFLINE]		= "offline",
 	[TEREDO_STATE_QUALIFYING]	= "qualifying",
 	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
 };
 
 static const char * const reason_names[] = {
@@ -88,6 +90,7 @@ static const char * const reason_names[] = {
 	[TEREDO_REASON_NO_SERVER]	= "no-server",
 	[TEREDO_REASON_SYMMETRIC_NAT]	= "symmetric-nat",
 	[TEREDO_REASON_NO_ROUTE]	= "no-route",
+	[TEREDO_REASON_NATIVE_IPV6]	= "native-ipv6",
 };
 
 static const char * const nat_names[] = {
@@ -224,6 +227,10 @@ const char *client_status(char *buf, size_t size,
 			 "offline: no IPv4 route to the Teredo server %s",
 			 srv);
 		break;
+	case TEREDO_REASON_NATIVE_IPV6:
+		snprintf(buf, size,
+			 "offline: the host has native IPv6 on another interface; Teredo stands aside (RFC 4380 5.5, teredod --no-sunset)");
+		break;
 	default:
 		snprintf(buf, size, "offline: reason %u", li->reason);
 		break;
@@ -231,7 +238,8 @@ const char *client_status(char *buf, size_t size,
 	/* The helper retries after a back-off; the kernel counts it down. */
 	n = strlen(buf);
 	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH) &&
-	    li->reason != TEREDO_REASON_NO_HELPER && n < size)
+	    li->reason != TEREDO_REASON_NO_HELPER &&
+	    li->reason != TEREDO_REASON_NATIVE_IPV6 && n < size)
 		snprintf(buf + n, size - n, "; next attempt in %u s",
 			 li->next_refresh);
 	return buf;

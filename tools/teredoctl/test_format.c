@@ -141,7 +141,7 @@ static const struct {
 	STAT(TX_ECHO_TESTS), STAT(RX_ECHO_REPLIES), STAT(RX_NOT_ICMP),
 	STAT(RX_NOT_SERVED), STAT(RX_LOOP), STAT(RX_TOO_BIG), STAT(RX_BAD_RS),
 	STAT(RX_RATELIMITED), STAT(TX_RA), STAT(TX_FORWARDED), STAT(TX_NATIVE),
-	STAT(RX_PEERS_FULL), STAT(RX_BAD_SOURCE),
+	STAT(RX_PEERS_FULL), STAT(RX_BAD_SOURCE), STAT(TX_HELD),
 };
 
 static void test_stat_names(void)
@@ -387,7 +387,9 @@ static void test_client_names(void)
 		   "qualifying");
 	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_QUALIFIED),
 		   "qualified");
-	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_MAX + 1), "3");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_DORMANT),
+		   "dormant");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_MAX + 1), "4");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NONE), "none");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_HELPER),
 		   "no-helper");
@@ -397,6 +399,8 @@ static void test_client_names(void)
 		   "symmetric-nat");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_ROUTE),
 		   "no-route");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NATIVE_IPV6),
+		   "native-ipv6");
 	ok &= same(reason_name(buf, sizeof(buf), 200), "200");
 	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_UNKNOWN), "unknown");
 	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_NONE), "none");
@@ -406,7 +410,7 @@ static void test_client_names(void)
 		   "symmetric");
 	ok &= same(nat_name(buf, sizeof(buf), 255), "255");
 	/* A value added to the UAPI must get a name here. */
-	if (TEREDO_STATE_MAX != 2 || TEREDO_REASON_MAX != 4 ||
+	if (TEREDO_STATE_MAX != 3 || TEREDO_REASON_MAX != 5 ||
 	    TEREDO_NAT_MAX != 3) {
 		printf("# the client enums grew: name the new values\n");
 		ok = false;
@@ -511,6 +515,9 @@ static void test_show_offline(void)
 		{ TEREDO_REASON_NO_ROUTE, true,
 		  "offline: no IPv4 route to the Teredo server 198.18.0.1; "
 		  "next attempt in 15 s" },
+		{ TEREDO_REASON_NATIVE_IPV6, true,
+		  "offline: the host has native IPv6 on another interface; "
+		  "Teredo stands aside (RFC 4380 5.5, teredod --no-sunset)" },
 		{ TEREDO_REASON_NONE, false, "offline" },
 		{ 9, false, "offline: reason 9" },
 	};

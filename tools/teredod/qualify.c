@@ -21,6 +21,7 @@ static const char *const state_names[] = {
 	[TEREDO_STATE_OFFLINE]		= "offline",
 	[TEREDO_STATE_QUALIFYING]	= "qualifying",
 	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
 };
 
 const char *qual_nat_name(enum teredo_nat nat)
@@ -125,19 +126,48 @@ void qual_requalify(struct qual *q, qual_time now, const char *why)
 	char ip[INET_ADDRSTRLEN];
 
 	q->backoff = QUAL_BACKOFF_MIN;
-	if (q->st.state != TEREDO_STATE_QUALIFIED) {
+	if (q->st.state != TEREDO_STATE_QUALIFIED &&
+	    q->st.state != TEREDO_STATE_DORMANT) {
 		q->ops->log(q->ctx, "%s: qualifying again", why);
 		qual_start(q, now);
 		return;
 	}
 	/*
-	 * Qualified: the address and the data path stay while both server
-	 * addresses are asked again; the same mapping keeps the address,
-	 * another one replaces it, silence takes the client offline.
+	 * Qualified (or dormant): the address and the data path stay while
+	 * both server addresses are asked again; the same mapping keeps the
+	 * address, another one replaces it, silence takes the client
+	 * offline.  A dormant client's kernel holds what it sends till then.
 	 */
 	q->ops->log(q->ctx, "%s: qualifying again, soliciting server %s", why,
 		    ipv4(ip, q->cfg.server));
 	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
+}
+
+void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why)
+{
+	struct qual_status st = {
+		.state = TEREDO_STATE_OFFLINE,
+		.reason = reason,
+		.nat = q->st.nat,
+	};
+
+	q->ops->log(q->ctx, "offline: %s", why);
+	q->phase = QUAL_IDLE;
+	q->backoff = QUAL_BACKOFF_MIN;
+	publish(q, &st);
+}
+
+void qual_dormant(struct qual *q, const char *why)
+{
+	struct qual_status st = q->st;
+
+	if (q->st.state != TEREDO_STATE_QUALIFIED)
+		return;
+	q->ops->log(q->ctx, "dormant: %s", why);
+	q->phase = QUAL_IDLE;
+	st.state = TEREDO_STATE_DORMANT;
+	st.next_refresh = 0;
+	publish(q, &st);
 }
 
 /* Offline for @reason; retry after the back-off, which then doubles. */

@@ -37,7 +37,7 @@ enum {
 };
 
 enum qual_phase {
-	QUAL_IDLE,		/* not started */
+	QUAL_IDLE,		/* not started, or suspended */
 	QUAL_BACKOFF,		/* offline, waiting to retry */
 	QUAL_PRIMARY,		/* RS to the server */
 	QUAL_SECONDARY,		/* RS to its secondary address */
@@ -113,6 +113,17 @@ void qual_start(struct qual *q, qual_time now);
  * @why starts the log line.
  */
 void qual_requalify(struct qual *q, qual_time now, const char *why);
+/*
+ * Stops: offline for @reason, no Router Solicitation, no retry, until
+ * qual_requalify().  @why is logged after "offline: ".
+ */
+void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why);
+/*
+ * A qualified client idle long enough: DORMANT, keeping its address and
+ * mapping, no Router Solicitation until qual_requalify() (the kernel's
+ * wake-up: traffic).  @why is logged after "dormant: ".
+ */
+void qual_dormant(struct qual *q, const char *why);
 /* Time passes: acts on an expired deadline. */
 void qual_timer(struct qual *q, qual_time now);
 /* A datagram from @from:@port arrived on the service port. */

@@ -389,6 +389,63 @@ UNIT_TEST(requalify_keeps_address_and_state)
 	CHECK(!strstr(last_log(), "mapping changed"));
 }
 
+UNIT_TEST(suspend_stops_everything_until_requalified)
+{
+	unsigned int sent;
+
+	setup(30);
+	qualify();
+	qual_suspend(&Q, TEREDO_REASON_NATIVE_IPV6, "native IPv6 on eth0");
+	CHECK(!strcmp(last_log(), "offline: native IPv6 on eth0"));
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NATIVE_IPV6);
+	CHECK(!teredo_addr_is_teredo(&last_pub()->addr));
+	CHECK_EQ(qual_deadline(&Q), UINT64_MAX);
+	sent = F.nsent;
+	run_to(F.now + 3600 * 1000);		/* an hour: not one RS */
+	CHECK_EQ(F.nsent, sent);
+	answer(NAT, 40000);			/* an RA: ignored */
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	qual_requalify(&Q, F.now, "native IPv6 gone");
+	CHECK_EQ(F.nsent, sent + 1);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	answer(NAT, 40000);
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+}
+
+UNIT_TEST(dormant_keeps_address_wakes_on_requalify)
+{
+	struct qual_status q1;
+	unsigned int sent, pubs;
+
+	setup(30);
+	qualify();
+	q1 = *last_pub();
+	qual_dormant(&Q, "idle for 60 s");
+	CHECK(!strcmp(last_log(), "dormant: idle for 60 s"));
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_DORMANT);
+	CHECK(!memcmp(&last_pub()->addr, &q1.addr, 16));
+	CHECK_EQ(last_pub()->mapped, q1.mapped);
+	CHECK_EQ(qual_deadline(&Q), UINT64_MAX);
+	sent = F.nsent;
+	run_to(F.now + 3600 * 1000);		/* no refresh while dormant */
+	CHECK_EQ(F.nsent, sent);
+	pubs = F.npub;
+	qual_requalify(&Q, F.now, "woken by traffic");
+	CHECK_EQ(F.nsent, sent + 1);
+	CHECK_EQ(F.npub, pubs);			/* still dormant meanwhile */
+	answer(NAT, 40000);
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK(!memcmp(&last_pub()->addr, &q1.addr, 16));
+	/* Only a qualified client goes dormant. */
+	setup(30);
+	qual_start(&Q, F.now);
+	qual_dormant(&Q, "idle");
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+}
+
 UNIT_TEST(requalify_resets_backoff)
 {
 	setup(30);

@@ -58,9 +58,9 @@
  *   IFLA_TEREDO_BOUND_PORT __be16, that socket's local port (a client's
  *                          helper picks it when PORT is 0).
  *
- * QUALIFIED needs MAPPED, MAPPED_PORT and ADDRESS (in this message or
- * already set), an attached socket, and an ADDRESS that is a Teredo
- * address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
+ * QUALIFIED and DORMANT need MAPPED, MAPPED_PORT and ADDRESS (in this
+ * message or already set), an attached socket, and an ADDRESS that is a
+ * Teredo address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
  * on while it is qualified; a new ADDRESS flushes the peer table.
  *
  * Addresses must be unicast: not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
@@ -85,6 +85,10 @@ enum teredo_state {
 	TEREDO_STATE_OFFLINE,		/* no usable address */
 	TEREDO_STATE_QUALIFYING,	/* Router Solicitations in flight */
 	TEREDO_STATE_QUALIFIED,		/* address valid, data path open */
+	/* Qualified but idle: no refresh; the first packet sent is held
+	 * and wakes the helper (TEREDO_CMD_WAKE_NTF, teredo_genl.h).
+	 */
+	TEREDO_STATE_DORMANT,
 	__TEREDO_STATE_MAX
 };
 
@@ -97,6 +101,7 @@ enum teredo_reason {
 	TEREDO_REASON_NO_SERVER,	/* the server did not answer */
 	TEREDO_REASON_SYMMETRIC_NAT,	/* mappings differ per destination */
 	TEREDO_REASON_NO_ROUTE,		/* the server cannot be reached */
+	TEREDO_REASON_NATIVE_IPV6,	/* sunset (RFC 4380 §5.5) */
 	__TEREDO_REASON_MAX
 };
 

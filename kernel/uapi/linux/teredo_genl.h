@@ -29,6 +29,10 @@
  *   TEREDO_A_NAT [, TEREDO_A_ADDRESS] [, TEREDO_A_MAPPED,
  *   TEREDO_A_MAPPED_PORT]
  *
+ * TEREDO_CMD_WAKE_NTF    a DORMANT client holds a packet to send: its
+ *   helper should qualify again (the packet leaves once it is QUALIFIED)
+ *   TEREDO_A_IFINDEX, TEREDO_A_IFNAME
+ *
  * TEREDO_CMD_PEER_NTF    something happened to a peer
  *   TEREDO_A_IFINDEX, TEREDO_A_IFNAME, TEREDO_A_EVENT (enum teredo_event),
  *   TEREDO_A_PEER { TEREDO_PEER_A_ADDR, TEREDO_PEER_A_MAPPED_ADDR,
@@ -48,6 +52,7 @@ enum teredo_cmd {
 	TEREDO_CMD_PEER_DEL,
 	TEREDO_CMD_STATE_NTF,	/* notification, events group */
 	TEREDO_CMD_PEER_NTF,	/* notification, events group */
+	TEREDO_CMD_WAKE_NTF,	/* notification, events group */
 	__TEREDO_CMD_MAX
 };
 
@@ -157,6 +162,7 @@ enum teredo_stat {
 	TEREDO_STAT_TX_NATIVE,		/* event: sent out as native IPv6 */
 	TEREDO_STAT_RX_PEERS_FULL,	/* max-peers, none evictable */
 	TEREDO_STAT_RX_BAD_SOURCE,	/* no peer has it: ::, ::1... */
+	TEREDO_STAT_TX_HELD,		/* event: held while dormant */
 	__TEREDO_STAT_MAX
 };
 
