@@ -66,6 +66,8 @@ static void detach(struct teredo_dev *t)
 {
 	struct sock *sk = t->client.sk;
 	struct udp_sock *up = udp_sk(sk);
+	bool news = t->client.state != TEREDO_STATE_OFFLINE ||
+		    t->client.reason != TEREDO_REASON_NO_HELPER;
 
 	WRITE_ONCE(t->client.sk, NULL);
 	RCU_INIT_POINTER(t->sk, NULL);
@@ -73,7 +75,9 @@ static void detach(struct teredo_dev *t)
 	WRITE_ONCE(t->client.state, TEREDO_STATE_OFFLINE);
 	WRITE_ONCE(t->client.reason, TEREDO_REASON_NO_HELPER);
 	netif_carrier_off(t->dev);
-	teredo_event_state(t);
+	/* teredod's clean stop already said so. */
+	if (news)
+		teredo_event_state(t);
 
 	lock_sock(sk);
 	WRITE_ONCE(up->encap_type, 0);

@@ -82,7 +82,8 @@ void teredo_event_state(struct teredo_dev *t)
 	if (nla_put_u8(skb, TEREDO_A_STATE, c->state) ||
 	    nla_put_u8(skb, TEREDO_A_REASON, c->reason) ||
 	    nla_put_u8(skb, TEREDO_A_NAT, c->nat) ||
-	    (c->state == TEREDO_STATE_QUALIFIED &&
+	    ((c->state == TEREDO_STATE_QUALIFIED ||
+	      c->state == TEREDO_STATE_DORMANT) &&
 	     (nla_put_in6_addr(skb, TEREDO_A_ADDRESS, &c->addr) ||
 	      nla_put_in_addr(skb, TEREDO_A_MAPPED, c->mapped) ||
 	      nla_put_be16(skb, TEREDO_A_MAPPED_PORT, c->mapped_port)))) {

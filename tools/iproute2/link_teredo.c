@@ -9,7 +9,7 @@
  * pastes back into `ip link add` and the JSON keys match the keywords.
  *
  * After the configuration it prints the running state with the words of
- * `teredoctl show`: state, reason (when not qualified), nat, mapped
+ * `teredoctl show`: state, reason (when offline), nat, mapped
  * IPv4:port, address, and bound IPv4:port (the socket in use).  These
  * are reported, never set: parse_opt() skips them with their value, so
  * the whole line still pastes back.
@@ -396,17 +396,18 @@ static const char *teredo_endpoint(char *buf, size_t size,
 static void teredo_print_runtime(struct rtattr *tb[])
 {
 	char buf[INET6_ADDRSTRLEN + 8];
-	int qualified = 0;
+	int offline = 0;
 
 	if (teredo_has(tb, IFLA_TEREDO_STATE, 1)) {
 		teredo_print_word("state",
 				  teredo_enum(buf, sizeof(buf),
 					      TEREDO_NAMES(teredo_states),
 					      tb[IFLA_TEREDO_STATE]));
-		qualified = *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_STATE]) ==
-			    TEREDO_STATE_QUALIFIED;
+		offline = *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_STATE]) ==
+			  TEREDO_STATE_OFFLINE;
 	}
-	if (!qualified && teredo_has(tb, IFLA_TEREDO_REASON, 1))
+	/* A reason says why a client is offline, and only that. */
+	if (offline && teredo_has(tb, IFLA_TEREDO_REASON, 1))
 		teredo_print_word("reason",
 				  teredo_enum(buf, sizeof(buf),
 					      TEREDO_NAMES(teredo_reasons),

@@ -200,6 +200,11 @@ const char *client_status(char *buf, size_t size,
 			 "qualifying: waiting for the Teredo server %s", srv);
 		return buf;
 	}
+	if (li->state == TEREDO_STATE_DORMANT) {
+		snprintf(buf, size,
+			 "dormant: idle, no refresh; the next packet sent qualifies it again");
+		return buf;
+	}
 	if (li->state != TEREDO_STATE_OFFLINE) {
 		snprintf(buf, size, "state %s",
 			 state_name(name, sizeof(name), li->state));
@@ -385,7 +390,7 @@ void json_link(struct json *j, const struct link_info *li,
 	json_str(j, "link", link_state(li->flags));
 	if (HAS(li, IFLA_TEREDO_STATE)) {
 		json_str(j, "state", state_name(buf, sizeof(buf), li->state));
-		if (li->state == TEREDO_STATE_QUALIFIED ||
+		if (li->state != TEREDO_STATE_OFFLINE ||
 		    !HAS(li, IFLA_TEREDO_REASON))
 			json_null(j, "reason");
 		else
@@ -610,8 +615,9 @@ static void event_words(const struct event_info *ev, struct event_words *w)
 	if (HAS(ev, TEREDO_A_STATE))
 		word(w, "state", state_name(w->buf[0], sizeof(w->buf[0]),
 					    ev->state));
+	/* A reason says why a client is offline, and only that. */
 	if (HAS(ev, TEREDO_A_REASON) && HAS(ev, TEREDO_A_STATE) &&
-	    ev->state != TEREDO_STATE_QUALIFIED)
+	    ev->state == TEREDO_STATE_OFFLINE)
 		word(w, "reason", reason_name(w->buf[1], sizeof(w->buf[1]),
 					      ev->reason));
 	if (HAS(ev, TEREDO_A_NAT))

@@ -574,6 +574,9 @@ static void test_show_qualifying(void)
 	ok &= same(client_status(status, sizeof(status), &li), "");
 	li.state = 7;
 	ok &= same(client_status(status, sizeof(status), &li), "state 7");
+	li.state = TEREDO_STATE_DORMANT;
+	ok &= same(client_status(status, sizeof(status), &li),
+		   "dormant: idle, no refresh; the next packet sent qualifies it again");
 	client(&li, &di);
 	ok &= same(client_status(status, sizeof(status), &li), "");
 	/* A sentence cut to the buffer stays a string. */
