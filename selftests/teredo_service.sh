@@ -23,6 +23,9 @@
 #             routes gone, nothing on the wire; they go: qualified again.
 #   dormant:  --dormant-after 4: dormant, no refresh on the wire; a ping
 #             wakes it, its first echo request (held) is answered.
+#   ynl:      the kernel's tools/net/ynl CLI with teredo.yaml alone: a
+#             dev-get dump, a dev-get do and a peer-get dump, and the
+#             events group (peer-ntf, state-ntf) decode.
 #   server+1: the secondary address silent -> qualified, NAT unknown,
 #             said in the log and reported by the kernel.
 
@@ -40,7 +43,7 @@ CLI_IP2=10.0.0.3
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 21
+ktap_plan 24
 
 # ------------------------------------------------------------ helpers
 
@@ -387,6 +390,23 @@ ktap_result $rc "$S: default route removed and restored: qualified again, the la
 
 # ------------------------------------------------------------ events
 S=events
+# The kernel's own YNL CLI, driven by Documentation/netlink/specs/
+# teredo.yaml alone, listens too (tools/vm/deps.sh extracts it).
+YNL_DIR=${TEREDO_CACHE:-/var/cache/teredo}/ynl
+YNL_SPEC=$TEREDO_TOP/Documentation/netlink/specs/teredo.yaml
+ynl() {
+	ip netns exec "$CLI" python3 "$YNL_DIR/tools/net/ynl/cli.py" \
+		--spec "$YNL_SPEC" \
+		--schema "$YNL_DIR/Documentation/netlink/genetlink-legacy.yaml" \
+		--output-json "$@"
+}
+have_ynl=0
+[ -f "$YNL_DIR/tools/net/ynl/cli.py" ] && have_ynl=1
+if [ $have_ynl = 1 ]; then
+	ynl --subscribe events --sleep 50 >"$TOPO_DIR/ynl.events" 2>&1 &
+	ynl_pid=$!
+	sleep 4
+fi
 # One peer at most; a Teredo peer that never answers, then a native one.
 dead=$(py "$TEREDO_SELFTEST_DIR/teredo_peer.py" addr "$TOPO_SRV_IP" 198.18.0.99 5000)
 rc=0
@@ -411,6 +431,40 @@ got=$(grep -F "\"peer\":\"$dead\"" "$TOPO_DIR/monitor.json" | head -1 |
 assert_eq "$S: teredoctl -j monitor" "t0 unreachable $dead" "$got" || rc=1
 ktap_result $rc "$S: teredoctl -j monitor: one JSON object per event, keys ifname event peer"
 assert_ok ip -n "$CLI" link set t0 type teredo max-peers 4096
+
+# ---------------------------------------------------------------- ynl
+S=ynl
+if [ $have_ynl = 0 ]; then
+	for w in dump get events; do
+		ktap_skip "$S: $w" "no $YNL_DIR (tools/vm/deps.sh)"
+	done
+else
+	ifindex=$(ip -n "$CLI" -j link show dev t0 | jkey ifindex)
+	rc=0
+	out=$(ynl --dump dev-get 2>&1) || rc=1
+	got=$(py -c '
+import json, sys
+d = [x for x in json.loads(sys.argv[1]) if x["ifname"] == "t0"][0]
+print(d["ifindex"], d["mode"], "tx-held" in d["stats"], d["peer-count"] >= 1)' "$out" 2>&1)
+	assert_eq "$S: dev-get dump" "$ifindex client True True" "$got" || rc=1
+	[ $rc = 0 ] || ktap_info "$out"
+	ktap_result $rc "$S: --dump dev-get decodes through the spec: t0, mode client, stats by name"
+	rc=0
+	out=$(ynl --do dev-get --json "{\"ifindex\": $ifindex}" 2>&1) || rc=1
+	got=$(py -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(d["ifname"], d["mode"])' "$out" 2>&1)
+	assert_eq "$S: dev-get" "t0 client" "$got" || rc=1
+	out2=$(ynl --dump peer-get --json "{\"ifindex\": $ifindex}" 2>&1) || rc=1
+	got=$(py -c '
+import json, sys
+print(" ".join(sorted(p["peer"]["addr"] for p in json.loads(sys.argv[1]))))' "$out2" 2>&1)
+	assert_contains "$S: peer-get dump" "$TOPO_HOST_IP6" "$got" || rc=1
+	[ $rc = 0 ] || ktap_info "$out $out2"
+	ktap_result $rc "$S: --do dev-get {ifindex} and --dump peer-get decode: t0, client, peer $TOPO_HOST_IP6"
+fi
+
 
 # ------------------------------------------------------------ sunset
 S=sunset
@@ -459,6 +513,31 @@ assert_ne "$S: address" "" "$(teredo_addr_of "$dev")" || rc=1
 assert_eq "$S: routes" "$routes0" "$(routes "$dev")" || rc=1
 ktap_result $rc "$S: the default route on nat6 goes: qualified again, address and routes back (was $addr0)"
 ip -n "$CLI" link del nat6
+
+if [ $have_ynl = 1 ]; then
+	S=ynl
+	rc=0
+	wait "$ynl_pid" || rc=1
+	got=$(py -c '
+import json, sys
+text = open(sys.argv[1]).read()
+msgs = json.loads(text[text.index("["):])
+out = set()
+for m in msgs:
+    a = m["msg"]
+    if m["name"] == "peer-ntf":
+        out.add("peer-ntf %s %s %s" % (a["ifname"], a["event"], a["peer"]["addr"]))
+    elif m["name"] == "state-ntf":
+        out.add("state-ntf %s %s %s" % (a["ifname"], a["state"], a.get("reason")))
+print("\n".join(sorted(out)))' "$TOPO_DIR/ynl.events" 2>&1)
+	for w in "peer-ntf t0 unreachable $dead" "peer-ntf t0 evicted $dead" \
+		"peer-ntf t0 trusted $TOPO_HOST_IP6" \
+		"state-ntf t0 offline native-ipv6"; do
+		assert_contains "$S: events" "$w" "$got" || rc=1
+	done
+	[ $rc = 0 ] || ktap_info "$(cat "$TOPO_DIR/ynl.events")"
+	ktap_result $rc "$S: --subscribe events decodes peer-ntf (unreachable, evicted, trusted) and state-ntf (offline native-ipv6)"
+fi
 
 # ----------------------------------------------------------- dormant
 S=dormant
