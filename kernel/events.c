@@ -3,13 +3,15 @@
  * The "events" multicast group of the generic netlink family (DESIGN §4;
  * the messages are in uapi/linux/teredo_genl.h): a client's state as its
  * helper pushed it, a dormant client's wake-up call (dormant.c), and what
- * happens to peers (trusted, evicted, unreachable).  `teredoctl monitor` prints them.
+ * happens to peers (trusted, evicted, unreachable).  `teredoctl monitor`
+ * prints them.
  *
  * Nothing here owns an object: a message is built and multicast in the
  * caller's context, from data the caller keeps alive (the device, the
  * peer under its lock or its reference), and freed by netlink.  Teardown
- * order is therefore the family's: netlink.c unregisters the family (and
- * with it the group) after the link type, so no device is left to send.
+ * order is therefore the family's: main.c registers the family (and with
+ * it the group) before the link type and unregisters it after, so no
+ * device exists to send while the group id is not ours.
  * When nobody listens, nothing is built: the data path pays one check.
  */
 
