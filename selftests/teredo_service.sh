@@ -43,7 +43,7 @@ CLI_IP2=10.0.0.3
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 24
+ktap_plan 25
 
 # ------------------------------------------------------------ helpers
 
@@ -402,13 +402,69 @@ ynl() {
 }
 have_ynl=0
 [ -f "$YNL_DIR/tools/net/ynl/cli.py" ] && have_ynl=1
-if [ $have_ynl = 1 ]; then
-	ynl --subscribe events --sleep 50 >"$TOPO_DIR/ynl.events" 2>&1 &
-	ynl_pid=$!
-	sleep 4
-fi
-# One peer at most; a Teredo peer that never answers, then a native one.
+
+# ynl_watch OUT WANT...: the events group through ynl's own library (what
+# `cli.py --subscribe` uses, without its fixed --sleep): "ready" in
+# OUT.ready once subscribed, then every notification as "NAME ifname
+# what addr-or-reason" in OUT until each WANT has been seen (60 s at most).
+# shellcheck disable=SC2016
+PY_YNL='
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from lib import YnlFamily
+ynl = YnlFamily(sys.argv[2], sys.argv[3])
+ynl.ntf_subscribe("events")
+open(sys.argv[4] + ".ready", "w").write("ready\n")
+want, seen, end = set(sys.argv[5:]), set(), time.time() + 60
+with open(sys.argv[4], "w") as out:
+    while want - seen and time.time() < end:
+        time.sleep(0.2)
+        ynl.check_ntf()
+        for m in ynl.async_msg_queue:
+            a = m["msg"]
+            if m["name"] == "peer-ntf":
+                line = "peer-ntf %s %s %s" % (a["ifname"], a["event"], a["peer"]["addr"])
+            elif m["name"] == "state-ntf":
+                line = "state-ntf %s %s %s" % (a["ifname"], a["state"], a.get("reason"))
+            else:
+                line = "%s %s" % (m["name"], a.get("ifname"))
+            seen.add(line)
+            out.write(line + "\n")
+            out.flush()
+        ynl.async_msg_queue.clear()
+'
+ynl_watch() {
+	local out=$1
+
+	shift
+	rm -f "$out" "$out.ready"
+	ip netns exec "$CLI" python3 -c "$PY_YNL" "$YNL_DIR/tools/net/ynl" \
+		"$YNL_SPEC" "$YNL_DIR/Documentation/netlink/genetlink-legacy.yaml" \
+		"$out" "$@" 2>"$out.err" &
+	YNL_PID=$!
+	wait_until 30 test -e "$out.ready" && return 0
+	ktap_info "ynl did not subscribe: $(cat "$out.err")"
+	return 1
+}
+
+# ynl_check WHAT OUT WANT...: the watcher saw each WANT.
+ynl_check() {
+	local what=$1 out=$2 w rc=0
+
+	shift 2
+	wait "$YNL_PID"
+	for w in "$@"; do
+		grep -qxF "$w" "$out" || { ktap_info "$what: no \"$w\""; rc=1; }
+	done
+	[ $rc = 0 ] || ktap_info "ynl saw: $(cat "$out" "$out.err")"
+	return $rc
+}
+
 dead=$(py "$TEREDO_SELFTEST_DIR/teredo_peer.py" addr "$TOPO_SRV_IP" 198.18.0.99 5000)
+YNL_PEER_WANT=("peer-ntf t0 unreachable $dead" "peer-ntf t0 evicted $dead"
+	"peer-ntf t0 trusted $TOPO_HOST_IP6")
+[ $have_ynl = 1 ] && ynl_watch "$TOPO_DIR/ynl.peers" "${YNL_PEER_WANT[@]}"
+# One peer at most; a Teredo peer that never answers, then a native one.
 rc=0
 ctl peers flush t0 || rc=1
 assert_ok ip -n "$CLI" link set t0 type teredo max-peers 1 || rc=1
@@ -435,10 +491,14 @@ assert_ok ip -n "$CLI" link set t0 type teredo max-peers 4096
 # ---------------------------------------------------------------- ynl
 S=ynl
 if [ $have_ynl = 0 ]; then
-	for w in dump get events; do
+	for w in "peer events" dump get "state events"; do
 		ktap_skip "$S: $w" "no $YNL_DIR (tools/vm/deps.sh)"
 	done
 else
+	rc=0
+	ynl_check "$S: peer events" "$TOPO_DIR/ynl.peers" \
+		"${YNL_PEER_WANT[@]}" || rc=1
+	ktap_result $rc "$S: the events group decodes peer-ntf unreachable, evicted, trusted through the spec"
 	ifindex=$(ip -n "$CLI" -j link show dev t0 | jkey ifindex)
 	rc=0
 	out=$(ynl --dump dev-get 2>&1) || rc=1
@@ -474,6 +534,8 @@ td_wait_more "$dev" ": refresh 10 s$" 0 10
 routes0=$(routes "$dev")
 addr0=$(teredo_addr_of "$dev")
 ns=$(td_count "$dev" ": offline: native IPv6 on nat6$")
+[ $have_ynl = 1 ] && ynl_watch "$TOPO_DIR/ynl.state" \
+	"state-ntf t0 offline native-ipv6"
 rc=0
 if ! ip -n "$CLI" link add nat6 type dummy ||
 	! ip -n "$CLI" link set nat6 up ||
@@ -517,26 +579,9 @@ ip -n "$CLI" link del nat6
 if [ $have_ynl = 1 ]; then
 	S=ynl
 	rc=0
-	wait "$ynl_pid" || rc=1
-	got=$(py -c '
-import json, sys
-text = open(sys.argv[1]).read()
-msgs = json.loads(text[text.index("["):])
-out = set()
-for m in msgs:
-    a = m["msg"]
-    if m["name"] == "peer-ntf":
-        out.add("peer-ntf %s %s %s" % (a["ifname"], a["event"], a["peer"]["addr"]))
-    elif m["name"] == "state-ntf":
-        out.add("state-ntf %s %s %s" % (a["ifname"], a["state"], a.get("reason")))
-print("\n".join(sorted(out)))' "$TOPO_DIR/ynl.events" 2>&1)
-	for w in "peer-ntf t0 unreachable $dead" "peer-ntf t0 evicted $dead" \
-		"peer-ntf t0 trusted $TOPO_HOST_IP6" \
-		"state-ntf t0 offline native-ipv6"; do
-		assert_contains "$S: events" "$w" "$got" || rc=1
-	done
-	[ $rc = 0 ] || ktap_info "$(cat "$TOPO_DIR/ynl.events")"
-	ktap_result $rc "$S: --subscribe events decodes peer-ntf (unreachable, evicted, trusted) and state-ntf (offline native-ipv6)"
+	ynl_check "$S: state events" "$TOPO_DIR/ynl.state" \
+		"state-ntf t0 offline native-ipv6" || rc=1
+	ktap_result $rc "$S: the events group decodes state-ntf (offline native-ipv6) through the spec"
 fi
 
 # ----------------------------------------------------------- dormant
