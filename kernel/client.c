@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "config.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -36,6 +37,7 @@ void teredo_client_init(struct teredo_dev *t)
 	/* As the device's icmp_limit: packets, not log lines. */
 	ratelimit_set_flags(&t->client.reply_limit, RATELIMIT_MSG_ON_RELEASE);
 	t->client.reason = TEREDO_REASON_NO_HELPER;
+	teredo_dormant_init(t);
 }
 
 /* A client's carrier: a helper attached, and qualified. */
@@ -72,6 +74,8 @@ static struct sock *detach(struct teredo_dev *t)
 {
 	struct sock *sk = t->client.sk;
 	struct udp_sock *up = udp_sk(sk);
+	bool news = t->client.state != TEREDO_STATE_OFFLINE ||
+		    t->client.reason != TEREDO_REASON_NO_HELPER;
 
 	lockdep_assert_held(&t->client.lock);
 	WRITE_ONCE(t->client.sk, NULL);
@@ -80,6 +84,9 @@ static struct sock *detach(struct teredo_dev *t)
 	WRITE_ONCE(t->client.state, TEREDO_STATE_OFFLINE);
 	WRITE_ONCE(t->client.reason, TEREDO_REASON_NO_HELPER);
 	netif_carrier_off(t->dev);
+	/* teredod's clean stop already said so. */
+	if (news)
+		teredo_event_state(t);
 
 	lock_sock(sk);
 	teredo_udp_tunnel_cleanup_gro(sk);
@@ -115,6 +122,7 @@ static void helper_gone(struct sock *sk)
 		/* Receivers and senders that still see it finish first. */
 		synchronize_net();
 		sock_put(sk);
+		teredo_dormant_release(t, false);
 	}
 	mutex_unlock(&t->client.lock);
 	dev_put(t->dev);
@@ -131,6 +139,7 @@ void teredo_client_release(struct teredo_dev *t)
 	if (t->client.sk)
 		t->client.released = detach(t);
 	set_qualified(t, NULL);
+	teredo_dormant_release(t, false);
 	mutex_unlock(&t->client.lock);
 }
 
@@ -267,7 +276,9 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 					     "next-refresh: out of range (0-3600)");
 	}
 
-	if (p->state != TEREDO_STATE_QUALIFIED)
+	/* Dormant is qualified with the data path paused (dormant.c). */
+	if (p->state != TEREDO_STATE_QUALIFIED &&
+	    p->state != TEREDO_STATE_DORMANT)
 		return 0;
 	attr = data[IFLA_TEREDO_STATE];
 	if (!p->mapped || !p->mapped_port || ipv6_addr_any(&p->addr))
@@ -299,17 +310,20 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		.mapped_port = c->mapped_port,
 		.addr = c->addr,
 	};
+	struct pushed was = p;
 	bool new_addr;
 	int err;
 
 	err = parse_state(t, data, &p, extack);
 	if (err)
 		return err;
-	if (p.state == TEREDO_STATE_QUALIFIED) {
+	if (p.state == TEREDO_STATE_QUALIFIED ||
+	    p.state == TEREDO_STATE_DORMANT) {
 		q = kzalloc(sizeof(*q), GFP_KERNEL);
 		if (!q)
 			return -ENOMEM;
 		q->addr = p.addr;
+		q->dormant = p.state == TEREDO_STATE_DORMANT;
 	}
 	if (data[IFLA_TEREDO_FD]) {
 		err = attach(t, data[IFLA_TEREDO_FD], extack);
@@ -333,19 +347,28 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	 * The new address first, then the flush: a peer the data path
 	 * makes meanwhile is either flushed or made for the new address.
 	 */
-	if (q)
-		set_qualified(t, q);
-	else if (p.state != TEREDO_STATE_QUALIFIED)
-		set_qualified(t, NULL);
+	set_qualified(t, q);
 	if (new_addr)
 		teredo_peers_flush(t);
-	WRITE_ONCE(c->reason, p.state == TEREDO_STATE_QUALIFIED ?
-		   TEREDO_REASON_NONE : p.reason);
+	WRITE_ONCE(c->reason, q ? TEREDO_REASON_NONE : p.reason);
 	WRITE_ONCE(c->state, p.state);
+	/*
+	 * What a dormant client held leaves once it is qualified again;
+	 * transmitters that still saw it dormant finish queueing first.
+	 */
+	if (was.state == TEREDO_STATE_DORMANT &&
+	    p.state != TEREDO_STATE_DORMANT)
+		synchronize_net();
+	if (p.state != TEREDO_STATE_DORMANT)
+		teredo_dormant_release(t, p.state == TEREDO_STATE_QUALIFIED);
 	if (netif_running(t->dev) && teredo_client_carrier(t))
 		netif_carrier_on(t->dev);
 	else
 		netif_carrier_off(t->dev);
+	if (p.state != was.state || c->reason != was.reason ||
+	    p.nat != was.nat || p.mapped != was.mapped ||
+	    p.mapped_port != was.mapped_port || new_addr)
+		teredo_event_state(t);
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
+#include "dormant.h"
+
 struct sock;
 struct teredo_dev;
 struct teredo_peer;
@@ -18,6 +20,7 @@ struct teredo_probe;
 /* What the data path needs of a qualified client; replaced, never edited. */
 struct teredo_qualified {
 	struct in6_addr addr;		/* our Teredo address */
+	bool dormant;			/* hold what is sent (dormant.c) */
 	struct rcu_head rcu;
 };
 
@@ -37,6 +40,7 @@ struct teredo_client {
 	unsigned long refresh_at;	/* jiffies of the next RS; 0: none */
 	/* Not under @lock: direct bubbles answering relayed packets. */
 	struct ratelimit_state reply_limit;
+	struct teredo_held held;	/* dormant.c, its own lock */
 };
 
 void teredo_client_init(struct teredo_dev *t);

@@ -114,6 +114,10 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		teredo_send_prohibited(t, skb, TEREDO_STAT_TX_BAD_SOURCE);
 		return;
 	}
+	if (unlikely(q->dormant)) {
+		teredo_dormant_hold(t, skb);
+		return;
+	}
 	teredo = teredo_addr_is_teredo(daddr);
 	if (teredo ? !teredo_send_reachable(daddr) :
 		     !teredo_ipv6_native(daddr)) {

@@ -12,6 +12,8 @@
 #include "config.h"
 #include "proto.h"
 
+#define BOUND_READ_ONLY	"bound: reported by the kernel, not set"
+
 const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MODE]	= { .type = NLA_U8 },
 	[IFLA_TEREDO_SERVER]	= { .type = NLA_BE32 },
@@ -30,6 +32,11 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MAPPED_PORT] = { .type = NLA_BE16 },
 	[IFLA_TEREDO_ADDRESS]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[IFLA_TEREDO_NEXT_REFRESH] = { .type = NLA_U32 },
+	/* The socket in use (status.c): reported, never set. */
+	[IFLA_TEREDO_BOUND]	= { .type = NLA_REJECT,
+				    .reject_message = BOUND_READ_ONLY },
+	[IFLA_TEREDO_BOUND_PORT] = { .type = NLA_REJECT,
+				     .reject_message = BOUND_READ_ONLY },
 	[IFLA_TEREDO_HOLD_LIMIT] = { .type = NLA_U32 },
 };
 

@@ -21,6 +21,7 @@
 #include "server.h"
 #include "socket.h"
 #include "stats.h"
+#include "status.h"
 #include "timers.h"
 
 /* Devices by link netns, so a dying netns takes its devices along. */
@@ -283,7 +284,8 @@ struct teredo_dev *teredo_device_get(struct net *net, int ifindex)
 
 static size_t teredo_get_size(const struct net_device *dev)
 {
-	return teredo_config_size() + teredo_client_size();
+	return teredo_config_size() + teredo_client_size() +
+	       teredo_status_size();
 }
 
 static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -294,6 +296,8 @@ static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	err = teredo_config_fill(skb, &t->cfg);
 	if (!err && t->cfg.mode == TEREDO_MODE_CLIENT)
 		err = teredo_client_fill(skb, t);
+	if (!err)
+		err = teredo_status_fill(skb, t);
 	return err;
 }
 

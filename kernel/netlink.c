@@ -12,12 +12,11 @@
 #include "compat.h"
 #include "config.h"
 #include "device.h"
+#include "events.h"
 #include "netlink.h"
 #include "peer.h"
 #include "stats.h"
 #include "uapi/linux/teredo_genl.h"
-
-static struct genl_family teredo_genl_family;
 
 static const struct nla_policy peer_policy[TEREDO_PEER_A_MAX + 1] = {
 	[TEREDO_PEER_A_ADDR] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
@@ -279,7 +278,7 @@ static const struct genl_small_ops teredo_genl_ops[] = {
 	},
 };
 
-static struct genl_family teredo_genl_family __ro_after_init = {
+struct genl_family teredo_genl_family __ro_after_init = {
 	.name = TEREDO_GENL_NAME,
 	.version = TEREDO_GENL_VERSION,
 	.maxattr = TEREDO_A_MAX,
@@ -288,6 +287,8 @@ static struct genl_family teredo_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = teredo_genl_ops,
 	.n_small_ops = ARRAY_SIZE(teredo_genl_ops),
+	.mcgrps = teredo_event_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(teredo_event_mcgrps),
 	.resv_start_op = TEREDO_CMD_PEER_DEL + 1,
 };
 

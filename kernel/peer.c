@@ -20,6 +20,7 @@
 #include <linux/slab.h>
 
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -279,6 +280,7 @@ static int reserve(struct teredo_dev *t, bool outbound,
 	if (t->peers.count >= READ_ONCE(t->cfg.max_peers)) {
 		victim = pick_victim(t, outbound);
 		if (victim) {
+			teredo_event_peer(t, victim, TEREDO_EVENT_EVICTED);
 			unlink_peer(t, victim, purge);
 			teredo_stat_inc(t, TEREDO_STAT_PEERS_EVICTED);
 		} else {
@@ -495,9 +497,11 @@ void teredo_peers_collect(struct teredo_dev *t)
 void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 {
 	struct sk_buff_head ready;
+	bool was_fresh;
 
 	__skb_queue_head_init(&ready);
 	spin_lock_bh(&peer->lock);
+	was_fresh = teredo_peer_is_fresh(peer);
 	if (peer->mapping != mapping) {
 		WRITE_ONCE(peer->mapping, mapping);
 		/*
@@ -517,6 +521,9 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	spin_unlock_bh(&peer->lock);
 
 	teredo_timers_peer_trusted(peer);
+	/* Trusted anew, or again after its trust lapsed. */
+	if (!was_fresh)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_TRUSTED);
 	teredo_peer_release_ready(peer, &ready, mapping);
 }
 

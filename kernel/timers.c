@@ -25,6 +25,7 @@
 
 #include "compat.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
@@ -123,6 +124,7 @@ static void bubble_expired(struct timer_list *timer)
 	struct teredo_peer *peer = teredo_from_timer(peer, timer, bubble_timer);
 	struct sk_buff_head ready, unreachable;
 	struct teredo_probe probe = {};
+	bool gave_up = false;
 	struct sk_buff *skb;
 	u64 mapping;
 
@@ -149,6 +151,7 @@ static void bubble_expired(struct timer_list *timer)
 			} else {
 				teredo_peer_take_queue(peer, &unreachable);
 				peer->retries = 0;
+				gave_up = true;
 			}
 		}
 	}
@@ -157,6 +160,8 @@ static void bubble_expired(struct timer_list *timer)
 	if (probe.cost)
 		teredo_send_bubble(peer->t, peer, &probe);
 	teredo_peer_release_ready(peer, &ready, mapping);
+	if (gave_up)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_UNREACHABLE);
 	while ((skb = __skb_dequeue(&unreachable))) {
 		if (teredo_skb_cb(skb)->inbound)
 			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);

@@ -22,7 +22,7 @@ ADDR2=2001:0:c612:1:0:cfc5:39ed:ffd7
 PEER=2001:0:c612:1:0:1234:39ed:ffd1
 
 teredo_load
-ktap_plan 35
+ktap_plan 36
 
 ns="" hold=""
 ns_create ns
@@ -133,7 +133,10 @@ refuse "qualified without a mapping" \
 refuse "qualified without a socket" \
 	"state: qualified needs a socket (fd) first" state=2 \
 	mapped=$MAPPED mapped-port=$MPORT address=$ADDR
-refuse "unknown state" "state: unknown state" state=3
+# Dormant (3) is qualified with the data path paused: the same needs.
+refuse "dormant without a mapping" \
+	"state: qualified needs mapped, mapped-port and address" state=3
+refuse "unknown state" "state: unknown state" state=4
 refuse "unknown NAT type" "nat: unknown NAT type" nat=4
 refuse "private mapped address" \
 	"mapped: not a global unicast IPv4 address" mapped=10.0.0.1
@@ -223,7 +226,7 @@ cnt() {	# cnt KEY...: t0's counters, on one line
 }
 native_trusted() {
 	ip netns exec "$ns" "$TEREDOCTL" -j peers t0 | json_eval \
-		'str(next((p["trusted"] for p in d if p["addr"] == "'"$NATIVE"'"), "none"))'
+		'str(next((p["trusted"] for p in d if p["peer"] == "'"$NATIVE"'"), "none"))'
 }
 # The echo test goes to the server: let it out on v0 to be captured on v1.
 ip -n "$ns" neigh replace "$SERVER" dev v0 nud permanent \

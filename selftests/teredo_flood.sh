@@ -314,7 +314,7 @@ dump_count() {
 	local out rest
 
 	out=$(ctl "$1" -j peers "$2")
-	rest=${out//\"addr\":/}
+	rest=${out//\"peer\":/}
 	echo $(((${#out} - ${#rest}) / 7))
 }
 
@@ -323,7 +323,7 @@ peer_trusted() {
 	local out
 
 	out=$(ctl "$1" -j peers "$2")
-	if [[ "$out" =~ \"addr\":\"$3\"[^}]*\"trusted\":([a-z]+) ]]; then
+	if [[ "$out" =~ \"peer\":\"$3\"[^}]*\"trusted\":([a-z]+) ]]; then
 		echo "${BASH_REMATCH[1]}"
 	else
 		echo none

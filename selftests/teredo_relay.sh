@@ -72,7 +72,7 @@ peer_field() {
 import ipaddress, json, sys
 want = ipaddress.ip_address(sys.argv[1])
 for p in json.load(sys.stdin):
-    if ipaddress.ip_address(p["addr"]) == want:
+    if ipaddress.ip_address(p["peer"]) == want:
         print("\n".join(str(p[k]) for k in sys.argv[2:])); break
 else:
     print("\n".join("none" for k in sys.argv[2:]))' "$@"
@@ -125,11 +125,11 @@ check_num "echo requests encapsulated to the mapping (40 + 8 + 56 bytes)" \
 		$3 == "198.18.0.10:40000" && $4 == 104 && $7 == "data"' |
 		grep -c .)" -eq 3
 # (The guest has no /dev/fd: no process substitution.)
-{ read -r trusted; read -r mapped; read -r port; read -r rxp; read -r txp; } \
-	<<< "$(peer_field "$TADDR" trusted mapped port rx_packets tx_packets)"
+{ read -r trusted; read -r mapped; read -r rxp; read -r txp; } \
+	<<< "$(peer_field "$TADDR" trusted mapped rx-pkts tx-pkts)"
 unset PEERS_SNAPSHOT
 check_eq "peer is trusted" True "$trusted"
-check_eq "peer mapping is the client's" "$CLIENT:$CPORT" "$mapped:$port"
+check_eq "peer mapping is the client's" "$CLIENT:$CPORT" "$mapped"
 # Each on its own: joined as text, 3 and 3 read the same as 33 and "".
 check_eq "peer counted 3 packets each way" "rx 3 tx 3" "rx $rxp tx $txp"
 check_num "rx_bubbles counted" "$(counter rx_bubbles)" -eq 1

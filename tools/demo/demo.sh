@@ -162,7 +162,7 @@ wait_until "$TOPO_T_START" qualified CLI teredo ||
 		"$(cat "$(topo_log cli)")"
 j=$(ctl_json CLI teredo)
 TOPO_CLI_ADDR=$(jget address "$j")
-ok "client qualified: $TOPO_CLI_ADDR (NAT $(jget nat "$j"), mapped $(jget mapped "$j"):$(jget mapped-port "$j"))"
+ok "client qualified: $TOPO_CLI_ADDR (NAT $(jget nat "$j"), mapped $(jget mapped "$j"))"
 doc_run CLI "teredoctl show teredo"
 show "$DEMO_OUT"
 

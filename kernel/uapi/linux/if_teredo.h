@@ -53,9 +53,18 @@
  *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
  *                          Solicitation; reported as what is left of it.
  *
- * QUALIFIED needs MAPPED, MAPPED_PORT and ADDRESS (in this message or
- * already set), an attached socket, and an ADDRESS that is a Teredo
- * address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
+ * Reported only, refused in a request (any mode):
+ *
+ *   IFLA_TEREDO_BOUND      __be32, the local address the UDP socket in use
+ *                          is bound to (0.0.0.0: any).  Present while a
+ *                          socket is attached: always for a relay and a
+ *                          server, for a client while its helper runs.
+ *   IFLA_TEREDO_BOUND_PORT __be16, that socket's local port (a client's
+ *                          helper picks it when PORT is 0).
+ *
+ * QUALIFIED and DORMANT need MAPPED, MAPPED_PORT and ADDRESS (in this
+ * message or already set), an attached socket, and an ADDRESS that is a
+ * Teredo address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
  * on while it is qualified; a new ADDRESS flushes the peer table.
  *
  * Addresses must be unicast: not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
@@ -80,6 +89,10 @@ enum teredo_state {
 	TEREDO_STATE_OFFLINE,		/* no usable address */
 	TEREDO_STATE_QUALIFYING,	/* Router Solicitations in flight */
 	TEREDO_STATE_QUALIFIED,		/* address valid, data path open */
+	/* Qualified but idle: no refresh; the first packet sent is held
+	 * and wakes the helper (TEREDO_CMD_WAKE_NTF, teredo_genl.h).
+	 */
+	TEREDO_STATE_DORMANT,
 	__TEREDO_STATE_MAX
 };
 
@@ -92,6 +105,7 @@ enum teredo_reason {
 	TEREDO_REASON_NO_SERVER,	/* the server did not answer */
 	TEREDO_REASON_SYMMETRIC_NAT,	/* mappings differ per destination */
 	TEREDO_REASON_NO_ROUTE,		/* the server cannot be reached */
+	TEREDO_REASON_NATIVE_IPV6,	/* sunset (RFC 4380 §5.5) */
 	__TEREDO_REASON_MAX
 };
 
@@ -127,6 +141,8 @@ enum {
 	IFLA_TEREDO_MAPPED_PORT,
 	IFLA_TEREDO_ADDRESS,
 	IFLA_TEREDO_NEXT_REFRESH,
+	IFLA_TEREDO_BOUND,
+	IFLA_TEREDO_BOUND_PORT,
 	IFLA_TEREDO_HOLD_LIMIT,
 	__IFLA_TEREDO_MAX
 };
