@@ -6,6 +6,7 @@
 # make fuzz         libFuzzer targets, FUZZ_TIME seconds each (default 60)
 # make check-debug  VM selftests + kmemleak under a KASAN/lockdep kernel
 # make check-storm  teredo_storm.sh at the issue's 100 rounds (long)
+# make check-race   the race lane at full size, debug kernel by default
 # make demo         a whole Teredo network in the VM, one line per step
 # make install      module (+ depmod), tools, plugin, unit, man pages;
 #                   DESTDIR= stages; make uninstall; make dkms-install
@@ -29,6 +30,7 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
 	bench-client bench-server fuzz debug-kernel check-debug check-storm \
+	check-race \
 	install install-module install-tools uninstall dkms-install \
 	dkms-uninstall demo deb check-packages
 
@@ -75,6 +77,21 @@ check-storm: modules-all tools
 	tools/vm/run.sh --kernel $(STORM_KERNEL) --timeout 10800 -- env \
 		STORM_ROUNDS=$(STORM_ROUNDS) TEREDOD_KILL_ROUNDS=$(STORM_ROUNDS) \
 		selftests/teredo_storm.sh
+
+# The race lane at full size: teredo_race.sh on RACE_KERNEL (default the
+# debug kernel of make check-debug; 61 or 612 for Debian's), its hammer
+# running RACE_SECONDS.
+RACE_KERNEL ?= debug
+RACE_SECONDS ?= 120
+check-race: tools
+	@if [ "$(RACE_KERNEL)" = debug ]; then \
+		tools/vm/debug-kernel.sh build && \
+		tools/build-module.sh "$$(tools/vm/debug-kernel.sh kdir)" \
+			"$(O)/$$(tools/vm/debug-kernel.sh release)"; \
+	else $(MAKE) modules-all; fi
+	tools/vm/run.sh --kernel $(RACE_KERNEL) --timeout 3600 -- env \
+		RACE_SECONDS=$(RACE_SECONDS) \
+		make -s -C selftests run_tests TEST_PROGS=teredo_race.sh
 
 # The relay bench, the client bench and the server's RS/s, in one boot.
 # bench/hostload.sh keeps the host's load where the guest can read it.

@@ -21,6 +21,7 @@
 #include "compat.h"
 #include "config.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -36,6 +37,7 @@ void teredo_client_init(struct teredo_dev *t)
 	/* As the device's icmp_limit: packets, not log lines. */
 	ratelimit_set_flags(&t->client.reply_limit, RATELIMIT_MSG_ON_RELEASE);
 	t->client.reason = TEREDO_REASON_NO_HELPER;
+	teredo_dormant_init(t);
 }
 
 /* A client's carrier: a helper attached, and qualified. */
@@ -50,6 +52,7 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 {
 	struct teredo_qualified *old;
 
+	lockdep_assert_held(&t->client.lock);
 	old = rcu_replace_pointer(t->client.qualified, q,
 				  lockdep_is_held(&t->client.lock));
 	if (old)
@@ -57,34 +60,46 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 }
 
 /*
- * Give the helper's socket back to it as a plain UDP socket and forget
- * it.  Caller holds client.lock.
+ * Give the helper's socket back to it as the plain UDP socket it was,
+ * in the reverse order of setup_udp_tunnel_sock() (ovpn's detach does
+ * the same): GRO unregistered first where the kernel keeps a list of
+ * tunnel GRO handlers, then the hooks, the checksum conversion and the
+ * multicast loopback it had.  Caller holds client.lock.
+ *
+ * Return: the socket, still held: the caller puts it once no reader can
+ * see it (after synchronize_net(), or after the core's grace period when
+ * the device goes away).
  */
-static void detach(struct teredo_dev *t)
+static struct sock *detach(struct teredo_dev *t)
 {
 	struct sock *sk = t->client.sk;
 	struct udp_sock *up = udp_sk(sk);
+	bool news = t->client.state != TEREDO_STATE_OFFLINE ||
+		    t->client.reason != TEREDO_REASON_NO_HELPER;
 
+	lockdep_assert_held(&t->client.lock);
 	WRITE_ONCE(t->client.sk, NULL);
 	RCU_INIT_POINTER(t->sk, NULL);
 	set_qualified(t, NULL);
 	WRITE_ONCE(t->client.state, TEREDO_STATE_OFFLINE);
 	WRITE_ONCE(t->client.reason, TEREDO_REASON_NO_HELPER);
 	netif_carrier_off(t->dev);
+	/* teredod's clean stop already said so. */
+	if (news)
+		teredo_event_state(t);
 
 	lock_sock(sk);
+	teredo_udp_tunnel_cleanup_gro(sk);
+	WRITE_ONCE(up->gro_receive, NULL);
+	WRITE_ONCE(up->gro_complete, NULL);
 	WRITE_ONCE(up->encap_type, 0);
 	WRITE_ONCE(up->encap_rcv, NULL);
 	WRITE_ONCE(up->encap_destroy, NULL);
-	WRITE_ONCE(up->gro_receive, NULL);
-	WRITE_ONCE(up->gro_complete, NULL);
 	inet_dec_convert_csum(sk);
+	teredo_set_mc_loop(sk, t->client.mc_loop);
 	rcu_assign_sk_user_data(sk, NULL);
 	release_sock(sk);
-
-	/* Receivers and senders that still see the socket finish first. */
-	synchronize_net();
-	sock_put(sk);
+	return sk;
 }
 
 /* The helper closed its last descriptor (or died). */
@@ -104,18 +119,35 @@ static void helper_gone(struct sock *sk)
 	if (t->client.sk == sk) {
 		netdev_info(t->dev, "helper socket closed: offline\n");
 		detach(t);
+		/* Receivers and senders that still see it finish first. */
+		synchronize_net();
+		sock_put(sk);
+		teredo_dormant_release(t, false);
 	}
 	mutex_unlock(&t->client.lock);
 	dev_put(t->dev);
 }
 
+/*
+ * ndo_uninit: let go of the helper's socket without a grace period of
+ * our own under RTNL; teredo_client_free() puts it from the destructor,
+ * after the core's.
+ */
 void teredo_client_release(struct teredo_dev *t)
 {
 	mutex_lock(&t->client.lock);
 	if (t->client.sk)
-		detach(t);
+		t->client.released = detach(t);
 	set_qualified(t, NULL);
+	teredo_dormant_release(t, false);
 	mutex_unlock(&t->client.lock);
+}
+
+void teredo_client_free(struct teredo_dev *t)
+{
+	if (t->client.released)
+		sock_put(t->client.released);
+	t->client.released = NULL;
 }
 
 /* Whether @sk may carry this client: L2TP's and ovpn's checks, and ours. */
@@ -171,6 +203,7 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 	if (!err) {
 		udp_allow_gso(sk);
 		teredo_gro_setup(&cfg);
+		t->client.mc_loop = teredo_get_mc_loop(sk);
 		/* Still holding the file: a close cannot slip in between. */
 		setup_udp_tunnel_sock(t->net, sock, &cfg);
 		sock_hold(sk);
@@ -243,7 +276,9 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 					     "next-refresh: out of range (0-3600)");
 	}
 
-	if (p->state != TEREDO_STATE_QUALIFIED)
+	/* Dormant is qualified with the data path paused (dormant.c). */
+	if (p->state != TEREDO_STATE_QUALIFIED &&
+	    p->state != TEREDO_STATE_DORMANT)
 		return 0;
 	attr = data[IFLA_TEREDO_STATE];
 	if (!p->mapped || !p->mapped_port || ipv6_addr_any(&p->addr))
@@ -275,17 +310,20 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		.mapped_port = c->mapped_port,
 		.addr = c->addr,
 	};
+	struct pushed was = p;
 	bool new_addr;
 	int err;
 
 	err = parse_state(t, data, &p, extack);
 	if (err)
 		return err;
-	if (p.state == TEREDO_STATE_QUALIFIED) {
+	if (p.state == TEREDO_STATE_QUALIFIED ||
+	    p.state == TEREDO_STATE_DORMANT) {
 		q = kzalloc(sizeof(*q), GFP_KERNEL);
 		if (!q)
 			return -ENOMEM;
 		q->addr = p.addr;
+		q->dormant = p.state == TEREDO_STATE_DORMANT;
 	}
 	if (data[IFLA_TEREDO_FD]) {
 		err = attach(t, data[IFLA_TEREDO_FD], extack);
@@ -305,19 +343,32 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	c->addr = p.addr;
 	if (p.has_refresh)
 		WRITE_ONCE(c->refresh_at, jiffies + p.next_refresh * HZ ?: 1);
-	if (p.state != TEREDO_STATE_QUALIFIED)
-		set_qualified(t, NULL);
+	/*
+	 * The new address first, then the flush: a peer the data path
+	 * makes meanwhile is either flushed or made for the new address.
+	 */
+	set_qualified(t, q);
 	if (new_addr)
 		teredo_peers_flush(t);
-	if (q)
-		set_qualified(t, q);
-	WRITE_ONCE(c->reason, p.state == TEREDO_STATE_QUALIFIED ?
-		   TEREDO_REASON_NONE : p.reason);
+	WRITE_ONCE(c->reason, q ? TEREDO_REASON_NONE : p.reason);
 	WRITE_ONCE(c->state, p.state);
+	/*
+	 * What a dormant client held leaves once it is qualified again;
+	 * transmitters that still saw it dormant finish queueing first.
+	 */
+	if (was.state == TEREDO_STATE_DORMANT &&
+	    p.state != TEREDO_STATE_DORMANT)
+		synchronize_net();
+	if (p.state != TEREDO_STATE_DORMANT)
+		teredo_dormant_release(t, p.state == TEREDO_STATE_QUALIFIED);
 	if (netif_running(t->dev) && teredo_client_carrier(t))
 		netif_carrier_on(t->dev);
 	else
 		netif_carrier_off(t->dev);
+	if (p.state != was.state || c->reason != was.reason ||
+	    p.nat != was.nat || p.mapped != was.mapped ||
+	    p.mapped_port != was.mapped_port || new_addr)
+		teredo_event_state(t);
 	return 0;
 }
 

@@ -10,13 +10,17 @@
 #include <linux/skbuff.h>
 #include <linux/types.h>
 
+#include "dormant.h"
+
 struct sock;
 struct teredo_dev;
 struct teredo_peer;
+struct teredo_probe;
 
 /* What the data path needs of a qualified client; replaced, never edited. */
 struct teredo_qualified {
 	struct in6_addr addr;		/* our Teredo address */
+	bool dormant;			/* hold what is sent (dormant.c) */
 	struct rcu_head rcu;
 };
 
@@ -24,6 +28,8 @@ struct teredo_qualified {
 struct teredo_client {
 	struct mutex lock;		/* serialises all below */
 	struct sock *sk;		/* the helper's socket, held */
+	struct sock *released;		/* put by the destructor */
+	bool mc_loop;			/* the helper's, restored on detach */
 	struct teredo_qualified __rcu *qualified; /* NULL: not qualified */
 	u8 state;			/* enum teredo_state */
 	u8 reason;			/* enum teredo_reason */
@@ -34,12 +40,14 @@ struct teredo_client {
 	unsigned long refresh_at;	/* jiffies of the next RS; 0: none */
 	/* Not under @lock: direct bubbles answering relayed packets. */
 	struct ratelimit_state reply_limit;
+	struct teredo_held held;	/* dormant.c, its own lock */
 };
 
 void teredo_client_init(struct teredo_dev *t);
 int teredo_client_change(struct teredo_dev *t, struct nlattr *data[],
 			 struct netlink_ext_ack *extack);
 void teredo_client_release(struct teredo_dev *t);
+void teredo_client_free(struct teredo_dev *t);
 bool teredo_client_carrier(const struct teredo_dev *t);
 size_t teredo_client_size(void);
 int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t);
@@ -56,6 +64,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr);
 
 /* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
 void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb);
-void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer);
+void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
+			 const struct teredo_probe *probe);
 
 #endif /* _TEREDO_CLIENT_H */

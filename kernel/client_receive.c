@@ -24,6 +24,7 @@
 #include "receive.h"
 #include "send.h"
 #include "stats.h"
+#include "timers.h"
 
 #define UDP_LEN		sizeof(struct udphdr)
 
@@ -58,21 +59,28 @@ static bool is_router_advert(struct sk_buff *skb, unsigned int off)
 	       skb->data[off + sizeof(*ip6)] == NDISC_ROUTER_ADVERTISEMENT;
 }
 
-/* An echo reply carrying the nonce of our test to this peer. */
+/*
+ * An echo reply that answers the test in progress to this peer, which
+ * then trusts the relay it came through.  Any other echo reply is data
+ * (the user's own ping, say).
+ */
 static bool answers_test(struct sk_buff *skb, unsigned int off,
-			 const struct teredo_peer *peer)
+			 struct teredo_peer *peer, u64 mapping)
 {
 	const unsigned int len = sizeof(struct icmp6hdr) + sizeof(u64);
 	const struct icmp6hdr *icmp;
 	const struct ipv6hdr *ip6;
+	u64 nonce;
 
 	ip6 = (const struct ipv6hdr *)(skb->data + off);
 	if (ip6->nexthdr != IPPROTO_ICMPV6 || ntohs(ip6->payload_len) < len ||
 	    !pskb_may_pull(skb, off + sizeof(*ip6) + len))
 		return false;
 	icmp = (const struct icmp6hdr *)(skb->data + off + sizeof(*ip6));
-	return icmp->icmp6_type == ICMPV6_ECHO_REPLY && !icmp->icmp6_code &&
-	       !memcmp(icmp + 1, &peer->nonce, sizeof(peer->nonce));
+	if (icmp->icmp6_type != ICMPV6_ECHO_REPLY || icmp->icmp6_code)
+		return false;
+	memcpy(&nonce, icmp + 1, sizeof(nonce));
+	return teredo_peer_echo_answered(peer, nonce, mapping);
 }
 
 /*
@@ -99,7 +107,7 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		return 0;
 	}
 	peer = teredo_peer_lookup(&t->peers, src) ?:
-	       teredo_peer_create(t, src, mapping);
+	       teredo_peer_create(t, src, mapping, false);
 	if (IS_ERR(peer)) {
 		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
@@ -115,11 +123,15 @@ consume:
  * Our server relayed this with an origin indication: answer with a
  * direct bubble to the origin, from the packet's destination to its
  * source, so a peer or relay waiting behind its bubble can reach us.
+ * Anyone can have the server relay such packets: the answers count
+ * against the budget of the peer they go to, when we know it, and
+ * against a device-wide rate.
  */
 static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 			    unsigned int off)
 {
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
+	struct teredo_peer *peer;
 	struct teredo_origin oi;
 	__be16 port;
 	__be32 addr;
@@ -128,7 +140,9 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	teredo_origin_parse(&oi, &addr, &port);
 	if (!teredo_ipv4_is_global(addr))
 		return;
-	if (!__ratelimit(&t->client.reply_limit)) {
+	peer = teredo_peer_lookup(&t->peers, &ip6->saddr);
+	if (!__ratelimit(&t->client.reply_limit) ||
+	    (peer && !teredo_timers_bubble_allowed(peer))) {
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
@@ -255,7 +269,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 			else if (!teredo_ipv4_is_global(saddr))
 				why = TEREDO_STAT_RX_NOT_GLOBAL;
 			else if (!peer)
-				peer = teredo_peer_create(t, &src, mapping);
+				peer = teredo_peer_create(t, &src, mapping,
+							  false);
 			if (!why && IS_ERR(peer))
 				why = teredo_peer_rx_error(peer);
 			if (why) {
@@ -276,9 +291,8 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_SOURCE);
 		return 0;
 	}
-	if (peer && answers_test(skb, off, peer)) {
+	if (peer && answers_test(skb, off, peer, mapping)) {
 		teredo_stat_inc(t, TEREDO_STAT_RX_ECHO_REPLIES);
-		teredo_peer_trust(peer, mapping);
 		consume_skb(skb);
 		return 0;
 	}
@@ -293,7 +307,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		return 0;
 	}
 	if (!peer)
-		peer = teredo_peer_create(t, &src, 0);
+		peer = teredo_peer_create(t, &src, 0, false);
 	if (IS_ERR(peer)) {
 		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;

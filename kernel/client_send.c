@@ -27,12 +27,12 @@
 
 /*
  * The echo test: ICMPv6 echo request from our address to the native
- * peer, through our server, with the peer's nonce as id, sequence and
+ * peer, through our server, with the test's nonce as id, sequence and
  * data (16 bytes of ICMPv6: far under the 88 bytes a Miredo server
  * forwards).
  */
 static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
-		      struct teredo_peer *peer)
+		      struct teredo_peer *peer, u64 nonce)
 {
 	const unsigned int len = sizeof(struct icmp6hdr) + sizeof(u64);
 	struct icmp6hdr *icmp;
@@ -46,14 +46,14 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 	ip6->hop_limit = ECHO_HOP_LIMIT;
 	icmp = skb_put_zero(skb, len);
 	icmp->icmp6_type = ICMPV6_ECHO_REQUEST;
-	memcpy(&icmp->icmp6_dataun, &peer->nonce, sizeof(icmp->icmp6_dataun));
-	memcpy(icmp + 1, &peer->nonce, sizeof(peer->nonce));
+	memcpy(&icmp->icmp6_dataun, &nonce, sizeof(icmp->icmp6_dataun));
+	memcpy(icmp + 1, &nonce, sizeof(nonce));
 	icmp->icmp6_cksum = csum_ipv6_magic(&ip6->saddr, &ip6->daddr, len,
 					    IPPROTO_ICMPV6,
 					    csum_partial(icmp, len, 0));
 
 	if (!teredo_socket_send(t, skb, t->cfg.server, htons(TEREDO_PORT),
-				NULL))
+				NULL, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_ECHO_TESTS);
 }
 
@@ -61,17 +61,19 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
  * teredo_client_probe - one round of making an untrusted peer answer
  * @t: the client device
  * @peer: the peer
+ * @probe: the round the timers decided (and counted)
  *
  * Context: BH disabled, under RCU; the timers applied the limits.
  */
-void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
+void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
+			 const struct teredo_probe *probe)
 {
 	const struct teredo_qualified *q = teredo_client_qualified(&t->client);
 
 	if (!q)
 		return;
-	if (!teredo_addr_is_teredo(&peer->addr)) {
-		send_echo(t, &q->addr, peer);
+	if (!peer->teredo) {
+		send_echo(t, &q->addr, peer, probe->nonce);
 		return;
 	}
 	/* Indirect, through the peer's server, which adds our origin. */
@@ -94,11 +96,26 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer)
 void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 {
 	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
+	const struct teredo_qualified *q;
 	struct teredo_peer *peer;
 	bool teredo;
 
-	if (!teredo_client_qualified(&t->client)) {
+	q = teredo_client_qualified(&t->client);
+	if (!q) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_QUALIFIED);
+		return;
+	}
+	/*
+	 * Only our Teredo address can come back to us: anything else
+	 * would vanish at the relay or the peer.  Say so to the sender
+	 * (Miredo does the same).
+	 */
+	if (!ipv6_addr_equal(&ipv6_hdr(skb)->saddr, &q->addr)) {
+		teredo_send_prohibited(t, skb, TEREDO_STAT_TX_BAD_SOURCE);
+		return;
+	}
+	if (unlikely(q->dormant)) {
+		teredo_dormant_hold(t, skb);
 		return;
 	}
 	teredo = teredo_addr_is_teredo(daddr);
@@ -119,7 +136,7 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		if (teredo)
 			mapping = teredo_mapping(teredo_addr_mapped(daddr),
 						 teredo_addr_port(daddr));
-		peer = teredo_peer_create(t, daddr, mapping);
+		peer = teredo_peer_create(t, daddr, mapping, true);
 		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
 						teredo_peer_tx_error(peer));

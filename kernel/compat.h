@@ -8,7 +8,9 @@
 #define _TEREDO_COMPAT_H
 
 #include <linux/netdevice.h>
+#include <net/inet_sock.h>
 #include <net/rtnetlink.h>
+#include <net/udp_tunnel.h>
 
 /* 6.12 turned NETIF_F_LLTX into a device bit. */
 static inline void teredo_set_lltx(struct net_device *dev)
@@ -103,6 +105,61 @@ static int fn##_rtnl(struct net *src_net, struct net_device *dev,	\
 #define teredo_dump_attrs(cb) (genl_dumpit_info(cb)->info.attrs)
 #else
 #define teredo_dump_attrs(cb) (genl_dumpit_info(cb)->attrs)
+#endif
+
+/*
+ * 6.15 keeps a list of the tunnel sockets with GRO handlers, which a
+ * socket that leaves the tunnel must be taken off.
+ */
+static inline void teredo_udp_tunnel_cleanup_gro(struct sock *sk)
+{
+#ifdef HAVE_UDP_TUNNEL_CLEANUP_GRO
+	udp_tunnel_cleanup_gro(sk);
+#endif
+}
+
+/* 6.6 moved inet_sock's bit fields into atomic flags. */
+static inline bool teredo_get_mc_loop(const struct sock *sk)
+{
+#ifdef HAVE_INET_FLAGS
+	return inet_test_bit(MC_LOOP, sk);
+#else
+	return inet_sk(sk)->mc_loop;
+#endif
+}
+
+static inline void teredo_set_mc_loop(struct sock *sk, bool on)
+{
+#ifdef HAVE_INET_FLAGS
+	inet_assign_bit(MC_LOOP, sk, on);
+#else
+	inet_sk(sk)->mc_loop = on;
+#endif
+}
+
+/*
+ * The exit of a batch of netns: 6.9 runs exit_batch_rtnl inside the
+ * core's one RTNL section for the whole batch; before, the module takes
+ * RTNL itself.  fn(net_list, kill) queues devices on @kill, RTNL held;
+ * TEREDO_NET_EXIT(fn) wraps it for the kernel at hand and
+ * TEREDO_NET_EXIT_OP(fn) names the wrapper in pernet_operations.
+ */
+#ifdef HAVE_EXIT_BATCH_RTNL
+#define TEREDO_NET_EXIT(fn)
+#define TEREDO_NET_EXIT_OP(fn) .exit_batch_rtnl = fn
+#else
+#define TEREDO_NET_EXIT(fn)						\
+static void __net_exit fn##_batch(struct list_head *net_list)		\
+{									\
+	LIST_HEAD(kill);						\
+									\
+	rtnl_lock();							\
+	fn(net_list, &kill);						\
+	unregister_netdevice_many(&kill);				\
+	rtnl_unlock();							\
+}
+
+#define TEREDO_NET_EXIT_OP(fn) .exit_batch = fn##_batch
 #endif
 
 #endif /* _TEREDO_COMPAT_H */

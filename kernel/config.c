@@ -12,6 +12,8 @@
 #include "config.h"
 #include "proto.h"
 
+#define BOUND_READ_ONLY	"bound: reported by the kernel, not set"
+
 const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MODE]	= { .type = NLA_U8 },
 	[IFLA_TEREDO_SERVER]	= { .type = NLA_BE32 },
@@ -30,6 +32,12 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MAPPED_PORT] = { .type = NLA_BE16 },
 	[IFLA_TEREDO_ADDRESS]	= NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
 	[IFLA_TEREDO_NEXT_REFRESH] = { .type = NLA_U32 },
+	/* The socket in use (status.c): reported, never set. */
+	[IFLA_TEREDO_BOUND]	= { .type = NLA_REJECT,
+				    .reject_message = BOUND_READ_ONLY },
+	[IFLA_TEREDO_BOUND_PORT] = { .type = NLA_REJECT,
+				     .reject_message = BOUND_READ_ONLY },
+	[IFLA_TEREDO_HOLD_LIMIT] = { .type = NLA_U32 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -58,6 +66,9 @@ static const struct {
 	[IFLA_TEREDO_MAX_PEERS]	= { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
 		[TEREDO_MODE_SERVER] = "max-peers: not used in server mode" } },
 	[IFLA_TEREDO_TTL]	= { ALL_MODES },
+	[IFLA_TEREDO_HOLD_LIMIT] = { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
+		[TEREDO_MODE_SERVER] =
+			"hold-limit: not used in server mode" } },
 	[IFLA_TEREDO_FD]	= { MODE_BIT(CLIENT), {
 		[TEREDO_MODE_RELAY] = "fd: a relay binds its own socket",
 		[TEREDO_MODE_SERVER] = "fd: a server binds its own sockets" } },
@@ -275,6 +286,15 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 	attr = data[IFLA_TEREDO_TTL];
 	if (attr)
 		cfg->ttl = nla_get_u8(attr);
+
+	attr = data[IFLA_TEREDO_HOLD_LIMIT];
+	if (attr) {
+		val = nla_get_u32(attr);
+		if (val > TEREDO_HOLD_LIMIT_MAX)
+			return teredo_reject(extack, attr,
+					     "hold-limit: out of range (0-1073741824)");
+		cfg->hold_limit = val;
+	}
 	return 0;
 }
 
@@ -348,6 +368,7 @@ int teredo_config_parse(struct teredo_config *cfg, struct nlattr *data[],
 			.mode = TEREDO_MODE_CLIENT,
 			.refresh = TEREDO_REFRESH_DEFAULT,
 			.max_peers = TEREDO_MAX_PEERS_DEFAULT,
+			.hold_limit = TEREDO_HOLD_LIMIT_DEFAULT,
 		};
 	}
 
@@ -373,7 +394,8 @@ size_t teredo_config_size(void)
 	return nla_total_size(sizeof(u8)) +		/* MODE */
 	       4 * nla_total_size(sizeof(__be32)) +	/* SERVER*, LOCAL* */
 	       nla_total_size(sizeof(__be16)) +		/* PORT */
-	       2 * nla_total_size(sizeof(u32)) +	/* REFRESH, MAX_PEERS */
+	       /* REFRESH, MAX_PEERS, HOLD_LIMIT */
+	       3 * nla_total_size(sizeof(u32)) +
 	       nla_total_size(sizeof(u8));		/* TTL */
 }
 
@@ -394,6 +416,8 @@ int teredo_config_fill(struct sk_buff *skb, const struct teredo_config *cfg)
 	    (client && nla_put_u32(skb, IFLA_TEREDO_REFRESH, cfg->refresh)) ||
 	    (!server && nla_put_u32(skb, IFLA_TEREDO_MAX_PEERS,
 				    cfg->max_peers)) ||
+	    (!server && nla_put_u32(skb, IFLA_TEREDO_HOLD_LIMIT,
+				    cfg->hold_limit)) ||
 	    nla_put_u8(skb, IFLA_TEREDO_TTL, cfg->ttl))
 		return -EMSGSIZE;
 	return 0;

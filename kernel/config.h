@@ -20,6 +20,7 @@ struct teredo_config {
 	u32 refresh;			/* seconds */
 	u32 max_peers;
 	u8 ttl;				/* 0: the route's default */
+	u32 hold_limit;			/* bytes of truesize, all peers */
 };
 
 extern const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1];

@@ -21,6 +21,7 @@
 #include "server.h"
 #include "socket.h"
 #include "stats.h"
+#include "status.h"
 #include "timers.h"
 
 /* Devices by link netns, so a dying netns takes its devices along. */
@@ -103,24 +104,45 @@ err_stats:
 }
 
 /*
- * Teardown order: the socket first (no more receptions, waits for
- * readers), then the collector, then the peers and their timers.
+ * Teardown, in two halves so that RTNL waits for no grace period of
+ * ours (deleting a netns with a hundred devices must not hold it for
+ * seconds):
+ *
+ * ndo_uninit, RTNL held: the sockets are unhooked (no new reception
+ * finds the device, and a client's helper gets its socket back), the
+ * collector stops, and the peers go with their timers.
+ *
+ * The core then waits one grace period for all the devices it deletes,
+ * and for every reference to each: a genetlink request that found the
+ * device holds one.  Only after that, in the destructor and without
+ * RTNL, goes what such a request or a reception still in flight may
+ * read: the sockets themselves, peers a late reception made, the peer
+ * table, the rate limiter, the GRO cells and the counters.
  */
 static void teredo_uninit(struct net_device *dev)
 {
 	struct teredo_dev *t = netdev_priv(dev);
 
-	teredo_socket_release(t);
+	teredo_socket_unhook(t);
 	teredo_client_release(t);
-	teredo_ratelimiter_uninit(&t->rs_limit);
 	teredo_timers_device_stop(t);
 	teredo_peers_flush(t);
-	/* Let transmitters that found a peer before the flush finish. */
-	synchronize_net();
+}
+
+static void teredo_destruct(struct net_device *dev)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	teredo_peers_flush(t);
 	teredo_peers_uninit(&t->peers);
+	teredo_socket_release(t);
+	teredo_client_free(t);
+	teredo_ratelimiter_uninit(&t->rs_limit);
 	gro_cells_destroy(&t->gro_cells);
 	free_percpu(t->stats);
+	t->stats = NULL;
 	teredo_stats_free(dev);
+	pr_debug("%s: destroyed\n", dev->name);
 }
 
 static const struct net_device_ops teredo_netdev_ops = {
@@ -131,11 +153,6 @@ static const struct net_device_ops teredo_netdev_ops = {
 	.ndo_start_xmit		= teredo_xmit,
 	.ndo_get_stats64	= dev_get_tstats64,
 };
-
-static void teredo_destruct(struct net_device *dev)
-{
-	pr_debug("%s: destroyed\n", dev->name);
-}
 
 static void teredo_setup(struct net_device *dev)
 {
@@ -196,17 +213,19 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	}
 	/* Off until there is a socket (and, for a client, a qualification). */
 	netif_carrier_off(dev);
+	/*
+	 * A registration that fails after ndo_init runs ndo_uninit and the
+	 * destructor; one that fails before it runs neither, and the
+	 * sockets are still ours to close.
+	 */
+	dev->priv_destructor = teredo_destruct;
 	err = register_netdevice(dev);
 	if (err) {
-		/* ndo_uninit may have released them already. */
 		teredo_socket_release(t);
 		return err;
 	}
 	if (t->sock)
 		teredo_socket_attach(t);
-
-	/* Only a registered device is torn down through the destructor. */
-	dev->priv_destructor = teredo_destruct;
 	list_add(&t->list, &tn->devices);
 	pr_debug("%s: created\n", dev->name);
 	return 0;
@@ -234,6 +253,7 @@ static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
 	WRITE_ONCE(t->cfg.refresh, cfg.refresh);
 	WRITE_ONCE(t->cfg.max_peers, cfg.max_peers);
 	WRITE_ONCE(t->cfg.ttl, cfg.ttl);
+	WRITE_ONCE(t->cfg.hold_limit, cfg.hold_limit);
 	return 0;
 }
 
@@ -264,7 +284,8 @@ struct teredo_dev *teredo_device_get(struct net *net, int ifindex)
 
 static size_t teredo_get_size(const struct net_device *dev)
 {
-	return teredo_config_size() + teredo_client_size();
+	return teredo_config_size() + teredo_client_size() +
+	       teredo_status_size();
 }
 
 static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -275,6 +296,8 @@ static int teredo_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	err = teredo_config_fill(skb, &t->cfg);
 	if (!err && t->cfg.mode == TEREDO_MODE_CLIENT)
 		err = teredo_client_fill(skb, t);
+	if (!err)
+		err = teredo_status_fill(skb, t);
 	return err;
 }
 
@@ -310,27 +333,27 @@ static int __net_init teredo_net_init(struct net *net)
 /*
  * Devices living in a dying netns are deleted by the core; these are the
  * ones whose link netns (and so socket) dies while they live elsewhere.
+ * RTNL held.
  */
-static void __net_exit teredo_net_exit_batch(struct list_head *net_list)
+static void __net_exit teredo_net_exit(struct list_head *net_list,
+				       struct list_head *kill)
 {
 	struct teredo_dev *t, *tmp;
 	struct net *net;
-	LIST_HEAD(kill);
 
-	rtnl_lock();
 	list_for_each_entry(net, net_list, exit_list) {
 		struct teredo_net *tn = net_generic(net, teredo_net_id);
 
 		list_for_each_entry_safe(t, tmp, &tn->devices, list)
-			teredo_dellink(t->dev, &kill);
+			teredo_dellink(t->dev, kill);
 	}
-	unregister_netdevice_many(&kill);
-	rtnl_unlock();
 }
+
+TEREDO_NET_EXIT(teredo_net_exit)
 
 static struct pernet_operations teredo_net_ops = {
 	.init		= teredo_net_init,
-	.exit_batch	= teredo_net_exit_batch,
+	TEREDO_NET_EXIT_OP(teredo_net_exit),
 	.id		= &teredo_net_id,
 	.size		= sizeof(struct teredo_net),
 };

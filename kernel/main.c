@@ -13,6 +13,17 @@
 #include "uapi/linux/teredo_genl.h"
 #include "version.h"	/* tools/build-module.sh, make dkms-install */
 
+/*
+ * Order: the genetlink family (and its "events" group, events.c) exists
+ * before the first device and goes after the last one, so that a device
+ * never sends an event through a group id that is not, or no longer,
+ * ours.  Teardown, the reverse:
+ *  1. teredo_device_uninit(): unregisters the link type, which deletes
+ *     every device (their sockets, peers and timers go with them; the
+ *     last events are sent then);
+ *  2. teredo_genl_uninit(): the family and its group;
+ *  3. teredo_peer_cache_uninit(): the peer slab, once RCU frees are done.
+ */
 static int __init teredo_mod_init(void)
 {
 	int err;
@@ -20,26 +31,26 @@ static int __init teredo_mod_init(void)
 	err = teredo_peer_cache_init();
 	if (err)
 		return err;
-	err = teredo_device_init();
-	if (err)
-		goto err_device;
 	err = teredo_genl_init();
 	if (err)
 		goto err_genl;
+	err = teredo_device_init();
+	if (err)
+		goto err_device;
 	pr_info("Teredo (RFC 4380) tunnel driver loaded\n");
 	return 0;
 
-err_genl:
-	teredo_device_uninit();
 err_device:
+	teredo_genl_uninit();
+err_genl:
 	teredo_peer_cache_uninit();
 	return err;
 }
 
 static void __exit teredo_mod_exit(void)
 {
-	teredo_genl_uninit();
 	teredo_device_uninit();
+	teredo_genl_uninit();
 	teredo_peer_cache_uninit();
 }
 

@@ -10,13 +10,13 @@
 #include <net/netlink.h>
 
 #include "compat.h"
+#include "config.h"
 #include "device.h"
+#include "events.h"
 #include "netlink.h"
 #include "peer.h"
 #include "stats.h"
 #include "uapi/linux/teredo_genl.h"
-
-static struct genl_family teredo_genl_family;
 
 static const struct nla_policy peer_policy[TEREDO_PEER_A_MAX + 1] = {
 	[TEREDO_PEER_A_ADDR] = NLA_POLICY_EXACT_LEN(sizeof(struct in6_addr)),
@@ -61,7 +61,10 @@ static int fill_dev(struct sk_buff *skb, struct teredo_dev *t, u32 portid,
 	if (nla_put_u32(skb, TEREDO_A_IFINDEX, t->dev->ifindex) ||
 	    nla_put_string(skb, TEREDO_A_IFNAME, t->dev->name) ||
 	    nla_put_u8(skb, TEREDO_A_MODE, t->cfg.mode) ||
-	    nla_put_u32(skb, TEREDO_A_PEER_COUNT, READ_ONCE(t->peers.count)))
+	    nla_put_u32(skb, TEREDO_A_PEER_COUNT, READ_ONCE(t->peers.count)) ||
+	    nla_put_u64_64bit(skb, TEREDO_A_HELD_BYTES,
+			      atomic_long_read(&t->peers.held), TEREDO_A_PAD) ||
+	    nla_put_u32(skb, TEREDO_A_HOLD_LIMIT, READ_ONCE(t->cfg.hold_limit)))
 		goto cancel;
 	nest = nla_nest_start(skb, TEREDO_A_STATS);
 	if (!nest)
@@ -186,32 +189,40 @@ cancel:
 	return -EMSGSIZE;
 }
 
+/*
+ * The dump goes on from the number of the next peer (peer.h), looked up
+ * again in each part: between two parts the device may be gone (the dump
+ * then ends) and peers may come and go, without costing the walk more
+ * than O(log n) to find its place, nor anything held between parts.
+ */
 static int peer_get_dumpit(struct sk_buff *skb, struct netlink_callback *cb)
 {
 	struct nlattr **attrs = teredo_dump_attrs(cb);
+	unsigned long id = cb->args[0];
 	struct teredo_peer *peer;
 	struct teredo_dev *t;
-	int i = 0, skip = cb->args[0];
+	int err = 0;
 
+	if (cb->args[1])	/* the last part was the end */
+		return 0;
 	t = lookup_dev(sock_net(skb->sk), attrs, cb->extack);
 	if (IS_ERR(t))
 		return PTR_ERR(t);
-	/* The list lock keeps entries linked while we walk; it is only ever
-	 * taken for table changes, never by the per-packet fast path.
-	 */
-	spin_lock_bh(&t->peers.lock);
-	list_for_each_entry(peer, &t->peers.list, list) {
-		if (i++ < skip)
-			continue;
-		if (fill_peer(skb, t, peer, NETLINK_CB(cb->skb).portid,
-			      cb->nlh->nlmsg_seq)) {
-			i--;
+	rcu_read_lock();
+	for (; (peer = teredo_peer_next(&t->peers, &id)); id++) {
+		err = fill_peer(skb, t, peer, NETLINK_CB(cb->skb).portid,
+				cb->nlh->nlmsg_seq);
+		if (err)
 			break;
-		}
 	}
-	spin_unlock_bh(&t->peers.lock);
+	rcu_read_unlock();
 	dev_put(t->dev);
-	cb->args[0] = i;
+	cb->args[0] = id;
+	if (!peer)
+		cb->args[1] = 1;
+	/* A peer that fits no message on its own would stall the dump. */
+	if (err && !skb->len)
+		return err;
 	return skb->len;
 }
 
@@ -267,7 +278,7 @@ static const struct genl_small_ops teredo_genl_ops[] = {
 	},
 };
 
-static struct genl_family teredo_genl_family __ro_after_init = {
+struct genl_family teredo_genl_family __ro_after_init = {
 	.name = TEREDO_GENL_NAME,
 	.version = TEREDO_GENL_VERSION,
 	.maxattr = TEREDO_A_MAX,
@@ -276,6 +287,8 @@ static struct genl_family teredo_genl_family __ro_after_init = {
 	.module = THIS_MODULE,
 	.small_ops = teredo_genl_ops,
 	.n_small_ops = ARRAY_SIZE(teredo_genl_ops),
+	.mcgrps = teredo_event_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(teredo_event_mcgrps),
 	.resv_start_op = TEREDO_CMD_PEER_DEL + 1,
 };
 

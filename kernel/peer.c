@@ -5,15 +5,22 @@
  *
  * A peer is freed after the last of these lets go: the table (one
  * reference from creation until removal), an armed bubble timer (one
- * reference while pending), and RCU readers (free after a grace period).
+ * reference while pending), a flush waiting for that timer (one
+ * reference), and RCU readers (free after a grace period).
+ *
+ * Memory held for the network is counted in truesize, what the packets
+ * really cost: each queue holds at most TEREDO_QUEUE_TRUESIZE, and all
+ * queues of a device together at most its hold-limit.
  */
 
 #include <linux/jiffies.h>
 #include <linux/random.h>
 #include <linux/rhashtable.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -30,16 +37,27 @@ static const struct rhashtable_params peer_params = {
 	.automatic_shrinking = true,
 };
 
+/* How many entries one new peer may look at for a victim. */
+#define EVICT_SCAN	64
+/* Peers the collector looks at between two chances to reschedule. */
+#define COLLECT_BATCH	256
+
 int teredo_peers_init(struct teredo_peers *peers)
 {
 	INIT_LIST_HEAD(&peers->list);
 	spin_lock_init(&peers->lock);
 	peers->count = 0;
+	peers->next_id = 0;
+	atomic_long_set(&peers->held, 0);
+	xa_init_flags(&peers->ids, XA_FLAGS_ALLOC);
 	return rhashtable_init(&peers->table, &peer_params);
 }
 
+/* After teredo_peers_flush(), when no reader can be left. */
 void teredo_peers_uninit(struct teredo_peers *peers)
 {
+	WARN_ON_ONCE(!xa_empty(&peers->ids));
+	xa_destroy(&peers->ids);
 	rhashtable_destroy(&peers->table);
 }
 
@@ -47,6 +65,22 @@ struct teredo_peer *teredo_peer_lookup(struct teredo_peers *peers,
 				       const struct in6_addr *addr)
 {
 	return rhashtable_lookup(&peers->table, addr, peer_params);
+}
+
+/**
+ * teredo_peer_next - the peer with the lowest number at or after *@id
+ * @peers: the table
+ * @id: where to look from; set to the number of the peer found
+ *
+ * Context: under RCU.  Numbers never move, so a walk that drops RCU
+ * between two calls (and adds one to *@id) neither repeats nor skips a
+ * peer that stayed in the table.
+ * Return: the peer, without a reference, or NULL at the end.
+ */
+struct teredo_peer *teredo_peer_next(struct teredo_peers *peers,
+				     unsigned long *id)
+{
+	return xa_find(&peers->ids, id, U32_MAX, XA_PRESENT);
 }
 
 static void peer_free_rcu(struct rcu_head *rcu)
@@ -71,33 +105,144 @@ bool teredo_peer_is_fresh(const struct teredo_peer *peer)
 			   TEREDO_TRUST_LIFETIME * HZ);
 }
 
-/*
- * Whether max-peers pressure may take this peer: never one in use, that
- * is trusted, heard from in the last 30 s, and with data either way.
- * Bubbles alone make a trusted entry, and anyone can send them from
- * spoofed sources: such entries go first, or a flood of them would keep
- * every new peer out for 30 s.  A real peer's next packet brings its
- * entry back.
- */
-static bool evictable(struct teredo_peer *peer)
+/* Take the whole queue off the books.  Caller holds peer->lock. */
+void teredo_peer_take_queue(struct teredo_peer *peer, struct sk_buff_head *to)
 {
-	return !teredo_peer_is_fresh(peer) ||
-	       (!atomic64_read(&peer->rx_packets) &&
-		!atomic64_read(&peer->tx_packets));
+	lockdep_assert_held(&peer->lock);
+	skb_queue_splice_tail_init(&peer->queue, to);
+	atomic_long_sub(peer->queued_bytes, &peer->t->peers.held);
+	peer->queued_bytes = 0;
+}
+
+/* Whether a held packet may go now that the peer is fresh. */
+static bool ready(const struct teredo_peer *peer, const struct sk_buff *skb)
+{
+	const struct teredo_skb_cb *cb = (const void *)skb->cb;
+
+	return !cb->inbound || cb->from == peer->mapping;
+}
+
+/**
+ * teredo_peer_take_ready - what waited only for trust, now that there is
+ * @peer: a fresh peer; caller holds its lock
+ * @to: where the packets go
+ *
+ * Packets to the peer, and packets from it through the relay it is
+ * trusted at.  Packets through another relay stay for their own test.
+ */
+void teredo_peer_take_ready(struct teredo_peer *peer, struct sk_buff_head *to)
+{
+	struct sk_buff *skb, *tmp;
+
+	lockdep_assert_held(&peer->lock);
+	skb_queue_walk_safe(&peer->queue, skb, tmp) {
+		if (!ready(peer, skb))
+			continue;
+		__skb_unlink(skb, &peer->queue);
+		peer->queued_bytes -= skb->truesize;
+		atomic_long_sub(skb->truesize, &peer->t->peers.held);
+		__skb_queue_tail(to, skb);
+	}
+}
+
+/**
+ * teredo_peer_release_ready - send or deliver what waited for trust
+ * @peer: the peer, under RCU
+ * @list: packets taken from its queue
+ * @mapping: where the peer is trusted now
+ */
+void teredo_peer_release_ready(struct teredo_peer *peer,
+			       struct sk_buff_head *list, u64 mapping)
+{
+	struct sk_buff *skb;
+
+	while ((skb = __skb_dequeue(list))) {
+		struct teredo_skb_cb *cb = teredo_skb_cb(skb);
+
+		if (!cb->inbound)
+			teredo_send_to_peer(peer->t, peer, skb);
+		else if (cb->from == mapping)
+			teredo_receive_deliver(peer->t, peer, skb, cb->offset);
+		else	/* not from the relay the test found */
+			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
+	}
+}
+
+/*
+ * Who gives way at max-peers, first to last.  Anyone can make entries
+ * from spoofed sources that only ever receive, even trusted ones (a
+ * packet whose Teredo source embeds its own outer address); they never
+ * outrank a peer we are waiting on or one with traffic both ways.
+ */
+enum rank {
+	RANK_IDLE,		/* not trusted now, nothing waiting */
+	RANK_RECEIVED,		/* trusted, but we never sent it data */
+	RANK_WAITING,		/* packets or bubbles waiting for an answer */
+	RANK_TWO_WAY,		/* trusted, data both ways */
+};
+
+static enum rank rank(const struct teredo_peer *peer)
+{
+	if (teredo_peer_is_fresh(peer))
+		return atomic64_read(&peer->tx_packets) ? RANK_TWO_WAY :
+							  RANK_RECEIVED;
+	if (!skb_queue_empty_lockless(&peer->queue) ||
+	    timer_pending(&peer->bubble_timer))
+		return RANK_WAITING;
+	return RANK_IDLE;
+}
+
+/*
+ * A victim among the EVICT_SCAN oldest entries, in bounded time: the
+ * lowest rank, oldest first.  A two-way peer sent to since the hand last
+ * passed gets a second chance: it moves to the young end, so the next
+ * scan sees other entries.  A new destination of our own (@outbound)
+ * always finds a victim; one that arrived from the network only takes
+ * an entry that ranks no higher than RANK_RECEIVED.
+ * Caller holds peers->lock.
+ */
+static struct teredo_peer *pick_victim(struct teredo_dev *t, bool outbound)
+{
+	struct teredo_peer *peer, *tmp, *best = NULL;
+	enum rank best_rank = RANK_TWO_WAY, r;
+	unsigned int scanned = 0;
+
+	lockdep_assert_held(&t->peers.lock);
+	list_for_each_entry_safe(peer, tmp, &t->peers.list, list) {
+		if (scanned++ == EVICT_SCAN)
+			break;
+		r = rank(peer);
+		if (r == RANK_TWO_WAY && READ_ONCE(peer->referenced)) {
+			WRITE_ONCE(peer->referenced, false);
+			list_move_tail(&peer->list, &t->peers.list);
+			continue;
+		}
+		if (!best || r < best_rank) {
+			best = peer;
+			best_rank = r;
+			if (r == RANK_IDLE)
+				break;
+		}
+	}
+	if (!outbound)
+		return best && best_rank <= RANK_RECEIVED ? best : NULL;
+	return best ?: list_first_entry_or_null(&t->peers.list,
+						struct teredo_peer, list);
 }
 
 /* Unhash and drop the table's reference.  Caller holds peers->lock. */
 static void unlink_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			struct sk_buff_head *purge)
 {
+	lockdep_assert_held(&t->peers.lock);
 	rhashtable_remove_fast(&t->peers.table, &peer->node, peer_params);
+	xa_erase(&t->peers.ids, peer->id);
 	list_del(&peer->list);
 	t->peers.count--;
 
 	spin_lock(&peer->lock);
 	peer->dead = true;
-	skb_queue_splice_init(&peer->queue, purge);
-	peer->queued_bytes = 0;
+	teredo_peer_take_queue(peer, purge);
 	spin_unlock(&peer->lock);
 
 	teredo_timers_peer_removed(peer);
@@ -120,23 +265,65 @@ static void purge_dropped(struct teredo_dev *t, struct sk_buff_head *purge)
 	}
 }
 
-/* Make room at max-peers: the oldest entry nobody is using goes. */
-static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
+/*
+ * A slot in the table before anything is allocated, so that a full table
+ * costs a flood of new sources no allocation: at max-peers a victim goes
+ * first, or the reservation fails.
+ */
+static int reserve(struct teredo_dev *t, bool outbound,
+		   struct sk_buff_head *purge)
+{
+	struct teredo_peer *victim;
+	int err = 0;
+
+	spin_lock_bh(&t->peers.lock);
+	if (t->peers.count >= READ_ONCE(t->cfg.max_peers)) {
+		victim = pick_victim(t, outbound);
+		if (victim) {
+			teredo_event_peer(t, victim, TEREDO_EVENT_EVICTED);
+			unlink_peer(t, victim, purge);
+			teredo_stat_inc(t, TEREDO_STAT_PEERS_EVICTED);
+		} else {
+			err = -ENOSPC;
+		}
+	}
+	if (!err)
+		t->peers.count++;
+	spin_unlock_bh(&t->peers.lock);
+	return err;
+}
+
+static void unreserve(struct teredo_dev *t)
+{
+	spin_lock_bh(&t->peers.lock);
+	t->peers.count--;
+	spin_unlock_bh(&t->peers.lock);
+}
+
+static struct teredo_peer *peer_alloc(struct teredo_dev *t,
+				      const struct in6_addr *addr,
+				      u64 mapping)
 {
 	struct teredo_peer *peer;
-	unsigned int scanned = 0;
 
-	list_for_each_entry(peer, &t->peers.list, list) {
-		if (evictable(peer)) {
-			unlink_peer(t, peer, purge);
-			teredo_stat_inc(t, TEREDO_STAT_PEERS_EVICTED);
-			return true;
-		}
-		/* Bound the work one new peer can cost the data path. */
-		if (++scanned >= 64)
-			break;
+	peer = kmem_cache_zalloc(peer_cache, GFP_ATOMIC);
+	if (!peer)
+		return NULL;
+	if (dst_cache_init(&peer->dst_cache, GFP_ATOMIC)) {
+		kmem_cache_free(peer_cache, peer);
+		return NULL;
 	}
-	return false;
+	peer->addr = *addr;
+	peer->teredo = teredo_addr_is_teredo(addr);
+	peer->t = t;
+	peer->mapping = mapping;
+	refcount_set(&peer->refcount, 1);
+	spin_lock_init(&peer->lock);
+	skb_queue_head_init(&peer->queue);
+	/* RFC 4380 §5.2.3: a new entry was last sent to 30 s ago. */
+	peer->last_tx = jiffies - TEREDO_TRUST_LIFETIME * HZ;
+	teredo_timers_peer_init(peer);
+	return peer;
 }
 
 /**
@@ -144,59 +331,53 @@ static bool evict_one(struct teredo_dev *t, struct sk_buff_head *purge)
  * @t: the device
  * @addr: the peer's IPv6 address
  * @mapping: where its packets go until something better is learnt
+ * @outbound: the entry is for a packet we send (see pick_victim())
  *
  * Context: any; takes the table lock with BH disabled.
  * Return: the peer, without a reference (RCU protects it);
- * ERR_PTR(-ENOSPC) when the table is full of peers in use, or
- * ERR_PTR(-ENOMEM).  teredo_peer_rx_error() and _tx_error() name them.
+ * ERR_PTR(-ENOSPC) when the table is full of peers that may not give
+ * way, or ERR_PTR(-ENOMEM).  teredo_peer_rx_error() and _tx_error() name
+ * them.
  */
 struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 				       const struct in6_addr *addr,
-				       u64 mapping)
+				       u64 mapping, bool outbound)
 {
 	struct teredo_peer *peer, *old;
 	struct sk_buff_head purge;
-	unsigned long now = jiffies;
-
-	peer = kmem_cache_zalloc(peer_cache, GFP_ATOMIC);
-	if (!peer)
-		return ERR_PTR(-ENOMEM);
-	if (dst_cache_init(&peer->dst_cache, GFP_ATOMIC)) {
-		kmem_cache_free(peer_cache, peer);
-		return ERR_PTR(-ENOMEM);
-	}
-	peer->addr = *addr;
-	peer->t = t;
-	peer->mapping = mapping;
-	peer->nonce = get_random_u64();
-	refcount_set(&peer->refcount, 1);
-	spin_lock_init(&peer->lock);
-	skb_queue_head_init(&peer->queue);
-	/* RFC 4380 §5.2.3: a new entry was last sent to 30 s ago. */
-	peer->last_tx = now - TEREDO_TRUST_LIFETIME * HZ;
-	teredo_timers_peer_init(peer);
+	int err;
 
 	__skb_queue_head_init(&purge);
-	spin_lock_bh(&t->peers.lock);
-	if (t->peers.count >= READ_ONCE(t->cfg.max_peers) &&
-	    !evict_one(t, &purge)) {
-		spin_unlock_bh(&t->peers.lock);
-		peer_free_rcu(&peer->rcu);
-		return ERR_PTR(-ENOSPC);
+	err = reserve(t, outbound, &purge);
+	purge_dropped(t, &purge);
+	if (err)
+		return ERR_PTR(err);
+	peer = peer_alloc(t, addr, mapping);
+	if (!peer) {
+		unreserve(t);
+		return ERR_PTR(-ENOMEM);
 	}
+
+	spin_lock_bh(&t->peers.lock);
 	old = rhashtable_lookup_get_insert_fast(&t->peers.table, &peer->node,
 						peer_params);
-	if (old || IS_ERR(old)) {
-		spin_unlock_bh(&t->peers.lock);
-		peer_free_rcu(&peer->rcu);
-		purge_dropped(t, &purge);
+	if (!old && xa_alloc_cyclic(&t->peers.ids, &peer->id, peer,
+				    xa_limit_32b, &t->peers.next_id,
+				    GFP_ATOMIC) < 0) {
+		rhashtable_remove_fast(&t->peers.table, &peer->node,
+				       peer_params);
+		old = ERR_PTR(-ENOMEM);
+	}
+	if (old) {
 		/* Insertion fails only for want of memory. */
+		t->peers.count--;
+		spin_unlock_bh(&t->peers.lock);
+		/* Lockless readers may have seen it in the table. */
+		call_rcu(&peer->rcu, peer_free_rcu);
 		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	list_add_tail(&peer->list, &t->peers.list);
-	t->peers.count++;
 	spin_unlock_bh(&t->peers.lock);
-	purge_dropped(t, &purge);
 	return peer;
 }
 
@@ -229,30 +410,32 @@ int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr)
  * teredo_peers_flush - remove every peer of @t
  * @t: the device
  *
- * On return no bubble timer of these peers runs any more, so the device
- * may be torn down: they hold a reference until the wait below.
+ * One peer at a time, with a chance to reschedule after each, so a
+ * million peers neither hold the table lock nor keep BH off for long.
+ * On return no bubble timer of the peers that were there runs any more,
+ * so the device may be torn down.
  *
  * Context: process, may sleep.
  */
 void teredo_peers_flush(struct teredo_dev *t)
 {
-	struct teredo_peer *peer, *tmp;
-	struct sk_buff_head purge;
-	LIST_HEAD(gone);
+	struct teredo_peer *peer;
+	unsigned long id = 0;
+	bool held;
 
-	__skb_queue_head_init(&purge);
-	spin_lock_bh(&t->peers.lock);
-	list_for_each_entry_safe(peer, tmp, &t->peers.list, list) {
-		teredo_peer_get(peer);
-		unlink_peer(t, peer, &purge);
-		list_add(&peer->list, &gone);
-	}
-	spin_unlock_bh(&t->peers.lock);
-	purge_dropped(t, &purge);
-
-	list_for_each_entry_safe(peer, tmp, &gone, list) {
+	for (;; id++) {
+		rcu_read_lock();
+		peer = teredo_peer_next(&t->peers, &id);
+		held = peer && refcount_inc_not_zero(&peer->refcount);
+		rcu_read_unlock();
+		if (!peer)
+			break;
+		if (!held)	/* on its way out already */
+			continue;
+		teredo_peer_remove(peer);
 		timer_delete_sync(&peer->bubble_timer);
 		teredo_peer_put(peer);
+		cond_resched();
 	}
 }
 
@@ -264,31 +447,44 @@ void teredo_peers_flush(struct teredo_dev *t)
 static bool collectable(struct teredo_peer *peer, unsigned long now)
 {
 	unsigned long idle = TEREDO_PEER_IDLE * HZ;
+	unsigned long last_bubble;
+	unsigned int bubbles;
 
+	/* Hints, not under the peer's lock: a stale value keeps it a round. */
+	bubbles = data_race(peer->bubbles);
+	/* Likewise. */
+	last_bubble = data_race(peer->last_bubble);
 	return skb_queue_empty_lockless(&peer->queue) &&
 	       !timer_pending(&peer->bubble_timer) &&
 	       !teredo_peer_is_fresh(peer) &&
 	       time_after(now, READ_ONCE(peer->last_rx) + idle) &&
 	       time_after(now, READ_ONCE(peer->last_tx) + idle) &&
-	       (!peer->bubbles ||
-		time_after(now, peer->last_bubble +
-			   TEREDO_BUBBLE_WINDOW * HZ));
+	       (!bubbles ||
+		time_after(now, last_bubble + TEREDO_BUBBLE_WINDOW * HZ));
 }
 
+/*
+ * Walks the table by number, COLLECT_BATCH peers per RCU section, and
+ * takes the table lock only for a removal.
+ * Context: process (the collector's work), may sleep.
+ */
 void teredo_peers_collect(struct teredo_dev *t)
 {
-	struct teredo_peer *peer, *tmp;
-	struct sk_buff_head purge;
-	unsigned long now = jiffies;
+	unsigned long now = jiffies, id = 0;
+	struct teredo_peer *peer;
+	unsigned int n = 0;
 
-	__skb_queue_head_init(&purge);
-	spin_lock_bh(&t->peers.lock);
-	list_for_each_entry_safe(peer, tmp, &t->peers.list, list) {
+	rcu_read_lock();
+	for (; (peer = teredo_peer_next(&t->peers, &id)); id++) {
 		if (collectable(peer, now))
-			unlink_peer(t, peer, &purge);
+			teredo_peer_remove(peer);
+		if (++n % COLLECT_BATCH)
+			continue;
+		rcu_read_unlock();
+		cond_resched();
+		rcu_read_lock();
 	}
-	spin_unlock_bh(&t->peers.lock);
-	purge_dropped(t, &purge);
+	rcu_read_unlock();
 }
 
 /**
@@ -301,33 +497,63 @@ void teredo_peers_collect(struct teredo_dev *t)
 void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 {
 	struct sk_buff_head ready;
-	struct sk_buff *skb;
+	bool was_fresh;
 
 	__skb_queue_head_init(&ready);
 	spin_lock_bh(&peer->lock);
-	if (READ_ONCE(peer->mapping) != mapping) {
+	was_fresh = teredo_peer_is_fresh(peer);
+	if (peer->mapping != mapping) {
 		WRITE_ONCE(peer->mapping, mapping);
+		/*
+		 * Pairs with the barrier in teredo_socket_send_sk(): a
+		 * sender that routed to the old mapping either sees the
+		 * new one and resets the cache itself, or filled the
+		 * cache before this reset, which then empties it.
+		 */
+		smp_mb();
 		dst_cache_reset(&peer->dst_cache);
 	}
 	WRITE_ONCE(peer->last_rx, jiffies);
 	WRITE_ONCE(peer->trusted, true);
 	peer->bubbles = 0;
 	peer->retries = 0;
-	skb_queue_splice_init(&peer->queue, &ready);
-	peer->queued_bytes = 0;
+	teredo_peer_take_queue(peer, &ready);
 	spin_unlock_bh(&peer->lock);
 
 	teredo_timers_peer_trusted(peer);
-	while ((skb = __skb_dequeue(&ready))) {
-		struct teredo_skb_cb *cb = teredo_skb_cb(skb);
+	/* Trusted anew, or again after its trust lapsed. */
+	if (!was_fresh)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_TRUSTED);
+	teredo_peer_release_ready(peer, &ready, mapping);
+}
 
-		if (!cb->inbound)
-			teredo_send_to_peer(peer->t, peer, skb);
-		else if (cb->from == mapping)
-			teredo_receive_deliver(peer->t, peer, skb, cb->offset);
-		else	/* not from the relay the test found */
-			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
-	}
+/**
+ * teredo_peer_echo_answered - an echo reply with this nonce came in
+ * @peer: the native peer it comes from
+ * @nonce: the 8 bytes after its ICMPv6 header
+ * @mapping: the relay it came through
+ *
+ * RFC 4380 §5.2.9: only a reply to the test in progress counts, once:
+ * a captured reply replayed later, from anywhere, moves nothing.
+ *
+ * Return: whether it answered the test (the peer is then trusted at
+ * @mapping); otherwise it is an ordinary packet.
+ */
+bool teredo_peer_echo_answered(struct teredo_peer *peer, u64 nonce,
+			       u64 mapping)
+{
+	bool answered;
+
+	spin_lock_bh(&peer->lock);
+	answered = peer->test_until &&
+		   time_before(jiffies, peer->test_until) &&
+		   peer->nonce == nonce;
+	if (answered)
+		peer->test_until = 0;
+	spin_unlock_bh(&peer->lock);
+	if (answered)
+		teredo_peer_trust(peer, mapping);
+	return answered;
 }
 
 /* Every packet from a peer that passed the source rules lands here. */
@@ -349,31 +575,66 @@ void teredo_peer_received(struct teredo_peer *peer, u64 mapping)
 	teredo_peer_trust(peer, mapping);
 }
 
-/* Both directions share one byte budget, as in Miredo. */
-static bool hold(struct teredo_peer *peer, struct sk_buff *skb)
+enum hold_result {
+	HELD,
+	READY,			/* trust came first: send or deliver it now */
+	QUEUE_FULL,
+	OVER_LIMIT,		/* the device's hold-limit */
+};
+
+/*
+ * Both directions share one budget per peer, as in Miredo, and one per
+ * device.  Freshness is checked again under the lock: trust that came
+ * after the caller looked has already emptied the queue, and a packet
+ * put there now would wait for nothing.
+ */
+static enum hold_result hold(struct teredo_peer *peer, struct sk_buff *skb)
 {
-	spin_lock_bh(&peer->lock);
-	if (peer->dead ||
-	    peer->queued_bytes + skb->len > TEREDO_QUEUE_BYTES) {
-		spin_unlock_bh(&peer->lock);
-		return false;
-	}
+	struct teredo_peers *peers = &peer->t->peers;
+	unsigned int size = skb->truesize;
+	struct teredo_probe probe = {};
+	enum hold_result res = HELD;
+
 	/* The route of the sender means nothing once we hold the packet. */
 	skb_dst_drop(skb);
-	__skb_queue_tail(&peer->queue, skb);
-	peer->queued_bytes += skb->len;
+	spin_lock_bh(&peer->lock);
+	if (peer->dead) {
+		res = QUEUE_FULL;
+	} else if (teredo_peer_is_fresh(peer) && ready(peer, skb)) {
+		res = READY;
+	} else if (peer->queued_bytes + size > TEREDO_QUEUE_TRUESIZE) {
+		res = QUEUE_FULL;
+	} else if (atomic_long_add_return(size, &peers->held) >
+		   READ_ONCE(peer->t->cfg.hold_limit)) {
+		atomic_long_sub(size, &peers->held);
+		res = OVER_LIMIT;
+	} else {
+		__skb_queue_tail(&peer->queue, skb);
+		peer->queued_bytes += size;
+		teredo_timers_packet_queued(peer, &probe);
+	}
 	spin_unlock_bh(&peer->lock);
-
-	teredo_timers_packet_queued(peer);
-	return true;
+	if (probe.cost)
+		teredo_send_bubble(peer->t, peer, &probe);
+	return res;
 }
 
 /* Hold @skb until the peer answers a bubble; the timers take it on. */
 void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb)
 {
 	teredo_skb_cb(skb)->inbound = false;
-	if (!hold(peer, skb))
+	switch (hold(peer, skb)) {
+	case HELD:
+		break;
+	case READY:
+		teredo_send_to_peer(peer->t, peer, skb);
+		break;
+	case OVER_LIMIT:
+		teredo_tx_drop(peer->t, skb, TEREDO_STAT_HOLD_LIMIT);
+		break;
+	default:
 		teredo_tx_drop(peer->t, skb, TEREDO_STAT_TX_QUEUE_FULL);
+	}
 }
 
 /**
@@ -395,8 +656,18 @@ void teredo_peer_hold_received(struct teredo_peer *peer, struct sk_buff *skb,
 	cb->inbound = true;
 	cb->from = mapping;
 	cb->offset = offset;
-	if (!hold(peer, skb))
+	switch (hold(peer, skb)) {
+	case HELD:
+		break;
+	case READY:
+		teredo_receive_deliver(peer->t, peer, skb, offset);
+		break;
+	case OVER_LIMIT:
+		teredo_rx_drop(peer->t, skb, TEREDO_STAT_HOLD_LIMIT);
+		break;
+	default:
 		teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
+	}
 }
 
 int __init teredo_peer_cache_init(void)

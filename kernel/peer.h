@@ -10,6 +10,7 @@
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/xarray.h>
 #include <net/dst_cache.h>
 
 #include "uapi/linux/teredo_genl.h"
@@ -18,31 +19,47 @@ struct teredo_dev;
 
 /*
  * A Teredo peer: a client a relay talks to, or a peer of a client.
- * Lookups are lockless (RCU); the data path reads @mapping, @trusted and
- * @last_rx with READ_ONCE, everything that changes them holds @lock.
+ *
+ * Lookups are lockless (RCU).  @lock serialises the trust state: @mapping,
+ * @trusted, the bubble budget, the echo test and the queue.  The data path
+ * reads @mapping and @trusted with READ_ONCE and takes @lock only when
+ * something changes.  @last_rx, @last_tx and @referenced are timestamps
+ * and hints that the data path writes with WRITE_ONCE and no lock (a
+ * stale value costs one bubble or one eviction decision, nothing else);
+ * readers use READ_ONCE.  @list and @id belong to the table's lock.
  */
 struct teredo_peer {
 	struct rhash_head node;		/* in teredo_peers.table */
-	struct list_head list;		/* in teredo_peers.list, oldest first */
+	struct list_head list;		/* eviction order; peers.lock */
 	struct in6_addr addr;		/* the key */
 	struct teredo_dev *t;
 	refcount_t refcount;
-	spinlock_t lock;		/* protects all below */
-	u64 mapping;			/* IPv4 << 16 | port, network order */
+	u32 id;				/* in teredo_peers.ids; peers.lock */
+	spinlock_t lock;		/* see above */
+	bool teredo;			/* @addr is a Teredo address */
 	bool trusted;
 	bool dead;			/* unhashed, waiting for RCU */
+	bool referenced;		/* sent to since eviction last looked */
+	u64 mapping;			/* IPv4 << 16 | port, network order */
 	unsigned long last_rx;		/* jiffies; 0 = never */
 	unsigned long last_tx;
 	unsigned long last_bubble;
 	unsigned int bubbles;		/* sent in the current budget */
 	unsigned int retries;		/* bubble rounds for this queue */
-	u64 nonce;			/* of our echo tests (native peer) */
-	struct sk_buff_head queue;	/* waiting for trust; under @lock */
-	unsigned int queued_bytes;
+	u64 nonce;			/* of the pending echo test */
+	unsigned long test_until;	/* jiffies; 0 = no test pending */
+	struct sk_buff_head queue;	/* waiting for trust */
+	unsigned int queued_bytes;	/* truesize of @queue */
 	struct timer_list bubble_timer;
-	struct dst_cache dst_cache;
+	struct dst_cache dst_cache;	/* routes to @mapping (send.c) */
 	atomic64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	struct rcu_head rcu;
+};
+
+/* What a bubble round decided under the peer's lock, done after it. */
+struct teredo_probe {
+	unsigned int cost;		/* bubbles counted; 0: send nothing */
+	u64 nonce;			/* of the echo test (client, native) */
 };
 
 /*
@@ -61,12 +78,19 @@ static inline struct teredo_skb_cb *teredo_skb_cb(struct sk_buff *skb)
 	return (struct teredo_skb_cb *)skb->cb;
 }
 
-/* The peer table of a device: bounded, lockless to read. */
+/*
+ * The peer table of a device: bounded, lockless to read.  @ids numbers
+ * the peers so that a netlink dump or the collector can stop anywhere and
+ * go on from the next number, whatever happened to the table meanwhile.
+ */
 struct teredo_peers {
 	struct rhashtable table;
-	struct list_head list;		/* under @lock */
+	struct xarray ids;		/* id -> peer; changed under @lock */
+	u32 next_id;			/* under @lock */
+	struct list_head list;		/* eviction order, under @lock */
 	spinlock_t lock;		/* serialises insertion and removal */
-	unsigned int count;		/* under @lock */
+	unsigned int count;		/* including reserved slots; @lock */
+	atomic_long_t held;		/* truesize held in all queues */
 };
 
 static inline u64 teredo_mapping(__be32 addr, __be16 port)
@@ -90,7 +114,7 @@ struct teredo_peer *teredo_peer_lookup(struct teredo_peers *peers,
 				       const struct in6_addr *addr);
 struct teredo_peer *teredo_peer_create(struct teredo_dev *t,
 				       const struct in6_addr *addr,
-				       u64 mapping);
+				       u64 mapping, bool outbound);
 void teredo_peer_remove(struct teredo_peer *peer);
 
 /* Why teredo_peer_create() returned @err, as a drop reason. */
@@ -107,6 +131,8 @@ static inline enum teredo_stat teredo_peer_tx_error(const void *err)
 }
 
 void teredo_peers_flush(struct teredo_dev *t);
+struct teredo_peer *teredo_peer_next(struct teredo_peers *peers,
+				     unsigned long *id);
 int teredo_peer_del(struct teredo_dev *t, const struct in6_addr *addr);
 void teredo_peers_collect(struct teredo_dev *t);
 void teredo_peer_put(struct teredo_peer *peer);
@@ -121,6 +147,12 @@ void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb);
 void teredo_peer_hold_received(struct teredo_peer *peer, struct sk_buff *skb,
 			       unsigned int offset, u64 mapping);
 void teredo_peer_trust(struct teredo_peer *peer, u64 mapping);
+bool teredo_peer_echo_answered(struct teredo_peer *peer, u64 nonce,
+			       u64 mapping);
+void teredo_peer_take_queue(struct teredo_peer *peer, struct sk_buff_head *to);
+void teredo_peer_take_ready(struct teredo_peer *peer, struct sk_buff_head *to);
+void teredo_peer_release_ready(struct teredo_peer *peer,
+			       struct sk_buff_head *list, u64 mapping);
 void teredo_peer_received(struct teredo_peer *peer, u64 mapping);
 
 int teredo_peer_cache_init(void);

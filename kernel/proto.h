@@ -62,7 +62,11 @@ enum teredo_timing {
 	TEREDO_BUBBLE_WINDOW = 300,
 	TEREDO_TRUST_LIFETIME = 30,	/* RFC 4380 §5.2.4: rx in 30 s */
 	TEREDO_PEER_IDLE = 60,		/* collect after this long unused */
-	TEREDO_QUEUE_BYTES = 4096,	/* per untrusted peer (Miredo: 1280) */
+	/*
+	 * Held per untrusted peer, in truesize: a few full-size packets
+	 * (Miredo holds 1280 bytes of packet), or a dozen tiny ones.
+	 */
+	TEREDO_QUEUE_TRUESIZE = 8192,
 };
 
 /* Origin indication: port and address are stored one's-complemented. */

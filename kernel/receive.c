@@ -121,10 +121,13 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 	__be16 sport;
 
 	t = rcu_dereference_sk_user_data(sk);
-	if (unlikely(!t)) {
-		kfree_skb(skb);
-		return 0;
-	}
+	/*
+	 * The device is letting go of the socket: what arrives meanwhile
+	 * is a plain datagram again (teredod reads it; a relay's socket
+	 * frees it when it closes).
+	 */
+	if (unlikely(!t))
+		return 1;
 	/* A server's acceptance rules and headers are its own. */
 	if (t->cfg.mode == TEREDO_MODE_SERVER)
 		return teredo_server_recv(t, sk, skb);

@@ -21,18 +21,36 @@
 #include "socket.h"
 #include "stats.h"
 
-void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
-			     enum teredo_stat why)
+/* Miredo sends at most 10 ICMPv6 errors per second per tunnel; so do we. */
+static void send_icmp(struct teredo_dev *t, struct sk_buff *skb, u8 code,
+		      enum teredo_stat why)
 {
-	/* Miredo sends at most 10 per second per tunnel; so do we. */
 	if (__ratelimit(&t->icmp_limit)) {
-		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, ICMPV6_ADDR_UNREACH,
-				0);
+		icmpv6_ndo_send(skb, ICMPV6_DEST_UNREACH, code, 0);
 		teredo_stat_inc(t, TEREDO_STAT_TX_ICMP);
 	}
 	teredo_tx_drop(t, skb, why);
 }
 
+void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
+			     enum teredo_stat why)
+{
+	send_icmp(t, skb, ICMPV6_ADDR_UNREACH, why);
+}
+
+/* What a client will not send (RFC 4443 §3.1, code 1). */
+void teredo_send_prohibited(struct teredo_dev *t, struct sk_buff *skb,
+			    enum teredo_stat why)
+{
+	send_icmp(t, skb, ICMPV6_ADM_PROHIBITED, why);
+}
+
+/*
+ * The peer's route cache is good for its mapping only: a sender that
+ * read the mapping just before it moved checks it again after filling
+ * the cache (teredo_socket_send_sk()), so no route to the old mapping
+ * outlives the move.
+ */
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb)
 {
@@ -42,9 +60,11 @@ void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 
 	if (READ_ONCE(peer->last_tx) != now)
 		WRITE_ONCE(peer->last_tx, now);
+	if (!READ_ONCE(peer->referenced))
+		WRITE_ONCE(peer->referenced, true);
 	if (teredo_socket_send(t, skb, teredo_mapping_addr(mapping),
 			       teredo_mapping_port(mapping),
-			       &peer->dst_cache))
+			       &peer->dst_cache, &peer->mapping))
 		return;
 	atomic64_inc(&peer->tx_packets);
 	atomic64_add(len, &peer->tx_bytes);
@@ -127,7 +147,7 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 	struct sk_buff *skb;
 
 	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, 0);
-	if (skb && !teredo_socket_send(t, skb, daddr, dport, NULL))
+	if (skb && !teredo_socket_send(t, skb, daddr, dport, NULL, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
 }
 
@@ -135,19 +155,22 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
  * teredo_send_bubble - make an untrusted peer answer
  * @t: the device
  * @peer: the peer
+ * @probe: what the timers decided, under the peer's lock
  *
  * A relay asks the server embedded in the peer's address to forward an
  * indirect bubble; the peer answers with a direct bubble that makes it
  * trusted.  A client has its own ways (client_send.c).
  *
- * Context: BH disabled, under RCU; the caller has applied the limits.
+ * Context: BH disabled, under RCU, the peer's lock not held; the caller
+ * has applied the limits.
  */
-void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer)
+void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer,
+			const struct teredo_probe *probe)
 {
 	struct in6_addr src;
 
 	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
-		teredo_client_probe(t, peer);
+		teredo_client_probe(t, peer, probe);
 		return;
 	}
 	bubble_source(t, peer, &src);
@@ -187,57 +210,68 @@ bool teredo_ipv6_native(const struct in6_addr *a)
 			 IPV6_ADDR_MAPPED));
 }
 
-netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
+static void xmit(struct teredo_dev *t, struct sk_buff *skb)
 {
-	struct teredo_dev *t = netdev_priv(dev);
 	const struct in6_addr *daddr;
 	struct teredo_peer *peer;
 
 	if (skb->protocol != htons(ETH_P_IPV6) ||
 	    !pskb_network_may_pull(skb, sizeof(struct ipv6hdr))) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NOT_IPV6);
-		return NETDEV_TX_OK;
+		return;
 	}
 	daddr = &ipv6_hdr(skb)->daddr;
 
 	/* The stack's own solicitations and MLD reports: nowhere to go. */
 	if (ipv6_addr_is_multicast(daddr)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_MULTICAST);
-		return NETDEV_TX_OK;
+		return;
 	}
 	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
 		teredo_client_xmit(t, skb);
-		return NETDEV_TX_OK;
+		return;
 	}
 	if (t->cfg.mode == TEREDO_MODE_SERVER) {
 		teredo_server_xmit(t, skb);
-		return NETDEV_TX_OK;
+		return;
 	}
 	if (!teredo_addr_is_teredo(daddr)) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_TEREDO);
-		return NETDEV_TX_OK;
+		return;
 	}
 	if (!teredo_send_reachable(daddr)) {
 		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
-		return NETDEV_TX_OK;
+		return;
 	}
 
 	peer = teredo_peer_lookup(&t->peers, daddr);
 	if (likely(peer && teredo_peer_is_fresh(peer))) {
 		teredo_send_to_peer(t, peer, skb);
-		return NETDEV_TX_OK;
+		return;
 	}
 	if (!peer) {
 		u64 mapping = teredo_mapping(teredo_addr_mapped(daddr),
 					     teredo_addr_port(daddr));
 
-		peer = teredo_peer_create(t, daddr, mapping);
+		peer = teredo_peer_create(t, daddr, mapping, true);
 		if (IS_ERR(peer)) {
 			teredo_send_unreachable(t, skb,
 						teredo_peer_tx_error(peer));
-			return NETDEV_TX_OK;
+			return;
 		}
 	}
 	teredo_peer_queue(peer, skb);
+}
+
+/*
+ * The stack calls in under rcu_read_lock() or, from AF_PACKET and the
+ * qdisc layer, only rcu_read_lock_bh(); the peer table's lookups want
+ * the former.
+ */
+netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	rcu_read_lock();
+	xmit(netdev_priv(dev), skb);
+	rcu_read_unlock();
 	return NETDEV_TX_OK;
 }

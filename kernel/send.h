@@ -8,11 +8,13 @@
 
 struct teredo_dev;
 struct teredo_peer;
+struct teredo_probe;
 
 netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev);
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
-void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer);
+void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer,
+			const struct teredo_probe *probe);
 struct sk_buff *teredo_send_alloc(struct teredo_dev *t,
 				  const struct in6_addr *src,
 				  const struct in6_addr *dst, u8 nexthdr,
@@ -24,5 +26,7 @@ bool teredo_send_reachable(const struct in6_addr *daddr);
 bool teredo_ipv6_native(const struct in6_addr *a);
 void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
 			     enum teredo_stat why);
+void teredo_send_prohibited(struct teredo_dev *t, struct sk_buff *skb,
+			    enum teredo_stat why);
 
 #endif /* _TEREDO_SEND_H */

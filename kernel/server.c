@@ -160,7 +160,8 @@ static void send_ra(struct teredo_dev *t, const struct rx *rx,
 	build_ra(t, skb_put(skb, sizeof(struct teredo_ra)), rs_src);
 	skb->protocol = htons(ETH_P_IPV6);
 
-	if (!teredo_socket_send_sk(t, from, skb, rx->saddr, rx->sport, NULL))
+	if (!teredo_socket_send_sk(t, from, skb, rx->saddr, rx->sport, NULL,
+				   NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_RA);
 }
 
@@ -204,7 +205,7 @@ static void forward(struct teredo_dev *t, struct sk_buff *skb,
 	skb->ip_summed = CHECKSUM_NONE;
 	/* Relayed packets all leave from the primary address, as Miredo's. */
 	if (!teredo_socket_send_sk(t, rcu_dereference_bh(t->sk), skb, to,
-				   port, NULL))
+				   port, NULL, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_FORWARDED);
 }
 
@@ -346,7 +347,8 @@ static enum teredo_stat parse(struct sk_buff *skb, struct rx *rx)
 			return TEREDO_STAT_RX_TRUNCATED;
 		p = skb->data + rx->off;
 		need = teredo_auth_len(p, rx->len);
-		if (!need || !pskb_may_pull(skb, rx->off + need + 1))
+		/* What follows starts with two bytes of header type. */
+		if (!need || !pskb_may_pull(skb, rx->off + need + 2))
 			return TEREDO_STAT_RX_TRUNCATED;
 		p = skb->data + rx->off;
 		/* The nonce ends one byte before the confirmation byte. */
@@ -431,6 +433,6 @@ void teredo_server_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
 		return;
 	}
-	if (!teredo_socket_send(t, skb, to, port, NULL))
+	if (!teredo_socket_send(t, skb, to, port, NULL, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_FORWARDED);
 }

@@ -13,6 +13,7 @@
 #include <net/udp_tunnel.h>
 
 #include "compat.h"
+#include "peer.h"
 #include "device.h"
 #include "proto.h"
 #include "receive.h"
@@ -129,25 +130,47 @@ void teredo_socket_attach(struct teredo_dev *t)
 	rcu_assign_pointer(t->sk, attach_one(t, t->sock));
 }
 
-static void release_one(struct sock __rcu **skp, struct socket **sockp)
+/*
+ * Teardown in two steps, so that deleting devices costs no grace period
+ * of its own under RTNL: ndo_uninit unhooks the sockets (no new reader
+ * finds the device), the core waits one grace period for all devices it
+ * deletes at once, and the destructor closes them.
+ */
+static void unhook_one(struct sock __rcu **skp, struct socket *sock)
+{
+	RCU_INIT_POINTER(*skp, NULL);
+	if (sock)
+		rcu_assign_sk_user_data(sock->sk, NULL);
+}
+
+void teredo_socket_unhook(struct teredo_dev *t)
+{
+	unhook_one(&t->sk, t->sock);
+	unhook_one(&t->sk2, t->sock2);
+}
+
+static void release_one(struct socket **sockp)
 {
 	if (!*sockp)
 		return;
-	RCU_INIT_POINTER(*skp, NULL);
-	/* Clears sk_user_data, waits for readers, then closes. */
-	udp_tunnel_sock_release(*sockp);
+	kernel_sock_shutdown(*sockp, SHUT_RDWR);
+	sock_release(*sockp);
 	*sockp = NULL;
 }
 
+/*
+ * After teredo_socket_unhook() and a grace period, or before the sockets
+ * were ever attached.
+ */
 void teredo_socket_release(struct teredo_dev *t)
 {
-	release_one(&t->sk, &t->sock);
-	release_one(&t->sk2, &t->sock2);
+	release_one(&t->sock);
+	release_one(&t->sock2);
 }
 
 static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 			    __be32 daddr, __be16 dport, __be32 *saddr,
-			    struct dst_cache *cache)
+			    struct dst_cache *cache, const u64 *owner)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -175,8 +198,17 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 		return ERR_PTR(-ELOOP);
 	}
 	*saddr = fl4.saddr;
-	if (cache)
+	if (cache) {
 		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
+		/*
+		 * The owner may have moved meanwhile (teredo_peer_trust()
+		 * resets the cache after the move, with a barrier): if it
+		 * did, this route is for where it was, and must not stay.
+		 */
+		smp_mb();
+		if (owner && teredo_mapping_addr(READ_ONCE(*owner)) != daddr)
+			dst_cache_reset(cache);
+	}
 	return rt;
 }
 
@@ -188,6 +220,7 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
  * @daddr: outer destination
  * @dport: outer destination port
  * @cache: route cache of the peer, or NULL
+ * @owner: the peer's mapping, which @cache routes to, or NULL
  *
  * The outer header has DF clear (RFC 4380 §5.1.2) and ECN zero (RFC 9601
  * §6.1.3, no ECN negotiation); UDP checksums are always computed.  The
@@ -198,7 +231,7 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
  */
 int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 			  struct sk_buff *skb, __be32 daddr, __be16 dport,
-			  struct dst_cache *cache)
+			  struct dst_cache *cache, const u64 *owner)
 {
 	struct net_device *dev = t->dev;
 	struct rtable *rt;
@@ -209,7 +242,7 @@ int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_SOCKET);
 		return -ENOTCONN;
 	}
-	rt = route(t, sk, daddr, dport, &saddr, cache);
+	rt = route(t, sk, daddr, dport, &saddr, cache, owner);
 	if (IS_ERR(rt)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_ROUTE);
 		return PTR_ERR(rt);
@@ -244,8 +277,9 @@ int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 
 /* From the device's (a server's primary) socket; see above. */
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
-		       __be32 daddr, __be16 dport, struct dst_cache *cache)
+		       __be32 daddr, __be16 dport, struct dst_cache *cache,
+		       const u64 *owner)
 {
 	return teredo_socket_send_sk(t, rcu_dereference_bh(t->sk), skb, daddr,
-				     dport, cache);
+				     dport, cache, owner);
 }

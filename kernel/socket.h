@@ -14,10 +14,12 @@ int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
 			 struct netlink_ext_ack *extack);
 void teredo_socket_attach(struct teredo_dev *t);
 void teredo_socket_release(struct teredo_dev *t);
+void teredo_socket_unhook(struct teredo_dev *t);
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
-		       __be32 daddr, __be16 dport, struct dst_cache *cache);
+		       __be32 daddr, __be16 dport, struct dst_cache *cache,
+		       const u64 *owner);
 int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 			  struct sk_buff *skb, __be32 daddr, __be16 dport,
-			  struct dst_cache *cache);
+			  struct dst_cache *cache, const u64 *owner);
 
 #endif /* _TEREDO_SOCKET_H */

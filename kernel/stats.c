@@ -46,6 +46,8 @@ static const char *const reasons[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_RX_RATELIMITED] = "router solicitations over the rate",
 	[TEREDO_STAT_RX_PEERS_FULL] = "peer table full",
 	[TEREDO_STAT_RX_BAD_SOURCE] = "source not a unicast address",
+	[TEREDO_STAT_TX_BAD_SOURCE] = "source not our Teredo address",
+	[TEREDO_STAT_HOLD_LIMIT] = "hold-limit of the device reached",
 };
 
 void teredo_stats_sum(const struct teredo_dev *t, u64 sum[__TEREDO_STAT_MAX])

@@ -6,21 +6,26 @@
  *   lapsed (30 s without hearing from it): a bubble goes out when
  *   the first packet is queued, then again every TEREDO_BUBBLE_INTERVAL
  *   (2 s) up to TEREDO_BUBBLE_RETRIES (3) times; then the queue is dropped
- *   with ICMPv6 address unreachable (RFC 4380 §5.2.4, §5.4.1).  Bubbles to
- *   one peer are at least 2 s apart and at most TEREDO_BUBBLE_BUDGET (4)
- *   per TEREDO_BUBBLE_WINDOW (300 s) until the peer answers (§5.2.6).
+ *   with ICMPv6 address unreachable (RFC 4380 §5.2.4, §5.4.1).  A bubble
+ *   goes at least 2 s after the last transmission to the peer, and at
+ *   most TEREDO_BUBBLE_BUDGET (4) in TEREDO_BUBBLE_WINDOW (300 s) until
+ *   the peer answers (§5.2.6); a client's round to a Teredo peer is two
+ *   bubbles (through its server and direct).  Rounds are decided under
+ *   the peer's lock and sent after it.
  * - Collector, per device, every 10 s: removes peers unused for
  *   TEREDO_PEER_IDLE (60 s) whose trust lapsed (30 s) and whose bubble
  *   budget window is over.
  */
 
 #include <linux/jiffies.h>
+#include <linux/random.h>
 #include <linux/skbuff.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 
 #include "compat.h"
 #include "device.h"
+#include "events.h"
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
@@ -32,64 +37,131 @@
 /* Caller holds peer->lock.  A pending timer owns one peer reference. */
 static void arm(struct teredo_peer *peer, unsigned long expires)
 {
+	lockdep_assert_held(&peer->lock);
 	if (!mod_timer(&peer->bubble_timer, expires))
 		teredo_peer_get(peer);
 }
 
-static bool bubble_allowed(struct teredo_peer *peer, unsigned long now)
+/* A client reaches a Teredo peer through its server and directly. */
+static unsigned int round_cost(const struct teredo_peer *peer)
 {
-	if (peer->bubbles >= TEREDO_BUBBLE_BUDGET) {
+	return peer->t->cfg.mode == TEREDO_MODE_CLIENT && peer->teredo ? 2 : 1;
+}
+
+/* RFC 4380 §5.2.6.  Caller holds peer->lock. */
+static bool bubble_allowed(struct teredo_peer *peer, unsigned int cost,
+			   unsigned long now)
+{
+	lockdep_assert_held(&peer->lock);
+	if (time_before(now, READ_ONCE(peer->last_tx) +
+			TEREDO_BUBBLE_INTERVAL * HZ))
+		return false;
+	if (peer->bubbles + cost > TEREDO_BUBBLE_BUDGET) {
 		if (time_before(now, peer->last_bubble +
 				TEREDO_BUBBLE_WINDOW * HZ))
 			return false;
 		peer->bubbles = 0;
 	}
-	return !peer->bubbles ||
-	       !time_before(now, peer->last_bubble +
-			    TEREDO_BUBBLE_INTERVAL * HZ);
+	return true;
 }
 
-/* Caller holds peer->lock. */
-static void try_bubble(struct teredo_peer *peer)
+/*
+ * One round of bubbles (or an echo test), counted here and sent by the
+ * caller after it drops the lock.  An echo test keeps its nonce while it
+ * is pending, so a late answer to an earlier round still counts; a test
+ * that ended starts over with a new one.  Caller holds peer->lock.
+ */
+static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 {
+	unsigned int cost = round_cost(peer);
 	unsigned long now = jiffies;
 
-	if (!bubble_allowed(peer, now)) {
+	lockdep_assert_held(&peer->lock);
+	probe->cost = 0;
+	if (!bubble_allowed(peer, cost, now)) {
 		teredo_stat_inc(peer->t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
-	peer->bubbles++;
+	peer->bubbles += cost;
 	peer->last_bubble = now;
 	WRITE_ONCE(peer->last_tx, now);
-	teredo_send_bubble(peer->t, peer);
+	if (!peer->teredo) {
+		if (!peer->test_until || !time_before(now, peer->test_until))
+			peer->nonce = get_random_u64();
+		peer->test_until = (now + TEREDO_TRUST_LIFETIME * HZ) ?: 1;
+		probe->nonce = peer->nonce;
+	}
+	probe->cost = cost;
+}
+
+/**
+ * teredo_timers_bubble_allowed - count one bubble against the budget
+ * @peer: the peer it goes to
+ *
+ * For bubbles the data path sends on its own (a client's answer to an
+ * origin indication): they count as any other.
+ *
+ * Return: whether it may go.
+ */
+bool teredo_timers_bubble_allowed(struct teredo_peer *peer)
+{
+	unsigned long now = jiffies;
+	bool ok;
+
+	spin_lock_bh(&peer->lock);
+	ok = bubble_allowed(peer, 1, now);
+	if (ok) {
+		peer->bubbles++;
+		peer->last_bubble = now;
+		WRITE_ONCE(peer->last_tx, now);
+	}
+	spin_unlock_bh(&peer->lock);
+	return ok;
 }
 
 static void bubble_expired(struct timer_list *timer)
 {
 	struct teredo_peer *peer = teredo_from_timer(peer, timer, bubble_timer);
-	struct sk_buff_head unreachable;
+	struct sk_buff_head ready, unreachable;
+	struct teredo_probe probe = {};
+	bool gave_up = false;
 	struct sk_buff *skb;
+	u64 mapping;
 
+	__skb_queue_head_init(&ready);
 	__skb_queue_head_init(&unreachable);
 	spin_lock_bh(&peer->lock);
-	/*
-	 * Freshness, not the trusted flag: a peer whose trust lapsed keeps
-	 * the flag, and its bubbles need their retries just the same.
-	 */
-	if (!peer->dead && !teredo_peer_is_fresh(peer) &&
-	    !skb_queue_empty(&peer->queue)) {
-		if (peer->retries < TEREDO_BUBBLE_RETRIES) {
-			peer->retries++;
-			try_bubble(peer);
-			arm(peer, jiffies + TEREDO_BUBBLE_INTERVAL * HZ);
-		} else {
-			skb_queue_splice_init(&peer->queue, &unreachable);
-			peer->queued_bytes = 0;
-			peer->retries = 0;
+	mapping = peer->mapping;
+	if (!peer->dead) {
+		/*
+		 * Freshness, not the trusted flag: a peer whose trust
+		 * lapsed keeps the flag.  What waited only for trust that
+		 * came meanwhile goes now; packets that came through
+		 * another relay than the trusted one wait for their own
+		 * test, with its retries, and then are given up.
+		 */
+		if (teredo_peer_is_fresh(peer))
+			teredo_peer_take_ready(peer, &ready);
+		if (!skb_queue_empty(&peer->queue)) {
+			if (peer->retries < TEREDO_BUBBLE_RETRIES) {
+				peer->retries++;
+				plan_round(peer, &probe);
+				arm(peer, jiffies +
+					  TEREDO_BUBBLE_INTERVAL * HZ);
+			} else {
+				teredo_peer_take_queue(peer, &unreachable);
+				peer->retries = 0;
+				gave_up = true;
+			}
 		}
 	}
 	spin_unlock_bh(&peer->lock);
 
+	if (probe.cost)
+		teredo_send_bubble(peer->t, peer, &probe);
+	teredo_peer_release_ready(peer, &ready, mapping);
+	if (gave_up)
+		teredo_event_peer(peer->t, peer, TEREDO_EVENT_UNREACHABLE);
 	while ((skb = __skb_dequeue(&unreachable))) {
 		if (teredo_skb_cb(skb)->inbound)
 			teredo_rx_drop(peer->t, skb, TEREDO_STAT_RX_UNVERIFIED);
@@ -105,15 +177,20 @@ void teredo_timers_peer_init(struct teredo_peer *peer)
 	timer_setup(&peer->bubble_timer, bubble_expired, 0);
 }
 
-void teredo_timers_packet_queued(struct teredo_peer *peer)
+/**
+ * teredo_timers_packet_queued - a packet now waits in @peer's queue
+ * @peer: the peer; caller holds its lock
+ * @probe: the round to send after the caller drops the lock
+ */
+void teredo_timers_packet_queued(struct teredo_peer *peer,
+				 struct teredo_probe *probe)
 {
-	spin_lock_bh(&peer->lock);
-	if (!peer->dead && !timer_pending(&peer->bubble_timer)) {
-		peer->retries = 0;
-		try_bubble(peer);
-		arm(peer, jiffies + TEREDO_BUBBLE_INTERVAL * HZ);
-	}
-	spin_unlock_bh(&peer->lock);
+	lockdep_assert_held(&peer->lock);
+	if (timer_pending(&peer->bubble_timer))
+		return;
+	peer->retries = 0;
+	plan_round(peer, probe);
+	arm(peer, jiffies + TEREDO_BUBBLE_INTERVAL * HZ);
 }
 
 static void disarm(struct teredo_peer *peer)

@@ -107,8 +107,9 @@ ATTRS = {
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}
 
-STATES = ["offline", "qualifying", "qualified"]
-REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route"]
+STATES = ["offline", "qualifying", "qualified", "dormant"]
+REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route",
+           "native-ipv6"]
 NATS = ["unknown", "none", "restricted", "symmetric"]
 
 INTS = {

@@ -22,7 +22,7 @@ ADDR2=2001:0:c612:1:0:cfc5:39ed:ffd7
 PEER=2001:0:c612:1:0:1234:39ed:ffd1
 
 teredo_load
-ktap_plan 28
+ktap_plan 36
 
 ns="" hold=""
 ns_create ns
@@ -133,7 +133,10 @@ refuse "qualified without a mapping" \
 refuse "qualified without a socket" \
 	"state: qualified needs a socket (fd) first" state=2 \
 	mapped=$MAPPED mapped-port=$MPORT address=$ADDR
-refuse "unknown state" "state: unknown state" state=3
+# Dormant (3) is qualified with the data path paused: the same needs.
+refuse "dormant without a mapping" \
+	"state: qualified needs mapped, mapped-port and address" state=3
+refuse "unknown state" "state: unknown state" state=4
 refuse "unknown NAT type" "nat: unknown NAT type" nat=4
 refuse "private mapped address" \
 	"mapped: not a global unicast IPv4 address" mapped=10.0.0.1
@@ -207,6 +210,77 @@ ip -n "$ns" -6 route add 2001::/32 dev t0
 ip netns exec "$ns" ping -6 -c 1 -W 1 "$PEER" >/dev/null 2>&1
 assert_eq "peers" 1 "$(peers)"
 ktap_result $? "a packet to a Teredo peer creates its entry"
+
+# ------------------------------------------ the echo test's nonce
+# A native peer is trusted only by an echo reply that carries the nonce
+# of our echo test (RFC 4380 §5.2.9; teredo.rst, Security): a reply with
+# another nonce or none is held as any packet from an unverified source
+# and dropped when the test gives up (rx_unverified), never counted as
+# an answer (rx_echo_replies); the right nonce, from the same relay, is.
+NATIVE=2001:db8:99::1
+RELAY=198.18.0.77:3544
+TEREDOCTL=$TEREDO_TOP/build/tools/teredoctl
+cnt() {	# cnt KEY...: t0's counters, on one line
+	ip netns exec "$ns" "$TEREDOCTL" -j show t0 | json_eval \
+		'" ".join(str(d.get("counters", {}).get(k, 0)) for k in "'"$*"'".split())'
+}
+native_trusted() {
+	ip netns exec "$ns" "$TEREDOCTL" -j peers t0 | json_eval \
+		'str(next((p["trusted"] for p in d if p["peer"] == "'"$NATIVE"'"), "none"))'
+}
+# The echo test goes to the server: let it out on v0 to be captured on v1.
+ip -n "$ns" neigh replace "$SERVER" dev v0 nud permanent \
+	lladdr "$(ip -n "$ns" -j link show dev v1 | json_eval 'd[0]["address"]')"
+ip -n "$ns" -6 route add 2001:db8:99::/64 dev t0
+ip netns exec "$ns" tcpdump -U -n -i v1 -c 1 -w "$SCRATCH_DIR/echo.pcap" \
+	'udp dst port 3544 and udp[14] = 58 and udp[48] = 128' \
+	> "$SCRATCH_DIR/tcpdump.log" 2>&1 &
+capture=$!
+wait_until 60 grep -q listening "$SCRATCH_DIR/tcpdump.log"
+read -r tests0 replies0 unverified0 <<< "$(cnt tx_echo_tests rx_echo_replies rx_unverified)"
+ip netns exec "$ns" ping -6 -c 1 -W 1 "$NATIVE" >/dev/null 2>&1
+wait_until 10 test -s "$SCRATCH_DIR/echo.pcap" && sleep 0.2
+kill "$capture" 2>/dev/null
+wait "$capture"
+# The echo request's identifier and sequence and the 8 bytes after them
+# (the nonce): Ethernet, IPv4, UDP, IPv6, ICMPv6 header.
+read -r idseq nonce <<< "$(py -c '
+import sys
+b = open(sys.argv[1], "rb").read()[40:]
+ip = b[14:]
+t = ip[(ip[0] & 15) * 4 + 8:]
+print(t[44:48].hex(), t[48:56].hex())' "$SCRATCH_DIR/echo.pcap" 2>/dev/null)"
+wrong=$(printf '%016x' $((0x${nonce:-0} ^ 1)))
+reply() {	# reply DATA-HEX: an echo reply from NATIVE through RELAY
+	ip netns exec "$ns" python3 -I -S "$PEERPY" send echo-reply \
+		--raw-src "$RELAY" --to "$LOCAL:$PORT" --src6 "$NATIVE" \
+		--dst6 "$ADDR" --data "$1" >/dev/null
+}
+reply "$idseq$wrong"
+reply "$idseq"
+# The test gives up after its retries (2 s apart), and drops what it held.
+# shellcheck disable=SC2317  # called through wait_until
+unverified_grew() {
+	[ "$(cnt rx_unverified)" -ge $((unverified0 + 2)) ]
+}
+wait_until 20 unverified_grew
+read -r tests1 replies1 unverified1 <<< "$(cnt tx_echo_tests rx_echo_replies rx_unverified)"
+trusted=$(native_trusted)
+rc=0
+assert_ne "the echo test's nonce (captured)" "" "$nonce" || rc=1
+assert_num "echo tests sent" "$tests1" -gt "$tests0" || rc=1
+assert_num "rx_echo_replies" "$replies1" -eq "$replies0" || rc=1
+assert_num "rx_unverified" "$unverified1" -eq $((unverified0 + 2)) || rc=1
+assert_eq "native peer trusted" False "$trusted" || rc=1
+ktap_result $rc "echo replies with a wrong nonce or none: dropped (rx_unverified), not answers"
+reply "$idseq$nonce"
+read -r replies2 <<< "$(cnt rx_echo_replies)"
+rc=0
+assert_num "rx_echo_replies" "$replies2" -eq $((replies1 + 1)) || rc=1
+assert_eq "native peer trusted" True "$(native_trusted)" || rc=1
+ktap_result $rc "the echo reply with the test's nonce, from the same relay, is the answer"
+ip -n "$ns" -6 route del 2001:db8:99::/64 dev t0
+ip -n "$ns" neigh del "$SERVER" dev v0
 check_ok "new address" nl set t0 state=2 mapped=198.18.0.39 \
 	mapped-port=$MPORT address=2001:0:c612:1:0:cfc6:39ed:ffd8
 assert_eq "peers after a new address" 0 "$(peers)"
@@ -223,12 +297,14 @@ KSTATE=""
 ktap_result $rc "helper's socket closed: carrier off, offline, reason no-helper"
 # Carrier off: the stack's packets stop at the device's qdisc (even a
 # packet socket's bypass checks the carrier); nothing goes out.
-before='' after=''
+# Both reads must give numbers: two failed reads are equal too.
+before='' after='' rc=0
 json_stat before "$(ip -n "$ns" -s -j link show dev t0)" tx packets
-! ip netns exec "$ns" ping -6 -c 1 -W 1 "$PEER" >/dev/null 2>&1 &&
-	json_stat after "$(ip -n "$ns" -s -j link show dev t0)" tx packets &&
-	assert_eq "t0 tx_packets" "$before" "$after"
-ktap_result $? "offline: a packet to a peer goes nowhere (t0 sent nothing)"
+ip netns exec "$ns" ping -6 -c 1 -W 1 "$PEER" >/dev/null 2>&1 &&
+	{ ktap_info "ping got an answer"; rc=1; }
+json_stat after "$(ip -n "$ns" -s -j link show dev t0)" tx packets
+assert_num "t0 tx_packets" "$after" -eq "$before" || rc=1
+ktap_result $rc "offline: a packet to a peer goes nowhere (t0 sent nothing)"
 # The same port binds again: the kernel let go of the socket.
 nl set t0 fd=udp:0.0.0.0:$PORT state=1 --hold "$hold" &
 holder=$!
@@ -239,5 +315,78 @@ wait "$holder"
 ip -n "$ns" link del t0
 assert_ok link_absent "$ns" t0
 ktap_result $? "the device goes away cleanly"
+
+# ------------------------------------------------ teredod's exit status
+# teredod(8): 0 after SIGTERM or SIGINT, 1 on an error (no such device,
+# not a client device, the device was deleted), 2 on bad usage.
+TEREDOD=$TEREDO_TOP/build/tools/teredod
+TDLOG=$SCRATCH_DIR/teredod.log
+td() {	# td ARGS...: teredod in the netns, its status in TD_RC
+	ip netns exec "$ns" "$TEREDOD" "$@" > "$TDLOG" 2>&1
+	TD_RC=$?
+}
+rc=0
+for a in "" "t0 t1" "--no-such-option t0"; do
+	# shellcheck disable=SC2086  # the words of each case
+	td $a
+	assert_eq "teredod $a: exit status" 2 "$TD_RC" || rc=1
+done
+ktap_result $rc "teredod: bad usage exits 2"
+td no-such-dev
+check_eq "teredod: no such device exits 1" 1 "$TD_RC"
+ip -n "$ns" link add r9 type teredo mode relay port 3609
+td r9
+rc=0
+assert_eq "exit status" 1 "$TD_RC" || rc=1
+assert_contains "log" "not a Teredo client device" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: a relay device exits 1 (not a client device)"
+ip -n "$ns" link del r9
+
+# td_start: teredod on a new client device t9, running once it said so.
+td_start() {
+	ip -n "$ns" link add t9 type teredo server "$SERVER" port 40109
+	ns_quiet_ipv6 "$ns" t9
+	# A background command starts with SIGINT ignored: give it back.
+	env --default-signal=INT ip netns exec "$ns" "$TEREDOD" t9 \
+		> "$TDLOG" 2>&1 &
+	TD_PID=$!
+	wait_until 20 grep -q "started" "$TDLOG"
+}
+
+# td_end: teredod gone within 15 s (else killed, status 1); its exit
+# status in TD_RC.
+# shellcheck disable=SC2317  # called through wait_until
+td_exited() {
+	local st
+
+	st=$(cat "/proc/$TD_PID/stat" 2>/dev/null) || return 0
+	[[ $st == *") Z "* ]]
+}
+td_end() {
+	if ! wait_until 15 td_exited; then
+		kill -9 "$TD_PID"
+		ktap_info "teredod did not exit: $(< "$TDLOG")"
+		wait "$TD_PID"
+		TD_RC=137
+		return 1
+	fi
+	wait "$TD_PID"
+	TD_RC=$?
+}
+rc=0
+td_start || { ktap_info "teredod did not start: $(< "$TDLOG")"; rc=1; }
+ip -n "$ns" link del t9
+td_end
+assert_eq "exit status" 1 "$TD_RC" || rc=1
+assert_contains "log" "device gone" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: its device deleted, exits 1"
+rc=0
+td_start || { ktap_info "teredod did not start: $(< "$TDLOG")"; rc=1; }
+kill -INT "$TD_PID"
+td_end
+assert_eq "exit status" 0 "$TD_RC" || rc=1
+assert_contains "log" "offline: stopped" "$(< "$TDLOG")" || rc=1
+ktap_result $rc "teredod: SIGINT, exits 0 after a clean stop"
+ip -n "$ns" link del t9
 
 ktap_finish

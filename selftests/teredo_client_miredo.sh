@@ -48,9 +48,9 @@ counter() {
 # peer_of NS ADDR [DEV]: "trusted mapped:port" of ADDR in the table of
 # DEV (our client device).
 peer_of() {
-	ctl "$1" -j peers "${3:-$DEV}" | json_eval "\" \".join(\"%s %s:%s\" %
-		(p[\"trusted\"], p[\"mapped\"], p[\"port\"]) for p in d
-		if p[\"addr\"] == \"$2\")"
+	ctl "$1" -j peers "${3:-$DEV}" | json_eval "\" \".join(\"%s %s\" %
+		(p[\"trusted\"], p[\"mapped\"]) for p in d
+		if p[\"peer\"] == \"$2\")"
 }
 
 # shellcheck disable=SC2317  # called through wait_until

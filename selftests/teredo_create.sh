@@ -11,9 +11,11 @@ source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 CLIENT_ARGS="server 192.0.2.1"
 CLIENT_JSON='{"mode": "client", "server": "192.0.2.1", "server2": "192.0.2.2",
-	"port": 0, "refresh": 30, "max-peers": 4096, "ttl": 0}'
+	"port": 0, "refresh": 30, "max-peers": 4096, "ttl": 0,
+	"hold-limit": 16777216}'
 RELAY_ARGS="mode relay"
-RELAY_JSON='{"mode": "relay", "port": 3544, "max-peers": 4096, "ttl": 0}'
+RELAY_JSON='{"mode": "relay", "port": 3544, "max-peers": 4096, "ttl": 0,
+	"hold-limit": 16777216}'
 SERVER_ARGS="mode server local 192.0.2.1"
 SERVER_JSON='{"mode": "server", "local": "192.0.2.1", "local2": "192.0.2.2",
 	"port": 3544, "ttl": 0}'
@@ -207,9 +209,11 @@ rc=0
 assert_info_data_json tc0 "${IPB_OUT[SHOW[tc0]]}" "$CLIENT_JSON" || rc=1
 assert_info_data_json tc1 "${IPB_OUT[SHOW[tc1]]}" '{"mode": "client", "server": "198.51.100.1",
 	"server2": "198.51.100.2", "port": 0, "refresh": 30,
-	"max-peers": 4096, "ttl": 0}' || rc=1
+	"max-peers": 4096, "ttl": 0,
+	"hold-limit": 16777216}' || rc=1
 assert_info_data_json tc2 "${IPB_OUT[SHOW[tc2]]}" '{"mode": "relay", "local": "198.51.100.1",
-	"port": 3544, "max-peers": 4096, "ttl": 0}' || rc=1
+	"port": 3544, "max-peers": 4096, "ttl": 0,
+	"hold-limit": 16777216}' || rc=1
 assert_info_data_json tc3 "${IPB_OUT[SHOW[tc3]]}" "$SERVER_JSON" || rc=1
 ktap_result $rc "each device reports its own configuration"
 

@@ -69,6 +69,7 @@ code|hex:0002$(printf '%076d' 0)|rx_bad_header|rx_bad_header|rx_bad_header|unkno
 length|echo --plen 400|rx_bad_length|rx_bad_length|rx_bad_length|40 + payload length beyond the datagram
 auth-long|echo --prefix $AUTH_LONG|rx_auth|rx_auth|rx_truncated|authentication header longer than the datagram
 auth|echo --prefix $AUTH|rx_auth|rx_auth|rx_auth|authentication header from a peer
+auth-one|hex:${AUTH}00|rx_auth|rx_auth|rx_truncated|authentication header, then one byte of the next header
 auth-ra|ra --raw-src {spoof3544} --src6 fe80::1 --prefix $AUTH|rx_auth|rx_auth|rx_auth|RA with authentication from port 3544 of a stranger
 origin|echo --prefix $OI|rx_origin|rx_origin|rx_origin|origin indication from a peer
 origin-short|hex:$OI$IP6_20 --raw-src {server}|rx_truncated|rx_origin|rx_origin|origin indication from the server, then 20 bytes

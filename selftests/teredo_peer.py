@@ -14,7 +14,9 @@
   teredo_peer.py send --bind IP:PORT --to IP:PORT KIND [options]
       send one crafted datagram; KIND is bubble, echo or hex:PAYLOAD;
       --raw-src IP:PORT sends it from a raw socket with that (spoofed)
-      outer source instead; KIND also rs (a Router Solicitation, from
+      outer source instead; KIND echo-reply carries --data HEX after its
+      ICMPv6 header (identifier, sequence, payload); --suffix HEX appends bytes after the IPv6
+      packet (RFC 6081 trailers); KIND also rs (a Router Solicitation, from
       --src6 or fe80::ffff:ffff:ffff to ff02::2) and ra (a Router
       Advertisement from --src6 to --dst6)
   teredo_peer.py flood KIND --to IP:PORT --count N [options]
@@ -27,8 +29,10 @@
       distinct outer sources from --src-net, --src-port; --seconds T
       repeats the set for T seconds, --rate caps packets per second,
       --go FILE says "flood-ready" and waits for FILE before sending;
-      prints "flood kind=K sent=N bytes=B elapsed=T" (bytes of IPv4
-      datagrams, or of IPv6 packets for teredo-dsts)
+      prints "flood kind=K sent=N bytes=B requested=R errors=E
+      elapsed=T" (bytes of IPv4 datagrams, or of IPv6 packets for
+      teredo-dsts; R: --count times the passes --seconds made, E: sends
+      that failed, R = N + E)
   teredo_peer.py serve
       read commands (the arguments of send or flood) from stdin, one per
       line, and run them: one process for a whole test; each answers
@@ -254,6 +258,9 @@ def run_send(args):
     elif args.kind == "rs":
         pkt = icmp6(ipaddress.IPv6Address(args.src6).packed if args.src6
                     else RS_SRC, ALL_ROUTERS, 133, 0, bytes(4), hlim=255)
+    elif args.kind == "echo-reply":
+        # --data: identifier, sequence and payload (an echo test's nonce)
+        pkt = icmp6(src, dst, 129, 0, bytes.fromhex(args.data or "00000000"))
     elif args.kind == "ra":
         # Hop limit, flags, lifetime 0, reachable, retrans: no options.
         pkt = icmp6(src, dst, 134, 0, bytes(12), hlim=255)
@@ -271,6 +278,8 @@ def run_send(args):
         pkt = bytes.fromhex(args.prefix) + pkt
     if args.truncate is not None:
         pkt = pkt[:args.truncate]
+    if args.suffix:
+        pkt += bytes.fromhex(args.suffix)   # RFC 6081 trailers, or junk
     if args.raw_src:
         sock = raw_socket()
         for _ in range(args.count):
@@ -350,7 +359,7 @@ def run_flood(args):
         while not os.path.exists(args.go):
             time.sleep(0.05)
     gap = 1.0 / args.rate if args.rate else 0
-    sent = nbytes = 0
+    sent = nbytes = errors = passes = 0
     start = time.time()
     end = start + args.seconds
     while True:
@@ -358,14 +367,20 @@ def run_flood(args):
             try:
                 sock.sendto(p, to)
             except OSError:     # a full queue, or an ICMP error
+                errors += 1     # reported: the checks need every one
                 continue
             sent += 1
             nbytes += size or len(p)
             if gap:
                 time.sleep(max(0.0, start + sent * gap - time.time()))
+        passes += 1
         if time.time() >= end:
             break
+    # requested: what it tried to send (--count per pass); the tests
+    # compare their counters with the number they asked for and fail
+    # on a flood whose sent is less.
     log("flood", kind=args.kind, sent=sent, bytes=nbytes,
+        requested=passes * len(pkts), errors=errors,
         elapsed=f"{time.time() - start:.3f}")
 
 
@@ -717,6 +732,8 @@ def main():
     x.add_argument("--plen", type=int)
     x.add_argument("--prefix")
     x.add_argument("--truncate", type=int)
+    x.add_argument("--suffix")
+    x.add_argument("--data")
     x.add_argument("--count", type=int, default=1)
     x.add_argument("--raw-src")
     x.add_argument("--nxt", type=int)

@@ -69,8 +69,8 @@ check_teredoctl_peer() {
 	fi
 	out=$(ip netns exec "$RLY" timeout 10 "$TEREDOCTL" -j peers "$DEV" 2>&1) ||
 		{ ktap_info "teredoctl -j peers $DEV failed: $out"; rc=1; }
-	peer=$(json_eval "[\"%s %s:%s\" % (p[\"trusted\"], p[\"mapped\"], p[\"port\"])
-		for p in d if p[\"addr\"] == \"$TOPO_CLI_ADDR\"]" <<< "$out" 2>/dev/null)
+	peer=$(json_eval "[\"%s %s\" % (p[\"trusted\"], p[\"mapped\"])
+		for p in d if p[\"peer\"] == \"$TOPO_CLI_ADDR\"]" <<< "$out" 2>/dev/null)
 	assert_eq "teredoctl peer $TOPO_CLI_ADDR (trusted mapped:port)" \
 		"[\"True $TOPO_CLI_MAPPED_IP:$TOPO_CLI_MAPPED_PORT\"]" "$peer" || rc=1
 	[ $rc = 0 ] || ktap_info "teredoctl -j peers $DEV: $out"

@@ -134,6 +134,25 @@ int nl_peer_del(struct nl *nl, unsigned int ifindex,
 	return fail_at(3) ? -ENOENT : 0;
 }
 
+/* A few fuzzed events, then the end of the stream (an error). */
+int nl_monitor(struct nl *nl, int (*cb)(const struct event_info *ev,
+					void *data), void *data)
+{
+	struct event_info ev;
+	int i, ret;
+
+	if (nl_family(nl))
+		return -ENOENT;
+	for (i = 0; i < 3; i++) {
+		fill(&ev, sizeof(ev));
+		ev.ifname[IFNAMSIZ - 1] = '\0';
+		ret = cb(&ev, data);
+		if (ret)
+			return ret;
+	}
+	return -ECONNRESET;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *argv[MAXWORDS + 1], *buf;

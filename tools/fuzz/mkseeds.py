@@ -180,6 +180,9 @@ def main():
         "teredoctl", "peer", "del", "tr0", "2001:0:4136:e378::1"))
     write("teredoctl", "version", b"\x00" + words("teredoctl", "-V"))
     write("teredoctl", "help", b"\x00" + words("teredoctl", "help"))
+    write("teredoctl", "monitor", b"\x00" + words("teredoctl", "monitor"))
+    write("teredoctl", "monitor-json", b"\x00" + words("teredoctl", "-j",
+                                                      "monitor", "t0"))
     # teredoctl's reply parsers: byte 0 = 0 link, 1 dev, 2 peer.
     write("nl", "link", b"\x00" + link_msg())
     write("nl", "dev", b"\x01" + dev_msg())

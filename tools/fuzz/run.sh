@@ -32,6 +32,8 @@ sources() {
 	esac
 }
 
+# The plan first: make check counts a run cut short as failed.
+echo "1..$#"
 for t in "$@"; do
 	bin=$out/fuzz_$t seeds=$here/corpus/$t log=$out/$t.log
 	n=$((n + 1))

@@ -46,7 +46,7 @@ result $? "nm -D: teredo_link_util is an exported, writable data symbol"
 IP_LIB_DIR=$libdir "$IP" link help teredo >"$tmp/help" 2>&1
 result $? "ip link help teredo exits 0"
 for word in mode client relay server server2 local local2 port refresh \
-	    max-peers ttl; do
+	    max-peers ttl hold-limit state nat mapped address bound; do
 	grep -Eq "(^|[^a-z0-9-])$word([^a-z0-9-]|\$)" "$tmp/help"
 	result $? "help text mentions \"$word\""
 done
@@ -107,6 +107,14 @@ refused "unknown keyword is named" 'unknown keyword "bogus"' \
 refused "duplicate keyword is refused" 'duplicate "port"' port 1 port 2
 refused "missing value is refused" '"refresh" needs a value' \
 	server 192.0.2.1 refresh
+# The running state ip -d link show prints is skipped with its value when
+# pasted back: the first unknown word after them is the one named.
+refused "pasted state words are skipped" 'unknown keyword "bogus"' \
+	server 192.0.2.1 state qualified nat restricted \
+	mapped 198.18.0.40:40000 address 2001:0:c612:1::1 \
+	bound 0.0.0.0:40000 reason none bogus 1
+refused "a state word needs its value" '"bound" needs a value' \
+	server 192.0.2.1 bound
 
 # `help` after type teredo prints the usage and aborts the command.
 if [ "$iso" != none ]; then
@@ -119,5 +127,7 @@ if [ "$iso" != none ]; then
 	result $? "help keyword prints the usage and fails"
 fi
 
+# The plan, last (TAP allows it): make check fails a log without one.
+echo "1..$n"
 echo "# $failed of $n checks failed"
 [ $failed -eq 0 ]

@@ -8,6 +8,12 @@
  * them back for `ip -d link show` with the same words, so the text output
  * pastes back into `ip link add` and the JSON keys match the keywords.
  *
+ * After the configuration it prints the running state with the words of
+ * `teredoctl show`: state, reason (when offline), nat, mapped
+ * IPv4:port, address, and bound IPv4:port (the socket in use).  These
+ * are reported, never set: parse_opt() skips them with their value, so
+ * the whole line still pastes back.
+ *
  * Only syntax is checked here.  Ranges and mode/attribute combinations
  * are the kernel's business: it answers with extack messages, and doing
  * it twice would let the two drift apart.
@@ -60,6 +66,7 @@ static const struct teredo_kw teredo_kws[] = {
 	{ "refresh",	IFLA_TEREDO_REFRESH,	KW_U32 },
 	{ "max-peers",	IFLA_TEREDO_MAX_PEERS,	KW_U32 },
 	{ "ttl",	IFLA_TEREDO_TTL,	KW_U8 },
+	{ "hold-limit",	IFLA_TEREDO_HOLD_LIMIT,	KW_U32 },
 };
 
 #define TEREDO_NKWS	(sizeof(teredo_kws) / sizeof(teredo_kws[0]))
@@ -70,6 +77,47 @@ static const char * const teredo_modes[] = {
 	[TEREDO_MODE_SERVER]	= "server",
 };
 
+static const char * const teredo_states[] = {
+	[TEREDO_STATE_OFFLINE]		= "offline",
+	[TEREDO_STATE_QUALIFYING]	= "qualifying",
+	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
+};
+
+static const char * const teredo_reasons[] = {
+	[TEREDO_REASON_NONE]		= "none",
+	[TEREDO_REASON_NO_HELPER]	= "no-helper",
+	[TEREDO_REASON_NO_SERVER]	= "no-server",
+	[TEREDO_REASON_SYMMETRIC_NAT]	= "symmetric-nat",
+	[TEREDO_REASON_NO_ROUTE]	= "no-route",
+	[TEREDO_REASON_NATIVE_IPV6]	= "native-ipv6",
+};
+
+static const char * const teredo_nats[] = {
+	[TEREDO_NAT_UNKNOWN]		= "unknown",
+	[TEREDO_NAT_NONE]		= "none",
+	[TEREDO_NAT_RESTRICTED]		= "restricted",
+	[TEREDO_NAT_SYMMETRIC]		= "symmetric",
+};
+
+/* The running state: printed, and skipped when pasted back. */
+static const char * const teredo_runtime_words[] = {
+	"state", "reason", "nat", "mapped", "address", "bound",
+};
+
+#define TEREDO_NRUNTIME \
+	(sizeof(teredo_runtime_words) / sizeof(teredo_runtime_words[0]))
+
+static int teredo_runtime_word(const char *w)
+{
+	size_t i;
+
+	for (i = 0; i < TEREDO_NRUNTIME; i++)
+		if (!strcmp(w, teredo_runtime_words[i]))
+			return 1;
+	return 0;
+}
+
 static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 			      FILE *f)
 {
@@ -77,19 +125,24 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 	(void)argc;
 	(void)argv;
 	fprintf(f,
-		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
-		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ]\n"
+		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
+		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ ttl TTL ]\n"
-		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ]\n"
+		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"\n"
 		"Where: ADDR    := IPv4 address (server, server2: or a name)\n"
 		"       PORT    := UDP port 0-65535, 0 = ephemeral\n"
 		"       SECONDS := refresh interval %u-%u (default %u)\n"
 		"       N       := peer table size %u-%u (default %u)\n"
-		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n",
+		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n"
+		"       BYTES   := truesize of packets held for untrusted peers,\n"
+		"                  all together, 0-%u (default %u)\n"
+		"ip -d link show also prints the running state: state, reason, nat,\n"
+		"mapped, address, bound; they are skipped when pasted back.\n",
 		TEREDO_REFRESH_MIN, TEREDO_REFRESH_MAX, TEREDO_REFRESH_DEFAULT,
 		TEREDO_MAX_PEERS_MIN, TEREDO_MAX_PEERS_MAX,
-		TEREDO_MAX_PEERS_DEFAULT);
+		TEREDO_MAX_PEERS_DEFAULT, TEREDO_HOLD_LIMIT_MAX,
+		TEREDO_HOLD_LIMIT_DEFAULT);
 }
 
 static int teredo_bad(const struct teredo_kw *kw, const char *val,
@@ -205,6 +258,18 @@ static int teredo_parse_opt(struct link_util *lu, int argc, char **argv,
 		for (i = 0; i < TEREDO_NKWS; i++)
 			if (!strcmp(*argv, teredo_kws[i].name))
 				kw = &teredo_kws[i];
+		if (!kw && teredo_runtime_word(*argv)) {
+			/* Reported state, pasted back from ip -d: skip. */
+			if (argc < 2) {
+				fprintf(stderr,
+					"Error: teredo: \"%s\" needs a value\n",
+					*argv);
+				return -1;
+			}
+			argc--;
+			argv++;
+			continue;
+		}
 		if (!kw) {
 			fprintf(stderr,
 				"Error: teredo: unknown keyword \"%s\", try \"ip link help teredo\"\n",
@@ -229,6 +294,8 @@ static int teredo_parse_opt(struct link_util *lu, int argc, char **argv,
 	}
 	return 0;
 }
+
+static void teredo_print_runtime(struct rtattr *tb[]);
 
 static void teredo_print_opt(struct link_util *lu, FILE *f,
 			     struct rtattr *tb[])
@@ -285,6 +352,92 @@ static void teredo_print_opt(struct link_util *lu, FILE *f,
 		snprintf(fmt, sizeof(fmt), "%s %%u ", kw->name);
 		print_color_uint(PRINT_ANY, COLOR_NONE, kw->name, fmt, v32);
 	}
+	teredo_print_runtime(tb);
+}
+
+/* "keyword value " as text, "keyword": "value" in JSON. */
+static void teredo_print_word(const char *key, const char *val)
+{
+	char fmt[32];
+
+	snprintf(fmt, sizeof(fmt), "%s %%s ", key);
+	print_color_string(PRINT_ANY, COLOR_NONE, key, fmt, val);
+}
+
+static const char *teredo_enum(char *buf, size_t size,
+			       const char * const *names, size_t n,
+			       const struct rtattr *rta)
+{
+	__u8 v = *(const __u8 *)RTA_DATA(rta);
+
+	if (v < n && names[v])
+		return names[v];
+	snprintf(buf, size, "%u", v);	/* newer than this plugin */
+	return buf;
+}
+
+static int teredo_has(struct rtattr *tb[], int attr, size_t size)
+{
+	return tb[attr] && RTA_PAYLOAD(tb[attr]) >= size;
+}
+
+/* IPv4:port of two attributes, as teredoctl prints it. */
+static const char *teredo_endpoint(char *buf, size_t size,
+				   const struct rtattr *addr,
+				   const struct rtattr *port)
+{
+	char ip[INET_ADDRSTRLEN];
+	__u16 p;
+
+	memcpy(&p, RTA_DATA(port), sizeof(p));
+	inet_ntop(AF_INET, RTA_DATA(addr), ip, sizeof(ip));
+	snprintf(buf, size, "%s:%u", ip, ntohs(p));
+	return buf;
+}
+
+#define TEREDO_NAMES(a)	(a), (sizeof(a) / sizeof((a)[0]))
+
+static void teredo_print_runtime(struct rtattr *tb[])
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	int offline = 0;
+
+	if (teredo_has(tb, IFLA_TEREDO_STATE, 1)) {
+		teredo_print_word("state",
+				  teredo_enum(buf, sizeof(buf),
+					      TEREDO_NAMES(teredo_states),
+					      tb[IFLA_TEREDO_STATE]));
+		offline = *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_STATE]) ==
+			  TEREDO_STATE_OFFLINE;
+	}
+	/* A reason says why a client is offline, and only that. */
+	if (offline && teredo_has(tb, IFLA_TEREDO_REASON, 1))
+		teredo_print_word("reason",
+				  teredo_enum(buf, sizeof(buf),
+					      TEREDO_NAMES(teredo_reasons),
+					      tb[IFLA_TEREDO_REASON]));
+	if (teredo_has(tb, IFLA_TEREDO_NAT, 1))
+		teredo_print_word("nat",
+				  teredo_enum(buf, sizeof(buf),
+					      TEREDO_NAMES(teredo_nats),
+					      tb[IFLA_TEREDO_NAT]));
+	if (teredo_has(tb, IFLA_TEREDO_MAPPED, 4) &&
+	    teredo_has(tb, IFLA_TEREDO_MAPPED_PORT, 2))
+		teredo_print_word("mapped",
+				  teredo_endpoint(buf, sizeof(buf),
+						  tb[IFLA_TEREDO_MAPPED],
+						  tb[IFLA_TEREDO_MAPPED_PORT]));
+	if (teredo_has(tb, IFLA_TEREDO_ADDRESS, 16))
+		teredo_print_word("address",
+				  inet_ntop(AF_INET6,
+					    RTA_DATA(tb[IFLA_TEREDO_ADDRESS]),
+					    buf, sizeof(buf)));
+	if (teredo_has(tb, IFLA_TEREDO_BOUND, 4) &&
+	    teredo_has(tb, IFLA_TEREDO_BOUND_PORT, 2))
+		teredo_print_word("bound",
+				  teredo_endpoint(buf, sizeof(buf),
+						  tb[IFLA_TEREDO_BOUND],
+						  tb[IFLA_TEREDO_BOUND_PORT]));
 }
 
 /* Not const: `ip` links loaded plugins into a list through ->next. */

@@ -67,6 +67,9 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_NATIVE]		= "tx_native",
 	[TEREDO_STAT_RX_PEERS_FULL]	= "rx_peers_full",
 	[TEREDO_STAT_RX_BAD_SOURCE]	= "rx_bad_source",
+	[TEREDO_STAT_TX_HELD]		= "tx_held",
+	[TEREDO_STAT_TX_BAD_SOURCE]	= "tx_bad_source",
+	[TEREDO_STAT_HOLD_LIMIT]	= "hold_limit",
 };
 
 static const char * const mode_names[] = {
@@ -80,6 +83,7 @@ static const char * const state_names[] = {
 	[TEREDO_STATE_OFFLINE]		= "offline",
 	[TEREDO_STATE_QUALIFYING]	= "qualifying",
 	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
 };
 
 static const char * const reason_names[] = {
@@ -88,6 +92,7 @@ static const char * const reason_names[] = {
 	[TEREDO_REASON_NO_SERVER]	= "no-server",
 	[TEREDO_REASON_SYMMETRIC_NAT]	= "symmetric-nat",
 	[TEREDO_REASON_NO_ROUTE]	= "no-route",
+	[TEREDO_REASON_NATIVE_IPV6]	= "native-ipv6",
 };
 
 static const char * const nat_names[] = {
@@ -197,6 +202,11 @@ const char *client_status(char *buf, size_t size,
 			 "qualifying: waiting for the Teredo server %s", srv);
 		return buf;
 	}
+	if (li->state == TEREDO_STATE_DORMANT) {
+		snprintf(buf, size,
+			 "dormant: idle, no refresh; the next packet sent qualifies it again");
+		return buf;
+	}
 	if (li->state != TEREDO_STATE_OFFLINE) {
 		snprintf(buf, size, "state %s",
 			 state_name(name, sizeof(name), li->state));
@@ -224,6 +234,10 @@ const char *client_status(char *buf, size_t size,
 			 "offline: no IPv4 route to the Teredo server %s",
 			 srv);
 		break;
+	case TEREDO_REASON_NATIVE_IPV6:
+		snprintf(buf, size,
+			 "offline: the host has native IPv6 on another interface; Teredo stands aside (RFC 4380 5.5, teredod --no-sunset)");
+		break;
 	default:
 		snprintf(buf, size, "offline: reason %u", li->reason);
 		break;
@@ -231,7 +245,8 @@ const char *client_status(char *buf, size_t size,
 	/* The helper retries after a back-off; the kernel counts it down. */
 	n = strlen(buf);
 	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH) &&
-	    li->reason != TEREDO_REASON_NO_HELPER && n < size)
+	    li->reason != TEREDO_REASON_NO_HELPER &&
+	    li->reason != TEREDO_REASON_NATIVE_IPV6 && n < size)
 		snprintf(buf + n, size - n, "; next attempt in %u s",
 			 li->next_refresh);
 	return buf;
@@ -317,10 +332,18 @@ void print_link(FILE *f, const struct link_info *li,
 		item(f, &any, "local %s", ipv4(buf, li->local));
 	if (HAS(li, IFLA_TEREDO_LOCAL2))
 		item(f, &any, "local2 %s", ipv4(buf, li->local2));
+	/* What the socket in use is bound to: a client's real port. */
+	if (HAS(li, IFLA_TEREDO_BOUND) && HAS(li, IFLA_TEREDO_BOUND_PORT))
+		item(f, &any, "bound %s", fmt_mapped(buf, sizeof(buf),
+						     li->bound, li->bound_port));
 	if (HAS(li, IFLA_TEREDO_MAX_PEERS))
 		item(f, &any, "max-peers %u", li->max_peers);
 	if (di && HAS(di, TEREDO_A_PEER_COUNT))
 		item(f, &any, "peers %u", di->peer_count);
+	/* Memory held for untrusted peers, and the most it may be. */
+	if (di && HAS(di, TEREDO_A_HELD_BYTES) && HAS(di, TEREDO_A_HOLD_LIMIT))
+		item(f, &any, "held %llu/%u",
+		     (unsigned long long)di->held_bytes, di->hold_limit);
 	fputc('\n', f);
 
 	/* Only a client has a server and a refresh interval. */
@@ -343,7 +366,11 @@ void print_link(FILE *f, const struct link_info *li,
 	if (HAS(li, IFLA_TEREDO_ADDRESS))
 		item(f, &any, "address %s", inet_ntop(AF_INET6, &li->address,
 						       addr, sizeof(addr)));
-	if (HAS(li, IFLA_TEREDO_NAT) && li->nat != TEREDO_NAT_UNKNOWN)
+	/* Unknown says something once qualified: the secondary was silent. */
+	if (HAS(li, IFLA_TEREDO_NAT) &&
+	    (li->nat != TEREDO_NAT_UNKNOWN ||
+	     (HAS(li, IFLA_TEREDO_STATE) &&
+	      li->state == TEREDO_STATE_QUALIFIED)))
 		item(f, &any, "nat %s", nat_name(name, sizeof(name), li->nat));
 	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
 		item(f, &any, "mapped %s", fmt_mapped(buf, sizeof(buf),
@@ -369,7 +396,7 @@ void json_link(struct json *j, const struct link_info *li,
 	json_str(j, "link", link_state(li->flags));
 	if (HAS(li, IFLA_TEREDO_STATE)) {
 		json_str(j, "state", state_name(buf, sizeof(buf), li->state));
-		if (li->state == TEREDO_STATE_QUALIFIED ||
+		if (li->state != TEREDO_STATE_OFFLINE ||
 		    !HAS(li, IFLA_TEREDO_REASON))
 			json_null(j, "reason");
 		else
@@ -385,10 +412,10 @@ void json_link(struct json *j, const struct link_info *li,
 	if (HAS(li, IFLA_TEREDO_ADDRESS))
 		json_str(j, "address", inet_ntop(AF_INET6, &li->address, buf,
 						 sizeof(buf)));
-	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT)) {
-		json_str(j, "mapped", ipv4(buf, li->mapped));
-		json_u64(j, "mapped-port", ntohs(li->mapped_port));
-	}
+	/* "mapped" and "bound" as the text shows them, IPv4:port. */
+	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
+		json_str(j, "mapped", fmt_mapped(buf, sizeof(buf), li->mapped,
+						 li->mapped_port));
 	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH))
 		json_u64(j, "next-refresh", li->next_refresh);
 	json_str(j, "local", ipv4(buf, li->local));
@@ -396,6 +423,9 @@ void json_link(struct json *j, const struct link_info *li,
 		json_u64(j, "port", ntohs(li->port));
 	if (HAS(li, IFLA_TEREDO_LOCAL2))
 		json_str(j, "local2", ipv4(buf, li->local2));
+	if (HAS(li, IFLA_TEREDO_BOUND) && HAS(li, IFLA_TEREDO_BOUND_PORT))
+		json_str(j, "bound", fmt_mapped(buf, sizeof(buf), li->bound,
+						li->bound_port));
 	if (HAS(li, IFLA_TEREDO_SERVER))
 		json_str(j, "server", ipv4(buf, li->server));
 	if (HAS(li, IFLA_TEREDO_SERVER2))
@@ -406,6 +436,10 @@ void json_link(struct json *j, const struct link_info *li,
 		json_u64(j, "max-peers", li->max_peers);
 	if (di && HAS(di, TEREDO_A_PEER_COUNT))
 		json_u64(j, "peers", di->peer_count);
+	if (di && HAS(di, TEREDO_A_HELD_BYTES))
+		json_u64(j, "held", di->held_bytes);
+	if (di && HAS(di, TEREDO_A_HOLD_LIMIT))
+		json_u64(j, "hold-limit", di->hold_limit);
 	if (di && HAS(di, TEREDO_A_STATS)) {
 		/*
 		 * Every known counter, zero or not, so that scripts find
@@ -500,15 +534,17 @@ static void json_num(struct json *j, const char *key,
 		json_null(j, key);
 }
 
+/* Seconds, as the text column, to the millisecond. */
 static void json_age(struct json *j, const char *key,
 		     const struct peer_info *pi, int attr, __u32 ms)
 {
 	if (HAS(pi, attr) && ms != AGE_NEVER)
-		json_u64(j, key, ms);
+		json_ms(j, key, ms);
 	else
 		json_null(j, key);
 }
 
+/* The keys are the words of print_peer_header(). */
 void json_peer(struct json *j, const struct peer_info *pi)
 {
 	char buf[INET6_ADDRSTRLEN];
@@ -516,27 +552,124 @@ void json_peer(struct json *j, const struct peer_info *pi)
 	__be16 mport;
 
 	json_obj_open(j, NULL);
-	json_str(j, "addr", inet_ntop(AF_INET6, &pi->addr, buf, sizeof(buf)));
-	if (peer_mapping(pi, &maddr, &mport)) {
-		json_str(j, "mapped", ipv4(buf, maddr));
-		json_u64(j, "port", ntohs(mport));
-	} else {
+	json_str(j, "peer", inet_ntop(AF_INET6, &pi->addr, buf, sizeof(buf)));
+	if (peer_mapping(pi, &maddr, &mport))
+		json_str(j, "mapped", fmt_mapped(buf, sizeof(buf), maddr,
+						 mport));
+	else
 		json_null(j, "mapped");
-		json_null(j, "port");
-	}
 	if (HAS(pi, TEREDO_PEER_A_TRUSTED))
 		json_bool(j, "trusted", pi->trusted);
 	else
 		json_null(j, "trusted");
-	json_age(j, "rx_age_ms", pi, TEREDO_PEER_A_LAST_RX, pi->last_rx);
-	json_age(j, "tx_age_ms", pi, TEREDO_PEER_A_LAST_TX, pi->last_tx);
+	json_age(j, "rx-age", pi, TEREDO_PEER_A_LAST_RX, pi->last_rx);
+	json_age(j, "tx-age", pi, TEREDO_PEER_A_LAST_TX, pi->last_tx);
 	json_num(j, "bubbles", pi, TEREDO_PEER_A_BUBBLES, pi->bubbles);
 	json_num(j, "queued", pi, TEREDO_PEER_A_QUEUED_BYTES, pi->queued);
-	json_num(j, "rx_packets", pi, TEREDO_PEER_A_RX_PACKETS,
-		 pi->rx_packets);
-	json_num(j, "rx_bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
-	json_num(j, "tx_packets", pi, TEREDO_PEER_A_TX_PACKETS,
-		 pi->tx_packets);
-	json_num(j, "tx_bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
+	json_num(j, "rx-pkts", pi, TEREDO_PEER_A_RX_PACKETS, pi->rx_packets);
+	json_num(j, "rx-bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
+	json_num(j, "tx-pkts", pi, TEREDO_PEER_A_TX_PACKETS, pi->tx_packets);
+	json_num(j, "tx-bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
+	json_obj_close(j);
+}
+
+static const char * const event_names[] = {
+	[TEREDO_EVENT_TRUSTED]		= "trusted",
+	[TEREDO_EVENT_EVICTED]		= "evicted",
+	[TEREDO_EVENT_UNREACHABLE]	= "unreachable",
+};
+
+static const char *event_name(char *buf, size_t size, __u8 event)
+{
+	return enum_name(buf, size, event_names, ARRAY_SIZE(event_names),
+			 event);
+}
+
+/* The words of one event, as pairs; NULL values are left out. */
+struct event_words {
+	const char *key[8];
+	const char *val[8];
+	unsigned int n;
+	char buf[5][INET6_ADDRSTRLEN + 8];
+};
+
+static void word(struct event_words *w, const char *key, const char *val)
+{
+	if (val && w->n < ARRAY_SIZE(w->key)) {
+		w->key[w->n] = key;
+		w->val[w->n++] = val;
+	}
+}
+
+static void event_words(const struct event_info *ev, struct event_words *w)
+{
+	const struct peer_info *pi = &ev->peer;
+	__be32 maddr;
+	__be16 mport;
+
+	w->n = 0;
+	if (ev->cmd == TEREDO_CMD_PEER_NTF) {
+		word(w, "peer", HAS(ev, TEREDO_A_PEER) &&
+		     HAS(pi, TEREDO_PEER_A_ADDR) ?
+		     inet_ntop(AF_INET6, &pi->addr, w->buf[0],
+			       sizeof(w->buf[0])) : "-");
+		word(w, "event", HAS(ev, TEREDO_A_EVENT) ?
+		     event_name(w->buf[1], sizeof(w->buf[1]), ev->event) :
+		     "-");
+		if (HAS(ev, TEREDO_A_PEER) && peer_mapping(pi, &maddr, &mport))
+			word(w, "mapped", fmt_mapped(w->buf[2],
+						     sizeof(w->buf[2]),
+						     maddr, mport));
+		return;
+	}
+	if (HAS(ev, TEREDO_A_STATE))
+		word(w, "state", state_name(w->buf[0], sizeof(w->buf[0]),
+					    ev->state));
+	/* A reason says why a client is offline, and only that. */
+	if (HAS(ev, TEREDO_A_REASON) && HAS(ev, TEREDO_A_STATE) &&
+	    ev->state == TEREDO_STATE_OFFLINE)
+		word(w, "reason", reason_name(w->buf[1], sizeof(w->buf[1]),
+					      ev->reason));
+	if (HAS(ev, TEREDO_A_NAT))
+		word(w, "nat", nat_name(w->buf[2], sizeof(w->buf[2]),
+					ev->nat));
+	if (HAS(ev, TEREDO_A_MAPPED) && HAS(ev, TEREDO_A_MAPPED_PORT))
+		word(w, "mapped", fmt_mapped(w->buf[3], sizeof(w->buf[3]),
+					     ev->mapped, ev->mapped_port));
+	if (HAS(ev, TEREDO_A_ADDRESS))
+		word(w, "address", inet_ntop(AF_INET6, &ev->address, w->buf[4],
+					     sizeof(w->buf[4])));
+}
+
+void print_event(FILE *f, const struct event_info *ev)
+{
+	struct event_words w;
+	unsigned int i;
+
+	event_words(ev, &w);
+	fprintf(f, "%s:", ev->ifname[0] ? ev->ifname : "?");
+	for (i = 0; i < w.n; i++) {
+		/* "peer ADDR trusted": the event word needs no key. */
+		if (!strcmp(w.key[i], "event"))
+			fprintf(f, " %s", w.val[i]);
+		else
+			fprintf(f, " %s %s", w.key[i], w.val[i]);
+	}
+	fputc('\n', f);
+}
+
+void json_event(struct json *j, const struct event_info *ev)
+{
+	struct event_words w;
+	unsigned int i;
+
+	event_words(ev, &w);
+	json_obj_open(j, NULL);
+	json_str(j, "ifname", ev->ifname);
+	json_u64(j, "ifindex", ev->ifindex);
+	if (ev->cmd == TEREDO_CMD_STATE_NTF)
+		json_str(j, "event", "state");
+	for (i = 0; i < w.n; i++)
+		json_str(j, w.key[i], w.val[i]);
 	json_obj_close(j);
 }

@@ -47,6 +47,14 @@ void print_link(FILE *f, const struct link_info *li,
 void json_link(struct json *j, const struct link_info *li,
 	       const struct dev_info *di);
 
+/*
+ * An event, as `ip monitor` prints its objects: one line, the device,
+ * then the words of `show` (state, reason, nat, mapped, address) or of
+ * `peers` (peer ADDR, what happened, mapped).
+ */
+void print_event(FILE *f, const struct event_info *ev);
+void json_event(struct json *j, const struct event_info *ev);
+
 void print_peer_header(FILE *f);
 void print_peer(FILE *f, const struct peer_info *pi);
 void json_peer(struct json *j, const struct peer_info *pi);

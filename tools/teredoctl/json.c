@@ -150,6 +150,13 @@ void json_u64(struct json *j, const char *key, uint64_t val)
 	fprintf(j->f, "%llu", (unsigned long long)val);
 }
 
+void json_ms(struct json *j, const char *key, uint64_t ms)
+{
+	member(j, key);
+	fprintf(j->f, "%llu.%03u", (unsigned long long)(ms / 1000),
+		(unsigned int)(ms % 1000));
+}
+
 void json_bool(struct json *j, const char *key, bool val)
 {
 	member(j, key);

@@ -29,6 +29,8 @@ void json_arr_open(struct json *j, const char *key);
 void json_arr_close(struct json *j);
 void json_str(struct json *j, const char *key, const char *val);
 void json_u64(struct json *j, const char *key, uint64_t val);
+/* @ms as seconds with three decimals: 1234 is 1.234. */
+void json_ms(struct json *j, const char *key, uint64_t ms);
 void json_bool(struct json *j, const char *key, bool val);
 void json_null(struct json *j, const char *key);
 /* Ends the top-level value with a newline. */

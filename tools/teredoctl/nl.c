@@ -7,6 +7,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -92,12 +93,16 @@ static const struct field link_fields[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_MAPPED_PORT] = FIELD(struct link_info, mapped_port),
 	[IFLA_TEREDO_ADDRESS]	= FIELD(struct link_info, address),
 	[IFLA_TEREDO_NEXT_REFRESH] = FIELD(struct link_info, next_refresh),
+	[IFLA_TEREDO_BOUND]	= FIELD(struct link_info, bound),
+	[IFLA_TEREDO_BOUND_PORT] = FIELD(struct link_info, bound_port),
 };
 
 static const struct field dev_fields[TEREDO_A_MAX + 1] = {
 	[TEREDO_A_IFINDEX]	= FIELD(struct dev_info, ifindex),
 	[TEREDO_A_MODE]		= FIELD(struct dev_info, mode),
 	[TEREDO_A_PEER_COUNT]	= FIELD(struct dev_info, peer_count),
+	[TEREDO_A_HELD_BYTES]	= FIELD(struct dev_info, held_bytes),
+	[TEREDO_A_HOLD_LIMIT]	= FIELD(struct dev_info, hold_limit),
 };
 
 static const struct field peer_fields[TEREDO_PEER_A_MAX + 1] = {
@@ -113,6 +118,17 @@ static const struct field peer_fields[TEREDO_PEER_A_MAX + 1] = {
 	[TEREDO_PEER_A_RX_BYTES]	= FIELD(struct peer_info, rx_bytes),
 	[TEREDO_PEER_A_TX_PACKETS]	= FIELD(struct peer_info, tx_packets),
 	[TEREDO_PEER_A_TX_BYTES]	= FIELD(struct peer_info, tx_bytes),
+};
+
+static const struct field event_fields[TEREDO_A_MAX + 1] = {
+	[TEREDO_A_IFINDEX]	= FIELD(struct event_info, ifindex),
+	[TEREDO_A_EVENT]	= FIELD(struct event_info, event),
+	[TEREDO_A_STATE]	= FIELD(struct event_info, state),
+	[TEREDO_A_REASON]	= FIELD(struct event_info, reason),
+	[TEREDO_A_NAT]		= FIELD(struct event_info, nat),
+	[TEREDO_A_ADDRESS]	= FIELD(struct event_info, address),
+	[TEREDO_A_MAPPED]	= FIELD(struct event_info, mapped),
+	[TEREDO_A_MAPPED_PORT]	= FIELD(struct event_info, mapped_port),
 };
 
 /* ->present is an unsigned int bitmap indexed by attribute type. */
@@ -195,6 +211,35 @@ int nl_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi)
 	nl_attrs_parse_nested(tb[TEREDO_A_PEER], peer, TEREDO_PEER_A_MAX);
 	pi->present = fill(pi, peer_fields, TEREDO_PEER_A_MAX, peer);
 	return 0;
+}
+
+int nl_parse_event(const struct nlmsghdr *nlh, struct event_info *ev)
+{
+	const struct nlattr *tb[TEREDO_A_MAX + 1] = { NULL };
+	const struct nlattr *peer[TEREDO_PEER_A_MAX + 1] = { NULL };
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+
+	if (mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN)
+		return -EINVAL;
+	if (genl->cmd != TEREDO_CMD_STATE_NTF &&
+	    genl->cmd != TEREDO_CMD_PEER_NTF)
+		return 0;
+	memset(ev, 0, sizeof(*ev));
+	ev->cmd = genl->cmd;
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	ev->present = fill(ev, event_fields, TEREDO_A_MAX, tb);
+	if (tb[TEREDO_A_IFNAME]) {
+		copy_str(ev->ifname, sizeof(ev->ifname), tb[TEREDO_A_IFNAME]);
+		ev->present |= 1U << TEREDO_A_IFNAME;
+	}
+	if (tb[TEREDO_A_PEER]) {
+		nl_attrs_parse_nested(tb[TEREDO_A_PEER], peer,
+				      TEREDO_PEER_A_MAX);
+		ev->peer.present = fill(&ev->peer, peer_fields,
+					TEREDO_PEER_A_MAX, peer);
+		ev->present |= 1U << TEREDO_A_PEER;
+	}
+	return 1;
 }
 
 /* --- requests -------------------------------------------------------- */
@@ -337,15 +382,39 @@ static struct nlmsghdr *genl_req(union nl_req *req, __u16 type, __u8 cmd,
 	return nlh;
 }
 
+struct family_reply {
+	__u16 id;
+	__u32 events;			/* the "events" group's id, 0: none */
+};
+
+static void family_groups(const struct nlattr *groups, struct family_reply *r)
+{
+	const struct nlattr *grp;
+
+	mnl_attr_for_each_nested(grp, groups) {
+		const struct nlattr *g[CTRL_ATTR_MCAST_GRP_MAX + 1] = { NULL };
+
+		nl_attrs_parse_nested(grp, g, CTRL_ATTR_MCAST_GRP_MAX);
+		if (g[CTRL_ATTR_MCAST_GRP_NAME] && g[CTRL_ATTR_MCAST_GRP_ID] &&
+		    str_is(g[CTRL_ATTR_MCAST_GRP_NAME],
+			   TEREDO_GENL_MCGRP_EVENTS) &&
+		    mnl_attr_validate(g[CTRL_ATTR_MCAST_GRP_ID],
+				      MNL_TYPE_U32) >= 0)
+			r->events = mnl_attr_get_u32(g[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+}
+
 static int family_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
-	__u16 *family = data;
+	struct family_reply *r = data;
 
 	nl_attrs_parse(nlh, GENL_HDRLEN, tb, CTRL_ATTR_MAX);
 	if (tb[CTRL_ATTR_FAMILY_ID] &&
 	    mnl_attr_validate(tb[CTRL_ATTR_FAMILY_ID], MNL_TYPE_U16) >= 0)
-		*family = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+		r->id = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (tb[CTRL_ATTR_MCAST_GROUPS])
+		family_groups(tb[CTRL_ATTR_MCAST_GROUPS], r);
 	return 0;
 }
 
@@ -353,7 +422,7 @@ int nl_family(struct nl *nl)
 {
 	union nl_req req;
 	struct nlmsghdr *nlh;
-	__u16 family = 0;
+	struct family_reply r = { 0 };
 	int ret;
 
 	if (nl->family)
@@ -366,13 +435,57 @@ int nl_family(struct nl *nl)
 	/* The kernel loads the module through its genl alias if it can. */
 	nlh = genl_req(&req, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1);
 	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, TEREDO_GENL_NAME);
-	ret = nl_run(&nl->io, nl->gen, nlh, family_cb, &family);
+	ret = nl_run(&nl->io, nl->gen, nlh, family_cb, &r);
 	if (ret < 0)
 		return ret;
-	if (!family)
+	if (!r.id)
 		return -EPROTO;
-	nl->family = family;
+	nl->family = r.id;
+	nl->events = r.events;
 	return 0;
+}
+
+int nl_monitor(struct nl *nl, int (*cb)(const struct event_info *ev,
+					void *data), void *data)
+{
+	struct event_info ev;
+	int ret, fd, len;
+	ssize_t n;
+
+	ret = nl_family(nl);
+	if (ret < 0)
+		return ret;
+	if (!nl->events)
+		return -EOPNOTSUPP;	/* a module without the group */
+	fd = mnl_socket_get_fd(nl->gen);
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &nl->events,
+		       sizeof(nl->events)))
+		return -errno;
+	for (;;) {
+		const struct nlmsghdr *nlh;
+
+		n = mnl_socket_recvfrom(nl->gen, nl->io.buf, NL_BUFSIZE);
+		if (n < 0) {
+			/* Events lost to a full buffer: say so, go on. */
+			if (errno == ENOBUFS) {
+				fprintf(stderr, "teredoctl: monitor: events lost (ENOBUFS)\n");
+				continue;
+			}
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)nl->io.buf;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			if (nlh->nlmsg_type != nl->family ||
+			    nl_parse_event(nlh, &ev) != 1)
+				continue;
+			ret = cb(&ev, data);
+			if (ret)
+				return ret;
+		}
+	}
 }
 
 struct dev_req {

@@ -42,6 +42,9 @@ struct link_info {
 	__be16 mapped_port;
 	struct in6_addr address;	/* the Teredo address in use */
 	__u32 next_refresh;		/* seconds to the next RS */
+	/* The socket in use (any mode; a client's while teredod runs). */
+	__be32 bound;
+	__be16 bound_port;
 };
 
 /*
@@ -57,6 +60,8 @@ struct dev_info {
 	unsigned int present;		/* 1 << TEREDO_A_* that came */
 	__u8 mode;
 	__u32 peer_count;
+	__u64 held_bytes;
+	__u32 hold_limit;
 	__u64 stats[NSTATS];		/* by enum teredo_stat */
 };
 
@@ -78,6 +83,22 @@ struct peer_info {
 	__u64 tx_bytes;
 };
 
+/* A notification of the "events" group (TEREDO_CMD_*_NTF). */
+struct event_info {
+	__u8 cmd;			/* TEREDO_CMD_STATE_NTF, _PEER_NTF */
+	__u32 ifindex;
+	char ifname[IFNAMSIZ];
+	unsigned int present;		/* 1 << TEREDO_A_* that came */
+	__u8 event;			/* enum teredo_event */
+	__u8 state;			/* enum teredo_state */
+	__u8 reason;
+	__u8 nat;
+	struct in6_addr address;
+	__be32 mapped;
+	__be16 mapped_port;
+	struct peer_info peer;		/* PEER_NTF: its TEREDO_A_PEER */
+};
+
 struct mnl_socket;
 
 #define HAS(info, attr)	(!!((info)->present & (1U << (attr))))
@@ -86,6 +107,7 @@ struct nl {
 	struct mnl_socket *rt;		/* NETLINK_ROUTE */
 	struct mnl_socket *gen;		/* NETLINK_GENERIC, on first use */
 	__u16 family;			/* "teredo", 0 until resolved */
+	__u32 events;			/* its "events" group, 0: none */
 	struct nl_io io;		/* ->extack, ->dump_intr: last request */
 };
 
@@ -118,5 +140,14 @@ int nl_peer_del(struct nl *nl, unsigned int ifindex,
 int nl_parse_link(const struct nlmsghdr *nlh, struct link_info *li);
 int nl_parse_dev(const struct nlmsghdr *nlh, struct dev_info *di);
 int nl_parse_peer(const struct nlmsghdr *nlh, struct peer_info *pi);
+/* 1 for an event, 0 for another message. */
+int nl_parse_event(const struct nlmsghdr *nlh, struct event_info *ev);
+
+/*
+ * Joins the "events" group and hands each event to @cb until @cb returns
+ * non-zero (returned) or an error (-errno).
+ */
+int nl_monitor(struct nl *nl, int (*cb)(const struct event_info *ev,
+					void *data), void *data);
 
 #endif /* _TEREDOCTL_NL_H */

@@ -6,6 +6,7 @@
  *   teredoctl [-j] peers DEV         the peer table
  *   teredoctl peers flush DEV        forget every peer
  *   teredoctl peer del DEV ADDR      forget one peer
+ *   teredoctl [-j] monitor [DEV]     print events as they happen
  *
  * Configuration and link state come from rtnetlink, so `show` still works
  * with a module that has no generic netlink family; counters and peers
@@ -38,6 +39,7 @@ static void usage(FILE *f)
 	      "       teredoctl [-j] peers DEV\n"
 	      "       teredoctl peers flush DEV\n"
 	      "       teredoctl peer del DEV ADDR\n"
+	      "       teredoctl [-j] monitor [DEV]\n"
 	      "       teredoctl help | -h | --help\n"
 	      "       teredoctl --version\n"
 	      "Options:\n"
@@ -265,6 +267,52 @@ static int cmd_peer(struct ctx *c, int argc, char **argv)
 	return del_peers(c, argv[1], argv[2]);
 }
 
+struct monitor {
+	const char *name;		/* only this device, or NULL */
+	bool json;
+};
+
+static int monitor_cb(const struct event_info *ev, void *data)
+{
+	struct monitor *m = data;
+	struct json j;
+
+	if (m->name && strcmp(m->name, ev->ifname))
+		return 0;
+	if (m->json) {
+		json_init(&j, stdout);
+		json_event(&j, ev);
+		json_end(&j);
+	} else {
+		print_event(stdout, ev);
+	}
+	/* Line by line, for whoever reads a pipe. */
+	if (fflush(stdout))
+		return -errno;
+	return 0;
+}
+
+static int cmd_monitor(struct ctx *c, int argc, char **argv)
+{
+	struct monitor m = { .name = argc ? argv[0] : NULL, .json = c->json };
+	int err;
+
+	if (argc > 1)
+		return bad_usage();
+	if (open_nl(c))
+		return 1;
+	err = nl_monitor(&c->nl, monitor_cb, &m);
+	if (err == -EOPNOTSUPP) {
+		fprintf(stderr, "teredoctl: monitor: the teredo module has no \"%s\" group (too old)\n",
+			TEREDO_GENL_MCGRP_EVENTS);
+	} else if (err < 0 && !c->nl.family) {
+		family_error(&c->nl, err);
+	} else if (err < 0) {
+		fprintf(stderr, "teredoctl: monitor: %s\n", strerror(-err));
+	}
+	return 1;
+}
+
 static int cmd_help(struct ctx *c, int argc, char **argv)
 {
 	(void)c;
@@ -282,6 +330,7 @@ static const struct {
 	{ "show",	cmd_show },
 	{ "peers",	cmd_peers },
 	{ "peer",	cmd_peer },
+	{ "monitor",	cmd_monitor },
 	{ "help",	cmd_help },
 };
 

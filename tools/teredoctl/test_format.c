@@ -141,7 +141,8 @@ static const struct {
 	STAT(TX_ECHO_TESTS), STAT(RX_ECHO_REPLIES), STAT(RX_NOT_ICMP),
 	STAT(RX_NOT_SERVED), STAT(RX_LOOP), STAT(RX_TOO_BIG), STAT(RX_BAD_RS),
 	STAT(RX_RATELIMITED), STAT(TX_RA), STAT(TX_FORWARDED), STAT(TX_NATIVE),
-	STAT(RX_PEERS_FULL), STAT(RX_BAD_SOURCE),
+	STAT(RX_PEERS_FULL), STAT(RX_BAD_SOURCE), STAT(TX_HELD),
+	STAT(TX_BAD_SOURCE), STAT(HOLD_LIMIT),
 };
 
 static void test_stat_names(void)
@@ -387,7 +388,9 @@ static void test_client_names(void)
 		   "qualifying");
 	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_QUALIFIED),
 		   "qualified");
-	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_MAX + 1), "3");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_DORMANT),
+		   "dormant");
+	ok &= same(state_name(buf, sizeof(buf), TEREDO_STATE_MAX + 1), "4");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NONE), "none");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_HELPER),
 		   "no-helper");
@@ -397,6 +400,8 @@ static void test_client_names(void)
 		   "symmetric-nat");
 	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NO_ROUTE),
 		   "no-route");
+	ok &= same(reason_name(buf, sizeof(buf), TEREDO_REASON_NATIVE_IPV6),
+		   "native-ipv6");
 	ok &= same(reason_name(buf, sizeof(buf), 200), "200");
 	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_UNKNOWN), "unknown");
 	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_NONE), "none");
@@ -406,7 +411,7 @@ static void test_client_names(void)
 		   "symmetric");
 	ok &= same(nat_name(buf, sizeof(buf), 255), "255");
 	/* A value added to the UAPI must get a name here. */
-	if (TEREDO_STATE_MAX != 2 || TEREDO_REASON_MAX != 4 ||
+	if (TEREDO_STATE_MAX != 3 || TEREDO_REASON_MAX != 5 ||
 	    TEREDO_NAT_MAX != 3) {
 		printf("# the client enums grew: name the new values\n");
 		ok = false;
@@ -434,10 +439,13 @@ static void qualified(struct link_info *li, struct dev_info *di)
 	li->mapped_port = htons(1234);
 	inet_pton(AF_INET6, qaddr, &li->address);
 	li->next_refresh = 23;
+	li->bound = 0;
+	li->bound_port = htons(40000);
 	li->present |= CLIENT_STATE | 1U << IFLA_TEREDO_MAPPED |
 		       1U << IFLA_TEREDO_MAPPED_PORT |
 		       1U << IFLA_TEREDO_ADDRESS |
-		       1U << IFLA_TEREDO_NEXT_REFRESH;
+		       1U << IFLA_TEREDO_NEXT_REFRESH |
+		       1U << IFLA_TEREDO_BOUND | 1U << IFLA_TEREDO_BOUND_PORT;
 	di->peer_count = 2;
 	di->stats[TEREDO_STAT_RX_NOT_OURS] = 4;
 }
@@ -449,7 +457,8 @@ static void offline(struct link_info *li, struct dev_info *di, __u8 reason)
 	li->flags = IFF_UP;
 	li->state = TEREDO_STATE_OFFLINE;
 	li->reason = reason;
-	li->present &= ~(1U << IFLA_TEREDO_NEXT_REFRESH);
+	li->present &= ~(1U << IFLA_TEREDO_NEXT_REFRESH |
+			 1U << IFLA_TEREDO_BOUND | 1U << IFLA_TEREDO_BOUND_PORT);
 }
 
 static void test_show_qualified(void)
@@ -461,13 +470,26 @@ static void test_show_qualified(void)
 	qualified(&li, &di);
 	print_link(out_open(&o), &li, &di);
 	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
-			  "  local 0.0.0.0:0  max-peers 4096  peers 2\n"
+			  "  local 0.0.0.0:0  bound 0.0.0.0:40000  max-peers 4096"
+			  "  peers 2\n"
 			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
 			  "  next refresh in 23 s\n"
 			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
 			  "nat restricted  mapped 198.18.0.40:1234\n"
 			  "  counters: rx_not_ours 4\n"),
 	       "show: qualified client, address, NAT, mapping, next refresh");
+
+	/* Qualified with the secondary silent: nat unknown is shown. */
+	qualified(&li, &di);
+	li.nat = TEREDO_NAT_UNKNOWN;
+	print_link(out_open(&o), &li, NULL);
+	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
+			  "  local 0.0.0.0:0  bound 0.0.0.0:40000  max-peers 4096\n"
+			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
+			  "  next refresh in 23 s\n"
+			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
+			  "nat unknown  mapped 198.18.0.40:1234\n"),
+	       "show: qualified with the NAT type unknown says so");
 }
 
 static void test_show_offline(void)
@@ -494,6 +516,9 @@ static void test_show_offline(void)
 		{ TEREDO_REASON_NO_ROUTE, true,
 		  "offline: no IPv4 route to the Teredo server 198.18.0.1; "
 		  "next attempt in 15 s" },
+		{ TEREDO_REASON_NATIVE_IPV6, true,
+		  "offline: the host has native IPv6 on another interface; "
+		  "Teredo stands aside (RFC 4380 5.5, teredod --no-sunset)" },
 		{ TEREDO_REASON_NONE, false, "offline" },
 		{ 9, false, "offline: reason 9" },
 	};
@@ -550,6 +575,9 @@ static void test_show_qualifying(void)
 	ok &= same(client_status(status, sizeof(status), &li), "");
 	li.state = 7;
 	ok &= same(client_status(status, sizeof(status), &li), "state 7");
+	li.state = TEREDO_STATE_DORMANT;
+	ok &= same(client_status(status, sizeof(status), &li),
+		   "dormant: idle, no refresh; the next packet sent qualifies it again");
 	client(&li, &di);
 	ok &= same(client_status(status, sizeof(status), &li), "");
 	/* A sentence cut to the buffer stays a string. */
@@ -575,9 +603,10 @@ static void test_show_client_json(void)
 			"\"state\":\"qualified\",\"reason\":null,"
 			"\"status\":null,\"nat\":\"restricted\","
 			"\"address\":\"2001:0:c612:1:0:fb3f:39ed:ffd7\","
-			"\"mapped\":\"198.18.0.40\",\"mapped-port\":1234,"
+			"\"mapped\":\"198.18.0.40:1234\","
 			"\"next-refresh\":23,\"local\":\"0.0.0.0\","
-			"\"port\":0,\"server\":\"198.18.0.1\","
+			"\"port\":0,\"bound\":\"0.0.0.0:40000\","
+			"\"server\":\"198.18.0.1\","
 			"\"server2\":\"198.18.0.2\",\"refresh\":30,"
 			"\"max-peers\":4096}\n");
 
@@ -666,13 +695,13 @@ static void test_peers_mapping_fallback(void)
 	json_init(&j, out_open(&o));
 	json_peer(&j, &pi);
 	json_end(&j);
-	result(out_is(&o, "{\"addr\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
-			  "\"mapped\":\"192.0.2.45\",\"port\":40000,"
-			  "\"trusted\":false,\"rx_age_ms\":1234,"
-			  "\"tx_age_ms\":null,\"bubbles\":2,\"queued\":1280,"
-			  "\"rx_packets\":10,\"rx_bytes\":12000,"
-			  "\"tx_packets\":11,\"tx_bytes\":13000}\n"),
-	       "peers -j: keys, never is null, mapping from the address");
+	result(out_is(&o, "{\"peer\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
+			  "\"mapped\":\"192.0.2.45:40000\","
+			  "\"trusted\":false,\"rx-age\":1.234,"
+			  "\"tx-age\":null,\"bubbles\":2,\"queued\":1280,"
+			  "\"rx-pkts\":10,\"rx-bytes\":12000,"
+			  "\"tx-pkts\":11,\"tx-bytes\":13000}\n"),
+	       "peers -j: the header's words as keys, never is null, mapping from the address");
 }
 
 /* Room for one message, aligned as the kernel would hand it over. */
@@ -839,6 +868,99 @@ static void test_parse_peer(void)
 	result(ok, "parse: short messages are refused");
 }
 
+static void test_events(void)
+{
+	union msgbuf m;
+	struct event_info ev;
+	struct nlmsghdr *nlh;
+	struct genlmsghdr *genl;
+	struct nlattr *nest;
+	struct in6_addr a;
+	struct json j;
+	struct out o;
+	FILE *f;
+	bool ok;
+
+	/* A state notification, as events.c builds it. */
+	memset(&m, 0, sizeof(m));
+	nlh = mnl_nlmsg_put_header(m.buf);
+	nlh->nlmsg_type = 30;
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = TEREDO_CMD_STATE_NTF;
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 7);
+	mnl_attr_put_strz(nlh, TEREDO_A_IFNAME, "t0");
+	mnl_attr_put_u8(nlh, TEREDO_A_STATE, TEREDO_STATE_QUALIFIED);
+	mnl_attr_put_u8(nlh, TEREDO_A_REASON, TEREDO_REASON_NONE);
+	mnl_attr_put_u8(nlh, TEREDO_A_NAT, TEREDO_NAT_RESTRICTED);
+	inet_pton(AF_INET6, qaddr, &a);
+	mnl_attr_put(nlh, TEREDO_A_ADDRESS, sizeof(a), &a);
+	mnl_attr_put_u32(nlh, TEREDO_A_MAPPED, ip("198.18.0.40"));
+	mnl_attr_put_u16(nlh, TEREDO_A_MAPPED_PORT, htons(1234));
+	ok = nl_parse_event(nlh, &ev) == 1;
+	f = out_open(&o);
+	print_event(f, &ev);
+	ok &= out_is(&o, "t0: state qualified nat restricted mapped "
+			 "198.18.0.40:1234 address 2001:0:c612:1:0:fb3f:39ed:ffd7\n");
+	json_init(&j, out_open(&o));
+	json_event(&j, &ev);
+	json_end(&j);
+	ok &= out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,"
+			 "\"event\":\"state\",\"state\":\"qualified\","
+			 "\"nat\":\"restricted\","
+			 "\"mapped\":\"198.18.0.40:1234\","
+			 "\"address\":\"2001:0:c612:1:0:fb3f:39ed:ffd7\"}\n");
+	result(ok, "monitor: a state event, text and JSON");
+
+	/* Offline: the reason, no address. */
+	ev.state = TEREDO_STATE_OFFLINE;
+	ev.reason = TEREDO_REASON_NO_HELPER;
+	ev.nat = TEREDO_NAT_UNKNOWN;
+	ev.present &= ~(1U << TEREDO_A_ADDRESS | 1U << TEREDO_A_MAPPED |
+			1U << TEREDO_A_MAPPED_PORT);
+	print_event(out_open(&o), &ev);
+	result(out_is(&o, "t0: state offline reason no-helper nat unknown\n"),
+	       "monitor: offline says why");
+
+	/* Peer events. */
+	memset(&m, 0, sizeof(m));
+	nlh = mnl_nlmsg_put_header(m.buf);
+	genl = mnl_nlmsg_put_extra_header(nlh, sizeof(*genl));
+	genl->cmd = TEREDO_CMD_PEER_NTF;
+	mnl_attr_put_u32(nlh, TEREDO_A_IFINDEX, 7);
+	mnl_attr_put_strz(nlh, TEREDO_A_IFNAME, "t0");
+	mnl_attr_put_u8(nlh, TEREDO_A_EVENT, TEREDO_EVENT_TRUSTED);
+	nest = mnl_attr_nest_start(nlh, TEREDO_A_PEER);
+	inet_pton(AF_INET6, "2001:db8:1::30", &a);
+	mnl_attr_put(nlh, TEREDO_PEER_A_ADDR, sizeof(a), &a);
+	mnl_attr_put_u32(nlh, TEREDO_PEER_A_MAPPED_ADDR, ip("198.18.0.20"));
+	mnl_attr_put_u16(nlh, TEREDO_PEER_A_MAPPED_PORT, htons(3544));
+	mnl_attr_nest_end(nlh, nest);
+	ok = nl_parse_event(nlh, &ev) == 1;
+	f = out_open(&o);
+	print_event(f, &ev);
+	ev.event = TEREDO_EVENT_EVICTED;
+	print_event(f, &ev);
+	ev.event = TEREDO_EVENT_UNREACHABLE;
+	ev.peer.present &= ~(1U << TEREDO_PEER_A_MAPPED_ADDR);
+	print_event(f, &ev);
+	ev.event = 9;
+	print_event(f, &ev);
+	ok &= out_is(&o, "t0: peer 2001:db8:1::30 trusted mapped 198.18.0.20:3544\n"
+			 "t0: peer 2001:db8:1::30 evicted mapped 198.18.0.20:3544\n"
+			 "t0: peer 2001:db8:1::30 unreachable\n"
+			 "t0: peer 2001:db8:1::30 9\n");
+	ev.event = TEREDO_EVENT_TRUSTED;
+	json_init(&j, out_open(&o));
+	json_event(&j, &ev);
+	json_end(&j);
+	ok &= out_is(&o, "{\"ifname\":\"t0\",\"ifindex\":7,"
+			 "\"peer\":\"2001:db8:1::30\",\"event\":\"trusted\"}\n");
+	/* Not an event: the dump's reply. */
+	genl->cmd = TEREDO_CMD_PEER_GET;
+	ok &= nl_parse_event(nlh, &ev) == 0;
+	result(ok, "monitor: peer events trusted, evicted, unreachable, unknown");
+}
+
 int main(void)
 {
 	test_ages();
@@ -862,6 +984,7 @@ int main(void)
 	test_parse_link();
 	test_parse_dev();
 	test_parse_peer();
+	test_events();
 	printf("1..%d\n", tests);
 	return failed ? 1 : 0;
 }

@@ -12,12 +12,15 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <net/if.h>
 
 #include <libmnl/libmnl.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/genetlink.h>
 #include <linux/if_teredo.h>
 #include <linux/rtnetlink.h>
+#include <linux/teredo_genl.h>
 
 #include "kernel.h"
 #include "lib/nl.h"
@@ -47,7 +50,9 @@ int kernel_open(struct kdev *k, const char *name)
 	k->nl = sock_open(0);
 	if (!k->nl)
 		return -errno;
-	k->mon = sock_open(RTMGRP_LINK);
+	k->mon = sock_open(RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+			   RTMGRP_IPV4_ROUTE | RTMGRP_IPV6_IFADDR |
+			   RTMGRP_IPV6_ROUTE);
 	if (!k->mon)
 		return -errno;
 	/* The monitor is read when poll says so, never blocking. */
@@ -57,6 +62,8 @@ int kernel_open(struct kdev *k, const char *name)
 
 void kernel_close(struct kdev *k)
 {
+	if (k->events)
+		mnl_socket_close(k->events);
 	if (k->nl)
 		mnl_socket_close(k->nl);
 	if (k->mon)
@@ -100,6 +107,17 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 	k->ifindex = ifi->ifi_index;
 	cfg->flags = ifi->ifi_flags;
 	nl_attrs_parse(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (attr_is(tb[IFLA_MTU], 4))
+		cfg->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_STATS64] &&
+	    mnl_attr_get_payload_len(tb[IFLA_STATS64]) >=
+	    sizeof(struct rtnl_link_stats64)) {
+		struct rtnl_link_stats64 st;
+
+		memcpy(&st, mnl_attr_get_payload(tb[IFLA_STATS64]),
+		       sizeof(st));
+		cfg->packets = st.rx_packets + st.tx_packets;
+	}
 	if (!tb[IFLA_LINKINFO])
 		return 0;
 	nl_attrs_parse_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
@@ -123,6 +141,12 @@ static int getlink_cb(const struct nlmsghdr *nlh, void *data)
 		cfg->port = mnl_attr_get_u16(td[IFLA_TEREDO_PORT]);
 	if (attr_is(td[IFLA_TEREDO_REFRESH], 4))
 		cfg->refresh = mnl_attr_get_u32(td[IFLA_TEREDO_REFRESH]);
+	if (attr_is(td[IFLA_TEREDO_BOUND], 4) &&
+	    attr_is(td[IFLA_TEREDO_BOUND_PORT], 2)) {
+		cfg->attached = true;
+		cfg->bound = mnl_attr_get_u32(td[IFLA_TEREDO_BOUND]);
+		cfg->bound_port = mnl_attr_get_u16(td[IFLA_TEREDO_BOUND_PORT]);
+	}
 	return 0;
 }
 
@@ -181,12 +205,14 @@ int kernel_push(struct kdev *k, const struct qual_status *st)
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_NAT, st->nat);
 	/* :: when not qualified: no address is in use. */
 	mnl_attr_put(nlh, IFLA_TEREDO_ADDRESS, 16, &st->addr);
-	if (st->state == TEREDO_STATE_QUALIFIED) {
+	if (st->state == TEREDO_STATE_QUALIFIED ||
+	    st->state == TEREDO_STATE_DORMANT) {
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED, 4, &st->mapped);
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED_PORT, 2, &st->mapped_port);
+	}
+	if (st->state == TEREDO_STATE_QUALIFIED)
 		mnl_attr_put_u32(nlh, IFLA_TEREDO_NEXT_REFRESH,
 				 st->next_refresh);
-	}
 	return change_run(k, nlh, info, data);
 }
 
@@ -235,6 +261,16 @@ int kernel_link_setup(struct kdev *k)
 	ifi = mnl_nlmsg_get_payload(nlh);
 	ifi->ifi_flags = IFF_UP;
 	ifi->ifi_change = IFF_UP;
+	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
+}
+
+int kernel_set_mtu(struct kdev *k, unsigned int mtu)
+{
+	struct nlmsghdr *nlh;
+	union nl_req r;
+
+	nlh = link_req(k, &r, RTM_NEWLINK, 0);
+	mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
 	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
 }
 
@@ -357,7 +393,252 @@ int kernel_route(struct kdev *k, bool add, const struct in6_addr *dst,
 	return add_or_del(k, nlh, add, RTM_NEWROUTE, RTM_DELROUTE, -ESRCH);
 }
 
-/* --- link events ------------------------------------------------------ */
+static int getroute_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	struct kpath *p = data;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    rtm->rtm_family != AF_INET)
+		return 0;
+	nl_attrs_parse(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (attr_is(tb[RTA_OIF], 4))
+		p->oif = mnl_attr_get_u32(tb[RTA_OIF]);
+	if (attr_is(tb[RTA_PREFSRC], 4))
+		p->src = mnl_attr_get_u32(tb[RTA_PREFSRC]);
+	if (attr_is(tb[RTA_GATEWAY], 4))
+		p->gateway = mnl_attr_get_u32(tb[RTA_GATEWAY]);
+	return 0;
+}
+
+int kernel_path(struct kdev *k, __be32 dst, struct kpath *p)
+{
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	union nl_req r;
+
+	memset(p, 0, sizeof(*p));
+	nlh = nl_req_put(&r, RTM_GETROUTE, 0, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = AF_INET;
+	rtm->rtm_dst_len = 32;
+	mnl_attr_put(nlh, RTA_DST, sizeof(dst), &dst);
+	p->err = nl_run(&k->io, k->nl, nlh, getroute_cb, p);
+	return p->err;
+}
+
+/* --- genl events --------------------------------------------------- */
+
+struct family {
+	uint16_t id;
+	uint32_t events;
+};
+
+static int family_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[CTRL_ATTR_MAX + 1] = { NULL };
+	const struct nlattr *grp;
+	struct family *f = data;
+
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, CTRL_ATTR_MAX);
+	if (attr_is(tb[CTRL_ATTR_FAMILY_ID], 2))
+		f->id = mnl_attr_get_u16(tb[CTRL_ATTR_FAMILY_ID]);
+	if (!tb[CTRL_ATTR_MCAST_GROUPS])
+		return 0;
+	mnl_attr_for_each_nested(grp, tb[CTRL_ATTR_MCAST_GROUPS]) {
+		const struct nlattr *g[CTRL_ATTR_MCAST_GRP_MAX + 1] = { NULL };
+
+		nl_attrs_parse_nested(grp, g, CTRL_ATTR_MCAST_GRP_MAX);
+		if (g[CTRL_ATTR_MCAST_GRP_NAME] &&
+		    attr_is(g[CTRL_ATTR_MCAST_GRP_ID], 4) &&
+		    mnl_attr_validate(g[CTRL_ATTR_MCAST_GRP_NAME],
+				      MNL_TYPE_NUL_STRING) >= 0 &&
+		    !strcmp(mnl_attr_get_str(g[CTRL_ATTR_MCAST_GRP_NAME]),
+			    TEREDO_GENL_MCGRP_EVENTS))
+			f->events = mnl_attr_get_u32(g[CTRL_ATTR_MCAST_GRP_ID]);
+	}
+	return 0;
+}
+
+int kernel_events_open(struct kdev *k)
+{
+	struct family f = { 0 };
+	struct genlmsghdr *genl;
+	struct nlmsghdr *nlh;
+	union nl_req r;
+	int err;
+
+	k->events = nl_sock_open(NETLINK_GENERIC, 0);
+	if (!k->events)
+		return -errno;
+	nlh = nl_req_put(&r, GENL_ID_CTRL, 0, sizeof(*genl));
+	genl = mnl_nlmsg_get_payload(nlh);
+	genl->cmd = CTRL_CMD_GETFAMILY;
+	genl->version = 1;
+	mnl_attr_put_strz(nlh, CTRL_ATTR_FAMILY_NAME, TEREDO_GENL_NAME);
+	err = nl_run(&k->io, k->events, nlh, family_cb, &f);
+	if (!err && !f.id)
+		err = -ENOENT;
+	if (!err && !f.events)
+		err = -EOPNOTSUPP;
+	if (!err &&
+	    setsockopt(mnl_socket_get_fd(k->events), SOL_NETLINK,
+		       NETLINK_ADD_MEMBERSHIP, &f.events, sizeof(f.events)))
+		err = -errno;
+	if (err) {
+		mnl_socket_close(k->events);
+		k->events = NULL;
+		return err;
+	}
+	k->family = f.id;
+	fcntl(mnl_socket_get_fd(k->events), F_SETFL, O_NONBLOCK);
+	return 0;
+}
+
+int kernel_events_fd(struct kdev *k)
+{
+	return k->events ? mnl_socket_get_fd(k->events) : -1;
+}
+
+static int events_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct genlmsghdr *genl = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[TEREDO_A_MAX + 1] = { NULL };
+	struct kdev *k = ((void **)data)[0];
+	bool *wake = ((void **)data)[1];
+
+	if (nlh->nlmsg_type != k->family ||
+	    mnl_nlmsg_get_payload_len(nlh) < GENL_HDRLEN ||
+	    genl->cmd != TEREDO_CMD_WAKE_NTF)
+		return MNL_CB_OK;
+	nl_attrs_parse(nlh, GENL_HDRLEN, tb, TEREDO_A_MAX);
+	if (attr_is(tb[TEREDO_A_IFINDEX], 4) &&
+	    (int)mnl_attr_get_u32(tb[TEREDO_A_IFINDEX]) == k->ifindex)
+		*wake = true;
+	return MNL_CB_OK;
+}
+
+bool kernel_events_wake(struct kdev *k)
+{
+	bool wake = false;
+	void *data[2] = { k, &wake };
+	ssize_t n;
+
+	while ((n = mnl_socket_recvfrom(k->events, k->io.buf,
+					NL_BUFSIZE)) > 0 ||
+	       (n < 0 && errno == ENOBUFS)) {
+		/* A lost wake-up is worse than a spurious one. */
+		if (n < 0) {
+			wake = true;
+			continue;
+		}
+		mnl_cb_run(k->io.buf, n, 0, 0, events_cb, data);
+	}
+	return wake;
+}
+
+/* --- native IPv6 ------------------------------------------------------ */
+
+struct native {
+	int self;			/* our device */
+	int oifs[8];			/* of default routes */
+	unsigned int noifs;
+	int found;			/* ifindex with a global address */
+};
+
+static void default_oif(struct native *nv, int oif)
+{
+	if (oif && oif != nv->self &&
+	    nv->noifs < sizeof(nv->oifs) / sizeof(nv->oifs[0]))
+		nv->oifs[nv->noifs++] = oif;
+}
+
+static int route6_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[RTA_MAX + 1] = { NULL };
+	const struct rtnexthop *nh;
+	struct native *nv = data;
+	int len;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*rtm) ||
+	    rtm->rtm_family != AF_INET6 || rtm->rtm_dst_len ||
+	    rtm->rtm_type != RTN_UNICAST || rtm->rtm_table != RT_TABLE_MAIN)
+		return 0;
+	nl_attrs_parse(nlh, sizeof(*rtm), tb, RTA_MAX);
+	if (attr_is(tb[RTA_OIF], 4))
+		default_oif(nv, mnl_attr_get_u32(tb[RTA_OIF]));
+	if (!tb[RTA_MULTIPATH])
+		return 0;
+	nh = mnl_attr_get_payload(tb[RTA_MULTIPATH]);
+	len = mnl_attr_get_payload_len(tb[RTA_MULTIPATH]);
+	while (len >= (int)sizeof(*nh) && nh->rtnh_len >= sizeof(*nh) &&
+	       nh->rtnh_len <= len) {
+		default_oif(nv, nh->rtnh_ifindex);
+		len -= RTNH_ALIGN(nh->rtnh_len);
+		nh = RTNH_NEXT(nh);
+	}
+	return 0;
+}
+
+static int addr6_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
+	struct native *nv = data;
+	const struct nlattr *a;
+	__u32 flags;
+	unsigned int i;
+
+	if (nv->found || nlh->nlmsg_type != RTM_NEWADDR ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifa) ||
+	    ifa->ifa_family != AF_INET6 || ifa->ifa_scope != RT_SCOPE_UNIVERSE)
+		return 0;
+	nl_attrs_parse(nlh, sizeof(*ifa), tb, IFA_MAX);
+	flags = attr_is(tb[IFA_FLAGS], 4) ? mnl_attr_get_u32(tb[IFA_FLAGS])
+					  : ifa->ifa_flags;
+	if (flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED))
+		return 0;
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	/* Another Teredo address (2001::/32) is no native IPv6. */
+	if (!attr_is(a, 16) || teredo_addr_is_teredo(mnl_attr_get_payload(a)))
+		return 0;
+	for (i = 0; i < nv->noifs; i++)
+		if ((int)ifa->ifa_index == nv->oifs[i])
+			nv->found = ifa->ifa_index;
+	return 0;
+}
+
+int kernel_native_ipv6(struct kdev *k, char ifname[IFNAMSIZ])
+{
+	struct native nv = { .self = k->ifindex };
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	struct rtmsg *rtm;
+	union nl_req r;
+	int err;
+
+	nlh = nl_req_put(&r, RTM_GETROUTE, NLM_F_DUMP, sizeof(*rtm));
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = AF_INET6;
+	err = nl_run(&k->io, k->nl, nlh, route6_cb, &nv);
+	if (err || !nv.noifs)
+		return err;
+	nlh = nl_req_put(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(*ifa));
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_family = AF_INET6;
+	err = nl_run(&k->io, k->nl, nlh, addr6_cb, &nv);
+	if (err || !nv.found)
+		return err;
+	if (!if_indextoname(nv.found, ifname))
+		snprintf(ifname, IFNAMSIZ, "if%d", nv.found);
+	return 1;
+}
+
+/* --- link and IPv4 events -------------------------------------------- */
 
 int kernel_monitor_fd(struct kdev *k)
 {
@@ -367,7 +648,7 @@ int kernel_monitor_fd(struct kdev *k)
 struct monitor {
 	struct kdev *k;
 	struct kconfig *cfg;
-	bool gone, changed;
+	struct kevents *ev;
 };
 
 static int monitor_cb(const struct nlmsghdr *nlh, void *data)
@@ -377,28 +658,48 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 	struct kconfig cfg = { 0 };
 	void *arg[2] = { m->k, &cfg };
 
+	switch (nlh->nlmsg_type) {
+	case RTM_NEWADDR:
+	case RTM_DELADDR:
+	case RTM_NEWROUTE:
+	case RTM_DELROUTE:
+		/* ifaddrmsg and rtmsg both start with the family. */
+		if (mnl_nlmsg_get_payload_len(nlh) < 1)
+			return MNL_CB_OK;
+		if (*(const __u8 *)mnl_nlmsg_get_payload(nlh) == AF_INET6)
+			m->ev->net6 = true;
+		else
+			m->ev->net4 = true;
+		return MNL_CB_OK;
+	}
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi) ||
 	    ifi->ifi_index != m->k->ifindex)
 		return MNL_CB_OK;
 	if (nlh->nlmsg_type == RTM_DELLINK) {
-		m->gone = true;
+		m->ev->gone = true;
 	} else if (nlh->nlmsg_type == RTM_NEWLINK) {
 		getlink_cb(nlh, arg);
 		if (cfg.teredo && cfg.refresh && cfg.refresh != m->cfg->refresh) {
 			m->cfg->refresh = cfg.refresh;
-			m->changed = true;
+			m->ev->refresh = true;
 		}
 	}
 	return MNL_CB_OK;
 }
 
-int kernel_monitor(struct kdev *k, struct kconfig *cfg, bool *changed)
+void kernel_monitor(struct kdev *k, struct kconfig *cfg, struct kevents *ev)
 {
-	struct monitor m = { .k = k, .cfg = cfg };
+	struct monitor m = { .k = k, .cfg = cfg, .ev = ev };
 	ssize_t n;
 
-	while ((n = mnl_socket_recvfrom(k->mon, k->io.buf, NL_BUFSIZE)) > 0)
+	memset(ev, 0, sizeof(*ev));
+	while ((n = mnl_socket_recvfrom(k->mon, k->io.buf, NL_BUFSIZE)) > 0 ||
+	       (n < 0 && errno == ENOBUFS)) {
+		/* Events were lost: assume the worst about the network. */
+		if (n < 0) {
+			ev->net4 = ev->net6 = true;
+			continue;
+		}
 		mnl_cb_run(k->io.buf, n, 0, 0, monitor_cb, &m);
-	*changed = m.changed;
-	return m.gone;
+	}
 }

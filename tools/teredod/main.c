@@ -8,7 +8,23 @@
  * decides, this file does the system calls: one poll loop over the
  * socket, a signalfd and the link monitor, with the state machine's next
  * deadline as the timeout.  SIGTERM/SIGINT: remove the addresses and
- * routes it added, push OFFLINE, exit 0.
+ * routes it added, push OFFLINE, exit 0.  SIGHUP: qualify again now,
+ * keeping the address while the server confirms it.  A change of the
+ * IPv4 route towards the server (address, gateway, interface; seen on
+ * rtnetlink) does the same, with the back-off reset.
+ *
+ * Native IPv6 elsewhere (a global address and a default route on another
+ * interface) takes the client offline until it goes: RFC 4380 §5.5's
+ * sunset, unless --no-sunset.
+ *
+ * Idle for --dormant-after seconds (no packet across the device): dormant,
+ * no refresh; the kernel holds the next packet sent and tells us on the
+ * genl "events" group (TEREDO_CMD_WAKE_NTF): we qualify again and it
+ * leaves.
+ *
+ * One teredod per device: the kernel takes one socket at a time, and a
+ * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
+ * without touching the device.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -50,7 +66,23 @@ struct teredod {
 	const char *state_file;
 	bool up;			/* the address and routes are on */
 	struct in6_addr addr;		/* that address */
+	unsigned int mtu;		/* the device's, as we last set it */
+	struct kpath path;		/* IPv4 towards the server */
+	bool sunset;			/* stand aside for native IPv6 */
+	char native[IFNAMSIZ];		/* where it is, "" when none */
+	unsigned int dormant_after;	/* s idle before dormant, 0: never */
+	uint64_t packets;		/* rx + tx of the device, last seen */
+	qual_time active;		/* when they last moved */
+	qual_time idle_check;		/* next look at them */
 };
+
+/*
+ * Windows' Teredo client goes dormant when nothing has used it for about
+ * 60 minutes and qualifies again on demand; we do the same by default
+ * (3600 s): a laptop left alone stops its keep-alives, and the first
+ * packet costs one qualification (two round trips) when it comes back.
+ */
+#define DORMANT_AFTER_DEFAULT	3600
 
 static const struct in6_addr teredo_prefix = { { { 0x20, 0x01 } } };
 static const struct in6_addr any6;
@@ -198,11 +230,14 @@ static void op_publish(void *ctx, const struct qual_status *st,
 		       const struct qual_status *old)
 {
 	bool qualified = st->state == TEREDO_STATE_QUALIFIED;
+	bool dormant = st->state == TEREDO_STATE_DORMANT;
 	struct teredod *d = ctx;
 	int err;
 
 	(void)old;
-	if (!qualified && d->up) {
+	/* Dormant keeps the address and routes: the stack's next packet
+	 * must reach the device to wake it. */
+	if (!qualified && !dormant && d->up) {
 		device_down(d);
 		d->up = false;
 	}
@@ -218,6 +253,21 @@ static void op_publish(void *ctx, const struct qual_status *st,
 		d->up = true;
 		d->addr = st->addr;
 		save_state(d, &st->addr);
+	}
+	/* RFC 4380 §5.1.2: 1280 unless the server's RA says more (ra.c
+	 * refused values outside 1280..65507 with the whole RA). */
+	if (qualified) {
+		unsigned int mtu = st->mtu ? st->mtu : RA_MTU_MIN;
+
+		if (mtu != d->mtu) {
+			err = kernel_set_mtu(&d->k, mtu);
+			if (err) {
+				kernel_err(d, "setting the MTU", err);
+			} else {
+				log_line("mtu %u", mtu);
+				d->mtu = mtu;
+			}
+		}
 	}
 }
 
@@ -263,6 +313,15 @@ static int open_socket(struct teredod *d)
 	return 0;
 }
 
+static void already_served(struct teredod *d)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	log_line("another teredod already serves %s (its socket is bound to %s:%u); leaving the device as it is",
+		 d->k.name, inet_ntop(AF_INET, &d->kc.bound, ip, sizeof(ip)),
+		 ntohs(d->kc.bound_port));
+}
+
 static int setup(struct teredod *d)
 {
 	char s1[INET_ADDRSTRLEN], s2[INET_ADDRSTRLEN];
@@ -284,14 +343,32 @@ static int setup(struct teredod *d)
 	if (!d->kc.refresh)
 		d->kc.refresh = TEREDO_REFRESH_DEFAULT;
 
+	/*
+	 * Another teredod serves the device: say so and leave everything
+	 * as it is (its address, its routes, its traffic).  The attach
+	 * below is the real lock, before anything is touched; this check
+	 * only gives the clear message without binding a port first.
+	 */
+	if (d->kc.attached) {
+		already_served(d);
+		return -EBUSY;
+	}
 	err = open_socket(d);
 	if (err) {
 		log_line("UDP socket on port %u: %s", ntohs(d->kc.port),
 			 strerror(-err));
 		return err;
 	}
-	/* What a predecessor killed with -9 left behind. */
+	err = kernel_attach(&d->k, d->udp);
+	if (err) {
+		kernel_err(d, "handing the socket over", err);
+		if (!kernel_get_config(&d->k, &d->kc) && d->kc.attached)
+			already_served(d);
+		return err;
+	}
+	/* Ours now.  What a predecessor killed with -9 left behind. */
 	device_down(d);
+	d->mtu = d->kc.mtu;
 	err = kernel_link_setup(&d->k);
 	if (err) {
 		kernel_err(d, "setting the device up", err);
@@ -302,10 +379,14 @@ static int setup(struct teredod *d)
 		kernel_err(d, "adding the link-local address", err);
 		return err;
 	}
-	err = kernel_attach(&d->k, d->udp);
-	if (err) {
-		kernel_err(d, "handing the socket over", err);
-		return err;
+	kernel_path(&d->k, d->kc.server, &d->path);
+	if (d->dormant_after) {
+		err = kernel_events_open(&d->k);
+		if (err) {
+			log_line("no dormant state: the kernel's event group: %s",
+				 strerror(-err));
+			d->dormant_after = 0;
+		}
 	}
 	log_line("started: server %s, secondary %s, port %u, refresh %u s",
 		 inet_ntop(AF_INET, &d->kc.server, s1, sizeof(s1)),
@@ -361,46 +442,180 @@ static void read_udp(struct teredod *d)
 	}
 }
 
+static const char *path_str(char *buf, size_t size, const struct kpath *p)
+{
+	char src[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+
+	if (p->err) {
+		snprintf(buf, size, "no route (%s)", strerror(-p->err));
+		return buf;
+	}
+	inet_ntop(AF_INET, &p->src, src, sizeof(src));
+	inet_ntop(AF_INET, &p->gateway, gw, sizeof(gw));
+	snprintf(buf, size, "src %s via %s ifindex %d", src,
+		 p->gateway ? gw : "link", p->oif);
+	return buf;
+}
+
+/*
+ * RFC 4380 §5.5: a host with native IPv6 connectivity does not use
+ * Teredo.  With another interface holding a global address and a default
+ * route, the client goes offline (its address and routes go, nothing is
+ * sent), and qualifies again once that is no longer so.
+ */
+static void sunset_check(struct teredod *d)
+{
+	char ifname[IFNAMSIZ] = "", why[64];
+	int err;
+
+	if (!d->sunset)
+		return;
+	err = kernel_native_ipv6(&d->k, ifname);
+	if (err < 0) {
+		kernel_err(d, "looking for native IPv6", err);
+		return;
+	}
+	if (err && strcmp(ifname, d->native)) {
+		snprintf(d->native, sizeof(d->native), "%s", ifname);
+		snprintf(why, sizeof(why), "native IPv6 on %s", ifname);
+		qual_suspend(&d->q, TEREDO_REASON_NATIVE_IPV6, why);
+	} else if (!err && d->native[0]) {
+		snprintf(why, sizeof(why), "native IPv6 on %s gone",
+			 d->native);
+		d->native[0] = '\0';
+		qual_requalify(&d->q, now_ms(), why);
+	}
+}
+
+/*
+ * An IPv4 address or route changed somewhere: if the way to the server
+ * changed (source address, gateway, interface, or reachability), the
+ * NAT mapping probably did too.  Qualify again now rather than at the
+ * next refresh, or after a back-off of up to 300 s.
+ */
+static void path_check(struct teredod *d)
+{
+	char was[96], now[96], why[224];
+	struct kpath p;
+
+	kernel_path(&d->k, d->kc.server, &p);
+	if (p.err == d->path.err && p.oif == d->path.oif &&
+	    p.src == d->path.src && p.gateway == d->path.gateway)
+		return;
+	snprintf(why, sizeof(why), "network changed (%s, was %s)",
+		 path_str(now, sizeof(now), &p),
+		 path_str(was, sizeof(was), &d->path));
+	d->path = p;
+	if (d->native[0]) {
+		log_line("%s; native IPv6 on %s: staying offline", why,
+			 d->native);
+		return;
+	}
+	qual_requalify(&d->q, now_ms(), why);
+}
+
+/* How often the device's counters are read to see it idle. */
+static qual_time idle_interval(const struct teredod *d)
+{
+	qual_time ms = (qual_time)d->dormant_after * 1000 / 4;
+
+	return ms < 1000 ? 1000 : ms > 30000 ? 30000 : ms;
+}
+
+/*
+ * --dormant-after: nothing crossed the device (its rx and tx packet
+ * counters did not move; Router Solicitations go through the socket,
+ * not the device) for that long while qualified: dormant.
+ */
+static void idle_check(struct teredod *d, qual_time now)
+{
+	char why[48];
+
+	if (!d->dormant_after || now < d->idle_check)
+		return;
+	d->idle_check = now + idle_interval(d);
+	if (d->q.st.state != TEREDO_STATE_QUALIFIED ||
+	    kernel_get_config(&d->k, &d->kc)) {
+		d->active = now;
+		return;
+	}
+	if (d->kc.packets != d->packets) {
+		d->packets = d->kc.packets;
+		d->active = now;
+		return;
+	}
+	if (now - d->active < (qual_time)d->dormant_after * 1000)
+		return;
+	snprintf(why, sizeof(why), "idle for %u s", d->dormant_after);
+	qual_dormant(&d->q, why);
+}
+
 static int loop(struct teredod *d, int sigfd)
 {
-	struct pollfd pfd[3] = {
+	struct pollfd pfd[4] = {
 		{ .fd = sigfd, .events = POLLIN },
 		{ .fd = d->udp, .events = POLLIN },
 		{ .fd = kernel_monitor_fd(&d->k), .events = POLLIN },
+		{ .fd = kernel_events_fd(&d->k), .events = POLLIN },
 	};
 	struct signalfd_siginfo si;
 	qual_time now, dl;
 	int timeout;
 
-	qual_start(&d->q, now_ms());
+	sunset_check(d);
+	if (!d->native[0])
+		qual_start(&d->q, now_ms());
+	d->active = d->idle_check = now_ms();
 	for (;;) {
 		now = now_ms();
 		qual_timer(&d->q, now);
+		idle_check(d, now);
 		dl = qual_deadline(&d->q);
+		if (d->dormant_after && d->idle_check < dl)
+			dl = d->idle_check;
 		timeout = dl == UINT64_MAX ? -1 :
 			  dl <= now ? 0 :
 			  dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
-		if (poll(pfd, 3, timeout) < 0) {
+		if (poll(pfd, pfd[3].fd < 0 ? 3 : 4, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			log_line("poll: %s", strerror(errno));
 			return 1;
 		}
 		if (pfd[0].revents & POLLIN &&
-		    read(sigfd, &si, sizeof(si)) == sizeof(si))
-			return 0;
+		    read(sigfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGHUP)
+				return 0;
+			if (d->native[0])
+				log_line("SIGHUP: native IPv6 on %s: staying offline",
+					 d->native);
+			else
+				qual_requalify(&d->q, now_ms(), "SIGHUP");
+		}
 		if (pfd[1].revents)
 			read_udp(d);
+		/* The kernel holds a packet of a dormant client. */
+		if (pfd[3].fd >= 0 && pfd[3].revents &&
+		    kernel_events_wake(&d->k) &&
+		    d->q.st.state == TEREDO_STATE_DORMANT) {
+			d->active = now_ms();
+			qual_requalify(&d->q, d->active, "woken by traffic");
+		}
 		if (pfd[2].revents) {
-			bool changed;
+			struct kevents ev;
 
-			if (kernel_monitor(&d->k, &d->kc, &changed)) {
+			kernel_monitor(&d->k, &d->kc, &ev);
+			if (ev.gone) {
 				log_line("offline: device gone");
 				return 1;
 			}
+			if (ev.net6)
+				sunset_check(d);
+			if (ev.net4)
+				path_check(d);
 			/* `ip link set DEV type teredo refresh N`: from the
 			 * next refresh on. */
-			if (changed) {
+			if (ev.refresh) {
 				d->q.cfg.refresh = d->kc.refresh;
 				log_line("refresh %u s", d->kc.refresh);
 			}
@@ -411,14 +626,22 @@ static int loop(struct teredod *d, int sigfd)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: teredod [-f] [--default-route] [--state-file FILE] DEV\n"
+		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
+		"               [--dormant-after SECONDS] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
-		"foreground; logs one line per state change on stderr.\n"
+		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
+		"qualify again now; SIGTERM, SIGINT: remove the address and routes,\n"
+		"exit.  Exits 1 at once when another teredod serves DEV.\n"
 		"  -f, --foreground    the default (accepted for compatibility)\n"
 		"  --default-route     also route ::/0 through DEV (metric %u)\n"
 		"  --state-file FILE   remember the address across restarts\n"
-		"  -V, --version\n", METRIC_DEFAULT);
+		"  --no-sunset         keep Teredo when the host has native IPv6\n"
+		"                      (by default it goes offline, RFC 4380 5.5)\n"
+		"  --dormant-after S   dormant after S seconds without traffic: no\n"
+		"                      refresh until the next packet (default %u,\n"
+		"                      as Windows; 0 = never)\n"
+		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -427,11 +650,17 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "default-route", no_argument, NULL, 'd' },
 		{ "state-file", required_argument, NULL, 's' },
+		{ "no-sunset", no_argument, NULL, 'n' },
+		{ "dormant-after", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct teredod d = { .udp = -1 };
+	struct teredod d = {
+		.udp = -1,
+		.sunset = true,
+		.dormant_after = DORMANT_AFTER_DEFAULT,
+	};
 	sigset_t mask;
 	int c, sigfd, rc;
 
@@ -445,6 +674,23 @@ int main(int argc, char **argv)
 		case 's':
 			d.state_file = optarg;
 			break;
+		case 'n':
+			d.sunset = false;
+			break;
+		case 'D': {
+			char *end;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (errno || *end || optarg[0] < '0' ||
+			    optarg[0] > '9' || v > 86400 * 7) {
+				fprintf(stderr, "teredod: --dormant-after: 0-604800 seconds\n");
+				return 2;
+			}
+			d.dormant_after = v;
+			break;
+		}
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -465,6 +711,7 @@ int main(int argc, char **argv)
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (sigfd < 0) {

@@ -21,6 +21,7 @@ static const char *const state_names[] = {
 	[TEREDO_STATE_OFFLINE]		= "offline",
 	[TEREDO_STATE_QUALIFYING]	= "qualifying",
 	[TEREDO_STATE_QUALIFIED]	= "qualified",
+	[TEREDO_STATE_DORMANT]		= "dormant",
 };
 
 const char *qual_nat_name(enum teredo_nat nat)
@@ -120,6 +121,55 @@ void qual_start(struct qual *q, qual_time now)
 	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
 }
 
+void qual_requalify(struct qual *q, qual_time now, const char *why)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	q->backoff = QUAL_BACKOFF_MIN;
+	if (q->st.state != TEREDO_STATE_QUALIFIED &&
+	    q->st.state != TEREDO_STATE_DORMANT) {
+		q->ops->log(q->ctx, "%s: qualifying again", why);
+		qual_start(q, now);
+		return;
+	}
+	/*
+	 * Qualified (or dormant): the address and the data path stay while
+	 * both server addresses are asked again; the same mapping keeps the
+	 * address, another one replaces it, silence takes the client
+	 * offline.  A dormant client's kernel holds what it sends till then.
+	 */
+	q->ops->log(q->ctx, "%s: qualifying again, soliciting server %s", why,
+		    ipv4(ip, q->cfg.server));
+	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
+}
+
+void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why)
+{
+	struct qual_status st = {
+		.state = TEREDO_STATE_OFFLINE,
+		.reason = reason,
+		.nat = q->st.nat,
+	};
+
+	q->ops->log(q->ctx, "offline: %s", why);
+	q->phase = QUAL_IDLE;
+	q->backoff = QUAL_BACKOFF_MIN;
+	publish(q, &st);
+}
+
+void qual_dormant(struct qual *q, const char *why)
+{
+	struct qual_status st = q->st;
+
+	if (q->st.state != TEREDO_STATE_QUALIFIED)
+		return;
+	q->ops->log(q->ctx, "dormant: %s", why);
+	q->phase = QUAL_IDLE;
+	st.state = TEREDO_STATE_DORMANT;
+	st.next_refresh = 0;
+	publish(q, &st);
+}
+
 /* Offline for @reason; retry after the back-off, which then doubles. */
 static void go_offline(struct qual *q, qual_time now,
 		       enum teredo_reason reason, enum teredo_nat nat,
@@ -186,7 +236,7 @@ static enum teredo_nat nat_type(struct qual *q, const struct ra_info *ra,
 }
 
 static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
-		      enum teredo_nat nat)
+		      enum teredo_nat nat, const char *why)
 {
 	struct qual_status st = {
 		.state = TEREDO_STATE_QUALIFIED,
@@ -204,13 +254,14 @@ static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 	schedule_refresh(q, now, &st);
 	q->backoff = QUAL_BACKOFF_MIN;
 
-	if (q->st.state == TEREDO_STATE_QUALIFIED)
+	if (q->st.state == TEREDO_STATE_QUALIFIED &&
+	    (q->st.mapped != ra->mapped || q->st.mapped_port != ra->mapped_port))
 		snprintf(from, sizeof(from), " (mapping changed from %s)",
 			 endpoint(&o, q->st.mapped, q->st.mapped_port));
 	inet_ntop(AF_INET6, &st.addr, addr, sizeof(addr));
-	q->ops->log(q->ctx, "qualified: %s: mapped %s, nat %s%s", addr,
+	q->ops->log(q->ctx, "qualified: %s: mapped %s, nat %s%s%s", addr,
 		    endpoint(&e, ra->mapped, ra->mapped_port),
-		    qual_nat_name(nat), from);
+		    qual_nat_name(nat), from, why);
 	q->cfg.saved = st.addr;
 	publish(q, &st);
 }
@@ -233,6 +284,20 @@ void qual_timer(struct qual *q, qual_time now)
 	case QUAL_REFRESH:
 		if (q->tries < QUAL_RS_TRIES) {
 			send_rs(q, now);
+			break;
+		}
+		/*
+		 * A silent secondary address proves nothing about the NAT:
+		 * qualify on the primary's answer with the NAT type unknown,
+		 * as Miredo (which never asks the secondary) would.
+		 */
+		if (q->phase == QUAL_SECONDARY) {
+			snprintf(why, sizeof(why),
+				 " (secondary server %s silent)",
+				 ipv4(ip, q->target));
+			qualified(q, now, &q->first,
+				  nat_type(q, &q->first, TEREDO_NAT_UNKNOWN),
+				  why);
 			break;
 		}
 		snprintf(why, sizeof(why), "%s %sserver %s",
@@ -355,7 +420,7 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 			break;
 		}
 		qualified(q, now, &ra,
-			  nat_type(q, &ra, TEREDO_NAT_RESTRICTED));
+			  nat_type(q, &ra, TEREDO_NAT_RESTRICTED), "");
 		break;
 	case QUAL_REFRESH:
 		if (ra.mapped != q->st.mapped ||
@@ -363,7 +428,8 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 			/* RFC 4380 §5.2.5: the NAT binding changed. */
 			qualified(q, now, &ra,
 				  nat_type(q, &ra, q->st.nat == TEREDO_NAT_NONE ?
-					   TEREDO_NAT_RESTRICTED : q->st.nat));
+					   TEREDO_NAT_RESTRICTED : q->st.nat),
+				  "");
 			break;
 		}
 		st = q->st;

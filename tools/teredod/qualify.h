@@ -10,7 +10,8 @@
  *   QUALIFIED --refresh--> REFRESH --RA--> QUALIFIED (new address if the
  *   mapping changed).  3 RS 4 s apart without an RA -> BACKOFF (offline,
  *   no server); different mappings from the two server addresses ->
- *   BACKOFF (offline, symmetric NAT: RFC 4380 cannot serve it).
+ *   BACKOFF (offline, symmetric NAT: RFC 4380 cannot serve it); a silent
+ *   secondary address -> QUALIFIED with the NAT type unknown.
  */
 #ifndef _TEREDOD_QUALIFY_H
 #define _TEREDOD_QUALIFY_H
@@ -36,7 +37,7 @@ enum {
 };
 
 enum qual_phase {
-	QUAL_IDLE,		/* not started */
+	QUAL_IDLE,		/* not started, or suspended */
 	QUAL_BACKOFF,		/* offline, waiting to retry */
 	QUAL_PRIMARY,		/* RS to the server */
 	QUAL_SECONDARY,		/* RS to its secondary address */
@@ -106,6 +107,23 @@ void qual_init(struct qual *q, const struct qual_config *cfg,
 	       const struct qual_ops *ops, void *ctx);
 /* Starts soliciting now. */
 void qual_start(struct qual *q, qual_time now);
+/*
+ * Asks the server again now (SIGHUP, a network change), with the back-off
+ * reset; a qualified client keeps its address until the answers differ.
+ * @why starts the log line.
+ */
+void qual_requalify(struct qual *q, qual_time now, const char *why);
+/*
+ * Stops: offline for @reason, no Router Solicitation, no retry, until
+ * qual_requalify().  @why is logged after "offline: ".
+ */
+void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why);
+/*
+ * A qualified client idle long enough: DORMANT, keeping its address and
+ * mapping, no Router Solicitation until qual_requalify() (the kernel's
+ * wake-up: traffic).  @why is logged after "dormant: ".
+ */
+void qual_dormant(struct qual *q, const char *why);
 /* Time passes: acts on an expired deadline. */
 void qual_timer(struct qual *q, qual_time now);
 /* A datagram from @from:@port arrived on the service port. */

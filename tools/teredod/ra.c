@@ -49,7 +49,7 @@ static const char *const ra_errors[__RA_ERR_MAX] = {
 	[RA_ERR_PREFIXES]	= "more than one prefix",
 	[RA_ERR_PREFIX_LEN]	= "prefix length not 64",
 	[RA_ERR_PREFIX]		= "prefix not 2001:0:<server>::/64 of our server",
-	[RA_ERR_MTU]		= "MTU outside 1280..65535",
+	[RA_ERR_MTU]		= "MTU outside 1280..65507",
 	[RA_ERR_SOURCE_PORT]	= "source port not 3544",
 	[RA_ERR_SOURCE]		= "not from the address solicited",
 };

@@ -18,8 +18,11 @@
 enum {
 	RA_NONCE_LEN = 8,
 	RS_LEN = 61,		/* 13 auth + 40 IPv6 + 8 ICMPv6 */
-	RA_MTU_MIN = 1280,	/* RFC 4380 §5.1.2; Miredo accepts up to */
-	RA_MTU_MAX = 65535,	/* 65535 */
+	RA_MTU_MIN = 1280,	/* RFC 4380 §5.1.2: the IPv6 minimum */
+	/* The largest IPv6 packet one UDP/IPv4 datagram carries (RFC 4380
+	 * §5.1.2: no fragmentation of the inner packet), the device's
+	 * max_mtu; Miredo takes up to 65535 and cannot use the rest. */
+	RA_MTU_MAX = 65507,
 };
 
 /* The source of our RS and the destination of the RA (Miredo's choice). */
@@ -46,7 +49,7 @@ enum ra_error {
 	RA_ERR_PREFIXES,	/* more than one prefix */
 	RA_ERR_PREFIX_LEN,	/* prefix length not 64 */
 	RA_ERR_PREFIX,		/* prefix not 2001:0:<our server>::/64 */
-	RA_ERR_MTU,		/* MTU option outside 1280..65535 */
+	RA_ERR_MTU,		/* MTU option outside 1280..65507 */
 	/* Checked by the caller on the datagram's outer header. */
 	RA_ERR_SOURCE_PORT,	/* UDP source port not 3544 */
 	RA_ERR_SOURCE,		/* not from the address we solicited */

@@ -342,17 +342,122 @@ UNIT_TEST(backoff_doubles_up_to_five_minutes)
 	CHECK_EQ(Q.backoff, QUAL_BACKOFF_MIN);
 }
 
-UNIT_TEST(secondary_silent_is_offline)
+UNIT_TEST(secondary_silent_qualifies_nat_unknown)
 {
 	setup(30);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
-	run_to(F.now + 12000);
+	run_to(F.now + 11999);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	run_to(F.now + 1);
 	CHECK_EQ(F.nsent, 4);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_UNKNOWN);
+	CHECK_EQ(last_pub()->mapped, ip4(NAT));
+	CHECK(strstr(last_log(), ", nat unknown (secondary server " SRV2
+		     " silent)"));
+	/* No NAT at all still shows: the mapping is our own address. */
+	setup(30);
+	F.local = ip4(NAT);
+	qual_start(&Q, F.now);
+	answer(NAT, 40000);
+	run_to(F.now + 12000);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_NONE);
+}
+
+UNIT_TEST(requalify_keeps_address_and_state)
+{
+	struct qual_status q1;
+	unsigned int pubs, sent;
+
+	setup(30);
+	qualify();
+	q1 = *last_pub();
+	pubs = F.npub;
+	sent = F.nsent;
+	qual_requalify(&Q, F.now, "SIGHUP");
+	CHECK(!strcmp(last_log(), "SIGHUP: qualifying again, soliciting server "
+		      SRV));
+	CHECK_EQ(F.nsent, sent + 1);
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	CHECK_EQ(F.npub, pubs);		/* still qualified: nothing pushed */
+	answer(NAT, 40000);
+	CHECK_EQ(last_sent()->dst, ip4(SRV2));
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK(!memcmp(&last_pub()->addr, &q1.addr, 16));
+	CHECK(!strstr(last_log(), "mapping changed"));
+}
+
+UNIT_TEST(suspend_stops_everything_until_requalified)
+{
+	unsigned int sent;
+
+	setup(30);
+	qualify();
+	qual_suspend(&Q, TEREDO_REASON_NATIVE_IPV6, "native IPv6 on eth0");
+	CHECK(!strcmp(last_log(), "offline: native IPv6 on eth0"));
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
-	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NO_SERVER);
-	CHECK(!strcmp(last_log(), "offline: no answer from secondary server "
-		      SRV2 "; retry in 15 s"));
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NATIVE_IPV6);
+	CHECK(!teredo_addr_is_teredo(&last_pub()->addr));
+	CHECK_EQ(qual_deadline(&Q), UINT64_MAX);
+	sent = F.nsent;
+	run_to(F.now + 3600 * 1000);		/* an hour: not one RS */
+	CHECK_EQ(F.nsent, sent);
+	answer(NAT, 40000);			/* an RA: ignored */
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	qual_requalify(&Q, F.now, "native IPv6 gone");
+	CHECK_EQ(F.nsent, sent + 1);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	answer(NAT, 40000);
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+}
+
+UNIT_TEST(dormant_keeps_address_wakes_on_requalify)
+{
+	struct qual_status q1;
+	unsigned int sent, pubs;
+
+	setup(30);
+	qualify();
+	q1 = *last_pub();
+	qual_dormant(&Q, "idle for 60 s");
+	CHECK(!strcmp(last_log(), "dormant: idle for 60 s"));
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_DORMANT);
+	CHECK(!memcmp(&last_pub()->addr, &q1.addr, 16));
+	CHECK_EQ(last_pub()->mapped, q1.mapped);
+	CHECK_EQ(qual_deadline(&Q), UINT64_MAX);
+	sent = F.nsent;
+	run_to(F.now + 3600 * 1000);		/* no refresh while dormant */
+	CHECK_EQ(F.nsent, sent);
+	pubs = F.npub;
+	qual_requalify(&Q, F.now, "woken by traffic");
+	CHECK_EQ(F.nsent, sent + 1);
+	CHECK_EQ(F.npub, pubs);			/* still dormant meanwhile */
+	answer(NAT, 40000);
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK(!memcmp(&last_pub()->addr, &q1.addr, 16));
+	/* Only a qualified client goes dormant. */
+	setup(30);
+	qual_start(&Q, F.now);
+	qual_dormant(&Q, "idle");
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+}
+
+UNIT_TEST(requalify_resets_backoff)
+{
+	setup(30);
+	qual_start(&Q, F.now);
+	run_to(F.now + 12000);		/* offline, retry in 15 s */
+	run_to(F.now + 15000 + 12000);	/* again, now 30 s */
+	CHECK_EQ(Q.backoff, QUAL_BACKOFF_MIN * 4);
+	qual_requalify(&Q, F.now, "network changed");
+	CHECK_EQ(Q.backoff, QUAL_BACKOFF_MIN);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	CHECK_EQ(qual_deadline(&Q), F.now + 4000);
 }
 
 UNIT_TEST(no_route_reason)

@@ -79,7 +79,11 @@ KVER_612=${H612#linux-headers-}
 apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 	qemu-system-x86 busybox-static cpio kmod sparse iproute2 nftables \
 	iperf3 tcpdump tshark miredo miredo-server xz-utils perl python3 shellcheck iputils-ping ethtool \
+	python3-yaml python3-jsonschema \
 	"$H61" "$H612"
+# systemd-analyze (tools/install-test.sh verifies the unit with it; a
+# skip fails make check) and setpriv (the selftests' unprivileged user).
+apt_install systemd util-linux
 
 # make deb and make check-packages: the packaging tools, lintian, and DKMS
 # (the guest installs teredo-dkms from the host's root, so the host needs
@@ -149,11 +153,36 @@ fetch_checkpatch() {
 }
 fetch_checkpatch
 
+# The kernel's own YNL CLI (tools/net/ynl) and the netlink spec schemas,
+# for the test that drives the teredo family through its spec alone.
+fetch_ynl() {
+	local dir=$CACHE/ynl tmp src
+	[ -f "$dir/.done" ] && return 0
+	log "extracting tools/net/ynl from linux-source-6.12"
+	rm -rf "$dir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq linux-source-6.12 >/dev/null 2>&1) || {
+		apt_update
+		(cd "$tmp" && apt-get download -qq linux-source-6.12)
+	}
+	dpkg-deb --fsys-tarfile "$tmp"/linux-source-6.12_*.deb |
+		tar -x -C "$tmp" --wildcards './usr/src/linux-source-6.12.tar.xz'
+	src=linux-source-6.12
+	tar -xJf "$tmp/usr/src/$src.tar.xz" -C "$tmp" --wildcards \
+		"$src/tools/net/ynl" "$src/Documentation/netlink/*.yaml"
+	mkdir -p "$dir"
+	mv "$tmp/$src/tools" "$tmp/$src/Documentation" "$dir/"
+	rm -rf "$tmp"
+	touch "$dir/.done"
+}
+fetch_ynl
+
 mkdir -p "$CACHE"
 {
 	echo "KVER_61 := $KVER_61"
 	echo "KVER_612 := $KVER_612"
 	echo "CHECKPATCH := $CACHE/checkpatch/scripts/checkpatch.pl"
+	echo "YNL := $CACHE/ynl/tools/net/ynl/cli.py"
 } > "$CACHE/env.mk.tmp"
 mv "$CACHE/env.mk.tmp" "$CACHE/env.mk"
 log "ready: $KVER_61 $KVER_612"

@@ -96,12 +96,16 @@ sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|" \
     -e "s|@COMMAND@|$(printf '%s' "$cmd" | sed 's/[|&\\]/\\&/g')|" \
     "$top/tools/vm/guest.sh" > "$results/guest.sh"
 
+# log_buf_len: the whole run's kernel log stays in the buffer (the
+# default 128 KiB holds minutes of the module's debug lines), so that the
+# dmesg saved at the end and each selftest's own splat check
+# (selftests/lib.sh) see everything since boot.
 echo "vm: booting $kver for: $cmd" >&2
 rc=0
 timeout --foreground "$timeout" qemu-system-x86_64 \
 	-machine q35 -cpu max -smp 2 -m 2G -nographic -no-reboot -nic none \
 	-kernel "$kroot/boot/vmlinuz-$kver" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 slab_nomerge panic=-1 oops=panic tvm_results=$results tvm_9pcache=$p9cache" \
+	-append "console=ttyS0 quiet loglevel=4 log_buf_len=32M slab_nomerge panic=-1 oops=panic tvm_results=$results tvm_9pcache=$p9cache" \
 	-fsdev local,id=host,path=/,security_model=none,readonly=on,multidevs=remap \
 	-device virtio-9p-pci,fsdev=host,mount_tag=host \
 	-fsdev "local,id=res,path=$results,security_model=none" \

@@ -28,6 +28,10 @@
  *                          TEREDO_MAX_PEERS_MIN..MAX.  Default 4096.  Mutable.
  *   IFLA_TEREDO_TTL        u8, TTL of the outer IPv4 header, 0 = the route's
  *                          default.  Default 0.  Mutable.
+ *   IFLA_TEREDO_HOLD_LIMIT u32 bytes of truesize that the packets held for
+ *                          untrusted peers (client, relay) may take in
+ *                          all, 0..TEREDO_HOLD_LIMIT_MAX.  Default 16 MiB.
+ *                          Mutable.
  *
  * A client's socket and state come from its helper (teredod), on the
  * change form only, and are reported back (except the fd):
@@ -49,9 +53,18 @@
  *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
  *                          Solicitation; reported as what is left of it.
  *
- * QUALIFIED needs MAPPED, MAPPED_PORT and ADDRESS (in this message or
- * already set), an attached socket, and an ADDRESS that is a Teredo
- * address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
+ * Reported only, refused in a request (any mode):
+ *
+ *   IFLA_TEREDO_BOUND      __be32, the local address the UDP socket in use
+ *                          is bound to (0.0.0.0: any).  Present while a
+ *                          socket is attached: always for a relay and a
+ *                          server, for a client while its helper runs.
+ *   IFLA_TEREDO_BOUND_PORT __be16, that socket's local port (a client's
+ *                          helper picks it when PORT is 0).
+ *
+ * QUALIFIED and DORMANT need MAPPED, MAPPED_PORT and ADDRESS (in this
+ * message or already set), an attached socket, and an ADDRESS that is a
+ * Teredo address of SERVER embedding MAPPED:MAPPED_PORT.  A client's carrier is
  * on while it is qualified; a new ADDRESS flushes the peer table.
  *
  * Addresses must be unicast: not 0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4,
@@ -76,6 +89,10 @@ enum teredo_state {
 	TEREDO_STATE_OFFLINE,		/* no usable address */
 	TEREDO_STATE_QUALIFYING,	/* Router Solicitations in flight */
 	TEREDO_STATE_QUALIFIED,		/* address valid, data path open */
+	/* Qualified but idle: no refresh; the first packet sent is held
+	 * and wakes the helper (TEREDO_CMD_WAKE_NTF, teredo_genl.h).
+	 */
+	TEREDO_STATE_DORMANT,
 	__TEREDO_STATE_MAX
 };
 
@@ -88,6 +105,7 @@ enum teredo_reason {
 	TEREDO_REASON_NO_SERVER,	/* the server did not answer */
 	TEREDO_REASON_SYMMETRIC_NAT,	/* mappings differ per destination */
 	TEREDO_REASON_NO_ROUTE,		/* the server cannot be reached */
+	TEREDO_REASON_NATIVE_IPV6,	/* sunset (RFC 4380 §5.5) */
 	__TEREDO_REASON_MAX
 };
 
@@ -123,6 +141,9 @@ enum {
 	IFLA_TEREDO_MAPPED_PORT,
 	IFLA_TEREDO_ADDRESS,
 	IFLA_TEREDO_NEXT_REFRESH,
+	IFLA_TEREDO_BOUND,
+	IFLA_TEREDO_BOUND_PORT,
+	IFLA_TEREDO_HOLD_LIMIT,
 	__IFLA_TEREDO_MAX
 };
 
@@ -134,5 +155,7 @@ enum {
 #define TEREDO_MAX_PEERS_DEFAULT	4096
 #define TEREDO_MAX_PEERS_MIN		1
 #define TEREDO_MAX_PEERS_MAX		1048576
+#define TEREDO_HOLD_LIMIT_DEFAULT	(16 << 20)
+#define TEREDO_HOLD_LIMIT_MAX		1073741824
 
 #endif /* _UAPI_LINUX_IF_TEREDO_H */

@@ -20,18 +20,39 @@
  *             without a peer, every peer of the device is removed (flush)
  *
  * Ages are milliseconds since the event, or U32_MAX when it never happened.
+ *
+ * Multicast group TEREDO_GENL_MCGRP_EVENTS ("events"), notifications only
+ * (never requests), in the device's network namespace:
+ *
+ * TEREDO_CMD_STATE_NTF   a client's state as its helper pushed it changed
+ *   TEREDO_A_IFINDEX, TEREDO_A_IFNAME, TEREDO_A_STATE, TEREDO_A_REASON,
+ *   TEREDO_A_NAT [, TEREDO_A_ADDRESS] [, TEREDO_A_MAPPED,
+ *   TEREDO_A_MAPPED_PORT]
+ *
+ * TEREDO_CMD_WAKE_NTF    a DORMANT client holds a packet to send: its
+ *   helper should qualify again (the packet leaves once it is QUALIFIED)
+ *   TEREDO_A_IFINDEX, TEREDO_A_IFNAME
+ *
+ * TEREDO_CMD_PEER_NTF    something happened to a peer
+ *   TEREDO_A_IFINDEX, TEREDO_A_IFNAME, TEREDO_A_EVENT (enum teredo_event),
+ *   TEREDO_A_PEER { TEREDO_PEER_A_ADDR, TEREDO_PEER_A_MAPPED_ADDR,
+ *   TEREDO_PEER_A_MAPPED_PORT }
  */
 #ifndef _UAPI_LINUX_TEREDO_GENL_H
 #define _UAPI_LINUX_TEREDO_GENL_H
 
 #define TEREDO_GENL_NAME	"teredo"
 #define TEREDO_GENL_VERSION	1
+#define TEREDO_GENL_MCGRP_EVENTS	"events"
 
 enum teredo_cmd {
 	TEREDO_CMD_UNSPEC,
 	TEREDO_CMD_DEV_GET,
 	TEREDO_CMD_PEER_GET,
 	TEREDO_CMD_PEER_DEL,
+	TEREDO_CMD_STATE_NTF,	/* notification, events group */
+	TEREDO_CMD_PEER_NTF,	/* notification, events group */
+	TEREDO_CMD_WAKE_NTF,	/* notification, events group */
 	__TEREDO_CMD_MAX
 };
 
@@ -46,6 +67,16 @@ enum teredo_attr {
 	TEREDO_A_STATS,		/* nest of u64, type = enum teredo_stat */
 	TEREDO_A_PEER,		/* nest of enum teredo_peer_attr */
 	TEREDO_A_PAD,
+	/* in notifications (see above) */
+	TEREDO_A_EVENT,		/* u8, enum teredo_event */
+	TEREDO_A_STATE,		/* u8, enum teredo_state (if_teredo.h) */
+	TEREDO_A_REASON,	/* u8, enum teredo_reason */
+	TEREDO_A_NAT,		/* u8, enum teredo_nat */
+	TEREDO_A_ADDRESS,	/* 16 bytes, the Teredo address in use */
+	TEREDO_A_MAPPED,	/* __be32 */
+	TEREDO_A_MAPPED_PORT,	/* __be16 */
+	TEREDO_A_HELD_BYTES,	/* u64, truesize of held packets, all peers */
+	TEREDO_A_HOLD_LIMIT,	/* u32, the most it may be (hold-limit) */
 	__TEREDO_A_MAX
 };
 
@@ -70,6 +101,17 @@ enum teredo_peer_attr {
 };
 
 #define TEREDO_PEER_A_MAX (__TEREDO_PEER_A_MAX - 1)
+
+/* What TEREDO_CMD_PEER_NTF reports. */
+enum teredo_event {
+	TEREDO_EVENT_UNSPEC,
+	TEREDO_EVENT_TRUSTED,		/* a peer answered: traffic flows */
+	TEREDO_EVENT_EVICTED,		/* removed to make room (max-peers) */
+	TEREDO_EVENT_UNREACHABLE,	/* never answered its bubbles */
+	__TEREDO_EVENT_MAX
+};
+
+#define TEREDO_EVENT_MAX (__TEREDO_EVENT_MAX - 1)
 
 /* Per-device counters: why packets were dropped, and protocol events. */
 enum teredo_stat {
@@ -122,6 +164,9 @@ enum teredo_stat {
 	TEREDO_STAT_TX_NATIVE,		/* event: sent out as native IPv6 */
 	TEREDO_STAT_RX_PEERS_FULL,	/* max-peers, none evictable */
 	TEREDO_STAT_RX_BAD_SOURCE,	/* no peer has it: ::, ::1... */
+	TEREDO_STAT_TX_HELD,		/* event: held while dormant */
+	TEREDO_STAT_TX_BAD_SOURCE,	/* client: not from our address */
+	TEREDO_STAT_HOLD_LIMIT,		/* the device's hold-limit is reached */
 	__TEREDO_STAT_MAX
 };
 

@@ -1,0 +1,335 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The race lane (make check-race): the control plane raced against
+# teardown, and the attacks a single peer can mount, each with the
+# evidence that it failed:
+#
+#  - who may do what over generic netlink, as an unprivileged user;
+#  - DEV_GET and PEER_GET from an unprivileged user, back to back, while
+#    devices are made and deleted, link netns die, a stand-in teredod
+#    attaches and detaches, the mapping moves and traffic flows (a
+#    request that outlives its device read freed memory: KASAN);
+#  - a transmit from AF_PACKET, under rcu_read_lock_bh() only (PROVE_RCU);
+#  - the peer-table lockout: a client's table full of spoofed, trusted,
+#    one-way peers, and a new destination of its own must get an entry;
+#  - an echo-test answer replayed from elsewhere moves nothing;
+#  - tiny packets to thousands of new destinations: what a relay holds is
+#    bounded by its hold-limit, counted in truesize;
+#  - deleting a netns with RACE_DEVICES relays: the longest any RTNL
+#    operation meanwhile waited.
+#
+# RACE_SECONDS (default 20) is how long the hammer runs; make check-race
+# under the debug kernel runs it longer.  The script also runs against an
+# older module (loaded by hand first) to show what failed before: its
+# checks of what is new then fail, and its figures are the "before".
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+
+RACE_SECONDS=${RACE_SECONDS:-20}
+RACE_DEVICES=${RACE_DEVICES:-100}
+SERVER=198.18.0.1
+CLI_IP=198.18.1.2
+CLI_PORT=40000
+RELAY_IP=198.18.2.2
+HOST6=2001:db8:1::30
+# Bubbles of the relay's new destinations go to this server: nobody.
+V_SERVER=198.19.255.1
+NOBODY=65534
+RACEPY=$TEREDO_SELFTEST_DIR/race_peer.py
+CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
+
+teredo_load
+[ -x "$CTL" ] || ktap_bail "teredoctl not built"
+command -v setpriv >/dev/null || ktap_bail "setpriv not found"
+ktap_plan 21
+dmesg_start=$(dmesg | wc -l)
+
+TMP=$(mktemp -d)
+chmod 755 "$TMP"
+at_exit "rm -rf $TMP"
+
+# racepy NS CMD...: race_peer.py CMD in NS.
+racepy() {
+	ip netns exec "$1" python3 -I -S "$RACEPY" "${@:2}"
+}
+# nobody NS CMD...: race_peer.py CMD in NS as nobody, with no
+# capabilities at all.
+nobody() {
+	ip netns exec "$1" setpriv --reuid=$NOBODY --regid=$NOBODY \
+		--clear-groups --inh-caps=-all --bounding-set=-all -- \
+		python3 -I -S "$RACEPY" "${@:2}"
+}
+ctl() { ip netns exec "$1" "$CTL" "${@:2}"; }
+# cj NS DEV KEY: a number out of teredoctl -j show (top level or counters).
+cj() {
+	local out
+
+	out=$(ctl "$1" -j show "$2")
+	[[ "$out" =~ \"$3\":([0-9]+) ]] && echo "${BASH_REMATCH[1]}" || echo 0
+}
+
+# ---------------------------------------------------------- topology
+ext="" rly="" cli="" host=""
+ns_hub ext rly cli -- host || ktap_bail "cannot create the namespaces"
+ip link add n6 netns "$rly" type veth peer name n6 netns "$host" ||
+	ktap_bail "cannot link the relay to the native host"
+ip -n "$ext" -batch - <<-EOF || ktap_bail "cannot set up ext"
+link set lo up
+addr add $SERVER/32 dev lo
+addr add 198.18.1.254/24 dev e-cli
+addr add 198.18.2.254/24 dev e-rly
+link set e-cli up
+link set e-rly up
+EOF
+ns_spoof_sysctl rly cli -- net.ipv6.conf.all.forwarding=1 ||
+	ktap_bail "sysctl failed"
+ip -n "$host" -batch - <<-EOF || ktap_bail "cannot set up host"
+link set lo up
+addr add $HOST6/64 dev n6 nodad
+link set n6 up
+route add 2001::/32 via 2001:db8:1::20
+EOF
+ip -n "$rly" -batch - <<-EOF || ktap_bail "cannot set up the relay"
+link set lo up
+addr add $RELAY_IP/24 dev e0
+link set e0 up
+route add default via 198.18.2.254
+addr add 2001:db8:1::20/64 dev n6 nodad
+link set n6 up
+link add tr type teredo mode relay local $RELAY_IP
+link set tr up
+route add 2001::/32 dev tr
+EOF
+ip -n "$cli" -batch - <<-EOF || ktap_bail "cannot set up the client"
+link set lo up
+addr add $CLI_IP/24 dev e0
+link set e0 up
+route add default via 198.18.1.254
+link add tc type teredo server $SERVER port $CLI_PORT max-peers 8
+link set tc up
+link add tm type teredo server $SERVER port $((CLI_PORT + 100))
+EOF
+
+ip -n "$rly" link set tr type teredo hold-limit 262144 ||
+	ktap_info "no hold-limit: a module from before it"
+
+# slab_kb: the kB of all slabs; skb_objs: sk_buffs in use.
+slab_kb() { awk '$1 == "Slab:" { print $2 }' /proc/meminfo; }
+skb_objs() {
+	echo 1 > /sys/kernel/slab/skbuff_head_cache/shrink 2>/dev/null
+	awk '$1 == "skbuff_head_cache" { print $2 }' /proc/slabinfo
+}
+
+# ------------------------------------------------------- permissions
+# Reading state is for everyone in the netns; changing it is for
+# CAP_NET_ADMIN over it (teredo.rst, "Who may do what").
+out=$(nobody "$rly" perm tr 2>&1)
+check_eq "unprivileged: DEV_GET and PEER_GET answer, PEER_DEL and flush EPERM" \
+	"dev_get=0 peer_get=0 peer_del=1 flush=1" "$out"
+out=$(racepy "$rly" perm tr 2>&1)
+check_eq "CAP_NET_ADMIN: PEER_DEL of no peer ENOENT, flush done" \
+	"dev_get=0 peer_get=0 peer_del=2 flush=0" "$out"
+
+# ------------------------------------------------ AF_PACKET transmit
+d0=$(cj "$rly" tr tx_bubbles)
+out=$(racepy "$rly" afpacket tr \
+	"$(teredo_addr $V_SERVER 198.19.0.9 4000)" 3 2>&1)
+d1=$(cj "$rly" tr tx_bubbles)
+check_ok "AF_PACKET: 3 packets reach teredo_xmit ($out, bubbles $d0 -> $d1)" \
+	test "$out" = sent=3 -a "$d1" -gt "$d0"
+
+# ---------------------------------------- a helper's socket given back
+# The tunnel turns multicast loopback off; deleting the device while the
+# helper holds its socket gives it back as it was.
+check_eq "helper socket: multicast loopback off while attached, restored after" \
+	"before=1 attached=0 after=1" \
+	"$(racepy "$cli" mcloop tm $CLI_IP:$((CLI_PORT + 100)) 2>&1)"
+
+# ------------------------------------------------- the stand-in helper
+CADDR=$(teredo_addr $SERVER $CLI_IP $CLI_PORT)
+peer_serve "$ext" "$TMP/serve.log"
+ask nlraw "/run/netns/$cli" set tc fd=udp:$CLI_IP:$CLI_PORT state=1
+[ "$ANSWER" = "nlraw rc=0" ] || ktap_bail "the stand-in helper did not attach"
+ask nlraw "/run/netns/$cli" set tc state=2 nat=1 mapped=$CLI_IP \
+	mapped-port=$CLI_PORT address="$CADDR"
+[ "$ANSWER" = "nlraw rc=0" ] || ktap_bail "cannot qualify the client"
+ip -n "$cli" -batch - <<-EOF
+addr add $CADDR/128 dev tc nodad
+route add 2001::/32 dev tc
+route add 2001:db8::/32 dev tc
+EOF
+
+# ------------------------------------------------------- echo replay
+# (before the lockout fills the table)
+NEWDST=$(teredo_addr $SERVER 198.18.7.7 7777)
+racepy "$ext" echo-replay $SERVER \
+	$CLI_IP:$CLI_PORT 198.18.0.20:3544 198.18.0.21:3544 \
+	> "$TMP/replay.log" 2>&1 &
+wait_until 60 grep -q replay-ready "$TMP/replay.log" ||
+	ktap_bail "the replaying relay did not start"
+unv0=$(cj "$cli" tc rx_unverified)
+ip netns exec "$cli" busybox ping -6 -c 1 -W 8 $HOST6 >/dev/null 2>&1
+wait_until 30 grep -q replayed "$TMP/replay.log"
+sleep 1
+line=$(ctl "$cli" peers tc | grep -w -- "$HOST6")
+ktap_info "echo replay: $(tr '\n' ' ' < "$TMP/replay.log")-> $line"
+check_eq "echo test: the answer from the first relay is taken" \
+	1 "$(cj "$cli" tc rx_echo_replies)"
+check_ok "echo test: its replay from another relay moves nothing" \
+	test -n "$(grep -F 198.18.0.20:3544 <<< "$line")" \
+	-a -z "$(grep -F 198.18.0.21 <<< "$line")"
+# The replay waits for a test of its own relay, which nobody answers:
+# its rounds go out and then it is dropped, not kept forever.
+wait_until 30 test "$(cj "$cli" tc rx_unverified)" -gt "$unv0"
+check_ok "echo test: a held packet from another relay is retried, then dropped" \
+	test "$(cj "$cli" tc rx_unverified)" -gt "$unv0" \
+	-a "$(cj "$cli" tc tx_echo_tests)" -ge 3
+
+# A packet from an address that is not ours: prohibited, counted.
+ip -n "$cli" addr add 2001:db8:5::1/128 dev lo
+bad0=$(cj "$cli" tc tx_bad_source) icmp0=$(cj "$cli" tc tx_icmp)
+ip netns exec "$cli" busybox ping -6 -c 1 -W 1 -I 2001:db8:5::1 \
+	"$NEWDST" >/dev/null 2>&1
+check_ok "client: a foreign IPv6 source is refused with ICMPv6 (tx_bad_source, tx_icmp)" \
+	test "$(cj "$cli" tc tx_bad_source)" = $((bad0 + 1)) \
+	-a "$(cj "$cli" tc tx_icmp)" -gt "$icmp0"
+
+# ------------------------------------------------------------ lockout
+# Sixteen spoofed clients, each from the mapping its address embeds: a
+# data packet from each makes a trusted peer that only ever received.
+ask flood echo --server $SERVER --src-net 198.19.0.1 --sources 16 \
+	--count 16 --to $CLI_IP:$CLI_PORT --dst6 "$CADDR" --size 8
+ktap_info "lockout flood: $ANSWER"
+full0=$(cj "$cli" tc tx_peers_full) ev0=$(cj "$cli" tc peers_evicted)
+peers=$(cj "$cli" tc peers)
+ip netns exec "$cli" busybox ping -6 -c 1 -W 1 "$NEWDST" >/dev/null 2>&1
+full1=$(cj "$cli" tc tx_peers_full) ev1=$(cj "$cli" tc peers_evicted)
+ktap_info "lockout: $peers peers after the spoofed packets; tx_peers_full $full0 -> $full1, evicted $ev0 -> $ev1"
+check_eq "lockout: the table is full of spoofed one-way peers" 8 "$peers"
+check_ok "lockout: a new destination of ours gets an entry (no tx_peers_full)" \
+	test "$full1" = "$full0" -a "$ev1" -gt "$ev0"
+ctl "$cli" peers tc > "$TMP/peers"
+check_ok "lockout: the new destination is in the table" \
+	grep -qw -- "$NEWDST" "$TMP/peers"
+
+# -------------------------------------------------------- hold-limit
+# 64-byte packets to new destinations whose server nobody answers:
+# everything waits for bubbles that never come back.
+flood_dsts() {
+	racepy "$host" tiny-flood $V_SERVER "$1" "$2" 2>&1 | tail -n 1
+}
+lim0=$(cj "$rly" tr hold_limit) kb0=$(slab_kb) skb0=$(skb_objs)
+out=$(flood_dsts 256 8)
+held=$(cj "$rly" tr held) limit=$(cj "$rly" tr hold-limit)
+lim1=$(cj "$rly" tr hold_limit)
+ktap_info "hold: $out; held $held of $limit, hold_limit $lim0 -> $lim1, peers $(cj "$rly" tr peers); slab +$(($(slab_kb) - kb0)) kB, sk_buffs +$(($(skb_objs) - skb0))"
+check_ok "hold: what a relay holds stays within its hold-limit" \
+	test "$held" -le "$limit" -a "$held" -gt $((limit / 2))
+check_ok "hold: packets over it are refused and counted" \
+	test "$lim1" -gt "$lim0"
+ip -n "$rly" link set tr type teredo hold-limit 16777216
+ctl "$rly" peers flush tr
+out=$(flood_dsts 1024 48)
+held=$(cj "$rly" tr held)
+ktap_info "hold at the default limit: $out; held $held B for $(cj "$rly" tr peers) peers; slab +$(($(slab_kb) - kb0)) kB, sk_buffs +$(($(skb_objs) - skb0)), percpu $(awk '$1 == "Percpu:" { print $2 }' /proc/meminfo) kB"
+ktap_info "peer entry: $(awk '$1 == "teredo_peer" { print $4 }' /proc/slabinfo) bytes of slab object"
+check_ok "hold: the default limit (16 MiB) bounds a bigger flood" \
+	test "$held" -le 16777216 -a "$held" -gt 0
+ctl "$rly" peers flush tr
+check_eq "hold: nothing held once the peers are gone" 0 "$(cj "$rly" tr held)"
+
+# ---------------------------------------------------- lifetime races
+# Devices come and go in rly (some with their link netns in a throwaway
+# netns that dies), the client's helper attaches and detaches, its
+# mapping moves, and a ping stream runs, while nobody hammers genl.
+nobody "$rly" hammer "$RACE_SECONDS" > "$TMP/hammer" 2>&1 &
+hammer=$!
+ip netns exec "$host" busybox ping -6 -i 0.2 -w "$RACE_SECONDS" \
+	"$(teredo_addr $V_SERVER 198.19.0.77 4077)" >/dev/null 2>&1 &
+end=$((SECONDS + RACE_SECONDS)) rounds=0
+while [ $SECONDS -lt $end ]; do
+	lnk=""
+	ns_create lnk
+	cmds=""
+	for i in 1 2 3 4; do
+		cmds+="link add r$i type teredo mode relay port $((30000 + i))"$'\n'
+		cmds+="link set r$i up"$'\n'
+	done
+	lcmds=""
+	for i in 5 6; do
+		lcmds+="link add r$i netns $rly type teredo mode relay"
+		lcmds+=" port $((30000 + i))"$'\n'
+	done
+	ip -n "$rly" -batch - <<< "$cmds" >/dev/null 2>&1
+	ip -n "$lnk" -batch - <<< "$lcmds" >/dev/null 2>&1
+	m=198.18.9.$((rounds % 200 + 1))
+	ask nlraw "/run/netns/$cli" set tc mapped=$m \
+		address="$(teredo_addr $SERVER $m $CLI_PORT)"
+	ip -n "$rly" -batch - <<-EOF >/dev/null 2>&1
+	link del r1
+	link del r2
+	link del r3
+	link del r4
+	EOF
+	ns_delete "$lnk"
+	rounds=$((rounds + 1))
+done
+wait "$hammer"
+out=$(cat "$TMP/hammer")
+ktap_info "races: $rounds rounds; $out"
+check_ok "races: the unprivileged hammer ran to the end" \
+	grep -qE '^hammer ops=[1-9]' "$TMP/hammer"
+check_eq "races: no relay of the rounds is left" \
+	0 "$(ip -n "$rly" -o link show type teredo | grep -c ': r[0-9]')"
+
+# The helper's socket, detached by closing, attached again.
+ask nlraw "/run/netns/$cli" set tc fd=udp:$CLI_IP:$((CLI_PORT + 1)) state=1
+check_ok "races: a second socket is refused while one is attached" \
+	test -n "$ANSWER" -a "$ANSWER" != "nlraw rc=0"
+
+# ------------------------------------------------------ RTNL hold time
+# A netns with RACE_DEVICES devices is deleted while another netns sets
+# an MTU back to back: the longest any one waited is how long the
+# deletion held RTNL.  Dummy devices first, the floor of the core's own
+# work under this machine's load, then relays.
+probe=""
+ns_create probe
+ip -n "$probe" link add d0 type dummy
+# rtnl_hold KIND ARGS...: the longest wait, in ms, deleting a netns with
+# RACE_DEVICES devices made by "link add NAME type KIND ARGS..." (a %d
+# in ARGS is the device's number).
+rtnl_hold() {
+	local big="" cmds="" i kind=$1 args
+
+	shift
+	ns_create big
+	for ((i = 0; i < RACE_DEVICES; i++)); do
+		# shellcheck disable=SC2059  # ARGS may hold a %d
+		printf -v args "$*" $((20000 + i))
+		cmds+="link add b$i type $kind $args"$'\n'
+	done
+	ip -n "$big" -batch - <<< "$cmds" >/dev/null ||
+		ktap_bail "cannot make $RACE_DEVICES $kind devices"
+	racepy "$probe" rtnl-probe 10 d0 > "$TMP/rtnl" 2>&1 &
+	sleep 2
+	ns_delete "$big"
+	wait $!
+	sed -n 's/.*max_ms=\([0-9]*\).*/\1/p' "$TMP/rtnl"
+}
+floor_ms=$(rtnl_hold dummy)
+max_ms=$(rtnl_hold teredo mode relay port %d)
+ktap_info "rtnl: deleting a netns of $RACE_DEVICES devices held RTNL at most ${floor_ms:-?} ms with dummies, ${max_ms:-?} ms with relays"
+check_ok "rtnl: relays hold RTNL no longer than twice the dummies' floor + 0.5 s" \
+	test "${max_ms:-99999}" -le $((2 * ${floor_ms:-0} + 500))
+wait_until 60 test "$(dmesg_count destroyed "b$((RACE_DEVICES - 1))")" -ge 1
+check_ok "rtnl: every relay of the deleted netns was destroyed" \
+	test "$(dmesg | grep -cE "teredo: b[0-9]+: destroyed$")" -ge "$RACE_DEVICES"
+
+# ------------------------------------------------------------ kernel log
+splats=$(dmesg | tail -n +$((dmesg_start + 1)) |
+	grep -cE 'WARNING:|BUG:|Oops|KASAN|UBSAN:|suspicious RCU usage|possible circular locking|inconsistent lock state|sleeping function called|refcount_t')
+check_eq "no warning, splat or report in the kernel log" 0 "$splats"
+
+ktap_finish
