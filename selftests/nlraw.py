@@ -103,6 +103,9 @@ ATTRS = {
     "mapped-port": (15, "be16"),
     "address": (16, "ipv6"),
     "next-refresh": (17, "u32"),
+    "bound": (18, "ipv4"),
+    "bound-port": (19, "be16"),
+    "hold-limit": (20, "u32"),
 }
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}

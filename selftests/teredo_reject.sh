@@ -97,16 +97,16 @@ refuse_nl "$POLICY" "server=$SRV refresh=u16:60"
 # Each entry: ARGS|EXPECTED info_data
 CLIENT_DEF='"mode": "client", "server": "192.0.2.1", "server2": "192.0.2.2", "port": 0'
 ACCEPTS=(
-	"server $SRV refresh 10|{$CLIENT_DEF, \"refresh\": 10, \"max-peers\": 4096, \"ttl\": 0}"
-	"server $SRV refresh 300|{$CLIENT_DEF, \"refresh\": 300, \"max-peers\": 4096, \"ttl\": 0}"
-	"server $SRV max-peers 1|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1, \"ttl\": 0}"
-	"server $SRV max-peers 1048576|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1048576, \"ttl\": 0}"
-	"server 192.0.2.255|{\"mode\": \"client\", \"server\": \"192.0.2.255\", \"server2\": \"192.0.3.0\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0}"
-	"server 223.255.255.254|{\"mode\": \"client\", \"server\": \"223.255.255.254\", \"server2\": \"223.255.255.255\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0}"
-	"mode relay local 0.0.0.0|{\"mode\": \"relay\", \"port\": 3544, \"max-peers\": 4096, \"ttl\": 0}"
-	"mode relay max-peers 1048576 port 3545|{\"mode\": \"relay\", \"port\": 3545, \"max-peers\": 1048576, \"ttl\": 0}"
+	"server $SRV refresh 10|{$CLIENT_DEF, \"refresh\": 10, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"server $SRV refresh 300|{$CLIENT_DEF, \"refresh\": 300, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"server $SRV max-peers 1|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"server $SRV max-peers 1048576|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 1048576, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"server 192.0.2.255|{\"mode\": \"client\", \"server\": \"192.0.2.255\", \"server2\": \"192.0.3.0\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"server 223.255.255.254|{\"mode\": \"client\", \"server\": \"223.255.255.254\", \"server2\": \"223.255.255.255\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"mode relay local 0.0.0.0|{\"mode\": \"relay\", \"port\": 3544, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
+	"mode relay max-peers 1048576 port 3545|{\"mode\": \"relay\", \"port\": 3545, \"max-peers\": 1048576, \"ttl\": 0, \"hold-limit\": 16777216}"
 	"mode server local $SRV port 3544|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"192.0.2.2\", \"port\": 3544, \"ttl\": 0}"
-	"server $SRV ttl 255|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 255}"
+	"server $SRV ttl 255|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 255, \"hold-limit\": 16777216}"
 	"mode server local $SRV local2 198.51.100.1|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"198.51.100.1\", \"port\": 3544, \"ttl\": 0}"
 )
 
@@ -213,7 +213,7 @@ done
 rc=0
 nlb_assert_ok "$RAW_ADD" || rc=1
 assert_eq "nlraw get tr0" \
-	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 ttl=0 state=0 reason=1 nat=0" \
+	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 hold-limit=16777216 ttl=0 state=0 reason=1 nat=0" \
 	"${NLB_OUT[RAW_GET]}" || rc=1
 ktap_result $rc "raw RTM_NEWLINK with only server: the kernel fills in the defaults"
 
