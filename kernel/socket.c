@@ -205,9 +205,12 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 		 * resets the cache after the move, with a barrier): if it
 		 * did, this route is for where it was, and must not stay.
 		 */
-		smp_mb();
-		if (owner && teredo_mapping_addr(READ_ONCE(*owner)) != daddr)
-			dst_cache_reset(cache);
+		if (owner) {
+			/* Pairs with the one in teredo_peer_trust(). */
+			smp_mb();
+			if (teredo_mapping_addr(READ_ONCE(*owner)) != daddr)
+				dst_cache_reset(cache);
+		}
 	}
 	return rt;
 }

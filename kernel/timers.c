@@ -65,6 +65,15 @@ static bool bubble_allowed(struct teredo_peer *peer, unsigned int cost,
 	return true;
 }
 
+/* Each bubble is a transmission to the peer.  Caller holds peer->lock. */
+static void count_bubbles(struct teredo_peer *peer, unsigned int n,
+			  unsigned long now)
+{
+	peer->bubbles += n;
+	peer->last_bubble = now;
+	WRITE_ONCE(peer->last_tx, now);
+}
+
 /*
  * One round of bubbles (or an echo test), counted here and sent by the
  * caller after it drops the lock.  An echo test keeps its nonce while it
@@ -82,9 +91,7 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 		teredo_stat_inc(peer->t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
-	peer->bubbles += cost;
-	peer->last_bubble = now;
-	WRITE_ONCE(peer->last_tx, now);
+	count_bubbles(peer, cost, now);
 	if (!peer->teredo) {
 		if (!peer->test_until || !time_before(now, peer->test_until))
 			peer->nonce = get_random_u64();
@@ -110,11 +117,8 @@ bool teredo_timers_bubble_allowed(struct teredo_peer *peer)
 
 	spin_lock_bh(&peer->lock);
 	ok = bubble_allowed(peer, 1, now);
-	if (ok) {
-		peer->bubbles++;
-		peer->last_bubble = now;
-		WRITE_ONCE(peer->last_tx, now);
-	}
+	if (ok)
+		count_bubbles(peer, 1, now);
 	spin_unlock_bh(&peer->lock);
 	return ok;
 }
