@@ -63,8 +63,7 @@ static const struct {
 	[IFLA_TEREDO_REFRESH]	= { MODE_BIT(CLIENT), {
 		[TEREDO_MODE_RELAY] = "refresh: not used in relay mode",
 		[TEREDO_MODE_SERVER] = "refresh: not used in server mode" } },
-	[IFLA_TEREDO_MAX_PEERS]	= { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
-		[TEREDO_MODE_SERVER] = "max-peers: not used in server mode" } },
+	[IFLA_TEREDO_MAX_PEERS]	= { ALL_MODES },
 	[IFLA_TEREDO_TTL]	= { ALL_MODES },
 	[IFLA_TEREDO_HOLD_LIMIT] = { MODE_BIT(CLIENT) | MODE_BIT(RELAY), {
 		[TEREDO_MODE_SERVER] =
@@ -326,6 +325,9 @@ static int apply_defaults(struct teredo_config *cfg, struct nlattr *data[],
 					     "local: required in server mode");
 		if (!data[IFLA_TEREDO_LOCAL2])
 			cfg->local2 = next_addr(cfg->local);
+		/* A server's state is one rate-limit entry per RS source. */
+		if (!data[IFLA_TEREDO_MAX_PEERS])
+			cfg->max_peers = TEREDO_SERVER_SOURCES_DEFAULT;
 		if (cfg->local2 == cfg->local)
 			return teredo_reject(extack, data[IFLA_TEREDO_LOCAL2],
 					     "local2: must differ from local");
@@ -414,8 +416,7 @@ int teredo_config_fill(struct sk_buff *skb, const struct teredo_config *cfg)
 	    (server && nla_put_in_addr(skb, IFLA_TEREDO_LOCAL2, cfg->local2)) ||
 	    nla_put_be16(skb, IFLA_TEREDO_PORT, cfg->port) ||
 	    (client && nla_put_u32(skb, IFLA_TEREDO_REFRESH, cfg->refresh)) ||
-	    (!server && nla_put_u32(skb, IFLA_TEREDO_MAX_PEERS,
-				    cfg->max_peers)) ||
+	    nla_put_u32(skb, IFLA_TEREDO_MAX_PEERS, cfg->max_peers) ||
 	    (!server && nla_put_u32(skb, IFLA_TEREDO_HOLD_LIMIT,
 				    cfg->hold_limit)) ||
 	    nla_put_u8(skb, IFLA_TEREDO_TTL, cfg->ttl))

@@ -46,6 +46,14 @@ static struct teredo_dev *lookup_dev(struct net *net, struct nlattr **attrs,
 	return t;
 }
 
+/* A server's remote parties are the RS sources its rate limiter tracks. */
+static u32 teredo_peer_count(const struct teredo_dev *t)
+{
+	if (t->cfg.mode == TEREDO_MODE_SERVER)
+		return atomic_read(&t->rs_limit.entries);
+	return READ_ONCE(t->peers.count);
+}
+
 static int fill_dev(struct sk_buff *skb, struct teredo_dev *t, u32 portid,
 		    u32 seq, int flags)
 {
@@ -61,7 +69,7 @@ static int fill_dev(struct sk_buff *skb, struct teredo_dev *t, u32 portid,
 	if (nla_put_u32(skb, TEREDO_A_IFINDEX, t->dev->ifindex) ||
 	    nla_put_string(skb, TEREDO_A_IFNAME, t->dev->name) ||
 	    nla_put_u8(skb, TEREDO_A_MODE, t->cfg.mode) ||
-	    nla_put_u32(skb, TEREDO_A_PEER_COUNT, READ_ONCE(t->peers.count)) ||
+	    nla_put_u32(skb, TEREDO_A_PEER_COUNT, teredo_peer_count(t)) ||
 	    nla_put_u64_64bit(skb, TEREDO_A_HELD_BYTES,
 			      atomic_long_read(&t->peers.held), TEREDO_A_PAD) ||
 	    nla_put_u32(skb, TEREDO_A_HOLD_LIMIT, READ_ONCE(t->cfg.hold_limit)))

@@ -24,7 +24,6 @@ enum {
 	RATE = 20,			/* solicitations per second ... */
 	BURST = 10,			/* ... after a burst of this many */
 	BUCKETS = 4096,
-	MAX_ENTRIES = 16 * BUCKETS,	/* about 4 MiB at most */
 };
 
 #define COST		(NSEC_PER_SEC / RATE)
@@ -85,15 +84,18 @@ static void collect(struct work_struct *work)
  * teredo_ratelimiter_allow - may this source be answered now
  * @rl: the limiter
  * @addr: the source IPv4 address
+ * @max_entries: the most sources tracked (the server's max-peers)
  *
  * A new source starts with a full bucket.  When the table is full a new
- * source is refused: memory stays bounded and the sources already known
- * keep their service.
+ * source is refused: memory stays bounded (a kmalloc-64 object each) and
+ * the sources already known keep their service.  Lowering @max_entries
+ * frees nothing at once; the collector forgets idle sources within 1 s.
  *
  * Context: softirq, under RCU.
  * Return: true to answer, false to drop.
  */
-bool teredo_ratelimiter_allow(struct teredo_ratelimiter *rl, __be32 addr)
+bool teredo_ratelimiter_allow(struct teredo_ratelimiter *rl, __be32 addr,
+			      unsigned int max_entries)
 {
 	struct hlist_head *head = bucket(rl, addr);
 	u64 now = ktime_get_coarse_boottime_ns();
@@ -117,7 +119,7 @@ bool teredo_ratelimiter_allow(struct teredo_ratelimiter *rl, __be32 addr)
 		return ok;
 	}
 
-	if (atomic_inc_return(&rl->entries) > MAX_ENTRIES)
+	if (atomic_inc_return(&rl->entries) > max_entries)
 		goto full;
 	e = kmalloc(sizeof(*e), GFP_ATOMIC);
 	if (!e)

@@ -19,6 +19,7 @@ struct teredo_ratelimiter {
 
 int teredo_ratelimiter_init(struct teredo_ratelimiter *rl);
 void teredo_ratelimiter_uninit(struct teredo_ratelimiter *rl);
-bool teredo_ratelimiter_allow(struct teredo_ratelimiter *rl, __be32 addr);
+bool teredo_ratelimiter_allow(struct teredo_ratelimiter *rl, __be32 addr,
+			      unsigned int max_entries);
 
 #endif /* _TEREDO_RATELIMITER_H */

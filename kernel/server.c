@@ -295,9 +295,13 @@ static enum teredo_stat check_rules(struct teredo_dev *t,
 		ip6 = (const void *)(skb->data + rx->off);
 		l4 = (const u8 *)(ip6 + 1);
 		if (l4[0] == NDISC_ROUTER_SOLICITATION) {
+			/* A rate-limit entry per source, max-peers of them */
+			u32 sources = READ_ONCE(t->cfg.max_peers);
+
 			if (!valid_rs(skb, rx))
 				return TEREDO_STAT_RX_BAD_RS;
-			if (!teredo_ratelimiter_allow(&t->rs_limit, rx->saddr))
+			if (!teredo_ratelimiter_allow(&t->rs_limit, rx->saddr,
+						      sources))
 				return TEREDO_STAT_RX_RATELIMITED;
 			send_ra(t, rx, &ip6->saddr);
 			consume_skb(skb);

@@ -20,7 +20,7 @@ if ! ip -n "$NS" link add tg0 type teredo server 192.0.2.1 ||
 	ktap_bail "cannot create the devices"
 fi
 
-ktap_plan 42
+ktap_plan 43
 
 # The cases are queued, run a batch at a time (one ip or nlraw process for
 # many requests: a process start costs up to a second under TCG), then
@@ -177,6 +177,7 @@ accept_change tg0 refresh=300 max-peers=1048576 -- refresh 300 max-peers 1048576
 accept_change tg0 refresh=10 max-peers=1 -- refresh 10 max-peers 1
 accept_change tg0 refresh=60 max-peers=10 -- max-peers 10 refresh 60
 accept_change tg2 max-peers=100 -- max-peers 100
+accept_change tg1 max-peers=5 -- max-peers 5
 accept_change tg0 ttl=64 -- ttl 64
 accept_change tg1 ttl=1 -- ttl 1
 run_batches
@@ -231,7 +232,7 @@ refuse_change ip tg0 "max-peers: out of range (1-1048576)" max-peers 0
 refuse_change ip tg0 "max-peers: out of range (1-1048576)" max-peers 1048577
 refuse_change ip tg2 "max-peers: out of range (1-1048576)" max-peers 0
 refuse_change ip tg1 "refresh: not used in server mode" refresh 60
-refuse_change ip tg1 "max-peers: not used in server mode" max-peers 5
+refuse_change ip tg1 "max-peers: out of range (1-1048576)" max-peers 0
 refuse_change ip tg2 "refresh: not used in relay mode" refresh 60
 refuse_change ip tg0 "local2: not used in client mode" local2 192.0.2.9
 

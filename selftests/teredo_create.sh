@@ -18,7 +18,7 @@ RELAY_JSON='{"mode": "relay", "port": 3544, "max-peers": 4096, "ttl": 0,
 	"hold-limit": 16777216}'
 SERVER_ARGS="mode server local 192.0.2.1"
 SERVER_JSON='{"mode": "server", "local": "192.0.2.1", "local2": "192.0.2.2",
-	"port": 3544, "ttl": 0}'
+	"port": 3544, "max-peers": 65536, "ttl": 0}'
 NAMES=(tc0 tc1 tc2 tc3)
 
 teredo_load

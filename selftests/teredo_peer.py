@@ -168,6 +168,21 @@ def datagrams(sock, seconds):
             continue
 
 
+def datagrams_any(socks, seconds):
+    """Yield (key, payload, (ip, port)) received on any of the sockets of
+    the dict socks for seconds."""
+    end = time.time() + seconds
+    by_fd = {sock.fileno(): key for key, sock in socks.items()}
+    while time.time() < end:
+        r, _, _ = select.select(list(socks.values()), [], [], 0.2)
+        for sock in r:
+            try:
+                data, addr = sock.recvfrom(65535)
+            except OSError:     # an ICMP error about an earlier datagram
+                continue
+            yield by_fd[sock.fileno()], data, addr
+
+
 def run_server(args):
     sock = udp_socket(args.bind, TEREDO_PORT)
     me = ipaddress.IPv4Address(args.bind).packed
@@ -587,37 +602,53 @@ def run_serve(ap):
 
 
 def run_rs(args):
-    ip, port = split_hostport(args.bind)
-    sock = udp_socket(ip, port)
+    """RS from one source, or from each of a comma-separated --bind list in
+    its order (a source may repeat: its second RS uses the same socket),
+    --count per source; answers are summed per source."""
+    binds = args.bind.split(",")
+    socks = {}
+    for b in binds:
+        if b not in socks:
+            socks[b] = udp_socket(*split_hostport(b))
     src = RS_SRC_CONE if args.cone else RS_SRC
-    oi_ip, oi_port = split_hostport(args.origin) if args.origin else (ip, port)
     nonces = {}
     start = time.time()
-    for i in range(args.count):
-        nonce = None if args.no_auth else struct.pack("!II", 0x5445, i + 1)
-        rs = icmp6(src, ALL_ROUTERS, 133, 0, b"\x00" * 4, hlim=args.hlim)
-        sock.sendto((auth(nonce) if nonce else b"") + rs,
-                    (args.to, TEREDO_PORT))
-        nonces[nonce] = 1
-        if args.interval:
-            time.sleep(args.interval)
+    n = 0
+    for b in binds:
+        for _ in range(args.count):
+            n += 1
+            nonce = None if args.no_auth else struct.pack("!II", 0x5445, n)
+            rs = icmp6(src, ALL_ROUTERS, 133, 0, b"\x00" * 4, hlim=args.hlim)
+            socks[b].sendto((auth(nonce) if nonce else b"") + rs,
+                            (args.to, TEREDO_PORT))
+            nonces[nonce] = 1
+            if args.interval:
+                time.sleep(args.interval)
     elapsed = time.time() - start
     answered = 0
-    for data, (sip, sport) in datagrams(sock, args.wait):
+    per = dict.fromkeys(socks, 0)
+    for b, data, (sip, sport) in datagrams_any(socks, args.wait):
+        ip, port = split_hostport(b)
+        oi_ip, oi_port = (split_hostport(args.origin) if args.origin
+                          else (ip, port))
         nonce = data[4:12] if data[:2] == b"\x00\x01" else None
-        want = expected_ra(args.server or args.to, nonce, oi_ip, oi_port, src,
-                           args.mtu)
+        want = expected_ra(args.server or args.to, nonce, oi_ip, oi_port,
+                           src, args.mtu)
         match = int(data == want and nonce in nonces)
         answered += 1
-        diff = next((i for i, (a, b) in enumerate(zip(data, want)) if a != b),
-                    min(len(data), len(want)))
+        per[b] += match
+        diff = next((i for i, (x, y) in enumerate(zip(data, want))
+                     if x != y), min(len(data), len(want)))
         kw = dict(src=f"{sip}:{sport}", len=len(data),
                   auth=int(nonce is not None),
                   nonce=nonce.hex() if nonce else "-", match=match)
         if not match:
             kw.update(diff=diff, got=data.hex(), want=want.hex())
         log("ra", **kw)
-    log("summary", sent=args.count, answered=answered,
+    if len(socks) > 1:
+        for b, k in per.items():
+            log("source", bind=b, answered=k)
+    log("summary", sent=n, answered=answered,
         elapsed=f"{elapsed:.3f}")
 
 
@@ -756,7 +787,8 @@ def main():
     f.add_argument("--go")
     sub.add_parser("serve")
     r = sub.add_parser("rs")
-    r.add_argument("--bind", required=True)
+    r.add_argument("--bind", required=True,
+                   help="IP:PORT, or a comma-separated list sent in order")
     r.add_argument("--to", required=True)
     r.add_argument("--server", help="primary address (default: --to)")
     r.add_argument("--origin", help="expected origin (default: --bind)")

@@ -76,7 +76,7 @@ refuse_ip "server: not used in relay mode" "mode relay server $SRV"
 refuse_ip "server2: not used in relay mode" "mode relay server2 192.0.2.2"
 refuse_ip "local2: not used in relay mode" "mode relay local2 192.0.2.2"
 refuse_ip "local2: not used in client mode" "server $SRV local2 192.0.2.5"
-refuse_ip "max-peers: not used in server mode" "mode server local $SRV max-peers 10"
+refuse_ip "max-peers: out of range (1-1048576)" "mode server local $SRV max-peers 0"
 refuse_ip "refresh: not used in server mode" "mode server local $SRV refresh 60"
 refuse_ip "server: not used in server mode" "mode server local $SRV server 198.51.100.1"
 refuse_ip "server2: not used in server mode" "mode server local $SRV server2 198.51.100.2"
@@ -105,9 +105,10 @@ ACCEPTS=(
 	"server 223.255.255.254|{\"mode\": \"client\", \"server\": \"223.255.255.254\", \"server2\": \"223.255.255.255\", \"port\": 0, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
 	"mode relay local 0.0.0.0|{\"mode\": \"relay\", \"port\": 3544, \"max-peers\": 4096, \"ttl\": 0, \"hold-limit\": 16777216}"
 	"mode relay max-peers 1048576 port 3545|{\"mode\": \"relay\", \"port\": 3545, \"max-peers\": 1048576, \"ttl\": 0, \"hold-limit\": 16777216}"
-	"mode server local $SRV port 3544|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"192.0.2.2\", \"port\": 3544, \"ttl\": 0}"
+	"mode server local $SRV port 3544|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"192.0.2.2\", \"port\": 3544, \"max-peers\": 65536, \"ttl\": 0}"
 	"server $SRV ttl 255|{$CLIENT_DEF, \"refresh\": 30, \"max-peers\": 4096, \"ttl\": 255, \"hold-limit\": 16777216}"
-	"mode server local $SRV local2 198.51.100.1|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"198.51.100.1\", \"port\": 3544, \"ttl\": 0}"
+	"mode server local $SRV max-peers 10|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"192.0.2.2\", \"port\": 3544, \"max-peers\": 10, \"ttl\": 0}"
+	"mode server local $SRV local2 198.51.100.1|{\"mode\": \"server\", \"local\": \"192.0.2.1\", \"local2\": \"198.51.100.1\", \"port\": 3544, \"max-peers\": 65536, \"ttl\": 0}"
 )
 
 teredo_load

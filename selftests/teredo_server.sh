@@ -31,7 +31,7 @@ HOST6=2001:db8:1::30
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
 command -v tcpdump >/dev/null || ktap_skip_all "tcpdump not found"
-ktap_plan 55
+ktap_plan 62
 
 peer() { python3 -I -S "$PEERPY" "$@"; }
 # xpeer ARGS...: teredo_peer.py in the "Internet" namespace.
@@ -41,7 +41,8 @@ ext="" srv="" host=""
 ns_create ext srv host
 ip link add veth0 netns "$ext" type veth peer name veth0 netns "$srv"
 ip link add veth1 netns "$srv" type veth peer name veth1 netns "$host"
-for a in 198.18.0.10 198.18.0.11 198.18.0.12 198.18.0.13 $RELAY; do
+for a in 198.18.0.10 198.18.0.11 198.18.0.12 198.18.0.13 $RELAY \
+	198.18.0.{30..41}; do
 	ip -n "$ext" addr add "$a/24" dev veth0
 done
 ip -n "$ext" addr add 10.9.9.9/24 dev veth0
@@ -301,6 +302,43 @@ sleep 1.1
 check_ok "the flooding source is answered again a second later" \
 	bash -c "ip netns exec $ext python3 -I -S $PEERPY rs --bind 198.18.0.12:7001 \
 		--to $S1 --wait 1 | grep -q match=1"
+
+# ------------------------------------------------ RS sources at max-peers
+
+# A server keeps one rate-limit entry per RS source, at most max-peers
+# of them: with the table full a new source is refused (rx_ratelimited)
+# and the sources it knows keep their service.  An entry lives while
+# its source is active (idle 0.5 s, collected each second), so the
+# exchange is one process: 8 sources fill a table of 8, 4 new ones are
+# refused, then the first of the 8 is answered again.
+check_ok "a server's max-peers changes (RS sources tracked)" \
+	ip -n "$srv" link set ts type teredo max-peers 8
+check_eq "ip -d link show reads max-peers 8" 8 \
+	"$(ip -n "$srv" -j -d link show ts | grep -o '"max-peers": *[0-9]*' |
+		grep -o '[0-9]*$')"
+# shellcheck disable=SC2317  # called through wait_until
+sources_are() { [ "$(counter peers)" = "$1" ]; }
+check_ok "idle RS sources forgotten: teredoctl show reads peers 0" \
+	wait_until 10 sources_are 0
+fill="" more=""
+for i in {30..37}; do fill+="${fill:+,}198.18.0.$i:7200"; done
+for i in {38..41}; do more+=",198.18.0.$i:7200"; done
+before=$(counter rx_ratelimited) ra0=$(counter tx_ra)
+xpeer rs --bind "$fill$more,198.18.0.30:7200" --to $S1 --wait 1 \
+	> "$CAP/full.log" 2>&1
+ras=$(( $(counter tx_ra) - ra0 ))
+limited=$(( $(counter rx_ratelimited) - before ))
+answered() { awk -v b="$1" '$1 == "source" && $2 == "bind=" b {
+	sub("answered=", "", $3); print $3 }' "$CAP/full.log"; }
+got=""
+for i in {30..41}; do got+="$(answered "198.18.0.$i:7200") "; done
+ktap_info "full table: answered per source .30-.41: $got; tx_ra +$ras, rx_ratelimited +$limited"
+check_eq "8 sources answered (the first twice), 4 new ones not" \
+	"2 1 1 1 1 1 1 1 0 0 0 0 " "$got"
+check_num "server: 9 RAs sent" "$ras" -eq 9
+check_num "server: the 4 refused counted as rx_ratelimited" "$limited" -eq 4
+check_ok "max-peers back to the server default" \
+	ip -n "$srv" link set ts type teredo max-peers 65536
 
 # ------------------------------------------------ the device's own output
 

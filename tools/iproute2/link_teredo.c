@@ -127,13 +127,14 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 	fprintf(f,
 		"Usage: ip link add NAME type teredo [ mode client ] server ADDR [ server2 ADDR ] [ local ADDR ] [ port PORT ] [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
-		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ ttl TTL ]\n"
+		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ max-peers N ] [ ttl TTL ]\n"
 		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"\n"
 		"Where: ADDR    := IPv4 address (server, server2: or a name)\n"
 		"       PORT    := UDP port 0-65535, 0 = ephemeral\n"
 		"       SECONDS := refresh interval %u-%u (default %u)\n"
-		"       N       := peer table size %u-%u (default %u)\n"
+		"       N       := peer table size %u-%u (default %u),\n"
+		"                  a server's RS sources (default %u)\n"
 		"       TTL     := outer IPv4 TTL 1-255, 0 = the route's (default)\n"
 		"       BYTES   := truesize of packets held for untrusted peers,\n"
 		"                  all together, 0-%u (default %u)\n"
@@ -141,7 +142,8 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 		"mapped, address, bound; they are skipped when pasted back.\n",
 		TEREDO_REFRESH_MIN, TEREDO_REFRESH_MAX, TEREDO_REFRESH_DEFAULT,
 		TEREDO_MAX_PEERS_MIN, TEREDO_MAX_PEERS_MAX,
-		TEREDO_MAX_PEERS_DEFAULT, TEREDO_HOLD_LIMIT_MAX,
+		TEREDO_MAX_PEERS_DEFAULT, TEREDO_SERVER_SOURCES_DEFAULT,
+		TEREDO_HOLD_LIMIT_MAX,
 		TEREDO_HOLD_LIMIT_DEFAULT);
 }
 

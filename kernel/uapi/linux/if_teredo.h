@@ -24,8 +24,11 @@
  *   IFLA_TEREDO_REFRESH    u32 seconds between qualification refreshes
  *                          (client), TEREDO_REFRESH_MIN..MAX.  Default 30.
  *                          Mutable.
- *   IFLA_TEREDO_MAX_PEERS  u32, hard cap of the peer table (client, relay),
- *                          TEREDO_MAX_PEERS_MIN..MAX.  Default 4096.  Mutable.
+ *   IFLA_TEREDO_MAX_PEERS  u32, how many remote parties the device keeps
+ *                          state for: the peer table (client, relay), the
+ *                          RS sources under rate limit (server).
+ *                          TEREDO_MAX_PEERS_MIN..MAX.  Default 4096, for a
+ *                          server TEREDO_SERVER_SOURCES_DEFAULT.  Mutable.
  *   IFLA_TEREDO_TTL        u8, TTL of the outer IPv4 header, 0 = the route's
  *                          default.  Default 0.  Mutable.
  *   IFLA_TEREDO_HOLD_LIMIT u32 bytes of truesize that the packets held for
@@ -155,6 +158,7 @@ enum {
 #define TEREDO_MAX_PEERS_DEFAULT	4096
 #define TEREDO_MAX_PEERS_MIN		1
 #define TEREDO_MAX_PEERS_MAX		1048576
+#define TEREDO_SERVER_SOURCES_DEFAULT	65536
 #define TEREDO_HOLD_LIMIT_DEFAULT	(16 << 20)
 #define TEREDO_HOLD_LIMIT_MAX		1073741824
 

@@ -63,7 +63,7 @@ enum teredo_attr {
 	TEREDO_A_IFINDEX,	/* u32 */
 	TEREDO_A_IFNAME,	/* string */
 	TEREDO_A_MODE,		/* u8, enum teredo_mode */
-	TEREDO_A_PEER_COUNT,	/* u32 */
+	TEREDO_A_PEER_COUNT,	/* u32; a server: RS sources tracked */
 	TEREDO_A_STATS,		/* nest of u64, type = enum teredo_stat */
 	TEREDO_A_PEER,		/* nest of enum teredo_peer_attr */
 	TEREDO_A_PAD,
