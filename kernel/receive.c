@@ -22,20 +22,61 @@
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
+#include "send.h"
 #include "server.h"
 #include "stats.h"
 
 /*
+ * RFC 6081 §5.2 (symmetric NAT support), as Miredo's relay has it: a
+ * client behind a symmetric NAT reaches us from another mapping than
+ * the one its server saw and its address embeds.  It proves itself
+ * with the direct bubble that answers our indirect one, whose
+ * destination is that bubble's keyed source (teredo_bubble_source()):
+ * only the path through its server has seen it.  The peer then moves to
+ * the mapping the bubble came from (teredo_peer_received()), and what
+ * comes from that mapping is accepted.  The key is the same for every
+ * round, so a bubble is taken only while a round is pending (the peer
+ * not trusted): a copy replayed from elsewhere cannot move a peer that
+ * is talking.  Anything else that does not match is still a spoof, and
+ * nothing here makes an entry: a relay's entries come from its IPv6
+ * side.
+ */
+static enum teredo_stat relay_check_moved(struct teredo_dev *t,
+					  const struct ipv6hdr *ip6,
+					  unsigned int len, u64 mapping,
+					  struct teredo_peer **peerp)
+{
+	struct teredo_peer *peer = teredo_peer_lookup(&t->peers, &ip6->saddr);
+	struct in6_addr key;
+
+	if (!peer)
+		return TEREDO_STAT_RX_MAPPING;
+	if (READ_ONCE(peer->mapping) != mapping) {
+		if (!teredo_is_bubble((const u8 *)ip6, len) ||
+		    teredo_peer_is_fresh(peer))
+			return TEREDO_STAT_RX_MAPPING;
+		teredo_bubble_source(t, &ip6->saddr, &key);
+		if (!ipv6_addr_equal(&ip6->daddr, &key))
+			return TEREDO_STAT_RX_MAPPING;
+	}
+	*peerp = peer;
+	return TEREDO_STAT_UNSPEC;
+}
+
+/*
  * Relay (RFC 4380 §5.4.2): the source must be a Teredo address whose
- * embedded mapping is the sender, with a global IPv4, and known to us:
- * as in Miredo, a relay only talks to clients it is expecting, which
- * keeps clients from routing through the wrong relay.
+ * embedded mapping is the sender (or the one a symmetric NAT moved it
+ * to, above), with a global IPv4, and known to us: as in Miredo, a
+ * relay only talks to clients it is expecting, which keeps clients from
+ * routing through the wrong relay.
  */
 static enum teredo_stat relay_check(struct teredo_dev *t,
-				    const struct ipv6hdr *ip6, __be32 saddr,
-				    __be16 sport, struct teredo_peer **peerp)
+				    const struct ipv6hdr *ip6, unsigned int len,
+				    __be32 saddr, __be16 sport,
+				    struct teredo_peer **peerp)
 {
 	const struct in6_addr *src = &ip6->saddr;
+	enum teredo_stat why;
 
 	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_multicast(&ip6->daddr))
 		return TEREDO_STAT_RX_MULTICAST;
@@ -43,11 +84,17 @@ static enum teredo_stat relay_check(struct teredo_dev *t,
 		return TEREDO_STAT_RX_LINK_LOCAL;
 	if (!teredo_addr_is_teredo(src))
 		return TEREDO_STAT_RX_NOT_TEREDO;
-	if (teredo_addr_mapped(src) != saddr || teredo_addr_port(src) != sport)
-		return TEREDO_STAT_RX_MAPPING;
+	if (teredo_addr_mapped(src) != saddr ||
+	    teredo_addr_port(src) != sport) {
+		why = relay_check_moved(t, ip6, len,
+					teredo_mapping(saddr, sport), peerp);
+		if (why)
+			return why;
+	}
 	if (!teredo_ipv4_is_global(saddr))
 		return TEREDO_STAT_RX_NOT_GLOBAL;
-	*peerp = teredo_peer_lookup(&t->peers, src);
+	if (!*peerp)
+		*peerp = teredo_peer_lookup(&t->peers, src);
 	if (!*peerp)
 		return TEREDO_STAT_RX_UNKNOWN_PEER;
 	return TEREDO_STAT_UNSPEC;
@@ -166,7 +213,7 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 	saddr = ip_hdr(skb)->saddr;
 	sport = udp_hdr(skb)->source;
 
-	why = relay_check(t, ip6, saddr, sport, &peer);
+	why = relay_check(t, ip6, len, saddr, sport, &peer);
 	if (why) {
 		teredo_rx_drop(t, skb, why);
 		return 0;

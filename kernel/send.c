@@ -70,14 +70,23 @@ void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 	atomic64_add(len, &peer->tx_bytes);
 }
 
-/*
- * The source of our indirect bubbles, as Miredo's: fe80:: and a keyed
- * hash of the peer's mapping, so a reply can be told from a forgery.
+/**
+ * teredo_bubble_source - the source of our indirect bubbles to a peer
+ * @t: the device
+ * @addr: the peer's Teredo address
+ * @src: filled with fe80:: and a keyed hash of the mapping @addr embeds
+ *
+ * As Miredo's.  The direct bubble that answers carries it back as its
+ * destination, which tells a reply from a forgery: only the path
+ * through the peer's server has seen it.  The embedded mapping, not the
+ * one in use, so the key stays the same when a symmetric NAT moves the
+ * peer (receive.c).
  */
-static void bubble_source(struct teredo_dev *t, struct teredo_peer *peer,
-			  struct in6_addr *src)
+void teredo_bubble_source(const struct teredo_dev *t,
+			  const struct in6_addr *addr, struct in6_addr *src)
 {
-	u64 mapping = READ_ONCE(peer->mapping);
+	u64 mapping = teredo_mapping(teredo_addr_mapped(addr),
+				     teredo_addr_port(addr));
 	u64 id = siphash_1u64(mapping, &t->bubble_key);
 
 	src->s6_addr32[0] = htonl(0xfe800000);
@@ -173,7 +182,7 @@ void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer,
 		teredo_client_probe(t, peer, probe);
 		return;
 	}
-	bubble_source(t, peer, &src);
+	teredo_bubble_source(t, &peer->addr, &src);
 	teredo_send_bubble_to(t, &src, &peer->addr,
 			      teredo_addr_server(&peer->addr),
 			      htons(TEREDO_PORT));

@@ -208,11 +208,17 @@ def run_server(args):
 
 
 def run_client(args):
+    """A client that answers as Miredo's does.  --reply-from plays a
+    symmetric NAT: the address embeds --bind (what the server saw), and
+    everything the client sends goes out from another mapping."""
     ip, port = split_hostport(args.bind)
-    sock = udp_socket(ip, port)
+    socks = {"bind": udp_socket(ip, port)}
+    if args.reply_from:
+        socks["reply"] = udp_socket(*split_hostport(args.reply_from))
+    out = socks.get("reply", socks["bind"])
     me = teredo_addr(args.server, ip, port)
     log("client-ready", addr=ipaddress.IPv6Address(me), bind=args.bind)
-    for data, (sip, sport) in datagrams(sock, args.seconds):
+    for key, data, (sip, sport) in datagrams_any(socks, args.seconds):
         parsed = strip_headers(data)
         if not parsed:
             log("client-drop", src=f"{sip}:{sport}", len=len(data))
@@ -223,15 +229,16 @@ def run_client(args):
         is_bubble = pkt[6] == 59 and plen == 0
         log("client-rx", src=f"{sip}:{sport}", len=len(data),
             bubble=int(is_bubble), origin=f"{oi[0]}:{oi[1]}" if oi else "-",
-            src6=ipaddress.IPv6Address(src))
+            src6=ipaddress.IPv6Address(src), on=key)
         if oi:
             # As Miredo: a relayed packet gets a direct bubble to its origin.
-            sock.sendto(bubble(dst, src), oi)
-            log("client-bubble", to=f"{oi[0]}:{oi[1]}")
+            out.sendto(bubble(dst, src), oi)
+            log("client-bubble", to=f"{oi[0]}:{oi[1]}",
+                dst6=ipaddress.IPv6Address(src))
             continue
         if pkt[6] == 58 and plen >= 8 and pkt[40] == 128:
             body = pkt[44:40 + plen]
-            sock.sendto(icmp6(me, src, 129, 0, body), (sip, sport))
+            out.sendto(icmp6(me, src, 129, 0, body), (sip, sport))
             log("client-echo-reply", to=f"{sip}:{sport}")
 
 
@@ -751,6 +758,8 @@ def main():
     c.add_argument("--bind", required=True)
     c.add_argument("--server", required=True)
     c.add_argument("--seconds", type=float, default=30)
+    c.add_argument("--reply-from", help="IP:PORT: send from there "
+                   "(a symmetric NAT's other mapping)")
     x = sub.add_parser("send")
     x.add_argument("kind")
     x.add_argument("--bind", default="0.0.0.0:0")

@@ -21,7 +21,7 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 65
+ktap_plan 76
 
 ext="" rly="" host=""
 ns_create ext rly host
@@ -218,6 +218,60 @@ trailer "nonce" 0104a1b2c3d4
 trailer "of an unknown discard-if-unknown type" 4102a1b2
 trailer "cut to one byte" 01
 trailer "longer than the datagram" 0104a1b2
+
+# ------------------------------------------------ symmetric NAT (RFC 6081 §5.2)
+
+# A client behind a symmetric NAT: its address embeds the mapping its
+# server saw (.11:41000) and it answers from another (.11:41001), as
+# such a NAT gives each destination its own.  Its direct bubble has the
+# keyed source of our indirect bubble as destination: the relay moves
+# the peer to the mapping that bubble came from and talks to it there.
+SYM=$(peer addr $SERVER 198.18.0.11 41000)
+ip netns exec "$ext" python3 "$PEERPY" client --bind 198.18.0.11:41000 \
+	--reply-from 198.18.0.11:41001 --server $SERVER --seconds 3600 \
+	> "$CAP/sym.log" 2>&1 &
+at_exit "kill $!"
+wait_until 60 grep -q client-ready "$CAP/sym.log" ||
+	ktap_info "symmetric client not ready: $(cat "$CAP/sym.log")"
+mapping0=$(counter rx_mapping)
+check_ok "symmetric NAT: a native host reaches the client" \
+	ip netns exec "$host" ping -6 -c 2 -W 5 "$SYM"
+{ read -r trusted; read -r mapped; } <<< "$(peer_field "$SYM" trusted mapped)"
+check_eq "symmetric NAT: trusted at the mapping its bubble came from" \
+	"True 198.18.0.11:41001" "$trusted $mapped"
+check_num "symmetric NAT: nothing of it dropped as rx_mapping" \
+	"$(( $(counter rx_mapping) - mapping0 ))" -eq 0
+sleep 0.3
+decoded=$(peer pcap "$CAP/relay.pcap")
+key=$(echo "$decoded" | awk -v d="$SYM" '$3 == "198.18.0.1:3544" &&
+	$6 == d && $7 == "bubble" { print $5; exit }')
+check_eq "symmetric NAT: its direct bubble answers our keyed source" \
+	"$key" "$(sed -n 's/.*client-bubble .*dst6=\([^ ]*\).*/\1/p' \
+		"$CAP/sym.log" | head -n 1)"
+check_num "symmetric NAT: the echo requests went to the moved mapping" \
+	"$(echo "$decoded" | awk '$2 == "198.18.0.20:3544" &&
+		$3 == "198.18.0.11:41001" && $7 == "data"' | grep -c .)" -eq 2
+# From a third mapping: a bubble without the key and data move nothing;
+# a source nobody expects gets no entry, keyed or not.
+BIND=198.18.0.11:41002 bad rx_mapping \
+	"symmetric NAT: a bubble with another key" bubble --src6 "$SYM" \
+	--dst6 fe80::1
+BIND=198.18.0.11:41002 bad rx_mapping \
+	"symmetric NAT: data from a third mapping" echo --src6 "$SYM"
+# Trust lasts 30 s from the last packet heard: renewed just before, so
+# the replay meets a peer that is talking (a slow guest took longer).
+ip netns exec "$host" ping -6 -c 1 -W 3 "$SYM" >/dev/null 2>&1
+BIND=198.18.0.11:41002 bad rx_mapping \
+	"symmetric NAT: its keyed bubble replayed from a third mapping" \
+	bubble --src6 "$SYM" --dst6 "$key"
+check_eq "symmetric NAT: the peer stays at its mapping" 198.18.0.11:41001 \
+	"$(peer_field "$SYM" mapped)"
+n0=$(ctl -j show teredo0 | grep -o '"peers": *[0-9]*' | grep -o '[0-9]*$')
+BIND=198.18.0.12:41003 bad rx_mapping \
+	"symmetric NAT: a stranger's bubble from another mapping" bubble \
+	--src6 "$(peer addr $SERVER 198.18.0.12 41000)" --dst6 "$key"
+check_eq "symmetric NAT: no entry for the stranger" "$n0" \
+	"$(ctl -j show teredo0 | grep -o '"peers": *[0-9]*' | grep -o '[0-9]*$')"
 
 # ------------------------------------------------ dead peer (§10.2 #16)
 
