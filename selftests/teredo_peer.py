@@ -281,8 +281,11 @@ def run_send(args):
         pkt = icmp6(ipaddress.IPv6Address(args.src6).packed if args.src6
                     else RS_SRC, ALL_ROUTERS, 133, 0, bytes(4), hlim=255)
     elif args.kind == "echo-reply":
-        # --data: identifier, sequence and payload (an echo test's nonce)
-        pkt = icmp6(src, dst, 129, 0, bytes.fromhex(args.data or "00000000"))
+        # --data: identifier, sequence and payload (an echo test's nonce);
+        # given more than once, one reply each, in order.
+        pkts = [icmp6(src, dst, 129, 0, bytes.fromhex(d))
+                for d in args.data or ["00000000"]]
+        pkt = pkts.pop()
     elif args.kind == "ra":
         # Hop limit, flags, lifetime 0, reachable, retrans: no options.
         pkt = icmp6(src, dst, 134, 0, bytes(12), hlim=255)
@@ -302,12 +305,17 @@ def run_send(args):
         pkt = pkt[:args.truncate]
     if args.suffix:
         pkt += bytes.fromhex(args.suffix)   # RFC 6081 trailers, or junk
+    first = pkts if args.kind == "echo-reply" else []
     if args.raw_src:
         sock = raw_socket()
+        for p in first:
+            sock.sendto(raw_udp((ip, port), to, p), (to[0], 0))
         for _ in range(args.count):
             sock.sendto(raw_udp((ip, port), to, pkt), (to[0], 0))
     else:
         sock = udp_socket(ip, port)
+        for p in first:
+            sock.sendto(p, to)
         for _ in range(args.count):
             sock.sendto(pkt, to)
     log("sent", to=args.to, len=len(pkt), count=args.count)
@@ -773,7 +781,7 @@ def main():
     x.add_argument("--prefix")
     x.add_argument("--truncate", type=int)
     x.add_argument("--suffix")
-    x.add_argument("--data")
+    x.add_argument("--data", action="append")
     x.add_argument("--count", type=int, default=1)
     x.add_argument("--raw-src")
     x.add_argument("--nxt", type=int)
