@@ -708,8 +708,13 @@ static int loop(struct teredod *d, int sigfd)
 			}
 			/* `ip link set DEV type teredo server X` (allowed
 			 * while not qualified): that server from now on,
-			 * unless --server names others. */
-			if (ev.server && !d->native[0]) {
+			 * unless --server names others.  What the kernel
+			 * says now, not what a notification queued before
+			 * our own change said. */
+			if (ev.server && !kernel_get_config(&d->k, &d->kc) &&
+			    (d->kc.server != d->q.cfg.server ||
+			     d->kc.server2 != d->q.cfg.server2) &&
+			    !d->native[0]) {
 				d->own = d->kc.server;
 				d->own2 = d->kc.server2;
 				qual_requalify(&d->q, now_ms(), "server changed");
