@@ -593,11 +593,61 @@ if [ $have_ynl = 1 ]; then
 	ktap_result $rc "$S: the events group decodes state-ntf (offline native-ipv6) through the spec"
 fi
 
-# ------------------------------- started now, checked after "dormant"
-# The clients of the last two parts qualify while t0 sleeps: t1 with a
+# ----------------------------------------------------------- dormant
+S=dormant
+td_signal_term t0
+nq=$(td_count t0 ": qualified: ")
+td_start t0 --default-route --dormant-after 4
+rc=0
+td_wait_more t0 ": qualified: " "$nq" 30 || rc=1
+t_start=$(ms)
+td_wait_more t0 ": dormant: idle for 4 s$" 0 20 || rc=1
+t_d=$(($(ms) - t_start))
+wait_until 5 _state_is t0 dormant || rc=1
+assert_ne "$S: Teredo address kept" "" "$(teredo_addr_of t0)" || rc=1
+assert_contains "$S: routes kept" "2001::/32" "$(routes t0)" || rc=1
+assert_contains "$S: teredoctl show" "state dormant" "$(ctl show t0)" || rc=1
+ktap_result $rc "$S: --dormant-after 4: dormant ${t_d} ms after qualifying, address and routes kept"
+
+port0=$(info_of t0 | jkey mapped)
+port0=${port0##*:}
+topo_capture_start dormant || ktap_bail "cannot capture"
+sleep 12
+topo_capture_stop dormant
+rc=0
+f=$(topo_capture_file dormant)
+assert_num "$S: datagrams from t0's mapping $TOPO_NAT_IP:$port0 in 12 s" \
+	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP" "sport=$port0")" -eq 0 || rc=1
+[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
+assert_eq "$S: still dormant" dormant "$(state_of t0)" || rc=1
+ktap_result $rc "$S wire: no refresh for 12 s (refresh 10)"
+
+rc=0
+held0=$(ctl -j show t0 | jkey tx_held)
+out=$(ip netns exec "$CLI" busybox ping -6 -c 3 -i 0.5 -W 5 "$TOPO_HOST_IP6" 2>&1)
+rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' <<< "$out")
+assert_num "$S: replies" "${rx:-0}" -eq 3 || rc=1
+assert_contains "$S: the first echo request's reply" "seq=0" "$out" || rc=1
+assert_contains "$S: log" "t0: woken by traffic: qualifying again, soliciting server $TOPO_SRV_IP" \
+	"$(td_log t0)" || rc=1
+wait_until 5 _state_is t0 qualified || rc=1
+held=$(ctl -j show t0 | jkey tx_held)
+assert_num "$S: tx_held" "$((held - held0))" -ge 1 || rc=1
+[ $rc = 0 ] || ktap_info "$out"
+ktap_result $rc "$S: a ping wakes it: 3/3 replies including seq=0 (held: $((held - held0)) packets), qualified again"
+rc=0
+grep -q "^t0: state dormant nat restricted mapped" "$TOPO_DIR/monitor.text" || rc=1
+[ $rc = 0 ] || ktap_info "monitor: $(cat "$TOPO_DIR/monitor.text")"
+ktap_result $rc "$S: teredoctl monitor shows t0: state dormant"
+
+td_signal_term t0
+
+# ------------------------- MTU, a silent server + 1, lists of servers
+# The clients of the last two parts qualify at the same time: t1 with a
 # scripted server (MTU, a silent server + 1: 12 s), t2-t4 with lists of
-# servers (a silent first one: 12 s, a retry: 27 s).  "dormant" looks at
-# t0's mapping alone on the wire.
+# servers (a silent first one: 12 s, a retry: 27 s).  Not beside t0:
+# teredod replaces the 2001::/32 and ::/0 routes of the netns with its
+# own device's.
 mtu_file=$TOPO_DIR/mtu
 echo 1400 > "$mtu_file"
 ip -n "$SRV" addr add "$FAKE_IP/24" dev e0
@@ -673,53 +723,6 @@ td_start t4 --server "silent.test,$TOPO_SRV_IP"
 ) &
 HOSTS_PID=$!
 
-# ----------------------------------------------------------- dormant
-S=dormant
-td_signal_term t0
-nq=$(td_count t0 ": qualified: ")
-td_start t0 --default-route --dormant-after 4
-rc=0
-td_wait_more t0 ": qualified: " "$nq" 30 || rc=1
-t_start=$(ms)
-td_wait_more t0 ": dormant: idle for 4 s$" 0 20 || rc=1
-t_d=$(($(ms) - t_start))
-wait_until 5 _state_is t0 dormant || rc=1
-assert_ne "$S: Teredo address kept" "" "$(teredo_addr_of t0)" || rc=1
-assert_contains "$S: routes kept" "2001::/32" "$(routes t0)" || rc=1
-assert_contains "$S: teredoctl show" "state dormant" "$(ctl show t0)" || rc=1
-ktap_result $rc "$S: --dormant-after 4: dormant ${t_d} ms after qualifying, address and routes kept"
-
-port0=$(info_of t0 | jkey mapped)
-port0=${port0##*:}
-topo_capture_start dormant || ktap_bail "cannot capture"
-sleep 12
-topo_capture_stop dormant
-rc=0
-f=$(topo_capture_file dormant)
-assert_num "$S: datagrams from t0's mapping $TOPO_NAT_IP:$port0 in 12 s" \
-	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP" "sport=$port0")" -eq 0 || rc=1
-[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
-assert_eq "$S: still dormant" dormant "$(state_of t0)" || rc=1
-ktap_result $rc "$S wire: no refresh for 12 s (refresh 10)"
-
-rc=0
-held0=$(ctl -j show t0 | jkey tx_held)
-out=$(ip netns exec "$CLI" busybox ping -6 -c 3 -i 0.5 -W 5 "$TOPO_HOST_IP6" 2>&1)
-rx=$(sed -n 's/.* \([0-9]*\) packets received.*/\1/p' <<< "$out")
-assert_num "$S: replies" "${rx:-0}" -eq 3 || rc=1
-assert_contains "$S: the first echo request's reply" "seq=0" "$out" || rc=1
-assert_contains "$S: log" "t0: woken by traffic: qualifying again, soliciting server $TOPO_SRV_IP" \
-	"$(td_log t0)" || rc=1
-wait_until 5 _state_is t0 qualified || rc=1
-held=$(ctl -j show t0 | jkey tx_held)
-assert_num "$S: tx_held" "$((held - held0))" -ge 1 || rc=1
-[ $rc = 0 ] || ktap_info "$out"
-ktap_result $rc "$S: a ping wakes it: 3/3 replies including seq=0 (held: $((held - held0)) packets), qualified again"
-rc=0
-grep -q "^t0: state dormant nat restricted mapped" "$TOPO_DIR/monitor.text" || rc=1
-[ $rc = 0 ] || ktap_info "monitor: $(cat "$TOPO_DIR/monitor.text")"
-ktap_result $rc "$S: teredoctl monitor shows t0: state dormant"
-
 S=MTU
 dev=t1
 rc=0
@@ -749,7 +752,6 @@ for bad in 1279 65508; do
 done
 ktap_result $rc "$S: RAs with MTU 1279 and 65508 refused (\"MTU outside 1280..65507\"), mtu stays 1400"
 td_signal_term t1
-td_signal_term t0
 
 # ------------------------------------------------------------ servers
 S=servers
