@@ -303,7 +303,6 @@ while ! _td_more "$dev" ": qualified: " "$nq" && [ $(($(ms) - t_hup)) -lt 20000 
 done
 t_q=$(($(ms) - t_hup))
 wait "$ping_pid"
-sleep 1
 topo_capture_stop hup
 rc=0
 assert_contains "$S: log" "$dev: SIGHUP: qualifying again, soliciting server $TOPO_SRV_IP" \
@@ -475,7 +474,8 @@ ctl peers flush t0 || rc=1
 assert_ok ip -n "$CLI" link set t0 type teredo max-peers 1 || rc=1
 ip netns exec "$CLI" busybox ping -6 -c 1 -w 9 "$dead" >/dev/null 2>&1
 assert_ping "$S: ping" "$CLI" "$TOPO_HOST_IP6" 2 || rc=1
-sleep 1
+# The last event expected (no fixed wait).
+wait_until 5 grep -q "^t0: peer $TOPO_HOST_IP6 trusted" "$TOPO_DIR/monitor.text"
 mon=$(cat "$TOPO_DIR/monitor.text")
 for w in "t0: state qualifying" \
 	"t0: state qualified nat restricted mapped $TOPO_NAT_IP:" \
@@ -689,14 +689,14 @@ for a in "$SILENT1" "$SILENT2" "$SILENT3"; do
 	ip -n "$SRV" addr add "$a/24" dev e0
 done
 
-# rs_seq DEV PCAP: "TIME DST" of each RS from DEV's mapped port.
+# rs_seq DEV DECODED: "TIME DST" of each RS from DEV's mapped port in
+# DECODED (teredo_peer.py pcap's lines: one Python start, not three).
 rs_seq() {
 	local port
 
 	port=$(info_of "$1" | jkey mapped)
-	py "$TEREDO_SELFTEST_DIR/teredo_peer.py" pcap "$2" |
-		awk -v s="$TOPO_NAT_IP:${port##*:}" '
-		$2 == s && $4 == 61 { split($3, d, ":"); print $1, d[1] }'
+	awk -v s="$TOPO_NAT_IP:${port##*:}" '
+		$2 == s && $4 == 61 { split($3, d, ":"); print $1, d[1] }' "$2"
 }
 
 # dsts_in_turn SEQ: the destinations of SEQ, each run of one given once.
@@ -764,6 +764,7 @@ done
 t_q=$(($(ms) - srv_start))
 topo_capture_stop servers
 f=$(topo_capture_file servers)
+py "$TEREDO_SELFTEST_DIR/teredo_peer.py" pcap "$f" > "$f.txt"
 for d in t2 t3 t4; do
 	j=$(info_of "$d")
 	assert_eq "$S: $d server" "$TOPO_SRV_IP" "$(jkey server <<< "$j")" || rc=1
@@ -775,7 +776,7 @@ ktap_result $rc "$S: t2, t3, t4 qualified through $TOPO_SRV_IP (all done $t_q ms
 
 # (1) A name that resolves elsewhere at the retry.
 rc=0
-seq=$(rs_seq t2 "$f")
+seq=$(rs_seq t2 "$f.txt")
 assert_eq "$S: t2 RS destinations in turn" \
 	"$SILENT1 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
 assert_num "$S: t2 RS to $SILENT1" "$(grep -c " $SILENT1$" <<< "$seq")" -eq 3 || rc=1
@@ -792,7 +793,7 @@ ktap_result $rc "$S: a name that moved between retries: 3 RS to $SILENT1, the re
 
 # (2) Two A records, the first silent.
 rc=0
-seq=$(rs_seq t3 "$f")
+seq=$(rs_seq t3 "$f.txt")
 assert_eq "$S: t3 RS destinations in turn" \
 	"$SILENT2 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
 assert_num "$S: t3 RS to $SILENT2" "$(grep -c " $SILENT2$" <<< "$seq")" -eq 3 || rc=1
@@ -805,7 +806,7 @@ ktap_result $rc "$S: two A records, the first silent: RS to $SILENT2 (3), then t
 
 # (3) A list of servers, the first silent.
 rc=0
-seq=$(rs_seq t4 "$f")
+seq=$(rs_seq t4 "$f.txt")
 assert_eq "$S: t4 RS destinations in turn" \
 	"$SILENT3 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
 assert_num "$S: t4 RS to $SILENT3" "$(grep -c " $SILENT3$" <<< "$seq")" -eq 3 || rc=1
