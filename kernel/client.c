@@ -395,6 +395,41 @@ int teredo_client_change(struct teredo_dev *t, struct nlattr *data[],
 	return err;
 }
 
+/**
+ * teredo_client_may_move - whether the client's server may change now
+ * @t: a client device
+ * @data: the request, which changes SERVER or SERVER2
+ * @extack: where refusals are explained
+ *
+ * Only while no address of the old server is in use: neither qualified
+ * nor dormant.  teredod moves to the next server of its list between
+ * qualification attempts; pushing a state in the same message would mix
+ * the old server and the new one.
+ *
+ * Context: process, RTNL held: pushes are changelinks too, so the state
+ * cannot change before the caller applies the new server.
+ * Return: 0 or -EINVAL with an extack message.
+ */
+int teredo_client_may_move(struct teredo_dev *t, struct nlattr *data[],
+			   struct netlink_ext_ack *extack)
+{
+	struct nlattr *attr = data[IFLA_TEREDO_SERVER] ?:
+			      data[IFLA_TEREDO_SERVER2];
+	u8 state;
+
+	ASSERT_RTNL();
+	if (data[IFLA_TEREDO_STATE])
+		return teredo_reject(extack, attr,
+				     "server: not in the same message as state");
+	mutex_lock(&t->client.lock);
+	state = t->client.state;
+	mutex_unlock(&t->client.lock);
+	if (state == TEREDO_STATE_QUALIFIED || state == TEREDO_STATE_DORMANT)
+		return teredo_reject(extack, attr,
+				     "server: cannot be changed while qualified");
+	return 0;
+}
+
 size_t teredo_client_size(void)
 {
 	return 3 * nla_total_size(sizeof(u8)) +		/* STATE, REASON, NAT */

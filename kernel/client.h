@@ -46,6 +46,8 @@ struct teredo_client {
 void teredo_client_init(struct teredo_dev *t);
 int teredo_client_change(struct teredo_dev *t, struct nlattr *data[],
 			 struct netlink_ext_ack *extack);
+int teredo_client_may_move(struct teredo_dev *t, struct nlattr *data[],
+			   struct netlink_ext_ack *extack);
 void teredo_client_release(struct teredo_dev *t);
 void teredo_client_free(struct teredo_dev *t);
 bool teredo_client_carrier(const struct teredo_dev *t);

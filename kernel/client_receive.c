@@ -45,8 +45,10 @@ static int to_helper(struct teredo_dev *t)
 static bool from_server(const struct teredo_dev *t, __be32 saddr,
 			__be16 sport)
 {
+	/* Both change only while not qualified (teredo_client_may_move). */
 	return sport == htons(TEREDO_PORT) &&
-	       (saddr == t->cfg.server || saddr == t->cfg.server2);
+	       (saddr == READ_ONCE(t->cfg.server) ||
+		saddr == READ_ONCE(t->cfg.server2));
 }
 
 static bool is_router_advert(struct sk_buff *skb, unsigned int off)
@@ -236,7 +238,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	}
 	mapping = teredo_mapping(saddr, sport);
 
-	if (saddr == t->cfg.server && sport == htons(TEREDO_PORT)) {
+	if (saddr == READ_ONCE(t->cfg.server) && sport == htons(TEREDO_PORT)) {
 		if (origin)
 			reply_to_origin(t, skb, off);
 		if (teredo_is_bubble((const u8 *)ip6, len)) {

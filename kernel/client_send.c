@@ -52,8 +52,8 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 					    IPPROTO_ICMPV6,
 					    csum_partial(icmp, len, 0));
 
-	if (!teredo_socket_send(t, skb, t->cfg.server, htons(TEREDO_PORT),
-				NULL, NULL))
+	if (!teredo_socket_send(t, skb, READ_ONCE(t->cfg.server),
+				htons(TEREDO_PORT), NULL, NULL))
 		teredo_stat_inc(t, TEREDO_STAT_TX_ECHO_TESTS);
 }
 

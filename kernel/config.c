@@ -115,19 +115,18 @@ static const struct {
 	  "next-refresh: set by teredod, not at creation" },
 };
 
-/* The IPv4 address attributes, all immutable once the device exists. */
+/* The IPv4 address attributes; all but a client's server are immutable. */
 static const struct {
 	int type;
 	size_t offset;
 	const char *not_unicast;
 	const char *immutable;
 } addrs[] = {
+	/* A client's server may change (device.c says when). */
 	{ IFLA_TEREDO_SERVER, offsetof(struct teredo_config, server),
-	  "server: must be a unicast IPv4 address",
-	  "server: cannot be changed" },
+	  "server: must be a unicast IPv4 address", NULL },
 	{ IFLA_TEREDO_SERVER2, offsetof(struct teredo_config, server2),
-	  "server2: must be a unicast IPv4 address",
-	  "server2: cannot be changed" },
+	  "server2: must be a unicast IPv4 address", NULL },
 	{ IFLA_TEREDO_LOCAL, offsetof(struct teredo_config, local),
 	  "local: must be a unicast IPv4 address",
 	  "local: cannot be changed" },
@@ -236,7 +235,8 @@ static int parse_addrs(struct teredo_config *cfg, struct nlattr *data[],
 		      cfg->mode != TEREDO_MODE_SERVER))
 			return teredo_reject(extack, attr,
 					     addrs[i].not_unicast);
-		if (old && addr != addr_value(old, addrs[i].offset))
+		if (old && addrs[i].immutable &&
+		    addr != addr_value(old, addrs[i].offset))
 			return teredo_reject(extack, attr, addrs[i].immutable);
 		*addr_field(cfg, addrs[i].offset) = addr;
 	}
@@ -294,6 +294,28 @@ static int parse_numbers(struct teredo_config *cfg, struct nlattr *data[],
 					     "hold-limit: out of range (0-1073741824)");
 		cfg->hold_limit = val;
 	}
+	return 0;
+}
+
+/*
+ * Change only: a client's new server brings its own secondary address
+ * (server + 1) unless the request names one.
+ */
+static int change_server(struct teredo_config *cfg, struct nlattr *data[],
+			 const struct teredo_config *old,
+			 struct netlink_ext_ack *extack)
+{
+	if (cfg->mode != TEREDO_MODE_CLIENT)
+		return 0;
+	if (!data[IFLA_TEREDO_SERVER2] && cfg->server != old->server)
+		cfg->server2 = next_addr(cfg->server);
+	if (cfg->server2 == cfg->server)
+		return teredo_reject(extack, data[IFLA_TEREDO_SERVER2] ?:
+				     data[IFLA_TEREDO_SERVER],
+				     "server2: must differ from server");
+	if (!teredo_ipv4_is_unicast(cfg->server2))
+		return teredo_reject(extack, data[IFLA_TEREDO_SERVER],
+				     "server2: must be a unicast IPv4 address");
 	return 0;
 }
 
@@ -383,6 +405,8 @@ int teredo_config_parse(struct teredo_config *cfg, struct nlattr *data[],
 		err = parse_addrs(&new, data, old, extack);
 	if (!err)
 		err = parse_numbers(&new, data, old, extack);
+	if (!err && old)
+		err = change_server(&new, data, old, extack);
 	if (!err && !old)
 		err = apply_defaults(&new, data, extack);
 	if (err)

@@ -245,11 +245,19 @@ static int teredo_changelink(struct net_device *dev, struct nlattr *tb[],
 	if (err)
 		return err;
 	if (data && t->cfg.mode == TEREDO_MODE_CLIENT) {
+		if (cfg.server != t->cfg.server ||
+		    cfg.server2 != t->cfg.server2) {
+			err = teredo_client_may_move(t, data, extack);
+			if (err)
+				return err;
+		}
 		err = teredo_client_change(t, data, extack);
 		if (err)
 			return err;
 	}
 	/* Only mutable values differ; the data path reads them lockless. */
+	WRITE_ONCE(t->cfg.server, cfg.server);
+	WRITE_ONCE(t->cfg.server2, cfg.server2);
 	WRITE_ONCE(t->cfg.refresh, cfg.refresh);
 	WRITE_ONCE(t->cfg.max_peers, cfg.max_peers);
 	WRITE_ONCE(t->cfg.ttl, cfg.ttl);

@@ -1,10 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Changing a teredo link: refresh and max-peers change; mode, server,
-# server2, local, local2 and port cannot (refused with "<keyword>: cannot
-# be changed"), yet repeating their current value is accepted so a pasted
-# `ip -d link show` line works; a refused change changes nothing at all.
+# Changing a teredo link: refresh and max-peers change, and a client's
+# server and server2 while it is not qualified (server2 = server + 1
+# unless given, never with a state); mode, local, local2 and port cannot
+# (refused with "<keyword>: cannot be changed"), yet repeating their
+# current value is accepted so a pasted `ip -d link show` line works; a
+# refused change changes nothing at all.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -20,7 +22,7 @@ if ! ip -n "$NS" link add tg0 type teredo server 192.0.2.1 ||
 	ktap_bail "cannot create the devices"
 fi
 
-ktap_plan 43
+ktap_plan 47
 
 # The cases are queued, run a batch at a time (one ip or nlraw process for
 # many requests: a process start costs up to a second under TCG), then
@@ -180,6 +182,11 @@ accept_change tg2 max-peers=100 -- max-peers 100
 accept_change tg1 max-peers=5 -- max-peers 5
 accept_change tg0 ttl=64 -- ttl 64
 accept_change tg1 ttl=1 -- ttl 1
+# A client's server, while it is not qualified (teredod moves along its
+# list this way): server2 follows (+ 1) unless given; then back.
+accept_change tg0 server=198.51.100.1 server2=198.51.100.2 -- server 198.51.100.1
+accept_change tg0 server2=198.51.100.9 -- server2 198.51.100.9
+accept_change tg0 server=192.0.2.1 server2=192.0.2.2 -- server 192.0.2.1
 run_batches
 check_queued
 
@@ -194,6 +201,7 @@ RAW_BACK=$NLB_N
 refuse_change nl tg0 "mode: cannot be changed" mode=u8:1
 refuse_change nl tg0 "port: cannot be changed" port=be16:80 server=ipv4:192.0.2.1
 refuse_change nl tg0 "mode: unknown mode" mode=u8:7
+refuse_change nl tg0 "server: not in the same message as state" server=ipv4:198.51.100.1 state=u8:0
 run_batches
 rc=0
 nlb_assert_ok "$RAW_SET" || rc=1
@@ -211,8 +219,8 @@ check_queued
 next_batch
 refuse_change ip tg0 "mode: cannot be changed" mode relay
 refuse_change ip tg0 "mode: cannot be changed" mode server
-refuse_change ip tg0 "server: cannot be changed" server 198.51.100.1
-refuse_change ip tg0 "server2: cannot be changed" server2 192.0.2.9
+refuse_change ip tg0 "server2: must differ from server" server2 192.0.2.1
+refuse_change ip tg0 "server: must be a unicast IPv4 address" server 224.0.0.1
 refuse_change ip tg0 "local: cannot be changed" local 192.0.2.5
 refuse_change ip tg0 "port: cannot be changed" port 4000
 refuse_change ip tg1 "local: cannot be changed" local 192.0.2.9
@@ -222,7 +230,7 @@ refuse_change ip tg2 "local: cannot be changed" local 192.0.2.1
 refuse_change ip tg2 "port: cannot be changed" port 3545
 refuse_change ip tg2 "mode: cannot be changed" mode server
 # The mutable part of a refused request is not applied either.
-refuse_change ip tg0 "server: cannot be changed" refresh 90 server 198.51.100.1
+refuse_change ip tg0 "server2: must differ from server" refresh 90 server 198.51.100.1 server2 198.51.100.1
 refuse_change ip tg0 "port: cannot be changed" max-peers 99 port 1
 
 # ------------------------------------------------ invalid mutable value

@@ -28,6 +28,11 @@
 #             events group (peer-ntf, state-ntf) decode.
 #   server+1: the secondary address silent -> qualified, NAT unknown,
 #             said in the log and reported by the kernel.
+#   servers:  teredod --server: a name that resolves elsewhere at the
+#             retry, a name with two A records and a list, the first
+#             server silent each time: RS on the wire to each in turn,
+#             qualified through the answering one; a qualified client's
+#             server cannot be changed.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -43,7 +48,7 @@ CLI_IP2=10.0.0.3
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
-ktap_plan 25
+ktap_plan 30
 
 # ------------------------------------------------------------ helpers
 
@@ -298,7 +303,6 @@ while ! _td_more "$dev" ": qualified: " "$nq" && [ $(($(ms) - t_hup)) -lt 20000 
 done
 t_q=$(($(ms) - t_hup))
 wait "$ping_pid"
-sleep 1
 topo_capture_stop hup
 rc=0
 assert_contains "$S: log" "$dev: SIGHUP: qualifying again, soliciting server $TOPO_SRV_IP" \
@@ -470,7 +474,8 @@ ctl peers flush t0 || rc=1
 assert_ok ip -n "$CLI" link set t0 type teredo max-peers 1 || rc=1
 ip netns exec "$CLI" busybox ping -6 -c 1 -w 9 "$dead" >/dev/null 2>&1
 assert_ping "$S: ping" "$CLI" "$TOPO_HOST_IP6" 2 || rc=1
-sleep 1
+# The last event expected (no fixed wait).
+wait_until 5 grep -q "^t0: peer $TOPO_HOST_IP6 trusted" "$TOPO_DIR/monitor.text"
 mon=$(cat "$TOPO_DIR/monitor.text")
 for w in "t0: state qualifying" \
 	"t0: state qualified nat restricted mapped $TOPO_NAT_IP:" \
@@ -516,6 +521,10 @@ import json, sys
 d = json.loads(sys.argv[1])
 print(d["ifname"], d["mode"])' "$out" 2>&1)
 	assert_eq "$S: dev-get" "t0 client" "$got" || rc=1
+	# The peer is collected 60 s after its last packet: the ynl runs
+	# above can take that long under TCG on a loaded host.
+	ip netns exec "$CLI" busybox ping -6 -c 1 -W 5 "$TOPO_HOST_IP6" \
+		>/dev/null 2>&1
 	out2=$(ynl --dump peer-get --json "{\"ifindex\": $ifindex}" 2>&1) || rc=1
 	got=$(py -c '
 import json, sys
@@ -600,13 +609,15 @@ assert_contains "$S: routes kept" "2001::/32" "$(routes t0)" || rc=1
 assert_contains "$S: teredoctl show" "state dormant" "$(ctl show t0)" || rc=1
 ktap_result $rc "$S: --dormant-after 4: dormant ${t_d} ms after qualifying, address and routes kept"
 
+port0=$(info_of t0 | jkey mapped)
+port0=${port0##*:}
 topo_capture_start dormant || ktap_bail "cannot capture"
 sleep 12
 topo_capture_stop dormant
 rc=0
 f=$(topo_capture_file dormant)
-assert_num "$S: datagrams from $TOPO_NAT_IP in 12 s" \
-	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP")" -eq 0 || rc=1
+assert_num "$S: datagrams from t0's mapping $TOPO_NAT_IP:$port0 in 12 s" \
+	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP" "sport=$port0")" -eq 0 || rc=1
 [ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
 assert_eq "$S: still dormant" dormant "$(state_of t0)" || rc=1
 ktap_result $rc "$S wire: no refresh for 12 s (refresh 10)"
@@ -629,9 +640,14 @@ grep -q "^t0: state dormant nat restricted mapped" "$TOPO_DIR/monitor.text" || r
 [ $rc = 0 ] || ktap_info "monitor: $(cat "$TOPO_DIR/monitor.text")"
 ktap_result $rc "$S: teredoctl monitor shows t0: state dormant"
 
+td_signal_term t0
 
-# ------------------------------------ MTU and a silent server + 1
-S=MTU
+# ------------------------- MTU, a silent server + 1, lists of servers
+# The clients of the last two parts qualify at the same time: t1 with a
+# scripted server (MTU, a silent server + 1: 12 s), t2-t4 with lists of
+# servers (a silent first one: 12 s, a retry: 27 s).  Not beside t0:
+# teredod replaces the 2001::/32 and ::/0 routes of the netns with its
+# own device's.
 mtu_file=$TOPO_DIR/mtu
 echo 1400 > "$mtu_file"
 ip -n "$SRV" addr add "$FAKE_IP/24" dev e0
@@ -644,11 +660,74 @@ wait_until 30 test -e "$TOPO_DIR/fake.ready" ||
 dev=t1
 assert_ok ip -n "$CLI" link add "$dev" type teredo server "$FAKE_IP" ||
 	ktap_bail "cannot create $dev"
-t0=$(ms)
+t1_start=$(ms)
 td_start "$dev"
+
+# teredod --server: names resolved again at each round, every A record
+# and every server of a list tried in turn.  The names come from an
+# /etc/hosts that `ip netns exec` bind-mounts over /etc/hosts for each
+# process it starts in $CLI (/etc/netns/$CLI/hosts), rewritten in place
+# (the bind mount holds the inode) between rounds.  The silent servers
+# are addresses of $SRV without a socket.  Three clients at once, one
+# capture; each one's datagrams are told apart by its mapped port.
+SILENT1=198.18.0.7 SILENT2=198.18.0.8 SILENT3=198.18.0.9
+HOSTS_DIR=/etc/netns/$CLI
+HOSTS_PID=""
+# shellcheck disable=SC2317  # called at exit
+_hosts_rm() {
+	[ -n "$HOSTS_PID" ] && kill "$HOSTS_PID" 2>/dev/null
+	rm -rf "$HOSTS_DIR"
+}
+at_exit _hosts_rm
+mkdir -p "$HOSTS_DIR"
+hosts() {
+	printf '127.0.0.1 localhost\n%s moving.test\n%s two.test\n%s two.test\n%s silent.test\n' \
+		"$1" "$SILENT2" "$TOPO_SRV_IP" "$SILENT3" > "$HOSTS_DIR/hosts"
+}
+hosts "$SILENT1"
+for a in "$SILENT1" "$SILENT2" "$SILENT3"; do
+	ip -n "$SRV" addr add "$a/24" dev e0
+done
+
+# rs_seq DEV DECODED: "TIME DST" of each RS from DEV's mapped port in
+# DECODED (teredo_peer.py pcap's lines: one Python start, not three).
+rs_seq() {
+	local port
+
+	port=$(info_of "$1" | jkey mapped)
+	awk -v s="$TOPO_NAT_IP:${port##*:}" '
+		$2 == s && $4 == 61 { split($3, d, ":"); print $1, d[1] }' "$2"
+}
+
+# dsts_in_turn SEQ: the destinations of SEQ, each run of one given once.
+dsts_in_turn() {
+	awk '$2 != last { printf "%s%s", sep, $2; sep = " "; last = $2 }
+		END { print "" }' <<< "$1"
+}
+
+topo_capture_start servers || ktap_bail "cannot capture"
+if ! ip -n "$CLI" link add t2 type teredo server "$SILENT1" ||
+	! ip -n "$CLI" link add t3 type teredo server "$TOPO_SRV_IP" ||
+	! ip -n "$CLI" link add t4 type teredo server 192.0.2.1; then
+	ktap_bail "cannot create t2, t3, t4"
+fi
+srv_start=$(ms)
+td_start t2 --server moving.test
+td_start t3 --default-route --server two.test
+td_start t4 --server "silent.test,$TOPO_SRV_IP"
+# moving.test moves once t2 has given up on it (its first round).
+(
+	wait_until 60 _td_more t2 \
+		": offline: no answer from server $SILENT1; retry in 15 s" 0 &&
+		hosts "$TOPO_SRV_IP"
+) &
+HOSTS_PID=$!
+
+S=MTU
+dev=t1
 rc=0
 td_wait_more "$dev" ": qualified: 2001:0:c612:5:" 0 40 || rc=1
-t_q=$(($(ms) - t0))
+t_q=$(($(ms) - t1_start))
 assert_contains "$S: log" ", nat unknown (secondary server $FAKE_IP2 silent)" \
 	"$(td_log "$dev")" || rc=1
 wait_until 5 _state_is "$dev" qualified || rc=1
@@ -673,7 +752,81 @@ for bad in 1279 65508; do
 done
 ktap_result $rc "$S: RAs with MTU 1279 and 65508 refused (\"MTU outside 1280..65507\"), mtu stays 1400"
 td_signal_term t1
-td_signal_term t0
+
+# ------------------------------------------------------------ servers
+S=servers
+rc=0
+wait "$HOSTS_PID" || { ktap_info "t2 did not give up on $SILENT1"; rc=1; }
+HOSTS_PID=""
+for d in t2 t3 t4; do
+	td_wait_more "$d" ": qualified: 2001:0:c612:1:" 0 60 || rc=1
+done
+t_q=$(($(ms) - srv_start))
+topo_capture_stop servers
+f=$(topo_capture_file servers)
+py "$TEREDO_SELFTEST_DIR/teredo_peer.py" pcap "$f" > "$f.txt"
+for d in t2 t3 t4; do
+	j=$(info_of "$d")
+	assert_eq "$S: $d server" "$TOPO_SRV_IP" "$(jkey server <<< "$j")" || rc=1
+	assert_eq "$S: $d server2" "$TOPO_SRV_IP2" "$(jkey server2 <<< "$j")" || rc=1
+	assert_eq "$S: $d state" qualified "$(jkey state <<< "$j")" || rc=1
+done
+[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
+ktap_result $rc "$S: t2, t3, t4 qualified through $TOPO_SRV_IP (all done $t_q ms after the start), the devices' server and server2 moved to it"
+
+# (1) A name that resolves elsewhere at the retry.
+rc=0
+seq=$(rs_seq t2 "$f.txt")
+assert_eq "$S: t2 RS destinations in turn" \
+	"$SILENT1 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
+assert_num "$S: t2 RS to $SILENT1" "$(grep -c " $SILENT1$" <<< "$seq")" -eq 3 || rc=1
+gap=$(awk -v a="$SILENT1" -v b="$TOPO_SRV_IP" '
+	$2 == a { last = $1 } $2 == b && !first { first = $1 }
+	END { printf "%d\n", (first - last) * 1000 }' <<< "$seq")
+assert_num "$S: ms from the last RS to $SILENT1 to the first to $TOPO_SRV_IP (the back-off, 15 s, minus the 4 s wait)" \
+	"$gap" -ge 14000 || rc=1
+log=$(td_log t2)
+assert_contains "$S: t2 log" "t2: resolved moving.test: $SILENT1" "$log" || rc=1
+assert_contains "$S: t2 log" "t2: resolved moving.test: $TOPO_SRV_IP" "$log" || rc=1
+[ $rc = 0 ] || ktap_info "t2 RS: $seq"$'\n'"$log"
+ktap_result $rc "$S: a name that moved between retries: 3 RS to $SILENT1, the retry $gap ms later resolved it again, RS to $TOPO_SRV_IP on the wire, qualified"
+
+# (2) Two A records, the first silent.
+rc=0
+seq=$(rs_seq t3 "$f.txt")
+assert_eq "$S: t3 RS destinations in turn" \
+	"$SILENT2 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
+assert_num "$S: t3 RS to $SILENT2" "$(grep -c " $SILENT2$" <<< "$seq")" -eq 3 || rc=1
+log=$(td_log t3)
+assert_contains "$S: t3 log" "t3: resolved two.test: $SILENT2 $TOPO_SRV_IP" "$log" || rc=1
+assert_contains "$S: t3 log" "t3: no answer from server $SILENT2; soliciting server $TOPO_SRV_IP" "$log" || rc=1
+assert_not_contains "$S: t3 log" "offline" "$log" || rc=1
+[ $rc = 0 ] || ktap_info "t3 RS: $seq"$'\n'"$log"
+ktap_result $rc "$S: two A records, the first silent: RS to $SILENT2 (3), then to $TOPO_SRV_IP in the same round, qualified through the second"
+
+# (3) A list of servers, the first silent.
+rc=0
+seq=$(rs_seq t4 "$f.txt")
+assert_eq "$S: t4 RS destinations in turn" \
+	"$SILENT3 $TOPO_SRV_IP $TOPO_SRV_IP2" "$(dsts_in_turn "$seq" | cut -d' ' -f1-3)" || rc=1
+assert_num "$S: t4 RS to $SILENT3" "$(grep -c " $SILENT3$" <<< "$seq")" -eq 3 || rc=1
+assert_num "$S: t4 RS to 192.0.2.1 (the server it was made with)" \
+	"$(grep -c " 192.0.2.1$" <<< "$seq")" -eq 0 || rc=1
+log=$(td_log t4)
+assert_contains "$S: t4 log" "t4: no answer from server $SILENT3; soliciting server $TOPO_SRV_IP" "$log" || rc=1
+[ $rc = 0 ] || ktap_info "t4 RS: $seq"$'\n'"$log"
+ktap_result $rc "$S: list \"silent.test,$TOPO_SRV_IP\": RS to $SILENT3 (3), then to $TOPO_SRV_IP, qualified through the second"
+
+# A qualified client keeps its server.
+rc=0
+out=$(ip -n "$CLI" link set t3 type teredo server "$SILENT2" 2>&1) && rc=1
+assert_contains "$S: refusal" "server: cannot be changed while qualified" "$out" || rc=1
+assert_eq "$S: t3 server" "$TOPO_SRV_IP" "$(info_of t3 | jkey server)" || rc=1
+assert_ping "$S: ping over t3" "$CLI" "$TOPO_HOST_IP6" 2 || rc=1
+ktap_result $rc "$S: ip link set t3 type teredo server X while qualified: refused (\"server: cannot be changed while qualified\"), t3 still works"
+for d in t2 t3 t4; do
+	td_signal_term "$d"
+done
 
 ktap_info "elapsed: $SECONDS s"
 ktap_finish

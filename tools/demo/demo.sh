@@ -217,6 +217,43 @@ doc_run RLY "teredoctl show teredo0" || fail "teredoctl show teredo0" "$DEMO_OUT
 ok "relay (teredoctl show teredo0):"
 show "$DEMO_OUT"
 
+# Dormant: teredod again, idle after 3 s this time (default 3600).  The
+# client stops refreshing; the next packet wakes it, held by the kernel
+# until the server has answered again.
+tdpids=$(ip netns pids "$CLI" 2>/dev/null)
+for p in $tdpids; do
+	[ "$(cat "/proc/$p/comm" 2>/dev/null)" = teredod ] && kill -TERM "$p"
+done
+# shellcheck disable=SC2086  # a list of pids
+_topo_wait_gone 10 $tdpids || fail "teredod did not stop on SIGTERM"
+doc_daemon CLI cli-dormant "teredod --default-route --dormant-after 3 teredo"
+dormant() {
+	[ "$(jget state "$(ctl_json CLI teredo)")" = dormant ]
+}
+wait_until 30 dormant ||
+	fail "the client did not go dormant after 3 s idle" \
+		"$(ctl_json CLI teredo)" "$(cat "$(topo_log cli-dormant)")"
+doc_run CLI "teredoctl show teredo"
+grep -q "state dormant" <<< "$DEMO_OUT" ||
+	fail "teredoctl show does not say dormant" "$DEMO_OUT"
+j=$(ctl_json CLI teredo)
+[ -n "$(jget address "$j")" ] ||
+	fail "the dormant client lost its address" "$j"
+held0=$(jget tx_held "$j")
+ok "client dormant after 3 s idle (teredod --dormant-after 3): address kept, no refresh (teredoctl show teredo):"
+show "$DEMO_OUT"
+ping_step CLI 2001:db8:1::30 "client -> native host, waking the dormant client"
+j=$(ctl_json CLI teredo)
+held=$(jget tx_held "$j")
+[ "$(jget state "$j")" = qualified ] ||
+	fail "the client is not qualified after the ping" "$j" \
+		"$(cat "$(topo_log cli-dormant)")"
+[ "${held:-0}" -gt "${held0:-0}" ] ||
+	fail "nothing was held while the client woke (tx_held $held0 -> $held)" "$j"
+grep -q "woken by traffic" "$(topo_log cli-dormant)" ||
+	fail "teredod did not say it was woken" "$(cat "$(topo_log cli-dormant)")"
+ok "woken: the first echo request held (tx_held +$((held - held0))) while teredod qualified again; state qualified"
+
 say "done: $DEMO_STEPS steps passed in $((SECONDS - DEMO_T0)) s"
 # The guest powers off next: tearing the namespaces down one by one
 # would only add 15 s under TCG.  After a failure they are (topo.sh saves

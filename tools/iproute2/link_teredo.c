@@ -129,6 +129,7 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 		"       ip link add NAME type teredo mode relay [ local ADDR ] [ port PORT ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
 		"       ip link add NAME type teredo mode server local ADDR [ local2 ADDR ] [ max-peers N ] [ ttl TTL ]\n"
 		"       ip link set NAME type teredo [ refresh SECONDS ] [ max-peers N ] [ ttl TTL ] [ hold-limit BYTES ]\n"
+		"       ip link set NAME type teredo server ADDR [ server2 ADDR ]   (a client that is not qualified)\n"
 		"\n"
 		"Where: ADDR    := IPv4 address (server, server2: or a name)\n"
 		"       PORT    := UDP port 0-65535, 0 = ephemeral\n"

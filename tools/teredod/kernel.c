@@ -193,6 +193,18 @@ int kernel_attach(struct kdev *k, int fd)
 	return change_run(k, nlh, info, data);
 }
 
+int kernel_set_server(struct kdev *k, __be32 server, __be32 server2)
+{
+	struct nlattr *info, *data;
+	struct nlmsghdr *nlh;
+	union nl_req r;
+
+	data = change_req(k, &r, &nlh, &info);
+	mnl_attr_put(nlh, IFLA_TEREDO_SERVER, 4, &server);
+	mnl_attr_put(nlh, IFLA_TEREDO_SERVER2, 4, &server2);
+	return change_run(k, nlh, info, data);
+}
+
 int kernel_push(struct kdev *k, const struct qual_status *st)
 {
 	struct nlattr *info, *data;
@@ -682,6 +694,13 @@ static int monitor_cb(const struct nlmsghdr *nlh, void *data)
 		if (cfg.teredo && cfg.refresh && cfg.refresh != m->cfg->refresh) {
 			m->cfg->refresh = cfg.refresh;
 			m->ev->refresh = true;
+		}
+		if (cfg.teredo && cfg.server &&
+		    (cfg.server != m->cfg->server ||
+		     cfg.server2 != m->cfg->server2)) {
+			m->cfg->server = cfg.server;
+			m->cfg->server2 = cfg.server2;
+			m->ev->server = true;
 		}
 	}
 	return MNL_CB_OK;

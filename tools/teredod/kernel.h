@@ -62,6 +62,9 @@ void kernel_close(struct kdev *k);
 int kernel_get_config(struct kdev *k, struct kconfig *cfg);
 /* IFLA_TEREDO_FD. */
 int kernel_attach(struct kdev *k, int fd);
+/* IFLA_TEREDO_SERVER and SERVER2: the client's server (only while not
+ * qualified nor dormant: the kernel refuses otherwise). */
+int kernel_set_server(struct kdev *k, __be32 server, __be32 server2);
 /* The state attributes of @st (mapping and refresh only when qualified). */
 int kernel_push(struct kdev *k, const struct qual_status *st);
 /* addr_gen_mode none, accept_ra 0, router_solicitations 0, then up. */
@@ -99,6 +102,7 @@ bool kernel_events_wake(struct kdev *k);
 struct kevents {
 	bool gone;			/* the device was deleted */
 	bool refresh;			/* a new refresh interval, in the cfg */
+	bool server;			/* another server, in the cfg */
 	bool net4;			/* an IPv4 address or route changed */
 	bool net6;			/* an IPv6 address or route changed */
 };

@@ -22,6 +22,11 @@
  * genl "events" group (TEREDO_CMD_WAKE_NTF): we qualify again and it
  * leaves.
  *
+ * --server LIST: the servers to use, names or addresses, resolved again
+ * at the start of each qualification round and solicited in turn (each
+ * A record of a name too); the device's server follows the one in use.
+ * Without it, the device's own server (`ip link add ... server X`).
+ *
  * One teredod per device: the kernel takes one socket at a time, and a
  * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
  * without touching the device.
@@ -29,6 +34,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,6 +53,7 @@
 #include "log.h"
 #include "proto.h"
 #include "qualify.h"
+#include "servers.h"
 
 #ifndef TEREDOD_VERSION
 #define TEREDOD_VERSION "0"
@@ -74,6 +81,8 @@ struct teredod {
 	uint64_t packets;		/* rx + tx of the device, last seen */
 	qual_time active;		/* when they last moved */
 	qual_time idle_check;		/* next look at them */
+	struct server_names names;	/* --server, none: the device's */
+	__be32 own, own2;		/* the device's server at the start */
 };
 
 /*
@@ -281,12 +290,88 @@ static void op_log(void *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * The servers of a new round: each --server in turn, a name's A records
+ * in the resolver's order (getaddrinfo(3): /etc/hosts, DNS, ...), asked
+ * again every time.  Without --server, the device's (which `ip link set
+ * DEV type teredo server X` may have changed).
+ */
+static unsigned int op_resolve(void *ctx, struct qual_server *list)
+{
+	const struct addrinfo hints = {
+		.ai_family = AF_INET,
+		.ai_socktype = SOCK_DGRAM,
+	};
+	struct teredod *d = ctx;
+	unsigned int i, n = 0;
+
+	if (!d->names.n) {
+		list[0].addr = d->kc.server;
+		list[0].addr2 = d->kc.server2;
+		return 1;
+	}
+	for (i = 0; i < d->names.n; i++) {
+		const char *name = d->names.name[i];
+		char text[16 * (INET_ADDRSTRLEN + 1)] = "", ip[INET_ADDRSTRLEN];
+		struct addrinfo *res, *ai;
+		struct in_addr lit;
+		size_t used = 0;
+		int err;
+
+		err = getaddrinfo(name, NULL, &hints, &res);
+		if (err) {
+			log_line("cannot resolve %s: %s", name,
+				 err == EAI_SYSTEM ? strerror(errno)
+						   : gai_strerror(err));
+			continue;
+		}
+		for (ai = res; ai; ai = ai->ai_next) {
+			__be32 a = ((struct sockaddr_in *)ai->ai_addr)->sin_addr.s_addr;
+
+			if (ai->ai_family != AF_INET)
+				continue;
+			servers_add(list, &n, a,
+				    servers_secondary(a, d->own, d->own2));
+			if (used < sizeof(text) - INET_ADDRSTRLEN - 1)
+				used += snprintf(text + used, sizeof(text) - used,
+						 "%s%s", used ? " " : "",
+						 inet_ntop(AF_INET, &a, ip,
+							   sizeof(ip)));
+		}
+		freeaddrinfo(res);
+		/* An address needs no word about itself. */
+		if (inet_pton(AF_INET, name, &lit) != 1)
+			log_line("resolved %s: %s", name, text);
+	}
+	return n;
+}
+
+/* The device's server becomes @s: the kernel passes on its RAs only. */
+static bool op_use_server(void *ctx, const struct qual_server *s)
+{
+	struct teredod *d = ctx;
+	int err;
+
+	err = kernel_set_server(&d->k, s->addr, s->addr2);
+	if (err) {
+		kernel_err(d, "setting the server", err);
+		return false;
+	}
+	d->kc.server = s->addr;
+	d->kc.server2 = s->addr2;
+	/* The way there is the one to watch now. */
+	kernel_path(&d->k, d->kc.server, &d->path);
+	return true;
+}
+
 static const struct qual_ops ops = {
 	.send = op_send,
 	.random = op_random,
 	.local = op_local,
 	.publish = op_publish,
 	.log = op_log,
+	.resolve = op_resolve,
+	.use_server = op_use_server,
 };
 
 /* --- setup ------------------------------------------------------------ */
@@ -342,6 +427,8 @@ static int setup(struct teredod *d)
 		d->kc.server2 = htonl(ntohl(d->kc.server) + 1);
 	if (!d->kc.refresh)
 		d->kc.refresh = TEREDO_REFRESH_DEFAULT;
+	d->own = d->kc.server;
+	d->own2 = d->kc.server2;
 
 	/*
 	 * Another teredod serves the device: say so and leave everything
@@ -619,6 +706,19 @@ static int loop(struct teredod *d, int sigfd)
 				d->q.cfg.refresh = d->kc.refresh;
 				log_line("refresh %u s", d->kc.refresh);
 			}
+			/* `ip link set DEV type teredo server X` (allowed
+			 * while not qualified): that server from now on,
+			 * unless --server names others.  What the kernel
+			 * says now, not what a notification queued before
+			 * our own change said. */
+			if (ev.server && !kernel_get_config(&d->k, &d->kc) &&
+			    (d->kc.server != d->q.cfg.server ||
+			     d->kc.server2 != d->q.cfg.server2) &&
+			    !d->native[0]) {
+				d->own = d->kc.server;
+				d->own2 = d->kc.server2;
+				qual_requalify(&d->q, now_ms(), "server changed");
+			}
 		}
 	}
 }
@@ -627,7 +727,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
-		"               [--dormant-after SECONDS] DEV\n"
+		"               [--dormant-after SECONDS] [--server LIST] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
 		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
@@ -641,6 +741,10 @@ static void usage(FILE *f)
 		"  --dormant-after S   dormant after S seconds without traffic: no\n"
 		"                      refresh until the next packet (default %u,\n"
 		"                      as Windows; 0 = never)\n"
+		"  --server LIST       servers (names or IPv4 addresses, separated\n"
+		"                      by spaces or commas; repeatable) tried in\n"
+		"                      turn, each A record of a name too, resolved\n"
+		"                      again at each attempt (default: DEV's)\n"
 		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
@@ -652,6 +756,7 @@ int main(int argc, char **argv)
 		{ "state-file", required_argument, NULL, 's' },
 		{ "no-sunset", no_argument, NULL, 'n' },
 		{ "dormant-after", required_argument, NULL, 'D' },
+		{ "server", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -689,6 +794,15 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			d.dormant_after = v;
+			break;
+		}
+		case 'S': {
+			const char *why;
+
+			if (servers_parse(&d.names, optarg, &why)) {
+				fprintf(stderr, "teredod: --server: %s\n", why);
+				return 2;
+			}
 			break;
 		}
 		case 'h':

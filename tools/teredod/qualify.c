@@ -104,7 +104,86 @@ void qual_init(struct qual *q, const struct qual_config *cfg,
 	q->st.state = TEREDO_STATE_OFFLINE;
 }
 
-void qual_start(struct qual *q, qual_time now)
+static bool in_use(const struct qual *q)
+{
+	return q->st.state == TEREDO_STATE_QUALIFIED ||
+	       q->st.state == TEREDO_STATE_DORMANT;
+}
+
+static bool is_current(const struct qual *q, const struct qual_server *s)
+{
+	return s->addr == q->cfg.server && s->addr2 == q->cfg.server2;
+}
+
+/*
+ * A new round: the list of servers again (names resolved anew).  With
+ * @current_first, the server in use leads, when it is in the list at
+ * all: asking it first keeps the address.  Nothing resolved: the server
+ * in use alone.
+ */
+static void new_round(struct qual *q, bool current_first)
+{
+	struct qual_server cur = { q->cfg.server, q->cfg.server2 };
+	unsigned int i;
+
+	q->next = 0;
+	q->nlist = q->ops->resolve ? q->ops->resolve(q->ctx, q->list) : 0;
+	if (q->nlist > QUAL_MAX_SERVERS)
+		q->nlist = QUAL_MAX_SERVERS;
+	if (!q->nlist) {
+		q->list[0] = cur;
+		q->nlist = 1;
+		return;
+	}
+	if (!current_first)
+		return;
+	for (i = 0; i < q->nlist; i++) {
+		if (q->list[i].addr == cur.addr) {
+			memmove(&q->list[1], &q->list[0],
+				i * sizeof(q->list[0]));
+			q->list[0] = cur;
+			return;
+		}
+	}
+}
+
+/*
+ * The next server of the round becomes the one in use; false when none
+ * is left.  A client whose address comes from another server gives it
+ * up first (QUALIFYING): the kernel changes the device's server only
+ * then.
+ */
+static bool pick_next(struct qual *q)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	while (q->next < q->nlist) {
+		const struct qual_server *s = &q->list[q->next++];
+
+		if (is_current(q, s))
+			return true;
+		if (in_use(q)) {
+			struct qual_status st = {
+				.state = TEREDO_STATE_QUALIFYING,
+				.nat = q->st.nat,
+			};
+
+			publish(q, &st);
+		}
+		if (q->ops->use_server && !q->ops->use_server(q->ctx, s)) {
+			q->ops->log(q->ctx, "cannot use server %s",
+				    ipv4(ip, s->addr));
+			continue;
+		}
+		q->cfg.server = s->addr;
+		q->cfg.server2 = s->addr2;
+		return true;
+	}
+	return false;
+}
+
+/* Solicits the server in use; QUALIFYING published, logged. */
+static void solicit_primary(struct qual *q, qual_time now)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -121,13 +200,27 @@ void qual_start(struct qual *q, qual_time now)
 	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
 }
 
+static void go_offline(struct qual *q, qual_time now,
+		       enum teredo_reason reason, enum teredo_nat nat,
+		       const char *why);
+
+void qual_start(struct qual *q, qual_time now)
+{
+	new_round(q, false);
+	if (!pick_next(q)) {
+		go_offline(q, now, TEREDO_REASON_NO_SERVER, q->st.nat,
+			   "no server to solicit");
+		return;
+	}
+	solicit_primary(q, now);
+}
+
 void qual_requalify(struct qual *q, qual_time now, const char *why)
 {
 	char ip[INET_ADDRSTRLEN];
 
 	q->backoff = QUAL_BACKOFF_MIN;
-	if (q->st.state != TEREDO_STATE_QUALIFIED &&
-	    q->st.state != TEREDO_STATE_DORMANT) {
+	if (!in_use(q)) {
 		q->ops->log(q->ctx, "%s: qualifying again", why);
 		qual_start(q, now);
 		return;
@@ -136,8 +229,26 @@ void qual_requalify(struct qual *q, qual_time now, const char *why)
 	 * Qualified (or dormant): the address and the data path stay while
 	 * both server addresses are asked again; the same mapping keeps the
 	 * address, another one replaces it, silence takes the client
-	 * offline.  A dormant client's kernel holds what it sends till then.
+	 * offline (or to the next server).  A dormant client's kernel holds
+	 * what it sends till then.  A server no longer in the list: the
+	 * address goes, and the list is tried from its start.
 	 */
+	new_round(q, true);
+	if (!is_current(q, &q->list[0])) {
+		char was[INET_ADDRSTRLEN];
+
+		ipv4(was, q->cfg.server);
+		if (!pick_next(q)) {
+			go_offline(q, now, TEREDO_REASON_NO_SERVER, q->st.nat,
+				   "no server to solicit");
+			return;
+		}
+		q->ops->log(q->ctx, "%s: qualifying again, soliciting server %s (%s is no longer listed)",
+			    why, ipv4(ip, q->cfg.server), was);
+		solicit_primary(q, now);
+		return;
+	}
+	q->next = 1;
 	q->ops->log(q->ctx, "%s: qualifying again, soliciting server %s", why,
 		    ipv4(ip, q->cfg.server));
 	solicit(q, now, QUAL_PRIMARY, q->cfg.server);
@@ -304,6 +415,13 @@ void qual_timer(struct qual *q, qual_time now)
 			 q->unsent == q->tries ? "no route to" : "no answer from",
 			 q->phase == QUAL_SECONDARY ? "secondary " : "",
 			 ipv4(ip, q->target));
+		/* The next server of the round, if any. */
+		if (q->phase == QUAL_PRIMARY && pick_next(q)) {
+			q->ops->log(q->ctx, "%s; soliciting server %s", why,
+				    ipv4(ip, q->cfg.server));
+			solicit_primary(q, now);
+			break;
+		}
 		go_offline(q, now, q->unsent == q->tries ?
 			   TEREDO_REASON_NO_ROUTE : TEREDO_REASON_NO_SERVER,
 			   q->st.nat, why);

@@ -12,6 +12,14 @@
  *   no server); different mappings from the two server addresses ->
  *   BACKOFF (offline, symmetric NAT: RFC 4380 cannot serve it); a silent
  *   secondary address -> QUALIFIED with the NAT type unknown.
+ *
+ * Several servers (ops->resolve): each qualification round (the start,
+ * each retry after the back-off, qual_requalify()) asks for the list
+ * again, resolved anew, and solicits them in turn: 3 RS without an RA
+ * from one -> PRIMARY with the next; none left -> BACKOFF.  While
+ * qualified, a new round starts with the server in use, which keeps the
+ * address; moving to another one drops it first (QUALIFYING), as the
+ * kernel wants (the device's server changes only then).
  */
 #ifndef _TEREDOD_QUALIFY_H
 #define _TEREDOD_QUALIFY_H
@@ -45,6 +53,14 @@ enum qual_phase {
 	QUAL_REFRESH,		/* refresh RS to the server */
 };
 
+/* A server to solicit: its address and its secondary address. */
+struct qual_server {
+	__be32 addr;
+	__be32 addr2;
+};
+
+enum { QUAL_MAX_SERVERS = 16 };
+
 /* What the kernel and the device should show; see if_teredo.h. */
 struct qual_status {
 	enum teredo_state state;
@@ -71,6 +87,19 @@ struct qual_ops {
 	/* One log line, without the device name nor a newline. */
 	void (*log)(void *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
+	/*
+	 * Optional (NULL: the configured server alone).  The servers of a
+	 * new round, in the order to try them, into @list (at most
+	 * QUAL_MAX_SERVERS): names are resolved again each time.  Returns
+	 * how many; 0 (nothing resolved) keeps the server in use.
+	 */
+	unsigned int (*resolve)(void *ctx, struct qual_server *list);
+	/*
+	 * Optional: make @s the device's server, before any RS goes to it
+	 * (the kernel passes on only the RAs of its server); false when
+	 * that failed, and the next one is tried.
+	 */
+	bool (*use_server)(void *ctx, const struct qual_server *s);
 };
 
 struct qual_config {
@@ -96,6 +125,9 @@ struct qual {
 	uint8_t old_nonce[RA_NONCE_LEN];	/* of the phase before */
 	bool have_old_nonce;
 	__be32 target;			/* where the RS go */
+	struct qual_server list[QUAL_MAX_SERVERS];	/* of this round */
+	unsigned int nlist;
+	unsigned int next;		/* in @list, the next to try */
 	struct ra_info first;		/* the primary's answer */
 	qual_time ignored_since;	/* rate limit of "ignored" lines */
 	unsigned int ignored_lines;

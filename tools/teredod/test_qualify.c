@@ -725,3 +725,237 @@ UNIT_TEST(random_flags_vary)
 	}
 	CHECK(seen[0] != seen[1] || seen[1] != seen[2] || seen[2] != seen[3]);
 }
+
+/* --- several servers (teredod --server) ------------------------------ */
+
+#define SRV_B	"198.18.0.7"
+#define SRV_B2	"198.18.0.8"
+#define SRV_C	"198.18.0.9"
+
+static struct {
+	struct qual_server list[QUAL_MAX_SERVERS];
+	unsigned int n;			/* what the next resolve() gives */
+	unsigned int rounds;		/* resolve() calls */
+	__be32 refuse;			/* use_server() fails for it */
+	__be32 used[16];		/* use_server() calls */
+	unsigned int nused;
+} R;
+
+static unsigned int f_resolve(void *ctx, struct qual_server *list)
+{
+	(void)ctx;
+	R.rounds++;
+	memcpy(list, R.list, R.n * sizeof(*list));
+	return R.n;
+}
+
+static bool f_use_server(void *ctx, const struct qual_server *s)
+{
+	(void)ctx;
+	R.used[R.nused++ % 16] = s->addr;
+	return s->addr != R.refuse;
+}
+
+static const struct qual_ops fops_list = {
+	.send = f_send, .random = f_random, .local = f_local,
+	.publish = f_publish, .log = f_log,
+	.resolve = f_resolve, .use_server = f_use_server,
+};
+
+/* The servers of the next rounds: "A A2 B B2 ..." pairs. */
+static void resolves_to(unsigned int n, const char *const *addrs)
+{
+	unsigned int i;
+
+	R.n = n;
+	for (i = 0; i < n; i++) {
+		R.list[i].addr = ip4(addrs[2 * i]);
+		R.list[i].addr2 = ip4(addrs[2 * i + 1]);
+	}
+}
+
+static void setup_list(void)
+{
+	struct qual_config cfg = {
+		.server = ip4(SRV), .server2 = ip4(SRV2), .refresh = 30,
+	};
+
+	setup(30);
+	memset(&R, 0, sizeof(R));
+	qual_init(&Q, &cfg, &fops_list, &F);
+}
+
+/* The server answers the last RS with an RA whose prefix is its own. */
+static void answer_as(const char *srv)
+{
+	struct ra_spec s = { .mapped = NAT, .port = 40000, .mtu = 1280,
+			     .server = srv };
+	char from[INET_ADDRSTRLEN];
+	uint8_t buf[256];
+	size_t len;
+
+	inet_ntop(AF_INET, &last_sent()->dst, from, sizeof(from));
+	memcpy(s.nonce, last_sent()->buf + 4, RA_NONCE_LEN);
+	len = test_ra_build(buf, &s);
+	qual_rx(&Q, F.now, ip4(from), htons(3544), buf, len);
+}
+
+/* The destinations of the RS sent so far, "a b c". */
+static const char *rs_dsts(void)
+{
+	static char out[64 * 16];
+	char ip[INET_ADDRSTRLEN];
+	size_t used = 0;
+	unsigned int i;
+
+	out[0] = '\0';
+	for (i = 0; i < F.nsent && i < 64; i++)
+		used += snprintf(out + used, sizeof(out) - used, "%s%s",
+				 i ? " " : "",
+				 inet_ntop(AF_INET, &F.sent[i].dst, ip,
+					   sizeof(ip)));
+	return out;
+}
+
+UNIT_TEST(list_silent_first_then_next)
+{
+	static const char *const l[] = { SRV_B, SRV_B2, SRV, SRV2 };
+	struct in6_addr a;
+
+	setup_list();
+	resolves_to(2, l);
+	qual_start(&Q, F.now);
+	CHECK_EQ(R.rounds, 1);
+	CHECK_EQ(R.nused, 1);
+	CHECK_EQ(R.used[0], ip4(SRV_B));
+	CHECK_EQ(Q.cfg.server, ip4(SRV_B));
+	CHECK_EQ(Q.cfg.server2, ip4(SRV_B2));
+	CHECK(!strcmp(last_log(), "qualifying: soliciting server " SRV_B));
+	/* 3 RS 4 s apart, then the next server at once, same round. */
+	run_to(F.now + 12000);
+	CHECK(!strcmp(rs_dsts(), SRV_B " " SRV_B " " SRV_B " " SRV));
+	CHECK_EQ(F.sent[3].at - F.sent[2].at, 4000);
+	CHECK(!strcmp(last_log(), "no answer from server " SRV_B
+		      "; soliciting server " SRV));
+	CHECK_EQ(R.rounds, 1);
+	CHECK_EQ(R.nused, 2);
+	CHECK_EQ(R.used[1], ip4(SRV));
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	answer_as(SRV);
+	CHECK_EQ(last_sent()->dst, ip4(SRV2));
+	answer_as(SRV);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	a = last_pub()->addr;
+	CHECK_EQ(teredo_addr_server(&a), ip4(SRV));
+	/* The refresh goes to the server in use, with no new round. */
+	run_to(qual_deadline(&Q));
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	CHECK_EQ(R.rounds, 1);
+}
+
+UNIT_TEST(list_all_silent_then_resolved_again)
+{
+	static const char *const l1[] = { SRV_B, SRV_B2, SRV_C, SRV2 };
+	static const char *const l2[] = { SRV, SRV2 };
+
+	setup_list();
+	resolves_to(2, l1);
+	qual_start(&Q, F.now);
+	run_to(F.now + 24000);
+	CHECK(!strcmp(rs_dsts(), SRV_B " " SRV_B " " SRV_B " "
+		      SRV_C " " SRV_C " " SRV_C));
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NO_SERVER);
+	CHECK(!strcmp(last_log(), "offline: no answer from server " SRV_C
+		      "; retry in 15 s"));
+	/* The name now resolves elsewhere: the retry asks it again. */
+	resolves_to(1, l2);
+	run_to(F.now + 15000);
+	CHECK_EQ(R.rounds, 2);
+	CHECK_EQ(F.nsent, 7);
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	CHECK_EQ(Q.cfg.server, ip4(SRV));
+	answer_as(SRV);
+	answer_as(SRV);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(teredo_addr_server(&last_pub()->addr), ip4(SRV));
+}
+
+UNIT_TEST(list_requalify_keeps_the_server_in_use)
+{
+	static const char *const l[] = { SRV_B, SRV_B2, SRV, SRV2 };
+	static const char *const gone[] = { SRV_C, SRV2 };
+	unsigned int npub;
+
+	setup_list();
+	resolves_to(2, l);
+	qual_start(&Q, F.now);
+	run_to(F.now + 12000);
+	answer_as(SRV);
+	answer_as(SRV);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	/* SIGHUP: SRV (in use, still listed) first; the address stays. */
+	npub = F.npub;
+	qual_requalify(&Q, F.now, "SIGHUP");
+	CHECK_EQ(R.rounds, 2);
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	CHECK_EQ(F.npub, npub);
+	CHECK(!strcmp(last_log(),
+		      "SIGHUP: qualifying again, soliciting server " SRV));
+	answer_as(SRV);
+	answer_as(SRV);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	/* SRV silent now: the next one of the list, the address given up
+	 * before the device's server changes. */
+	qual_requalify(&Q, F.now, "SIGHUP");
+	npub = F.npub;
+	run_to(F.now + 12000);
+	CHECK_EQ(last_sent()->dst, ip4(SRV_B));
+	CHECK_EQ(F.npub, npub + 1);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	CHECK_EQ(R.used[R.nused - 1], ip4(SRV_B));
+	/* A list without the server in use: it goes at once. */
+	answer_as(SRV_B);
+	answer_as(SRV_B);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	resolves_to(1, gone);
+	npub = F.npub;
+	qual_requalify(&Q, F.now, "network changed");
+	CHECK_EQ(last_sent()->dst, ip4(SRV_C));
+	CHECK_EQ(F.npub, npub + 1);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+	CHECK_EQ(Q.cfg.server2, ip4(SRV2));
+	CHECK(!strcmp(last_log(),
+		      "network changed: qualifying again, soliciting server "
+		      SRV_C " (" SRV_B " is no longer listed)"));
+}
+
+UNIT_TEST(list_nothing_resolved_or_refused)
+{
+	static const char *const l[] = { SRV_B, SRV_B2, SRV_C, SRV2 };
+
+	/* Nothing resolves: the server in use is asked. */
+	setup_list();
+	qual_start(&Q, F.now);
+	CHECK_EQ(R.rounds, 1);
+	CHECK_EQ(R.nused, 0);
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	/* The kernel refuses one: the next. */
+	setup_list();
+	resolves_to(2, l);
+	R.refuse = ip4(SRV_B);
+	qual_start(&Q, F.now);
+	CHECK_EQ(R.nused, 2);
+	CHECK_EQ(last_sent()->dst, ip4(SRV_C));
+	CHECK_EQ(F.nsent, 1);
+	/* It refuses all: offline, retry later. */
+	setup_list();
+	R.list[0].addr = ip4(SRV_B);
+	R.list[0].addr2 = ip4(SRV_B2);
+	R.n = 1;
+	R.refuse = ip4(SRV_B);
+	qual_start(&Q, F.now);
+	CHECK_EQ(F.nsent, 0);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	CHECK_EQ(qual_deadline(&Q), F.now + 15000);
+}

@@ -10,9 +10,13 @@
  *   IFLA_TEREDO_MODE       u8, enum teredo_mode.  Immutable.
  *                          Default: client.
  *   IFLA_TEREDO_SERVER     __be32, the Teredo server (client only, required).
- *                          Immutable.
+ *                          Changes only while the client is neither
+ *                          qualified nor dormant, and not with STATE in
+ *                          the same message (teredod moves to the next
+ *                          server of its list this way).
  *   IFLA_TEREDO_SERVER2    __be32, the server's secondary address (client).
- *                          Default: server + 1.  Immutable.
+ *                          Default: server + 1, also when SERVER changes
+ *                          alone.  Changes as SERVER does.
  *   IFLA_TEREDO_LOCAL      __be32, local IPv4 to bind (relay, server,
  *                          client).  Required for a server.  Immutable.
  *   IFLA_TEREDO_LOCAL2     __be32, the server's secondary address (server).
