@@ -22,6 +22,11 @@
  * genl "events" group (TEREDO_CMD_WAKE_NTF): we qualify again and it
  * leaves.
  *
+ * --port-mapping auto|upnp|natpmp (off by default: it opens a port on the
+ * router): a UDP mapping of the client's port through UPnP IGD or NAT-PMP
+ * (portmap.c), renewed before it expires, deleted at exit; behind a
+ * symmetric NAT the address embeds it (RFC 6081 §4.3, §5.3).
+ *
  * One teredod per device: the kernel takes one socket at a time, and a
  * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
  * without touching the device.
@@ -45,6 +50,7 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "portmap.h"
 #include "proto.h"
 #include "qualify.h"
 
@@ -74,6 +80,8 @@ struct teredod {
 	uint64_t packets;		/* rx + tx of the device, last seen */
 	qual_time active;		/* when they last moved */
 	qual_time idle_check;		/* next look at them */
+	enum pm_mode pm_mode;		/* --port-mapping */
+	struct portmap pm;		/* what the router gave */
 };
 
 /*
@@ -322,6 +330,45 @@ static void already_served(struct teredod *d)
 		 ntohs(d->kc.bound_port));
 }
 
+/* A mapping of our port on the router, if asked for: the state machine
+ * builds the address from it. */
+static void portmap_open(struct teredod *d)
+{
+	char desc[64];
+
+	if (d->pm_mode == PM_MODE_OFF) {
+		d->pm.renew_at = UINT64_MAX;
+		return;
+	}
+	if (!pm_open(&d->pm, d->pm_mode, d->port, now_ms()))
+		return;
+	qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
+		     pm_describe(desc, sizeof(desc), d->pm.method,
+				 d->pm.gateway));
+}
+
+/* Its renewal is due. */
+static void portmap_renew(struct teredod *d, qual_time now)
+{
+	if (now < d->pm.renew_at)
+		return;
+	if (pm_renew(&d->pm, now)) {
+		/* NAT-PMP may move the public port. */
+		if (d->q.pm.port != d->pm.ext_port ||
+		    d->q.pm.addr != d->pm.ext_addr) {
+			char desc[sizeof(d->q.pm.desc)];
+
+			qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
+				     pm_describe(desc, sizeof(desc),
+						 d->pm.method, d->pm.gateway));
+			qual_requalify(&d->q, now, "port mapping moved");
+		}
+		return;
+	}
+	qual_portmap(&d->q, 0, 0, NULL);
+	qual_requalify(&d->q, now, "port mapping lost");
+}
+
 static int setup(struct teredod *d)
 {
 	char s1[INET_ADDRSTRLEN], s2[INET_ADDRSTRLEN];
@@ -398,6 +445,7 @@ static int setup(struct teredod *d)
 	qc.refresh = d->kc.refresh;
 	load_state(d, &qc.saved);
 	qual_init(&d->q, &qc, &ops, d);
+	portmap_open(d);
 	return 0;
 }
 
@@ -568,9 +616,12 @@ static int loop(struct teredod *d, int sigfd)
 	d->active = d->idle_check = now_ms();
 	for (;;) {
 		now = now_ms();
+		portmap_renew(d, now);
 		qual_timer(&d->q, now);
 		idle_check(d, now);
 		dl = qual_deadline(&d->q);
+		if (d->pm.renew_at < dl)
+			dl = d->pm.renew_at;
 		if (d->dormant_after && d->idle_check < dl)
 			dl = d->idle_check;
 		timeout = dl == UINT64_MAX ? -1 :
@@ -627,7 +678,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
-		"               [--dormant-after SECONDS] DEV\n"
+		"               [--dormant-after SECONDS]\n"
+		"               [--port-mapping auto|upnp|natpmp|off] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
 		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
@@ -641,6 +693,10 @@ static void usage(FILE *f)
 		"  --dormant-after S   dormant after S seconds without traffic: no\n"
 		"                      refresh until the next packet (default %u,\n"
 		"                      as Windows; 0 = never)\n"
+		"  --port-mapping M    ask the router for a UDP mapping of the\n"
+		"                      client's port: upnp (UPnP IGD), natpmp\n"
+		"                      (NAT-PMP), auto (UPnP, then NAT-PMP), off\n"
+		"                      (the default: no port is opened)\n"
 		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
@@ -652,6 +708,7 @@ int main(int argc, char **argv)
 		{ "state-file", required_argument, NULL, 's' },
 		{ "no-sunset", no_argument, NULL, 'n' },
 		{ "dormant-after", required_argument, NULL, 'D' },
+		{ "port-mapping", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -691,6 +748,12 @@ int main(int argc, char **argv)
 			d.dormant_after = v;
 			break;
 		}
+		case 'P':
+			if (pm_mode_parse(optarg, &d.pm_mode)) {
+				fprintf(stderr, "teredod: --port-mapping: auto, upnp, natpmp or off\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -730,6 +793,7 @@ int main(int argc, char **argv)
 	rc = loop(&d, sigfd);
 	if (!rc)
 		shutdown_clean(&d);
+	pm_close(&d.pm);
 	close(d.udp);
 	kernel_close(&d.k);
 	return rc;

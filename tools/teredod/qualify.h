@@ -55,6 +55,8 @@ struct qual_status {
 	struct in6_addr addr;		/* the Teredo address, when qualified */
 	uint32_t next_refresh;		/* seconds, when qualified */
 	uint32_t mtu;			/* from the RA, 0 = none */
+	bool portmap;			/* the address embeds the port
+					 * mapping (q->pm) */
 };
 
 struct qual_ops {
@@ -71,6 +73,17 @@ struct qual_ops {
 	/* One log line, without the device name nor a newline. */
 	void (*log)(void *ctx, const char *fmt, ...)
 		__attribute__((format(printf, 2, 3)));
+};
+
+/*
+ * A port mapping on the router (RFC 6081 §4.3, §5.3; portmap.c gets it):
+ * its public address and port.  Behind a symmetric NAT the address is
+ * built from it, not from the server's origin indications.
+ */
+struct qual_portmap {
+	__be32 addr;			/* 0: none */
+	__be16 port;
+	char desc[64];			/* "UPnP mapping via 10.0.0.1" */
 };
 
 struct qual_config {
@@ -97,6 +110,11 @@ struct qual {
 	bool have_old_nonce;
 	__be32 target;			/* where the RS go */
 	struct ra_info first;		/* the primary's answer */
+	struct qual_portmap pm;		/* qual_portmap() */
+	/* With st.portmap: the primary's mapping at qualification, which
+	 * a refresh compares with (the NAT's own, not the address's). */
+	__be32 seen;
+	__be16 seen_port;
 	qual_time ignored_since;	/* rate limit of "ignored" lines */
 	unsigned int ignored_lines;
 	unsigned int ignored_quiet;	/* not logged in the last window */
@@ -124,6 +142,13 @@ void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why);
  * wake-up: traffic).  @why is logged after "dormant: ".
  */
 void qual_dormant(struct qual *q, const char *why);
+/*
+ * The router's port mapping (@addr 0: none; @desc names it in the log):
+ * used from the next answer of the server on.  Losing the one in use
+ * needs a qual_requalify().
+ */
+void qual_portmap(struct qual *q, __be32 addr, __be16 port,
+		  const char *desc);
 /* Time passes: acts on an expired deadline. */
 void qual_timer(struct qual *q, qual_time now);
 /* A datagram from @from:@port arrived on the service port. */
