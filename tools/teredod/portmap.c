@@ -252,6 +252,8 @@ bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 		ok = try_upnp(pm);
 	if (!ok && (mode == PM_MODE_AUTO || mode == PM_MODE_NATPMP)) {
 		snprintf(upnp_why, sizeof(upnp_why), "%s", pm->why);
+		if (upnp_why[0])
+			log_line("port mapping: %s; trying NAT-PMP", upnp_why);
 		ok = try_natpmp(pm);
 		if (!ok && upnp_why[0]) {
 			char n[sizeof(pm->why)];
