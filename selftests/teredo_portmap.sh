@@ -365,11 +365,17 @@ td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:$
 addr_u=$(td_log "$dev" | sed -n 's/^[^ ]*: qualified: \([^ ]*\): .*/\1/p' | tail -1)
 assert_eq "$S: teredoctl state" qualified "$(show state "$dev")" || rc=1
 assert_eq "$S: teredoctl nat" symmetric "$(show nat "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap" upnp "$(show portmap "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap-gateway" "$GW" "$(show portmap-gateway "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "nat symmetric  UPnP mapping via $GW  mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
+assert_contains "$S: ip -d link show" "nat symmetric portmap upnp portmap-gateway $GW mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip -n "$CLI" -d link show dev "$dev")" || rc=1
 assert_eq "$S: teredoctl mapped" "$TOPO_NAT_IP:$PORT" "$(show mapped "$dev")" || rc=1
 assert_eq "$S: teredoctl address" "${addr_u:-?}" "$(show address "$dev")" || rc=1
 assert_eq "$S: address embeds" "$TOPO_SRV_IP $TOPO_NAT_IP $PORT" \
 	"$(topo_teredo_decode "${addr_u:-::}")" || rc=1
-ktap_result $rc "$S: qualified behind the symmetric NAT: address ${addr_u:-?} embeds the mapping $TOPO_NAT_IP:$PORT; nat symmetric; \"UPnP mapping via $GW\""
+ktap_result $rc "$S: qualified behind the symmetric NAT: address ${addr_u:-?} embeds the mapping $TOPO_NAT_IP:$PORT; nat symmetric; \"UPnP mapping via $GW\" (log, teredoctl show, ip -d link show)"
 
 rc=0
 assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
@@ -424,6 +430,7 @@ rc=0
 td_signal "$dev" TERM
 assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (UPnP)" "$(td_log "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap after SIGTERM" none "$(show portmap "$dev")" || rc=1
 assert_eq "$S: the router's mappings after SIGTERM" "" "$(mappings)" || rc=1
 ktap_result $rc "$S: SIGTERM: exit 0, \"port mapping: deleted (UPnP)\", the router's DNAT gone"
 
@@ -441,6 +448,9 @@ td_wait_log "$dev" ": port mapping: mapped $TOPO_NAT_IP:$PORT -> port $PORT, NAT
 td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:$PORT, nat symmetric, NAT-PMP mapping via $GW \(the server saw" 60 || rc=1
 assert_eq "$S: teredoctl mapped" "$TOPO_NAT_IP:$PORT" "$(show mapped "$dev")" || rc=1
 assert_eq "$S: teredoctl state" qualified "$(show state "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap" natpmp "$(show portmap "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "NAT-PMP mapping via $GW" \
+	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
 assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
 	"$(mappings)" || rc=1
 ktap_result $rc "$S: --port-mapping auto: qualified through \"NAT-PMP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"

@@ -33,6 +33,9 @@ const char *link_state(unsigned int flags);
 const char *state_name(char *buf, size_t size, __u8 state);
 const char *reason_name(char *buf, size_t size, __u8 reason);
 const char *nat_name(char *buf, size_t size, __u8 nat);
+const char *portmap_name(char *buf, size_t size, __u8 portmap);
+struct link_info;
+const char *portmap_desc(char *buf, size_t size, const struct link_info *li);
 /*
  * Why a client is not qualified, in one sentence for people (as Windows'
  * `netsh interface teredo show state` does); "" when it is qualified or

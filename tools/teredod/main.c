@@ -334,17 +334,14 @@ static void already_served(struct teredod *d)
  * builds the address from it. */
 static void portmap_open(struct teredod *d)
 {
-	char desc[64];
-
 	if (d->pm_mode == PM_MODE_OFF) {
 		d->pm.renew_at = UINT64_MAX;
 		return;
 	}
 	if (!pm_open(&d->pm, d->pm_mode, d->port, now_ms()))
 		return;
-	qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
-		     pm_describe(desc, sizeof(desc), d->pm.method,
-				 d->pm.gateway));
+	qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port, d->pm.method,
+		     d->pm.gateway);
 }
 
 /* Its renewal is due. */
@@ -356,16 +353,13 @@ static void portmap_renew(struct teredod *d, qual_time now)
 		/* NAT-PMP may move the public port. */
 		if (d->q.pm.port != d->pm.ext_port ||
 		    d->q.pm.addr != d->pm.ext_addr) {
-			char desc[sizeof(d->q.pm.desc)];
-
 			qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
-				     pm_describe(desc, sizeof(desc),
-						 d->pm.method, d->pm.gateway));
+				     d->pm.method, d->pm.gateway);
 			qual_requalify(&d->q, now, "port mapping moved");
 		}
 		return;
 	}
-	qual_portmap(&d->q, 0, 0, NULL);
+	qual_portmap(&d->q, 0, 0, TEREDO_PORTMAP_NONE, 0);
 	qual_requalify(&d->q, now, "port mapping lost");
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
+#include <linux/if_teredo.h>
 
 /* What the user asked for. */
 enum pm_mode {
@@ -21,11 +22,11 @@ enum pm_mode {
 	PM_MODE_NATPMP,
 };
 
-/* What is in use. */
+/* What is in use: what the kernel reports (IFLA_TEREDO_PORTMAP). */
 enum pm_method {
-	PM_NONE,
-	PM_UPNP,
-	PM_NATPMP,
+	PM_NONE = TEREDO_PORTMAP_NONE,
+	PM_UPNP = TEREDO_PORTMAP_UPNP,
+	PM_NATPMP = TEREDO_PORTMAP_NATPMP,
 };
 
 enum {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "pmconf.h"
 #include "proto.h"
 #include "qualify.h"
 
@@ -244,11 +245,15 @@ static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 		.mapped = ra->mapped,
 		.mapped_port = ra->mapped_port,
 		.mtu = ra->mtu,
-		.portmap = q->pm.addr && ra->mapped == q->pm.addr &&
-			   ra->mapped_port == q->pm.port,
 	};
 	char addr[INET6_ADDRSTRLEN], from[64] = "";
 	struct endpoint_str e, o;
+
+	if (q->pm.addr && ra->mapped == q->pm.addr &&
+	    ra->mapped_port == q->pm.port) {
+		st.portmap = q->pm.method;
+		st.portmap_gw = q->pm.gateway;
+	}
 
 	teredo_addr_build(&st.addr, q->cfg.server,
 			  address_flags(q, ra->mapped, ra->mapped_port),
@@ -269,15 +274,17 @@ static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 	publish(q, &st);
 }
 
-void qual_portmap(struct qual *q, __be32 addr, __be16 port,
-		  const char *desc)
+void qual_portmap(struct qual *q, __be32 addr, __be16 port, uint8_t method,
+		  __be32 gateway)
 {
 	memset(&q->pm, 0, sizeof(q->pm));
-	if (!addr)
+	if (!addr || method == TEREDO_PORTMAP_NONE)
 		return;
 	q->pm.addr = addr;
 	q->pm.port = port;
-	snprintf(q->pm.desc, sizeof(q->pm.desc), "%s", desc);
+	q->pm.method = method;
+	q->pm.gateway = gateway;
+	pm_describe(q->pm.desc, sizeof(q->pm.desc), method, gateway);
 }
 
 /*

@@ -55,8 +55,10 @@ struct qual_status {
 	struct in6_addr addr;		/* the Teredo address, when qualified */
 	uint32_t next_refresh;		/* seconds, when qualified */
 	uint32_t mtu;			/* from the RA, 0 = none */
-	bool portmap;			/* the address embeds the port
-					 * mapping (q->pm) */
+	/* The port mapping the address embeds (q->pm), enum
+	 * teredo_portmap, and its router. */
+	uint8_t portmap;
+	__be32 portmap_gw;
 };
 
 struct qual_ops {
@@ -83,6 +85,8 @@ struct qual_ops {
 struct qual_portmap {
 	__be32 addr;			/* 0: none */
 	__be16 port;
+	uint8_t method;			/* enum teredo_portmap */
+	__be32 gateway;			/* the router that holds it */
 	char desc[64];			/* "UPnP mapping via 10.0.0.1" */
 };
 
@@ -143,12 +147,12 @@ void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why);
  */
 void qual_dormant(struct qual *q, const char *why);
 /*
- * The router's port mapping (@addr 0: none; @desc names it in the log):
- * used from the next answer of the server on.  Losing the one in use
- * needs a qual_requalify().
+ * The router's port mapping (@addr 0: none), through @method (enum
+ * teredo_portmap) of @gateway: used from the next answer of the server
+ * on.  Losing the one in use needs a qual_requalify().
  */
-void qual_portmap(struct qual *q, __be32 addr, __be16 port,
-		  const char *desc);
+void qual_portmap(struct qual *q, __be32 addr, __be16 port, uint8_t method,
+		  __be32 gateway);
 /* Time passes: acts on an expired deadline. */
 void qual_timer(struct qual *q, qual_time now);
 /* A datagram from @from:@port arrived on the service port. */

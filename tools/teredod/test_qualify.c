@@ -741,14 +741,15 @@ UNIT_TEST(symmetric_nat_with_port_mapping_qualifies)
 	unsigned int npub;
 
 	setup(30);
-	qual_portmap(&Q, ip4(NAT), htons(40000), "UPnP mapping via 10.0.0.1");
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
 	qual_start(&Q, F.now);
 	answer(NAT, 5733);
 	answer(NAT, 22121);
 	st = last_pub();
 	CHECK_EQ(st->state, TEREDO_STATE_QUALIFIED);
 	CHECK_EQ(st->nat, TEREDO_NAT_SYMMETRIC);
-	CHECK(st->portmap);
+	CHECK_EQ(st->portmap, TEREDO_PORTMAP_UPNP);
+	CHECK_EQ(st->portmap_gw, ip4("10.0.0.1"));
 	CHECK_EQ(st->mapped, ip4(NAT));
 	CHECK_EQ(ntohs(st->mapped_port), 40000);
 	CHECK_EQ(teredo_addr_mapped(&st->addr), ip4(NAT));
@@ -781,24 +782,24 @@ UNIT_TEST(symmetric_nat_with_port_mapping_qualifies)
 UNIT_TEST(port_mapping_that_the_server_confirms)
 {
 	setup(30);
-	qual_portmap(&Q, ip4(NAT), htons(40000), "NAT-PMP mapping via 10.0.0.1");
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_NATPMP, ip4("10.0.0.1"));
 	qualify();
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
 	CHECK_EQ(last_pub()->nat, TEREDO_NAT_RESTRICTED);
-	CHECK(last_pub()->portmap);
+	CHECK_EQ(last_pub()->portmap, TEREDO_PORTMAP_NATPMP);
 	CHECK(strstr(last_log(), ", nat restricted, NAT-PMP mapping via 10.0.0.1"));
 	/* A mapping on another public port than the one the server saw
 	 * on both addresses: the server's (it works for sending). */
 	setup(30);
-	qual_portmap(&Q, ip4(NAT), htons(41000), "UPnP mapping via 10.0.0.1");
+	qual_portmap(&Q, ip4(NAT), htons(41000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
 	qualify();
 	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
 	CHECK(!last_pub()->portmap);
 	CHECK(!strstr(last_log(), "UPnP"));
 	/* Cleared: symmetric is offline again. */
 	setup(30);
-	qual_portmap(&Q, ip4(NAT), htons(40000), "UPnP mapping via 10.0.0.1");
-	qual_portmap(&Q, 0, 0, NULL);
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
+	qual_portmap(&Q, 0, 0, TEREDO_PORTMAP_NONE, 0);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
 	answer(NAT, 40001);
@@ -809,7 +810,7 @@ UNIT_TEST(port_mapping_that_the_server_confirms)
 UNIT_TEST(port_mapping_with_silent_secondary)
 {
 	setup(30);
-	qual_portmap(&Q, ip4(NAT), htons(40000), "UPnP mapping via 10.0.0.1");
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
 	qual_start(&Q, F.now);
 	answer(NAT, 5733);
 	run_to(F.now + 12000);
