@@ -22,7 +22,7 @@
 /* "rx_truncated", or "stat_63" for a counter newer than this tool */
 #define STAT_LEN	32
 /* One sentence about a client that is not qualified */
-#define STATUS_LEN	160
+#define STATUS_LEN	256
 
 const char *fmt_age(char *buf, size_t size, __u32 ms);
 const char *fmt_mapped(char *buf, size_t size, __be32 addr, __be16 port);
