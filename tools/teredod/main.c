@@ -344,11 +344,19 @@ static void portmap_open(struct teredod *d)
 		     d->pm.gateway);
 }
 
-/* Its renewal is due. */
+/* Its renewal is due, or asking again for one. */
 static void portmap_renew(struct teredod *d, qual_time now)
 {
 	if (now < d->pm.renew_at)
 		return;
+	if (d->pm.method == PM_NONE) {
+		if (pm_open(&d->pm, d->pm_mode, d->port, now)) {
+			qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
+				     d->pm.method, d->pm.gateway);
+			qual_requalify(&d->q, now, "port mapping");
+		}
+		return;
+	}
 	if (pm_renew(&d->pm, now)) {
 		/* NAT-PMP may move the public port. */
 		if (d->q.pm.port != d->pm.ext_port ||

@@ -43,6 +43,8 @@ enum {
 	PM_RENEW_MIN = 10 * 1000,
 	/* After a failed renewal, ms. */
 	PM_RETRY = 30 * 1000,
+	/* No router answered: asked again this much later, ms. */
+	PM_RETRY_OPEN = 30 * 1000,
 };
 
 /* "auto", "upnp", "natpmp", "off" (also "no", "none"): 0, or -1. */

@@ -52,11 +52,17 @@ static int upnp_add(struct portmap *pm, uint32_t lease)
 				   NULL, dur);
 }
 
-/* 725 OnlyPermanentLeasesSupported: then a permanent one (RFC 6081). */
+/*
+ * 725 OnlyPermanentLeasesSupported: then a permanent one (RFC 6081).  A
+ * failed HTTP exchange (a busy router: libminiupnpc's negative codes) is
+ * tried once more.
+ */
 static int upnp_map(struct portmap *pm)
 {
 	int r = upnp_add(pm, PM_UPNP_LEASE);
 
+	if (r < 0)
+		r = upnp_add(pm, PM_UPNP_LEASE);
 	pm->lifetime = PM_UPNP_LEASE;
 	if (r == 725) {
 		r = upnp_add(pm, 0);
@@ -265,8 +271,9 @@ bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 	}
 	if (!ok) {
 		pm->method = PM_NONE;
-		log_line("port mapping (%s): none: %s", pm_mode_name(mode),
-			 pm->why);
+		pm->renew_at = now + PM_RETRY_OPEN;
+		log_line("port mapping (%s): none: %s; asking again in %u s",
+			 pm_mode_name(mode), pm->why, PM_RETRY_OPEN / 1000);
 		return false;
 	}
 	granted(pm, now);
@@ -308,10 +315,11 @@ bool pm_renew(struct portmap *pm, uint64_t now)
 		pm->renew_at = now + PM_RETRY;
 		return true;
 	}
-	log_line("port mapping: expired");
+	log_line("port mapping: expired; asking again in %u s",
+		 PM_RETRY_OPEN / 1000);
 	upnp_free(pm);
 	pm->method = PM_NONE;
-	pm->renew_at = UINT64_MAX;
+	pm->renew_at = now + PM_RETRY_OPEN;
 	return false;
 }
 

@@ -36,8 +36,9 @@ struct portmap {
 	char why[256];			/* why there is none */
 };
 
-/* Asks for a mapping of @port (UDP) per pm->mode; true with one.
- * Logs what it does. */
+/* Asks for a mapping of @port (UDP) per @mode; true with one.  Logs
+ * what it does.  Without one, pm->renew_at says when to ask again
+ * (PM_RETRY_OPEN later), unless @mode is off. */
 bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 	     uint64_t now);
 /* Renews it (due at pm->renew_at); false when the router refused and
