@@ -219,7 +219,8 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 
 /* The helper's view of the client, validated before anything changes. */
 struct pushed {
-	u8 state, reason, nat;
+	u8 state, reason, nat, portmap;
+	__be32 portmap_gw;
 	__be32 mapped;
 	__be16 mapped_port;
 	struct in6_addr addr;
@@ -253,6 +254,12 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 			return teredo_reject(extack, attr,
 					     "nat: unknown NAT type");
 	}
+	/* Only reported: the policy bounds it. */
+	if (data[IFLA_TEREDO_PORTMAP])
+		p->portmap = nla_get_u8(data[IFLA_TEREDO_PORTMAP]);
+	if (data[IFLA_TEREDO_PORTMAP_GATEWAY])
+		p->portmap_gw =
+			nla_get_in_addr(data[IFLA_TEREDO_PORTMAP_GATEWAY]);
 	attr = data[IFLA_TEREDO_MAPPED];
 	if (attr) {
 		p->mapped = nla_get_in_addr(attr);
@@ -306,6 +313,8 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		.state = c->state,
 		.reason = c->reason,
 		.nat = c->nat,
+		.portmap = c->portmap,
+		.portmap_gw = c->portmap_gw,
 		.mapped = c->mapped,
 		.mapped_port = c->mapped_port,
 		.addr = c->addr,
@@ -338,6 +347,8 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 
 	new_addr = !ipv6_addr_equal(&p.addr, &c->addr);
 	c->nat = p.nat;
+	c->portmap = p.portmap;
+	c->portmap_gw = p.portmap_gw;
 	c->mapped = p.mapped;
 	c->mapped_port = p.mapped_port;
 	c->addr = p.addr;
@@ -432,7 +443,8 @@ int teredo_client_may_move(struct teredo_dev *t, struct nlattr *data[],
 
 size_t teredo_client_size(void)
 {
-	return 3 * nla_total_size(sizeof(u8)) +		/* STATE, REASON, NAT */
+	return 4 * nla_total_size(sizeof(u8)) +	/* STATE .. NAT, PORTMAP */
+	       nla_total_size(sizeof(__be32)) +		/* PORTMAP_GATEWAY */
 	       nla_total_size(sizeof(__be32)) +		/* MAPPED */
 	       nla_total_size(sizeof(__be16)) +		/* MAPPED_PORT */
 	       nla_total_size(sizeof(struct in6_addr)) +	/* ADDRESS */
@@ -449,7 +461,11 @@ int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t)
 		left = DIV_ROUND_UP(at - jiffies, HZ);
 	if (nla_put_u8(skb, IFLA_TEREDO_STATE, READ_ONCE(c->state)) ||
 	    nla_put_u8(skb, IFLA_TEREDO_REASON, READ_ONCE(c->reason)) ||
-	    nla_put_u8(skb, IFLA_TEREDO_NAT, c->nat))
+	    nla_put_u8(skb, IFLA_TEREDO_NAT, c->nat) ||
+	    nla_put_u8(skb, IFLA_TEREDO_PORTMAP, c->portmap))
+		return -EMSGSIZE;
+	if (c->portmap && c->portmap_gw &&
+	    nla_put_in_addr(skb, IFLA_TEREDO_PORTMAP_GATEWAY, c->portmap_gw))
 		return -EMSGSIZE;
 	if (c->mapped &&
 	    (nla_put_in_addr(skb, IFLA_TEREDO_MAPPED, c->mapped) ||

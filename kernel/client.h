@@ -34,6 +34,8 @@ struct teredo_client {
 	u8 state;			/* enum teredo_state */
 	u8 reason;			/* enum teredo_reason */
 	u8 nat;				/* enum teredo_nat */
+	u8 portmap;			/* enum teredo_portmap */
+	__be32 portmap_gw;		/* its router */
 	__be32 mapped;
 	__be16 mapped_port;
 	struct in6_addr addr;		/* the last address pushed */

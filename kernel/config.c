@@ -38,6 +38,8 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_BOUND_PORT] = { .type = NLA_REJECT,
 				     .reject_message = BOUND_READ_ONLY },
 	[IFLA_TEREDO_HOLD_LIMIT] = { .type = NLA_U32 },
+	[IFLA_TEREDO_PORTMAP]	= NLA_POLICY_MAX(NLA_U8, TEREDO_PORTMAP_MAX),
+	[IFLA_TEREDO_PORTMAP_GATEWAY] = { .type = NLA_BE32 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -95,6 +97,12 @@ static const struct {
 	[IFLA_TEREDO_NEXT_REFRESH] =
 		HELPER_ONLY("next-refresh: not used in relay mode",
 			    "next-refresh: not used in server mode"),
+	[IFLA_TEREDO_PORTMAP] =
+		HELPER_ONLY("portmap: not used in relay mode",
+			    "portmap: not used in server mode"),
+	[IFLA_TEREDO_PORTMAP_GATEWAY] =
+		HELPER_ONLY("portmap-gateway: not used in relay mode",
+			    "portmap-gateway: not used in server mode"),
 #undef HELPER_ONLY
 };
 
@@ -113,6 +121,9 @@ static const struct {
 	{ IFLA_TEREDO_ADDRESS, "address: set by teredod, not at creation" },
 	{ IFLA_TEREDO_NEXT_REFRESH,
 	  "next-refresh: set by teredod, not at creation" },
+	{ IFLA_TEREDO_PORTMAP, "portmap: set by teredod, not at creation" },
+	{ IFLA_TEREDO_PORTMAP_GATEWAY,
+	  "portmap-gateway: set by teredod, not at creation" },
 };
 
 /* The IPv4 address attributes; all but a client's server are immutable. */

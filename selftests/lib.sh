@@ -594,7 +594,7 @@ info_data_raw() {
 
 # The running state the plugin prints after the configuration (reported
 # by the kernel, skipped when pasted back); teredo_service.sh checks it.
-TEREDO_RUNTIME_KEYS="state reason nat mapped address bound"
+TEREDO_RUNTIME_KEYS="state reason nat portmap portmap-gateway mapped address bound"
 
 # json_info_data_raw VAR JSON: the configuration in the info_data object
 # of `ip -d -j link show` output JSON as ip printed it (flat: teredo's has

@@ -106,6 +106,8 @@ ATTRS = {
     "bound": (18, "ipv4"),
     "bound-port": (19, "be16"),
     "hold-limit": (20, "u32"),
+    "portmap": (21, "u8"),
+    "portmap-gateway": (22, "ipv4"),
 }
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}
@@ -114,6 +116,7 @@ STATES = ["offline", "qualifying", "qualified", "dormant"]
 REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route",
            "native-ipv6"]
 NATS = ["unknown", "none", "restricted", "symmetric"]
+PORTMAPS = ["none", "upnp", "natpmp"]
 
 INTS = {
     "u8": "=B", "u16": "=H", "u32": "=I", "u64": "=Q", "s32": "=i",
@@ -319,6 +322,10 @@ def client_state(msg):
                     out["address"] = str(ipaddress.IPv6Address(v))
                 elif a == 17 and len(v) == 4:
                     out["refresh"] = str(struct.unpack("=I", v)[0])
+                elif a == 21 and v:
+                    out["portmap"] = name(PORTMAPS, v[0])
+                elif a == 22 and len(v) == 4:
+                    out["portmap-gateway"] = str(ipaddress.IPv4Address(v))
     return ["%s=%s" % kv for kv in sorted(out.items())]
 
 

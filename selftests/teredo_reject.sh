@@ -214,7 +214,7 @@ done
 rc=0
 nlb_assert_ok "$RAW_ADD" || rc=1
 assert_eq "nlraw get tr0" \
-	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 hold-limit=16777216 ttl=0 state=0 reason=1 nat=0" \
+	"kind=teredo mode=client server=192.0.2.1 server2=192.0.2.2 port=0 refresh=30 max-peers=4096 hold-limit=16777216 ttl=0 state=0 reason=1 nat=0 portmap=0" \
 	"${NLB_OUT[RAW_GET]}" || rc=1
 ktap_result $rc "raw RTM_NEWLINK with only server: the kernel fills in the defaults"
 

@@ -100,9 +100,16 @@ static const char * const teredo_nats[] = {
 	[TEREDO_NAT_SYMMETRIC]		= "symmetric",
 };
 
+static const char * const teredo_portmaps[] = {
+	[TEREDO_PORTMAP_NONE]		= "none",
+	[TEREDO_PORTMAP_UPNP]		= "upnp",
+	[TEREDO_PORTMAP_NATPMP]		= "natpmp",
+};
+
 /* The running state: printed, and skipped when pasted back. */
 static const char * const teredo_runtime_words[] = {
-	"state", "reason", "nat", "mapped", "address", "bound",
+	"state", "reason", "nat", "mapped", "address", "bound", "portmap",
+	"portmap-gateway",
 };
 
 #define TEREDO_NRUNTIME \
@@ -424,6 +431,19 @@ static void teredo_print_runtime(struct rtattr *tb[])
 				  teredo_enum(buf, sizeof(buf),
 					      TEREDO_NAMES(teredo_nats),
 					      tb[IFLA_TEREDO_NAT]));
+	/* A port mapping on the router (RFC 6081 §4.3), when there is one. */
+	if (teredo_has(tb, IFLA_TEREDO_PORTMAP, 1) &&
+	    *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_PORTMAP])) {
+		teredo_print_word("portmap",
+				  teredo_enum(buf, sizeof(buf),
+					      TEREDO_NAMES(teredo_portmaps),
+					      tb[IFLA_TEREDO_PORTMAP]));
+		if (teredo_has(tb, IFLA_TEREDO_PORTMAP_GATEWAY, 4))
+			teredo_print_word("portmap-gateway",
+					  inet_ntop(AF_INET,
+						    RTA_DATA(tb[IFLA_TEREDO_PORTMAP_GATEWAY]),
+						    buf, sizeof(buf)));
+	}
 	if (teredo_has(tb, IFLA_TEREDO_MAPPED, 4) &&
 	    teredo_has(tb, IFLA_TEREDO_MAPPED_PORT, 2))
 		teredo_print_word("mapped",

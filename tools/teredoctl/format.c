@@ -165,6 +165,41 @@ const char *nat_name(char *buf, size_t size, __u8 nat)
 	return enum_name(buf, size, nat_names, ARRAY_SIZE(nat_names), nat);
 }
 
+static const char * const portmap_names[] = {
+	[TEREDO_PORTMAP_NONE]		= "none",
+	[TEREDO_PORTMAP_UPNP]		= "upnp",
+	[TEREDO_PORTMAP_NATPMP]		= "natpmp",
+};
+
+const char *portmap_name(char *buf, size_t size, __u8 portmap)
+{
+	return enum_name(buf, size, portmap_names, ARRAY_SIZE(portmap_names),
+			 portmap);
+}
+
+/* "UPnP mapping via 10.0.0.1", as Windows says "UPNP". */
+const char *portmap_desc(char *buf, size_t size, const struct link_info *li)
+{
+	char gw[INET_ADDRSTRLEN] = "?", name[16];
+	const char *what;
+
+	if (HAS(li, IFLA_TEREDO_PORTMAP_GATEWAY))
+		inet_ntop(AF_INET, &li->portmap_gw, gw, sizeof(gw));
+	switch (li->portmap) {
+	case TEREDO_PORTMAP_UPNP:
+		what = "UPnP";
+		break;
+	case TEREDO_PORTMAP_NATPMP:
+		what = "NAT-PMP";
+		break;
+	default:
+		what = portmap_name(name, sizeof(name), li->portmap);
+		break;
+	}
+	snprintf(buf, size, "%s mapping via %s", what, gw);
+	return buf;
+}
+
 const char *stat_name(char *buf, size_t size, unsigned int type)
 {
 	if (type < __TEREDO_STAT_MAX && stat_names[type])
@@ -227,7 +262,7 @@ const char *client_status(char *buf, size_t size,
 		break;
 	case TEREDO_REASON_SYMMETRIC_NAT:
 		snprintf(buf, size,
-			 "offline: symmetric NAT: mappings differ per destination; Teredo cannot work behind it (RFC 4380)");
+			 "offline: symmetric NAT: mappings differ per destination; Teredo cannot work behind it (RFC 4380) without a port mapping: teredod --port-mapping auto, or a forwarded port");
 		break;
 	case TEREDO_REASON_NO_ROUTE:
 		snprintf(buf, size,
@@ -372,6 +407,12 @@ void print_link(FILE *f, const struct link_info *li,
 	     (HAS(li, IFLA_TEREDO_STATE) &&
 	      li->state == TEREDO_STATE_QUALIFIED)))
 		item(f, &any, "nat %s", nat_name(name, sizeof(name), li->nat));
+	/* The extension in use, in Windows' words (RFC 6081 §4.3). */
+	if (HAS(li, IFLA_TEREDO_PORTMAP) && li->portmap) {
+		char pm[64];
+
+		item(f, &any, "%s", portmap_desc(pm, sizeof(pm), li));
+	}
 	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
 		item(f, &any, "mapped %s", fmt_mapped(buf, sizeof(buf),
 						       li->mapped,
@@ -409,6 +450,12 @@ void json_link(struct json *j, const struct link_info *li,
 	}
 	if (HAS(li, IFLA_TEREDO_NAT))
 		json_str(j, "nat", nat_name(buf, sizeof(buf), li->nat));
+	if (HAS(li, IFLA_TEREDO_PORTMAP))
+		json_str(j, "portmap", portmap_name(buf, sizeof(buf),
+						    li->portmap));
+	if (HAS(li, IFLA_TEREDO_PORTMAP) && li->portmap &&
+	    HAS(li, IFLA_TEREDO_PORTMAP_GATEWAY))
+		json_str(j, "portmap-gateway", ipv4(buf, li->portmap_gw));
 	if (HAS(li, IFLA_TEREDO_ADDRESS))
 		json_str(j, "address", inet_ntop(AF_INET6, &li->address, buf,
 						 sizeof(buf)));

@@ -22,7 +22,7 @@
 /* "rx_truncated", or "stat_63" for a counter newer than this tool */
 #define STAT_LEN	32
 /* One sentence about a client that is not qualified */
-#define STATUS_LEN	160
+#define STATUS_LEN	256
 
 const char *fmt_age(char *buf, size_t size, __u32 ms);
 const char *fmt_mapped(char *buf, size_t size, __be32 addr, __be16 port);
@@ -33,6 +33,9 @@ const char *link_state(unsigned int flags);
 const char *state_name(char *buf, size_t size, __u8 state);
 const char *reason_name(char *buf, size_t size, __u8 reason);
 const char *nat_name(char *buf, size_t size, __u8 nat);
+const char *portmap_name(char *buf, size_t size, __u8 portmap);
+struct link_info;
+const char *portmap_desc(char *buf, size_t size, const struct link_info *li);
 /*
  * Why a client is not qualified, in one sentence for people (as Windows'
  * `netsh interface teredo show state` does); "" when it is qualified or

@@ -38,6 +38,8 @@ struct link_info {
 	__u8 state;			/* enum teredo_state */
 	__u8 reason;			/* enum teredo_reason */
 	__u8 nat;			/* enum teredo_nat */
+	__u8 portmap;			/* enum teredo_portmap */
+	__be32 portmap_gw;		/* its router */
 	__be32 mapped;			/* the NAT's public address and port */
 	__be16 mapped_port;
 	struct in6_addr address;	/* the Teredo address in use */

@@ -465,6 +465,7 @@ static void test_show_qualified(void)
 {
 	struct link_info li;
 	struct dev_info di;
+	struct json j;
 	struct out o;
 
 	qualified(&li, &di);
@@ -490,6 +491,37 @@ static void test_show_qualified(void)
 			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
 			  "nat unknown  mapped 198.18.0.40:1234\n"),
 	       "show: qualified with the NAT type unknown says so");
+
+	/* Behind a symmetric NAT through a port mapping (RFC 6081 §4.3):
+	 * the extension in Windows' words, and in JSON. */
+	qualified(&li, &di);
+	li.nat = TEREDO_NAT_SYMMETRIC;
+	li.portmap = TEREDO_PORTMAP_UPNP;
+	li.portmap_gw = ip("10.0.0.1");
+	li.present |= 1U << IFLA_TEREDO_PORTMAP |
+		      1U << IFLA_TEREDO_PORTMAP_GATEWAY;
+	print_link(out_open(&o), &li, NULL);
+	result(out_is(&o, "teredo: mode client, link up, state qualified\n"
+			  "  local 0.0.0.0:0  bound 0.0.0.0:40000  max-peers 4096\n"
+			  "  server 198.18.0.1  server2 198.18.0.2  refresh 30s"
+			  "  next refresh in 23 s\n"
+			  "  address 2001:0:c612:1:0:fb3f:39ed:ffd7  "
+			  "nat symmetric  UPnP mapping via 10.0.0.1  "
+			  "mapped 198.18.0.40:1234\n"),
+	       "show: symmetric NAT through a port mapping: \"UPnP mapping via 10.0.0.1\"");
+	li.portmap = TEREDO_PORTMAP_NATPMP;
+	json_init(&j, out_open(&o));
+	json_link(&j, &li, NULL);
+	json_end(&j);
+	fclose(o.f);
+	result(strstr(o.buf, "\"nat\":\"symmetric\",\"portmap\":\"natpmp\",\"portmap-gateway\":\"10.0.0.1\",") != NULL,
+	       "show -j: \"portmap\":\"natpmp\",\"portmap-gateway\":\"10.0.0.1\"");
+	free(o.buf);
+	li.portmap = TEREDO_PORTMAP_NONE;
+	print_link(out_open(&o), &li, NULL);
+	fclose(o.f);
+	result(!strstr(o.buf, "mapping via"), "show: no port mapping, no words");
+	free(o.buf);
 }
 
 static void test_show_offline(void)
@@ -512,7 +544,8 @@ static void test_show_offline(void)
 		  "(3 Router Solicitations unanswered); next attempt in 15 s" },
 		{ TEREDO_REASON_SYMMETRIC_NAT, false,
 		  "offline: symmetric NAT: mappings differ per destination; "
-		  "Teredo cannot work behind it (RFC 4380)" },
+		  "Teredo cannot work behind it (RFC 4380) without a port "
+		  "mapping: teredod --port-mapping auto, or a forwarded port" },
 		{ TEREDO_REASON_NO_ROUTE, true,
 		  "offline: no IPv4 route to the Teredo server 198.18.0.1; "
 		  "next attempt in 15 s" },
@@ -623,7 +656,9 @@ static void test_show_client_json(void)
 			 "\"state\":\"offline\",\"reason\":\"symmetric-nat\","
 			 "\"status\":\"offline: symmetric NAT: mappings differ "
 			 "per destination; Teredo cannot work behind it "
-			 "(RFC 4380)\",\"nat\":\"symmetric\","
+			 "(RFC 4380) without a port mapping: teredod "
+			 "--port-mapping auto, or a forwarded port\","
+			 "\"nat\":\"symmetric\","
 			 "\"local\":\"0.0.0.0\",\"port\":0,"
 			 "\"server\":\"198.18.0.1\",\"server2\":\"198.18.0.2\","
 			 "\"refresh\":30,\"max-peers\":4096}\n");

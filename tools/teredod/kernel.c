@@ -215,6 +215,10 @@ int kernel_push(struct kdev *k, const struct qual_status *st)
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_STATE, st->state);
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_REASON, st->reason);
 	mnl_attr_put_u8(nlh, IFLA_TEREDO_NAT, st->nat);
+	mnl_attr_put_u8(nlh, IFLA_TEREDO_PORTMAP, st->portmap);
+	if (st->portmap)
+		mnl_attr_put(nlh, IFLA_TEREDO_PORTMAP_GATEWAY, 4,
+			     &st->portmap_gw);
 	/* :: when not qualified: no address is in use. */
 	mnl_attr_put(nlh, IFLA_TEREDO_ADDRESS, 16, &st->addr);
 	if (st->state == TEREDO_STATE_QUALIFIED ||

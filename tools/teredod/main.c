@@ -26,6 +26,10 @@
  * at the start of each qualification round and solicited in turn (each
  * A record of a name too); the device's server follows the one in use.
  * Without it, the device's own server (`ip link add ... server X`).
+ * --port-mapping auto|upnp|natpmp (off by default: it opens a port on the
+ * router): a UDP mapping of the client's port through UPnP IGD or NAT-PMP
+ * (portmap.c), renewed before it expires, deleted at exit; behind a
+ * symmetric NAT the address embeds it (RFC 6081 §4.3, §5.3).
  *
  * One teredod per device: the kernel takes one socket at a time, and a
  * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
@@ -51,6 +55,7 @@
 
 #include "kernel.h"
 #include "log.h"
+#include "portmap.h"
 #include "proto.h"
 #include "qualify.h"
 #include "servers.h"
@@ -83,6 +88,8 @@ struct teredod {
 	qual_time idle_check;		/* next look at them */
 	struct server_names names;	/* --server, none: the device's */
 	__be32 own, own2;		/* the device's server at the start */
+	enum pm_mode pm_mode;		/* --port-mapping */
+	struct portmap pm;		/* what the router gave */
 };
 
 /*
@@ -407,6 +414,47 @@ static void already_served(struct teredod *d)
 		 ntohs(d->kc.bound_port));
 }
 
+/* A mapping of our port on the router, if asked for: the state machine
+ * builds the address from it. */
+static void portmap_open(struct teredod *d)
+{
+	if (d->pm_mode == PM_MODE_OFF) {
+		d->pm.renew_at = UINT64_MAX;
+		return;
+	}
+	if (!pm_open(&d->pm, d->pm_mode, d->port, now_ms()))
+		return;
+	qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port, d->pm.method,
+		     d->pm.gateway);
+}
+
+/* Its renewal is due, or asking again for one. */
+static void portmap_renew(struct teredod *d, qual_time now)
+{
+	if (now < d->pm.renew_at)
+		return;
+	if (d->pm.method == PM_NONE) {
+		if (pm_open(&d->pm, d->pm_mode, d->port, now)) {
+			qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
+				     d->pm.method, d->pm.gateway);
+			qual_requalify(&d->q, now, "port mapping");
+		}
+		return;
+	}
+	if (pm_renew(&d->pm, now)) {
+		/* NAT-PMP may move the public port. */
+		if (d->q.pm.port != d->pm.ext_port ||
+		    d->q.pm.addr != d->pm.ext_addr) {
+			qual_portmap(&d->q, d->pm.ext_addr, d->pm.ext_port,
+				     d->pm.method, d->pm.gateway);
+			qual_requalify(&d->q, now, "port mapping moved");
+		}
+		return;
+	}
+	qual_portmap(&d->q, 0, 0, TEREDO_PORTMAP_NONE, 0);
+	qual_requalify(&d->q, now, "port mapping lost");
+}
+
 static int setup(struct teredod *d)
 {
 	char s1[INET_ADDRSTRLEN], s2[INET_ADDRSTRLEN];
@@ -485,6 +533,7 @@ static int setup(struct teredod *d)
 	qc.refresh = d->kc.refresh;
 	load_state(d, &qc.saved);
 	qual_init(&d->q, &qc, &ops, d);
+	portmap_open(d);
 	return 0;
 }
 
@@ -655,9 +704,12 @@ static int loop(struct teredod *d, int sigfd)
 	d->active = d->idle_check = now_ms();
 	for (;;) {
 		now = now_ms();
+		portmap_renew(d, now);
 		qual_timer(&d->q, now);
 		idle_check(d, now);
 		dl = qual_deadline(&d->q);
+		if (d->pm.renew_at < dl)
+			dl = d->pm.renew_at;
 		if (d->dormant_after && d->idle_check < dl)
 			dl = d->idle_check;
 		timeout = dl == UINT64_MAX ? -1 :
@@ -727,7 +779,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
-		"               [--dormant-after SECONDS] [--server LIST] DEV\n"
+		"               [--dormant-after SECONDS] [--server LIST]\n"
+		"               [--port-mapping auto|upnp|natpmp|off] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
 		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
@@ -745,6 +798,10 @@ static void usage(FILE *f)
 		"                      by spaces or commas; repeatable) tried in\n"
 		"                      turn, each A record of a name too, resolved\n"
 		"                      again at each attempt (default: DEV's)\n"
+		"  --port-mapping M    ask the router for a UDP mapping of the\n"
+		"                      client's port: upnp (UPnP IGD), natpmp\n"
+		"                      (NAT-PMP), auto (UPnP, then NAT-PMP), off\n"
+		"                      (the default: no port is opened)\n"
 		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
@@ -757,6 +814,7 @@ int main(int argc, char **argv)
 		{ "no-sunset", no_argument, NULL, 'n' },
 		{ "dormant-after", required_argument, NULL, 'D' },
 		{ "server", required_argument, NULL, 'S' },
+		{ "port-mapping", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -805,6 +863,12 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
+		case 'P':
+			if (pm_mode_parse(optarg, &d.pm_mode)) {
+				fprintf(stderr, "teredod: --port-mapping: auto, upnp, natpmp or off\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -844,6 +908,7 @@ int main(int argc, char **argv)
 	rc = loop(&d, sigfd);
 	if (!rc)
 		shutdown_clean(&d);
+	pm_close(&d.pm);
 	close(d.udp);
 	kernel_close(&d.k);
 	return rc;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include "pmconf.h"
 #include "proto.h"
 #include "qualify.h"
 
@@ -359,6 +360,12 @@ static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 	char addr[INET6_ADDRSTRLEN], from[64] = "";
 	struct endpoint_str e, o;
 
+	if (q->pm.addr && ra->mapped == q->pm.addr &&
+	    ra->mapped_port == q->pm.port) {
+		st.portmap = q->pm.method;
+		st.portmap_gw = q->pm.gateway;
+	}
+
 	teredo_addr_build(&st.addr, q->cfg.server,
 			  address_flags(q, ra->mapped, ra->mapped_port),
 			  ra->mapped, ra->mapped_port);
@@ -370,11 +377,44 @@ static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 		snprintf(from, sizeof(from), " (mapping changed from %s)",
 			 endpoint(&o, q->st.mapped, q->st.mapped_port));
 	inet_ntop(AF_INET6, &st.addr, addr, sizeof(addr));
-	q->ops->log(q->ctx, "qualified: %s: mapped %s, nat %s%s%s", addr,
+	q->ops->log(q->ctx, "qualified: %s: mapped %s, nat %s%s%s%s%s", addr,
 		    endpoint(&e, ra->mapped, ra->mapped_port),
-		    qual_nat_name(nat), from, why);
+		    qual_nat_name(nat), st.portmap ? ", " : "",
+		    st.portmap ? q->pm.desc : "", from, why);
 	q->cfg.saved = st.addr;
 	publish(q, &st);
+}
+
+void qual_portmap(struct qual *q, __be32 addr, __be16 port, uint8_t method,
+		  __be32 gateway)
+{
+	memset(&q->pm, 0, sizeof(q->pm));
+	if (!addr || method == TEREDO_PORTMAP_NONE)
+		return;
+	q->pm.addr = addr;
+	q->pm.port = port;
+	q->pm.method = method;
+	q->pm.gateway = gateway;
+	pm_describe(q->pm.desc, sizeof(q->pm.desc), method, gateway);
+}
+
+/*
+ * RFC 6081 §5.3: with a port mapping on the router, the address embeds
+ * the mapping's public address and port whatever the server saw (@ra:
+ * its answer; a symmetric NAT shows it another port per destination);
+ * the peers reach us through the mapping.
+ */
+static void qualified_portmap(struct qual *q, qual_time now,
+			      const struct ra_info *ra, enum teredo_nat nat,
+			      const char *why)
+{
+	struct ra_info m = *ra;
+
+	q->seen = ra->mapped;
+	q->seen_port = ra->mapped_port;
+	m.mapped = q->pm.addr;
+	m.mapped_port = q->pm.port;
+	qualified(q, now, &m, nat, why);
 }
 
 void qual_timer(struct qual *q, qual_time now)
@@ -406,9 +446,13 @@ void qual_timer(struct qual *q, qual_time now)
 			snprintf(why, sizeof(why),
 				 " (secondary server %s silent)",
 				 ipv4(ip, q->target));
-			qualified(q, now, &q->first,
-				  nat_type(q, &q->first, TEREDO_NAT_UNKNOWN),
-				  why);
+			if (q->pm.addr)
+				qualified_portmap(q, now, &q->first,
+						  TEREDO_NAT_UNKNOWN, why);
+			else
+				qualified(q, now, &q->first,
+					  nat_type(q, &q->first,
+						   TEREDO_NAT_UNKNOWN), why);
 			break;
 		}
 		snprintf(why, sizeof(why), "%s %sserver %s",
@@ -526,6 +570,17 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 		solicit(q, now, QUAL_SECONDARY, q->cfg.server2);
 		break;
 	case QUAL_SECONDARY:
+		if ((ra.mapped != q->first.mapped ||
+		     ra.mapped_port != q->first.mapped_port) && q->pm.addr) {
+			snprintf(why, sizeof(why),
+				 " (the server saw %s and %s)",
+				 endpoint(&a, q->first.mapped,
+					  q->first.mapped_port),
+				 endpoint(&b, ra.mapped, ra.mapped_port));
+			qualified_portmap(q, now, &q->first,
+					  TEREDO_NAT_SYMMETRIC, why);
+			break;
+		}
 		if (ra.mapped != q->first.mapped ||
 		    ra.mapped_port != q->first.mapped_port) {
 			snprintf(why, sizeof(why),
@@ -535,12 +590,30 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 				 endpoint(&b, ra.mapped, ra.mapped_port));
 			go_offline(q, now, TEREDO_REASON_SYMMETRIC_NAT,
 				   TEREDO_NAT_SYMMETRIC, why);
+			q->ops->log(q->ctx,
+				    "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto (UPnP IGD or NAT-PMP on the router; PORT_MAPPING=auto in DEV.conf), or forward a UDP port to this host and use it (ip link add ... port N)");
 			break;
 		}
 		qualified(q, now, &ra,
 			  nat_type(q, &ra, TEREDO_NAT_RESTRICTED), "");
 		break;
 	case QUAL_REFRESH:
+		/* Through the port mapping: the NAT's own mapping towards
+		 * the server may differ from the address; what changes is
+		 * its public address. */
+		if (q->st.portmap && ra.mapped == q->pm.addr &&
+		    (ra.mapped != q->seen || ra.mapped_port != q->seen_port)) {
+			q->seen = ra.mapped;
+			q->seen_port = ra.mapped_port;
+		}
+		if (q->st.portmap && ra.mapped == q->seen &&
+		    ra.mapped_port == q->seen_port) {
+			st = q->st;
+			st.mtu = ra.mtu;
+			schedule_refresh(q, now, &st);
+			publish(q, &st);
+			break;
+		}
 		if (ra.mapped != q->st.mapped ||
 		    ra.mapped_port != q->st.mapped_port) {
 			/* RFC 4380 §5.2.5: the NAT binding changed. */

@@ -71,6 +71,10 @@ struct qual_status {
 	struct in6_addr addr;		/* the Teredo address, when qualified */
 	uint32_t next_refresh;		/* seconds, when qualified */
 	uint32_t mtu;			/* from the RA, 0 = none */
+	/* The port mapping the address embeds (q->pm), enum
+	 * teredo_portmap, and its router. */
+	uint8_t portmap;
+	__be32 portmap_gw;
 };
 
 struct qual_ops {
@@ -102,6 +106,19 @@ struct qual_ops {
 	bool (*use_server)(void *ctx, const struct qual_server *s);
 };
 
+/*
+ * A port mapping on the router (RFC 6081 §4.3, §5.3; portmap.c gets it):
+ * its public address and port.  Behind a symmetric NAT the address is
+ * built from it, not from the server's origin indications.
+ */
+struct qual_portmap {
+	__be32 addr;			/* 0: none */
+	__be16 port;
+	uint8_t method;			/* enum teredo_portmap */
+	__be32 gateway;			/* the router that holds it */
+	char desc[64];			/* "UPnP mapping via 10.0.0.1" */
+};
+
 struct qual_config {
 	__be32 server;
 	__be32 server2;
@@ -129,6 +146,11 @@ struct qual {
 	unsigned int nlist;
 	unsigned int next;		/* in @list, the next to try */
 	struct ra_info first;		/* the primary's answer */
+	struct qual_portmap pm;		/* qual_portmap() */
+	/* With st.portmap: the primary's mapping at qualification, which
+	 * a refresh compares with (the NAT's own, not the address's). */
+	__be32 seen;
+	__be16 seen_port;
 	qual_time ignored_since;	/* rate limit of "ignored" lines */
 	unsigned int ignored_lines;
 	unsigned int ignored_quiet;	/* not logged in the last window */
@@ -156,6 +178,13 @@ void qual_suspend(struct qual *q, enum teredo_reason reason, const char *why);
  * wake-up: traffic).  @why is logged after "dormant: ".
  */
 void qual_dormant(struct qual *q, const char *why);
+/*
+ * The router's port mapping (@addr 0: none), through @method (enum
+ * teredo_portmap) of @gateway: used from the next answer of the server
+ * on.  Losing the one in use needs a qual_requalify().
+ */
+void qual_portmap(struct qual *q, __be32 addr, __be16 port, uint8_t method,
+		  __be32 gateway);
 /* Time passes: acts on an expired deadline. */
 void qual_timer(struct qual *q, qual_time now);
 /* A datagram from @from:@port arrived on the service port. */

@@ -260,8 +260,11 @@ UNIT_TEST(symmetric_nat_is_offline)
 	CHECK_EQ(last_pub()->reason, TEREDO_REASON_SYMMETRIC_NAT);
 	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC);
 	CHECK(!teredo_addr_is_teredo(&last_pub()->addr));
-	CHECK(!strcmp(last_log(), "offline: symmetric NAT (mappings "
+	CHECK(!strcmp(F.log[(F.nlog - 2) % 64], "offline: symmetric NAT (mappings "
 		      NAT ":40000 and " NAT ":40001 differ); retry in 15 s"));
+	/* Then what to do about it. */
+	CHECK(!strncmp(last_log(), "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto", 71));
+	CHECK(strstr(last_log(), "forward a UDP port"));
 	/* Different address, same port: symmetric too. */
 	setup(30);
 	qual_start(&Q, F.now);
@@ -958,4 +961,95 @@ UNIT_TEST(list_nothing_resolved_or_refused)
 	CHECK_EQ(F.nsent, 0);
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
 	CHECK_EQ(qual_deadline(&Q), F.now + 15000);
+}
+
+/*
+ * RFC 6081 §5.3: behind a symmetric NAT with a port mapping on the
+ * router, the address embeds the mapping, not what the server saw; a
+ * refresh that sees the NAT's own (other) port keeps it.
+ */
+UNIT_TEST(symmetric_nat_with_port_mapping_qualifies)
+{
+	const struct qual_status *st;
+	char text[INET6_ADDRSTRLEN], want[256];
+	unsigned int npub;
+
+	setup(30);
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
+	qual_start(&Q, F.now);
+	answer(NAT, 5733);
+	answer(NAT, 22121);
+	st = last_pub();
+	CHECK_EQ(st->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(st->nat, TEREDO_NAT_SYMMETRIC);
+	CHECK_EQ(st->portmap, TEREDO_PORTMAP_UPNP);
+	CHECK_EQ(st->portmap_gw, ip4("10.0.0.1"));
+	CHECK_EQ(st->mapped, ip4(NAT));
+	CHECK_EQ(ntohs(st->mapped_port), 40000);
+	CHECK_EQ(teredo_addr_mapped(&st->addr), ip4(NAT));
+	CHECK_EQ(ntohs(teredo_addr_port(&st->addr)), 40000);
+	inet_ntop(AF_INET6, &st->addr, text, sizeof(text));
+	snprintf(want, sizeof(want),
+		 "qualified: %s: mapped " NAT ":40000, nat symmetric, UPnP mapping via 10.0.0.1 (the server saw "
+		 NAT ":5733 and " NAT ":22121)", text);
+	CHECK(!strcmp(last_log(), want));
+
+	/* The refresh sees the NAT's port towards the primary again. */
+	npub = F.npub;
+	run_to(qual_deadline(&Q));
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	answer(NAT, 5733);
+	CHECK_EQ(F.npub, npub + 1);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK(!memcmp(&last_pub()->addr, &st->addr, sizeof(st->addr)));
+	CHECK(last_pub()->portmap);
+	/* Or another one (the NAT forgot the flow): the address stays. */
+	run_to(qual_deadline(&Q));
+	answer(NAT, 6001);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
+	CHECK(!memcmp(&last_pub()->addr, &st->addr, sizeof(st->addr)));
+}
+
+/* A NAT that keeps the port anyway: the server sees the mapping; the
+ * log names it; without a mapping the NAT type is as measured. */
+UNIT_TEST(port_mapping_that_the_server_confirms)
+{
+	setup(30);
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_NATPMP, ip4("10.0.0.1"));
+	qualify();
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_RESTRICTED);
+	CHECK_EQ(last_pub()->portmap, TEREDO_PORTMAP_NATPMP);
+	CHECK(strstr(last_log(), ", nat restricted, NAT-PMP mapping via 10.0.0.1"));
+	/* A mapping on another public port than the one the server saw
+	 * on both addresses: the server's (it works for sending). */
+	setup(30);
+	qual_portmap(&Q, ip4(NAT), htons(41000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
+	qualify();
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
+	CHECK(!last_pub()->portmap);
+	CHECK(!strstr(last_log(), "UPnP"));
+	/* Cleared: symmetric is offline again. */
+	setup(30);
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
+	qual_portmap(&Q, 0, 0, TEREDO_PORTMAP_NONE, 0);
+	qual_start(&Q, F.now);
+	answer(NAT, 40000);
+	answer(NAT, 40001);
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_SYMMETRIC_NAT);
+}
+
+/* The secondary address silent: the mapping, NAT type unknown. */
+UNIT_TEST(port_mapping_with_silent_secondary)
+{
+	setup(30);
+	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
+	qual_start(&Q, F.now);
+	answer(NAT, 5733);
+	run_to(F.now + 12000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_UNKNOWN);
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
+	CHECK(strstr(last_log(), "UPnP mapping via 10.0.0.1 (secondary server"));
 }

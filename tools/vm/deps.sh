@@ -85,6 +85,14 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 # skip fails make check) and setpriv (the selftests' unprivileged user).
 apt_install systemd util-linux
 
+# teredod's port mapping (RFC 6081 §4.3): UPnP IGD and NAT-PMP clients;
+# the NAT router of teredo_portmap.sh runs the real miniupnpd (its
+# service kept stopped on the host like Miredo's).
+apt_install libminiupnpc-dev libnatpmp-dev miniupnpd-nftables
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now miniupnpd >/dev/null 2>&1 || true
+fi
+
 # make deb and make check-packages: the packaging tools, lintian, and DKMS
 # (the guest installs teredo-dkms from the host's root, so the host needs
 # dkms installed for the guest to have it).

@@ -60,6 +60,14 @@
  *   IFLA_TEREDO_NEXT_REFRESH u32, seconds to the helper's next Router
  *                          Solicitation; reported as what is left of it.
  *
+ * And, from teredod too (client), reported back:
+ *
+ *   IFLA_TEREDO_PORTMAP    u8, enum teredo_portmap: the port mapping on the
+ *                          router that ADDRESS embeds (RFC 6081 §4.3).
+ *                          Default: none.
+ *   IFLA_TEREDO_PORTMAP_GATEWAY __be32, the router that holds it (reported
+ *                          while PORTMAP is not none).
+ *
  * Reported only, refused in a request (any mode):
  *
  *   IFLA_TEREDO_BOUND      __be32, the local address the UDP socket in use
@@ -129,6 +137,16 @@ enum teredo_nat {
 
 #define TEREDO_NAT_MAX (__TEREDO_NAT_MAX - 1)
 
+/* A port mapping on the router, through which protocol (RFC 6081 §4.3). */
+enum teredo_portmap {
+	TEREDO_PORTMAP_NONE,
+	TEREDO_PORTMAP_UPNP,		/* UPnP IGD AddPortMapping */
+	TEREDO_PORTMAP_NATPMP,		/* NAT-PMP (RFC 6886) */
+	__TEREDO_PORTMAP_MAX
+};
+
+#define TEREDO_PORTMAP_MAX (__TEREDO_PORTMAP_MAX - 1)
+
 enum {
 	IFLA_TEREDO_UNSPEC,
 	IFLA_TEREDO_MODE,
@@ -151,6 +169,8 @@ enum {
 	IFLA_TEREDO_BOUND,
 	IFLA_TEREDO_BOUND_PORT,
 	IFLA_TEREDO_HOLD_LIMIT,
+	IFLA_TEREDO_PORTMAP,
+	IFLA_TEREDO_PORTMAP_GATEWAY,
 	__IFLA_TEREDO_MAX
 };
 

@@ -1,0 +1,522 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Port mapping on the router (RFC 6081 §4.3, §5.3; issue 16): teredod
+# --port-mapping behind a fully-random symmetric NAT whose router runs the
+# real miniupnpd (Debian's miniupnpd-nftables: UPnP IGD, NAT-PMP/PCP, its
+# mappings in nftables), and a port forwarded by hand.  On topo.sh's
+# topology (miredo-server, our relay, the native host); the wire from
+# captures on the "Internet" bridge and on the router's LAN side.
+#
+# The router ($NAT): one nftables table, inet filter:
+#   postrouting (srcnat): jump postrouting_miniupnpd, then
+#     ip saddr 10.0.0.0/24 oifname e0 masquerade fully-random
+#   -> a new source port for every new flow: symmetric (RFC 4787:
+#   address-and-port-dependent mapping); the router's own traffic (STUN,
+#   below) keeps its ports;
+#   prerouting (dstnat): jump prerouting_miniupnpd (miniupnpd's DNATs);
+#   forward: replies pass, then jump miniupnpd (its accepts), then
+#   anything new from the WAN is dropped; input: new from the WAN dropped.
+# nat_probe proves it: one inside socket, two destinations, two public
+# ports, neither the inside one; a datagram from a third party dropped.
+#
+# miniupnpd counts 198.18.0.0/15 as reserved and maps nothing from such a
+# WAN address unless a STUN test passes (ext_perform_stun): a STUN
+# responder (a dozen lines of python, RFC 5389 Binding) in $SRV answers
+# it.  It runs with -d in the foreground, its own config, no systemd.
+#
+#   0  the NAT is fully-random symmetric (probe); miniupnpd up
+#   U  --port-mapping upnp: miniupnpd's DNAT for the port; RS leave the
+#      NAT from two random ports (what the server saw), the address embeds
+#      the mapping: qualified, "nat symmetric, UPnP mapping via 10.0.0.1";
+#      a datagram from a third party to the mapping reaches the client's
+#      socket (the kernel counts it); SIGTERM deletes the mapping.
+#   N  UPnP off on the router (enable_upnp=no): --port-mapping auto finds
+#      no IGD and takes NAT-PMP (12 + 16 bytes on port 5351): qualified
+#      through "NAT-PMP mapping via 10.0.0.1"; SIGTERM deletes it.
+#   O  no port mapping: offline, symmetric-nat, today's line and a hint.
+#   F  port 3544 forwarded by hand (DNAT in, SNAT out, teredo.rst):
+#      qualified on 198.18.0.40:3544; the native host reaches the client
+#      unsolicited, through our relay, after the bubbles.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=topo.sh
+source "$TEREDO_SELFTEST_DIR/topo.sh"
+
+TEREDOD=$TEREDO_TOP/build/tools/teredod
+CTL=$TEREDO_TOP/build/tools/teredoctl
+PORT=40000
+GW=$TOPO_NAT_LAN_IP
+
+teredo_load
+topo_init
+[ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
+command -v miniupnpd >/dev/null || ktap_skip_all "miniupnpd not found"
+ktap_plan 18
+
+# ------------------------------------------------------------ helpers
+
+declare -A TD_PID=()
+
+# td_start NS DEV [OPTION...]: teredod DEV in NS, log in topo_log td-DEV.
+td_start() {
+	local ns=$1 dev=$2
+
+	shift 2
+	"$IP" netns exec "$ns" "$TEREDOD" "$@" "$dev" \
+		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
+	TD_PID[$dev]=$!
+}
+
+td_log() {
+	cat "$(topo_log "td-$1")" 2>/dev/null
+}
+
+# td_last_run DEV: the log of the last teredod started for DEV.
+td_last_run() {
+	td_log "$1" | awk '/: started: / { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }'
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+_td_logged() {
+	td_log "$1" | grep -qE "$2"
+}
+
+td_wait_log() {
+	wait_until "$3" _td_logged "$1" "$2" && return 0
+	ktap_info "$1: no log line matching \"$2\" in $3 s; log:"
+	ktap_info "$(td_log "$1")"
+	return 1
+}
+
+# td_signal DEV SIGNAL: send it, wait for the exit; TD_RC = exit status.
+td_signal() {
+	local pid=${TD_PID[$1]:-}
+
+	TD_RC=
+	[ -n "$pid" ] || return 1
+	kill "-$2" "$pid" 2>/dev/null
+	if ! _topo_wait_gone 30 "$pid"; then
+		ktap_info "$1: teredod (pid $pid) still alive 30 s after SIG$2"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	TD_RC=$?
+	unset "TD_PID[$1]"
+}
+
+# shellcheck disable=SC2317  # called at exit
+_td_kill_all() {
+	local d
+
+	for d in "${!TD_PID[@]}"; do
+		kill -KILL "${TD_PID[$d]}" 2>/dev/null
+	done
+}
+at_exit _td_kill_all
+
+# show KEY DEV: teredoctl -j show DEV's KEY in $CLI.
+show() {
+	ip netns exec "$CLI" "$CTL" -j show "$2" | json_eval "d[0][\"$1\"]" 2>/dev/null ||
+		ip netns exec "$CLI" "$CTL" -j show "$2" | json_eval "d[\"$1\"]"
+}
+
+# counter NAME DEV: a drop counter of teredoctl -j show DEV.
+counter() {
+	local n
+
+	n=$(ip netns exec "$CLI" "$CTL" -j show "$2" |
+		grep -o "\"$1\":[0-9]*" | head -1)
+	echo "${n#*:}"
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+counter_above() {
+	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
+}
+
+# nat_rules [FORWARD PREROUTING POSTROUTING]: the router's nftables (see
+# the top), with a rule more in each of those chains (a forwarded port).
+nat_rules() {
+	ip netns exec "$NAT" nft delete table ip topo_nat 2>/dev/null
+	ip netns exec "$NAT" nft delete table inet filter 2>/dev/null
+	ip netns exec "$NAT" nft -f - <<-EOF
+	table inet filter {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established,related accept
+			iifname "e0" jump miniupnpd
+			$1
+			iifname "e0" ct state new drop
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "e0" ct state new drop
+		}
+		chain miniupnpd {
+		}
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			jump prerouting_miniupnpd
+			$2
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			jump postrouting_miniupnpd
+			$3
+			ip saddr $TOPO_CLI_IP/24 oifname "e0" masquerade fully-random
+		}
+		chain prerouting_miniupnpd {
+		}
+		chain postrouting_miniupnpd {
+		}
+	}
+	EOF
+}
+
+# nat_probe: 0 when the NAT is fully-random symmetric: one inside socket
+# (port 5000) to two destinations leaves from two public ports, neither
+# 5000; the datagram from a port it did not talk to is dropped.
+nat_probe() {
+	local rs=$TOPO_DIR/nat-srv rr=$TOPO_DIR/nat-rly p1 p2 seen rc=0 pids=()
+
+	rm -f "$rs".* "$rr".*
+	"$IP" netns exec "$SRV" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
+		"$TOPO_SRV_IP" 7000 "$rs.ready" >"$rs.out" 2>"$rs.err" &
+	pids+=($!)
+	"$IP" netns exec "$RLY" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
+		"$TOPO_RLY_IP" 7000 "$rr.ready" 7001 >"$rr.out" 2>"$rr.err" &
+	pids+=($!)
+	wait_until 30 test -e "$rs.ready" -a -e "$rr.ready" || rc=1
+	seen=$(ip netns exec "$CLI" timeout 40 python3 -c "$TOPO_PY_UDP" send \
+		"$TOPO_CLI_IP" 5000 "$TOPO_SRV_IP:7000" "$TOPO_RLY_IP:7000")
+	wait "${pids[@]}"
+	p1=$(cat "$rs.out") p2=$(cat "$rr.out")
+	ktap_info "NAT probe: 10.0.0.2:5000 -> $TOPO_SRV_IP:7000 seen as $p1, -> $TOPO_RLY_IP:7000 seen as $p2"
+	assert_eq "public address towards $TOPO_SRV_IP" "$TOPO_NAT_IP" "${p1%:*}" || rc=1
+	assert_eq "public address towards $TOPO_RLY_IP" "$TOPO_NAT_IP" "${p2%:*}" || rc=1
+	assert_ne "public ports per destination (symmetric)" "${p1#*:}" "${p2#*:}" || rc=1
+	assert_ne "the inside port kept towards $TOPO_SRV_IP" 5000 "${p1#*:}" || rc=1
+	assert_ne "the inside port kept towards $TOPO_RLY_IP" 5000 "${p2#*:}" || rc=1
+	assert_eq "datagrams let in (from the flow's port only)" \
+		"$TOPO_RLY_IP:7000" "$seen" || rc=1
+	return $rc
+}
+
+# STUN Binding responder (RFC 5389: XOR-MAPPED-ADDRESS of the source),
+# for miniupnpd's ext_perform_stun.
+# shellcheck disable=SC2016
+PY_STUN='
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 3478))
+open(sys.argv[2], "w").write("ready\n")
+while True:
+    d, peer = s.recvfrom(2048)
+    if len(d) < 20 or d[:2] != b"\0\x01":
+        continue
+    ck = d[4:8]
+    a = struct.pack(">HHBBH", 0x20, 8, 0, 1, peer[1] ^ 0x2112) + \
+        bytes(x ^ y for x, y in zip(socket.inet_aton(peer[0]), ck))
+    s.sendto(b"\x01\x01" + struct.pack(">H", len(a)) + ck + d[8:20] + a, peer)
+'
+
+# miniupnpd logs through syslog(3) too, and the guest has no syslog
+# daemon: glibc would write every line to the console, into the KTAP
+# output.  A /dev/log of our own keeps them in a file.
+# shellcheck disable=SC2016
+PY_SYSLOG='
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[2], "w").write("ready\n")
+f = open(sys.argv[1], "ab", 0)
+while True:
+    f.write(s.recv(8192) + b"\n")
+'
+SYSLOG_PID=""
+syslog_sink() {
+	[ -e /dev/log ] && return 0
+	"$IP" netns exec "$NAT" python3 -I -S -c "$PY_SYSLOG" \
+		"$TOPO_DIR/syslog.log" "$TOPO_DIR/syslog.ready" </dev/null \
+		>/dev/null 2>&1 &
+	SYSLOG_PID=$!
+	at_exit _syslog_stop
+	wait_until 30 test -e "$TOPO_DIR/syslog.ready"
+}
+
+# shellcheck disable=SC2317  # called at exit
+_syslog_stop() {
+	[ -n "$SYSLOG_PID" ] || return 0
+	kill "$SYSLOG_PID" 2>/dev/null
+	wait "$SYSLOG_PID" 2>/dev/null
+	rm -f /dev/log
+	SYSLOG_PID=""
+}
+
+MUPNP_PID=""
+# mupnp_start UPNP(yes|no): miniupnpd -d in $NAT, NAT-PMP/PCP on, UPnP
+# as asked; waits until port forwarding is enabled (STUN passed).
+mupnp_start() {
+	local conf=$TOPO_DIR/r$TOPO_ROUND-miniupnpd-$1.conf log
+
+	log=$(topo_log "miniupnpd-$1")
+	cat > "$conf" <<-EOF
+	ext_ifname=e0
+	listening_ip=i0
+	http_port=0
+	enable_upnp=$1
+	enable_natpmp=yes
+	secure_mode=yes
+	ext_perform_stun=yes
+	ext_stun_host=$TOPO_SRV_IP
+	ext_stun_port=3478
+	upnp_table_name=filter
+	upnp_nat_table_name=filter
+	upnp_forward_chain=miniupnpd
+	upnp_nat_chain=prerouting_miniupnpd
+	upnp_nat_postrouting_chain=postrouting_miniupnpd
+	uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
+	allow 1024-65535 $TOPO_CLI_IP/24 1024-65535
+	deny 0-65535 0.0.0.0/0 0-65535
+	EOF
+	"$IP" netns exec "$NAT" miniupnpd -d -f "$conf" \
+		-P "$TOPO_DIR/miniupnpd.pid" >"$log" 2>&1 </dev/null &
+	MUPNP_PID=$!
+	wait_until 60 grep -q "Listening for NAT-PMP/PCP traffic" "$log" &&
+		grep -q "Port forwarding is now enabled" "$log" && return 0
+	ktap_info "miniupnpd did not start: $(cat "$log")"
+	return 1
+}
+
+mupnp_stop() {
+	[ -n "$MUPNP_PID" ] || return 0
+	kill -TERM "$MUPNP_PID" 2>/dev/null
+	_topo_wait_gone 10 "$MUPNP_PID" || kill -KILL "$MUPNP_PID" 2>/dev/null
+	wait "$MUPNP_PID" 2>/dev/null
+	MUPNP_PID=""
+}
+
+# The router's mappings: miniupnpd's DNAT rules.
+mappings() {
+	ip netns exec "$NAT" nft list chain inet filter prerouting_miniupnpd |
+		grep -o 'dport [0-9]* dnat ip to [0-9.:]*'
+}
+
+# lan_capture_start NAME / lan_capture_stop: tcpdump on the router's LAN
+# side (i0 in $NAT), UPnP (SSDP 1900, the IGD's HTTP) and NAT-PMP (5351).
+LAN_CAP_PID=""
+lan_capture_start() {
+	local err
+
+	err=$(topo_log "tcpdump-$1")
+	"$IP" netns exec "$NAT" tcpdump -i i0 -n -U -s 0 -w "$TOPO_DIR/$1.pcap" \
+		udp port 1900 or udp port 5351 or tcp >/dev/null 2>"$err" \
+		</dev/null &
+	LAN_CAP_PID=$!
+	wait_until 60 grep -q "listening on" "$err"
+}
+
+lan_capture_stop() {
+	sleep 0.2
+	kill -TERM "$LAN_CAP_PID" 2>/dev/null
+	_topo_wait_gone 5 "$LAN_CAP_PID" || kill -KILL "$LAN_CAP_PID" 2>/dev/null
+	wait "$LAN_CAP_PID" 2>/dev/null
+}
+
+# lan_count NAME FILTER: packets of the LAN capture matching FILTER.
+lan_count() {
+	tcpdump -n -r "$TOPO_DIR/$1.pcap" "$2" 2>/dev/null | wc -l
+}
+
+# ---------------------------------------------------------- topology
+
+topo_up
+nat_rules || ktap_bail "cannot load the router's nftables"
+stun_ready=$TOPO_DIR/stun.ready
+_topo_daemon "$SRV" stun timeout 600 python3 -I -S -c "$PY_STUN" \
+	"$TOPO_SRV_IP" "$stun_ready"
+topo_server_miredo || ktap_bail "miredo-server did not start"
+topo_relay_ours || ktap_bail "our relay did not start"
+wait_until 30 test -e "$stun_ready" || ktap_bail "the STUN responder did not start"
+syslog_sink || ktap_bail "no /dev/log"
+
+# ------------------------------------------------------ 0: the router
+S=NAT
+nat_probe
+ktap_result $? "$S: fully-random symmetric: one inside port, a public port per destination, none the inside one; strangers dropped"
+
+S=miniupnpd
+mupnp_start yes
+ktap_result $? "$S: miniupnpd (UPnP IGD + NAT-PMP/PCP) up in the router's netns; its STUN test passed, port forwarding enabled"
+
+# ----------------------------------------------- U: through UPnP IGD
+S=UPnP
+dev=t0
+assert_ok ip -n "$CLI" link add "$dev" type teredo server "$TOPO_SRV_IP" \
+	port "$PORT" || ktap_bail "cannot create $dev"
+topo_capture_start u || ktap_bail "cannot capture"
+lan_capture_start lan-u || ktap_bail "cannot capture on the LAN"
+td_start "$CLI" "$dev" --port-mapping upnp
+rc=0
+td_wait_log "$dev" ": port mapping: mapped $TOPO_NAT_IP:$PORT -> port $PORT, UPnP mapping via $GW, lifetime 3600 s$" 60 || rc=1
+td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:$PORT, nat symmetric, UPnP mapping via $GW \(the server saw $TOPO_NAT_IP:[0-9]+ and $TOPO_NAT_IP:[0-9]+\)$" 60 || rc=1
+addr_u=$(td_log "$dev" | sed -n 's/^[^ ]*: qualified: \([^ ]*\): .*/\1/p' | tail -1)
+assert_eq "$S: teredoctl state" qualified "$(show state "$dev")" || rc=1
+assert_eq "$S: teredoctl nat" symmetric "$(show nat "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap" upnp "$(show portmap "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap-gateway" "$GW" "$(show portmap-gateway "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "nat symmetric  UPnP mapping via $GW  mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
+assert_contains "$S: ip -d link show" "nat symmetric portmap upnp portmap-gateway $GW mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip -n "$CLI" -d link show dev "$dev")" || rc=1
+assert_eq "$S: teredoctl mapped" "$TOPO_NAT_IP:$PORT" "$(show mapped "$dev")" || rc=1
+assert_eq "$S: teredoctl address" "${addr_u:-?}" "$(show address "$dev")" || rc=1
+assert_eq "$S: address embeds" "$TOPO_SRV_IP $TOPO_NAT_IP $PORT" \
+	"$(topo_teredo_decode "${addr_u:-::}")" || rc=1
+ktap_result $rc "$S: qualified behind the symmetric NAT: address ${addr_u:-?} embeds the mapping $TOPO_NAT_IP:$PORT; nat symmetric; \"UPnP mapping via $GW\" (log, teredoctl show, ip -d link show)"
+
+rc=0
+assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
+	"$(mappings)" || rc=1
+assert_contains "$S: the router's accept" "dport $PORT" \
+	"$(ip netns exec "$NAT" nft list chain inet filter miniupnpd)" || rc=1
+ktap_result $rc "$S: miniupnpd installed the mapping in nftables: udp dport $PORT dnat to $TOPO_CLI_IP:$PORT, and its accept"
+
+sleep 1
+topo_capture_stop u
+lan_capture_stop
+f=$(topo_capture_file u)
+rc=0
+# What the server saw: one public port per server address, neither the
+# mapped one: miniupnpd's nftables backend (2.3.1) installs the inbound
+# DNAT only, so the fully-random masquerade still picks the source port
+# of what the client sends.  The address cannot come from the server.
+p1=$(topo_cap_decode "$f" | awk -F'\t' -v s="$TOPO_SRV_IP" '$3 == s && $4 == 3544 && $6 == 61 { print $2; exit }')
+p2=$(topo_cap_decode "$f" | awk -F'\t' -v s="$TOPO_SRV_IP2" '$3 == s && $4 == 3544 && $6 == 61 { print $2; exit }')
+[ -n "$p1" ] && [ -n "$p2" ] || rc=1
+assert_ne "$S: public ports of the RS to .1 and .2" "${p1:-x}" "${p2:-x}" || rc=1
+for p in $p1 $p2; do
+	assert_ne "$S: an RS from the mapped port" "$PORT" "$p" || rc=1
+	assert_cap "$S: RA with OI $TOPO_NAT_IP:$p" "$f" sport=3544 \
+		"dst=$TOPO_NAT_IP" "dport=$p" paylen=117 auth=1 \
+		"oi=$TOPO_NAT_IP:$p" icmp6=134 || rc=1
+done
+assert_num "$S: datagrams from the mapped port $PORT" \
+	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP" "sport=$PORT")" -eq 0 || rc=1
+assert_num "$S: SSDP M-SEARCH on the LAN" \
+	"$(lan_count lan-u "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
+assert_num "$S: the IGD's SOAP over HTTP" \
+	"$(lan_count lan-u "src host $TOPO_CLI_IP and dst host $GW and tcp[tcpflags] & tcp-syn != 0")" -ge 2 || rc=1
+[ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
+ktap_result $rc "$S wire: SSDP and SOAP on the LAN; RS leave the NAT from ${p1:-?} and ${p2:-?} (not $PORT: the nftables backend maps inbound only), RAs carry those"
+
+# Inbound through the mapping: a stranger's datagram to the mapping
+# reaches the client's socket, where the kernel counts it (no Teredo
+# header: rx_bad_header).
+rc=0
+before=$(counter rx_bad_header "$dev")
+ip netns exec "$RLY" python3 -I -S -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7002))
+s.sendto(b"\x45" * 40, (sys.argv[2], int(sys.argv[3])))
+' "$TOPO_RLY_IP" "$TOPO_NAT_IP" "$PORT"
+wait_until 10 counter_above rx_bad_header "$dev" "${before:-0}" || rc=1
+ktap_result $rc "$S: a datagram from $TOPO_RLY_IP:7002 (never contacted) to $TOPO_NAT_IP:$PORT reaches the client: rx_bad_header ${before:-?} -> $(counter rx_bad_header "$dev")"
+
+rc=0
+td_signal "$dev" TERM
+assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
+assert_contains "$S: log" "$dev: port mapping: deleted (UPnP)" "$(td_log "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap after SIGTERM" none "$(show portmap "$dev")" || rc=1
+assert_eq "$S: the router's mappings after SIGTERM" "" "$(mappings)" || rc=1
+ktap_result $rc "$S: SIGTERM: exit 0, \"port mapping: deleted (UPnP)\", the router's DNAT gone"
+
+# -------------------------------------- N: NAT-PMP, UPnP off on the router
+S="NAT-PMP"
+mupnp_stop
+rc=0
+mupnp_start no || rc=1
+ktap_result $rc "$S: miniupnpd again with enable_upnp=no (NAT-PMP/PCP only)"
+
+lan_capture_start lan-n || ktap_bail "cannot capture on the LAN"
+td_start "$CLI" "$dev" --port-mapping auto
+rc=0
+td_wait_log "$dev" ": port mapping: mapped $TOPO_NAT_IP:$PORT -> port $PORT, NAT-PMP mapping via $GW, lifetime [0-9]+ s$" 60 || rc=1
+td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:$PORT, nat symmetric, NAT-PMP mapping via $GW \(the server saw" 60 || rc=1
+assert_eq "$S: teredoctl mapped" "$TOPO_NAT_IP:$PORT" "$(show mapped "$dev")" || rc=1
+assert_eq "$S: teredoctl state" qualified "$(show state "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap" natpmp "$(show portmap "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "NAT-PMP mapping via $GW" \
+	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
+assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
+	"$(mappings)" || rc=1
+ktap_result $rc "$S: --port-mapping auto: qualified through \"NAT-PMP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"
+
+lan_capture_stop
+rc=0
+assert_num "$S: SSDP M-SEARCH first (auto tries UPnP)" \
+	"$(lan_count lan-n "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
+assert_num "$S: no IGD answers" \
+	"$(lan_count lan-n "dst host $TOPO_CLI_IP and udp src port 1900")" -eq 0 || rc=1
+# Public address (2 + 12 B), mapping (12 + 16 B).
+assert_num "$S: NAT-PMP requests" \
+	"$(lan_count lan-n "src host $TOPO_CLI_IP and dst host $GW and udp dst port 5351")" -ge 2 || rc=1
+assert_num "$S: NAT-PMP mapping answer (16 B)" \
+	"$(lan_count lan-n "src host $GW and udp src port 5351 and udp[4:2] == 24")" -ge 1 || rc=1
+[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$TOPO_DIR/lan-n.pcap" 2>/dev/null | head -20)"
+assert_contains "$S: log" "$dev: port mapping: UPnP: no IGD answered in 2000 ms; trying NAT-PMP" \
+	"$(td_last_run "$dev")" || rc=1
+ktap_result $rc "$S wire: SSDP unanswered (\"UPnP: no IGD answered\"), then NAT-PMP to $GW:5351: public address, mapping"
+
+rc=0
+td_signal "$dev" TERM
+assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
+assert_contains "$S: log" "$dev: port mapping: deleted (NAT-PMP)" "$(td_log "$dev")" || rc=1
+assert_eq "$S: the router's mappings after SIGTERM" "" "$(mappings)" || rc=1
+ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (NAT-PMP)\", the router's DNAT gone"
+
+# ------------------------------------------ O: no port mapping at all
+S=off
+rc=0
+td_start "$CLI" "$dev"
+td_wait_log "$dev" ": offline: symmetric NAT \(mappings $TOPO_NAT_IP:[0-9]+ and $TOPO_NAT_IP:[0-9]+ differ\); retry in 15 s$" 60 || rc=1
+td_wait_log "$dev" ": hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto" 5 || rc=1
+assert_eq "$S: teredoctl state" offline "$(show state "$dev")" || rc=1
+assert_eq "$S: teredoctl reason" symmetric-nat "$(show reason "$dev")" || rc=1
+assert_not_contains "$S: log" "$dev: port mapping" "$(td_last_run "$dev")" || rc=1
+assert_eq "$S: the router's mappings" "" "$(mappings)" || rc=1
+ktap_result $rc "$S: without --port-mapping: offline, symmetric-nat, today's line, then the hint (--port-mapping auto or a forwarded port); nothing asked of the router"
+td_signal "$dev" TERM
+mupnp_stop
+ip -n "$CLI" link del "$dev"
+
+# ------------------------------------- F: port 3544 forwarded by hand
+S=forwarded
+nat_rules "ip daddr $TOPO_CLI_IP udp dport 3544 accept" \
+	"iifname \"e0\" udp dport 3544 dnat ip to $TOPO_CLI_IP:3544" \
+	"ip saddr $TOPO_CLI_IP udp sport 3544 oifname \"e0\" snat ip to $TOPO_NAT_IP:3544" ||
+	ktap_bail "cannot forward port 3544"
+dev=t1
+assert_ok ip -n "$CLI" link add "$dev" type teredo server "$TOPO_SRV_IP" \
+	port 3544 || ktap_bail "cannot create $dev"
+td_start "$CLI" "$dev" --default-route
+rc=0
+td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:3544, nat restricted$" 60 || rc=1
+TOPO_CLI_ADDR=$(show address "$dev")
+read -r TOPO_CLI_SERVER TOPO_CLI_MAPPED_IP TOPO_CLI_MAPPED_PORT <<< \
+	"$(topo_teredo_decode "${TOPO_CLI_ADDR:-::}")"
+assert_eq "$S: mapping in the address" "$TOPO_NAT_IP 3544" \
+	"$TOPO_CLI_MAPPED_IP $TOPO_CLI_MAPPED_PORT" || rc=1
+ktap_result $rc "$S: port 3544 forwarded (DNAT in, SNAT out): qualified, $TOPO_NAT_IP:3544 in ${TOPO_CLI_ADDR:-?}"
+
+# Unsolicited from the native host: the relay's indirect bubble via the
+# server reaches the client through the forwarded port; its direct
+# bubble leaves from 3544; then the echo crosses the relay directly.
+TOPO_SC_IN=forwarded
+topo_scenario_inbound
+
+ktap_info "elapsed: $SECONDS s"
+ktap_finish
