@@ -85,6 +85,10 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 # skip fails make check) and setpriv (the selftests' unprivileged user).
 apt_install systemd util-linux
 
+# The relay farm (selftests/teredo_farm.sh): FRR's zebra and bgpd, started
+# by the test in namespaces (the host's frr service stays stopped).
+apt_install frr
+
 # make deb and make check-packages: the packaging tools, lintian, and DKMS
 # (the guest installs teredo-dkms from the host's root, so the host needs
 # dkms installed for the guest to have it).
@@ -108,6 +112,10 @@ for svc in miredo miredo-server; do
 	fi
 	pkill -x "$svc" 2>/dev/null || true
 done
+# Nor FRR (its routes would go into the host's tables).
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now frr >/dev/null 2>&1 || true
+fi
 
 # Guest kernels: download and unpack the images, never install into /boot.
 fetch_kernel() {
