@@ -23,10 +23,11 @@
 #
 # The router hashes on the IPv6 addresses alone, so a (native host,
 # client) pair stays on one relay: the client trusts each native peer
-# through the one relay its echo test came back through.  The script asks
-# the router which relay each pair takes (ip route get) and picks host
-# addresses so that client 1 is reached through both relays and client 2
-# through relay 1 only.  Flows, all iputils ping with timestamps:
+# through the one relay its echo test came back through.  The script
+# learns which relay each pair takes (a UDP probe per pair, recorded and
+# dropped by nft in the router's forward path) and picks host addresses
+# so that client 1 is reached through both relays and client 2 through
+# relay 1 only.  Flows, all iputils ping with timestamps:
 #   P1 host Ha -> client 1, through relay 1
 #   P2 host Hb -> client 1, through relay 2 (must not notice the failover)
 #   P3 host Hc -> client 2, through relay 1 (relay 2 has never seen it)
