@@ -92,6 +92,9 @@ apt_install libminiupnpc-dev libnatpmp-dev miniupnpd-nftables
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now miniupnpd >/dev/null 2>&1 || true
 fi
+# The relay farm (selftests/teredo_farm.sh): FRR's zebra and bgpd, started
+# by the test in namespaces (the host's frr service stays stopped).
+apt_install frr
 
 # make deb and make check-packages: the packaging tools, lintian, and DKMS
 # (the guest installs teredo-dkms from the host's root, so the host needs
@@ -116,6 +119,10 @@ for svc in miredo miredo-server; do
 	fi
 	pkill -x "$svc" 2>/dev/null || true
 done
+# Nor FRR (its routes would go into the host's tables).
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now frr >/dev/null 2>&1 || true
+fi
 
 # Guest kernels: download and unpack the images, never install into /boot.
 fetch_kernel() {
