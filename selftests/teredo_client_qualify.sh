@@ -44,22 +44,6 @@ ktap_plan 22
 
 # ------------------------------------------------------------ helpers
 
-declare -A TD_PID=()
-
-# td_start NS DEV [OPTION...]: teredod DEV in NS, log in topo_log td-DEV.
-td_start() {
-	local ns=$1 dev=$2
-
-	shift 2
-	"$IP" netns exec "$ns" "$TEREDOD" "$@" "$dev" \
-		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
-	TD_PID[$dev]=$!
-}
-
-td_log() {
-	cat "$(topo_log "td-$1")" 2>/dev/null
-}
-
 # shellcheck disable=SC2317  # called through wait_until
 _td_logged() {
 	td_log "$1" | grep -qE "$2"

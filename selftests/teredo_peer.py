@@ -157,15 +157,8 @@ def strip_headers(data):
 
 def datagrams(sock, seconds):
     """Yield (payload, (ip, port)) received on sock for seconds."""
-    end = time.time() + seconds
-    while time.time() < end:
-        r, _, _ = select.select([sock], [], [], 0.2)
-        if not r:
-            continue
-        try:
-            yield sock.recvfrom(65535)
-        except OSError:     # an ICMP error about an earlier datagram
-            continue
+    for _, data, addr in datagrams_any({0: sock}, seconds):
+        yield data, addr
 
 
 def datagrams_any(socks, seconds):

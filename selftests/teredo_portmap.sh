@@ -57,22 +57,6 @@ ktap_plan 18
 
 # ------------------------------------------------------------ helpers
 
-declare -A TD_PID=()
-
-# td_start NS DEV [OPTION...]: teredod DEV in NS, log in topo_log td-DEV.
-td_start() {
-	local ns=$1 dev=$2
-
-	shift 2
-	"$IP" netns exec "$ns" "$TEREDOD" "$@" "$dev" \
-		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
-	TD_PID[$dev]=$!
-}
-
-td_log() {
-	cat "$(topo_log "td-$1")" 2>/dev/null
-}
-
 # td_last_run DEV: the log of the last teredod started for DEV.
 td_last_run() {
 	td_log "$1" | awk '/: started: / { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }'

@@ -633,6 +633,24 @@ elif role == "send":            # ADDR PORT DST:PORT...
             pass
 '
 
+# teredod under test (teredo_client_qualify.sh, teredo_portmap.sh): the
+# pid of each device's last one in TD_PID.
+declare -A TD_PID=()
+
+# td_start NS DEV [OPTION...]: teredod DEV in NS, log in topo_log td-DEV.
+td_start() {
+	local ns=$1 dev=$2
+
+	shift 2
+	"$IP" netns exec "$ns" "$TEREDOD" "$@" "$dev" \
+		>>"$(topo_log "td-$dev")" 2>&1 </dev/null &
+	TD_PID[$dev]=$!
+}
+
+td_log() {
+	cat "$(topo_log "td-$1")" 2>/dev/null
+}
+
 # topo_nat_check: 0 when the NAT behaves as a port-restricted cone: the
 # same public address and port towards two destinations (endpoint-
 # independent mapping), a datagram from a port the client did not talk to
