@@ -1039,14 +1039,16 @@ at_exit() {
 KERNEL_SPLAT='WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|general protection|Call Trace|UBSAN:|possible circular locking|suspicious RCU usage|sleeping function called|inconsistent lock state|ref_tracker|unregister_netdevice: waiting'
 KLOG_START=$(dmesg 2>/dev/null | wc -l)
 
-# klog_splats: the splat lines logged since the script started, with the
-# lines that follow each (its trace); status 1 when there are none.
+# klog_splats: the splats logged since the script started, each with the
+# lines that follow it (its trace), but for the kernel's own that
+# known-splats allows (those go to stderr with their reason); status 1
+# when there are none.
 klog_splats() {
-	dmesg 2>/dev/null | awk -v n="$KLOG_START" -v re="$KERNEL_SPLAT" '
-	NR <= n { next }
-	$0 ~ re { left = 12; found = 1 }
-	left > 0 { print; left-- }
-	END { exit !found }'
+	local dir
+
+	dir=$(dirname "${BASH_SOURCE[0]}")
+	dmesg 2>/dev/null | awk -v skip="$KLOG_START" -v re="$KERNEL_SPLAT" \
+		-v allow="$dir/known-splats" -f "$dir/splats.awk"
 }
 
 _cleanup() {

@@ -624,11 +624,15 @@ elif role == "send":            # ADDR PORT DST:PORT...
         h, p = d.rsplit(":", 1)
         s.sendto(b"hello", (h, int(p)))
     s.settimeout(0.5)
-    end = time.time() + 5
+    # Until the flow arrives (whatever the NAT let in before it), 20 s
+    # at most: a debug kernel under TCG is slow to answer.
+    end = time.time() + 20
     while time.time() < end:
         try:
             data, peer = s.recvfrom(2048)
             print("%s:%d" % peer, flush=True)
+            if data == b"flow":
+                break
         except socket.timeout:
             pass
 '
