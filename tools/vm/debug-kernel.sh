@@ -162,7 +162,9 @@ do_guest() {
 	# DEBUG_TESTS="teredo_relay.sh ...": only these; by default all but
 	# the MANUAL ones, as make check runs them over its two kernels.
 	local progs=${DEBUG_TESTS:-$(make -s -C selftests print_tests SET=all)}
-	make -s -C selftests run_tests TEST_PROGS="$progs" \
+	# The race lane at full size here, as make check-race runs it.
+	RACE_SECONDS=${RACE_SECONDS:-120} \
+		make -s -C selftests run_tests TEST_PROGS="$progs" \
 		kselftest_override_timeout="$test_timeout" || rc=$?
 	if [ -w "$kml" ]; then
 		sleep 6
