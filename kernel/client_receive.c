@@ -166,6 +166,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	unsigned int off = UDP_LEN, len;
 	const struct ipv6hdr *ip6;
 	struct teredo_peer *peer;
+	enum teredo_stat why;
 	struct in6_addr src;
 	__be16 sport;
 	__be32 saddr;
@@ -205,11 +206,16 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		return 0;
 	}
 	len = sizeof(*ip6) + ntohs(ip6->payload_len);
-	/* RFC 6081 §4: trailers may follow the IPv6 packet; we ignore them. */
 	if (off + len > skb->len) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
 		return 0;
 	}
+	why = teredo_receive_trailers(skb, off + len);
+	if (why) {
+		teredo_rx_drop(t, skb, why);
+		return 0;
+	}
+	ip6 = (const struct ipv6hdr *)(skb->data + off);
 	if (from_server(t, saddr, sport) && is_router_advert(skb, off))
 		return to_helper(t);
 
@@ -263,8 +269,7 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		/* Case 1, or case 3: a Teredo peer from its own mapping. */
 		if (!peer || !READ_ONCE(peer->trusted) ||
 		    READ_ONCE(peer->mapping) != mapping) {
-			enum teredo_stat why = TEREDO_STAT_UNSPEC;
-
+			why = TEREDO_STAT_UNSPEC;
 			if (teredo_mapping(teredo_addr_mapped(&src),
 					   teredo_addr_port(&src)) != mapping)
 				why = TEREDO_STAT_RX_MAPPING;

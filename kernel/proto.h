@@ -69,6 +69,33 @@ enum teredo_timing {
 	TEREDO_QUEUE_TRUESIZE = 8192,
 };
 
+/*
+ * RFC 6081 §4 trailers follow the IPv6 packet: type (1), length of the
+ * value (1), value.  The two high bits of a type the receiver does not
+ * know say what it does: 01, discard the packet; the others, skip the
+ * trailer.  Parsing stops at the first malformed trailer (shorter than
+ * its two bytes or its length).
+ */
+#define TEREDO_TRAILER_ACTION		0xc0
+#define TEREDO_TRAILER_DISCARD		0x40
+
+/*
+ * Whether the trailers at @p (@len bytes after the IPv6 packet) ask that
+ * the packet be discarded.  We implement none of the extensions they
+ * carry, so every type is unknown here; Windows' (0x01 to 0x05) are
+ * all skipped.
+ */
+static inline bool teredo_trailers_discard(const __u8 *p, size_t len)
+{
+	while (len >= 2 && len >= 2 + (size_t)p[1]) {
+		if ((p[0] & TEREDO_TRAILER_ACTION) == TEREDO_TRAILER_DISCARD)
+			return true;
+		len -= 2 + (size_t)p[1];
+		p += 2 + (size_t)p[1];
+	}
+	return false;
+}
+
 /* Origin indication: port and address are stored one's-complemented. */
 struct teredo_origin {
 	__u8 zero;

@@ -101,6 +101,29 @@ static enum teredo_stat relay_check(struct teredo_dev *t,
 }
 
 /**
+ * teredo_receive_trailers - apply RFC 6081 §4 to what follows the packet
+ * @skb: the datagram, @skb->data at the UDP header
+ * @end: where the IPv6 packet ends, from @skb->data
+ *
+ * Rare (no implementation we meet sends trailers but Windows), so the
+ * datagram is made linear for it.  Pointers into @skb->data must be
+ * taken again after this.
+ *
+ * Return: 0, or the counter of why the packet is dropped.
+ */
+enum teredo_stat teredo_receive_trailers(struct sk_buff *skb,
+					 unsigned int end)
+{
+	if (likely(skb->len <= end))
+		return TEREDO_STAT_UNSPEC;
+	if (!pskb_may_pull(skb, skb->len))
+		return TEREDO_STAT_RX_NO_MEMORY;
+	if (teredo_trailers_discard(skb->data + end, skb->len - end))
+		return TEREDO_STAT_RX_TRAILER;
+	return TEREDO_STAT_UNSPEC;
+}
+
+/**
  * teredo_receive_decap - hand the IPv6 packet of a datagram to the stack
  * @t: the device
  * @skb: the datagram, trimmed to the IPv6 packet
@@ -205,11 +228,17 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
 	}
 	ip6 = (const struct ipv6hdr *)(skb->data + sizeof(struct udphdr));
 	plen = ntohs(ip6->payload_len);
-	/* RFC 6081 §4: trailers may follow the IPv6 packet; we ignore them. */
 	if (sizeof(*ip6) + plen > len) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
 		return 0;
 	}
+	why = teredo_receive_trailers(skb, sizeof(struct udphdr) +
+				      sizeof(*ip6) + plen);
+	if (why) {
+		teredo_rx_drop(t, skb, why);
+		return 0;
+	}
+	ip6 = (const struct ipv6hdr *)(skb->data + sizeof(struct udphdr));
 	saddr = ip_hdr(skb)->saddr;
 	sport = udp_hdr(skb)->source;
 

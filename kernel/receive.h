@@ -4,6 +4,8 @@
 
 #include <linux/types.h>
 
+#include "uapi/linux/teredo_genl.h"
+
 struct sk_buff;
 struct sock;
 struct teredo_dev;
@@ -14,6 +16,8 @@ int teredo_udp_recv(struct sock *sk, struct sk_buff *skb);
 void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
 bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 			  unsigned int offset);
+enum teredo_stat teredo_receive_trailers(struct sk_buff *skb,
+					 unsigned int end);
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset);
 

@@ -375,10 +375,10 @@ static enum teredo_stat parse(struct sk_buff *skb, struct rx *rx)
 	if (!pskb_may_pull(skb, rx->off + sizeof(*ip6)))
 		return TEREDO_STAT_RX_TRUNCATED;
 	ip6 = (const void *)(skb->data + rx->off);
-	/* RFC 6081 §4: trailers may follow the IPv6 packet. */
 	if (sizeof(*ip6) + ntohs(ip6->payload_len) > rx->len)
 		return TEREDO_STAT_RX_BAD_LENGTH;
-	return TEREDO_STAT_UNSPEC;
+	return teredo_receive_trailers(skb, rx->off + sizeof(*ip6) +
+				       ntohs(ip6->payload_len));
 }
 
 /**

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Every malformed-packet class of protocol.md §7.1 (and the rules of §6
-# that make a server drop), table-driven: each class goes from one raw,
+# that make a server drop, and RFC 6081 trailers), table-driven: each class goes from one raw,
 # spoofing sender to each mode -- client, relay, server -- as a batch of
 # MALFORMED_COUNT datagrams, and each must be dropped and counted by
 # exactly its reason counter, MALFORMED_COUNT times, with every other
@@ -49,6 +49,9 @@ AUTH=00010000010203040506070800
 AUTH_LONG=0001c800010203040506070800
 OI=0000fefffefdfcfb
 IP6_20=6000000000003b00000102030405060708090a0b
+# RFC 6081 §4 trailers: a nonce; an alternate address list of two.
+NONCE_TR=0104a1b2c3d4
+ALT_TR=030e0000c0000221ea60c0a80102ea61
 
 # The table.  Columns: class | what teredo_peer.py send makes of it
 # (KIND [OPTIONS], after the mode's defaults, so options here win) |
@@ -91,6 +94,13 @@ loop-dst|bubble --dst6 $LOOP|-|-|rx_loop|destination embedding our own 198.18.0.
 loop-src|echo --raw-src 198.18.0.2:3544|-|-|rx_loop|from our own 198.18.0.2:3544
 bad-rs|rs --hlim 64|-|-|rx_bad_rs|Router Solicitation with hop limit 64
 private-dst|echo --dst6 $PRIVATE|-|-|tx_not_global|destination embedding 10.1.2.3
+trailers|echo --suffix $NONCE_TR$ALT_TR|deliver|rx_unknown_peer|forward:tx_forwarded|RFC 6081 nonce and alternate address trailers (ignored)
+tr-repeated|echo --suffix $NONCE_TR$NONCE_TR|deliver|rx_unknown_peer|forward:tx_forwarded|two nonce trailers (ignored)
+tr-truncated|echo --suffix 0108a1b2c3d4|deliver|rx_unknown_peer|forward:tx_forwarded|a trailer longer than what is left (parsing stops)
+tr-oversized|echo --suffix 03200000000000000000000000000000000000000000000000000000000000000000|deliver|rx_unknown_peer|forward:tx_forwarded|alternate address trailer of 32 bytes (over 26: ignored)
+tr-unknown|echo --suffix 8102abcdc102abcd|deliver|rx_unknown_peer|forward:tx_forwarded|unknown trailer types 10xxxxxx and 11xxxxxx (skipped)
+tr-hidden|echo --suffix 010641025566|deliver|rx_unknown_peer|forward:tx_forwarded|a discard type inside a malformed trailer (not a trailer)
+tr-discard|echo --suffix ${NONCE_TR}4102abcd|rx_trailer|rx_trailer|rx_trailer|a trailer type 01xxxxxx after a nonce (RFC 6081 §4: discard)
 bubble|bubble|event:rx_bubbles|rx_unknown_peer|-|bubble from a Teredo peer
 valid|echo|deliver|rx_unknown_peer|forward:tx_forwarded|echo request from a Teredo peer
 "

@@ -3,7 +3,8 @@
  * libFuzzer target for the wire-format helpers of kernel/proto.h, fed a
  * UDP payload as the receive path sees it: classification, the
  * authentication header's length, the origin indication, the IPv6 header
- * behind them (bubble or not) and the Teredo addresses in it.  Checks the
+ * behind them (bubble or not), the Teredo addresses in it and the RFC 6081
+ * trailers after it.  Checks the
  * invariants that tie the helpers together and that build(parse(x)) == x
  * where a builder exists.
  */
@@ -45,6 +46,28 @@ static void check_ipv4(__be32 addr, unsigned int len)
 	net &= len ? ~0U << (32 - len) : 0;
 	FUZZ_ASSERT(teredo_ipv4_in(addr, net, len));
 	FUZZ_ASSERT(teredo_ipv4_in(addr, 0, 0));
+}
+
+/*
+ * The RFC 6081 trailers after the packet: the walk stays inside them
+ * (ASan), and a discard found in a prefix is found in the whole, since
+ * trailers parse from the front and what follows cannot undo one.
+ */
+static void check_trailers(const __u8 *p, size_t len)
+{
+	size_t end = TEREDO_IPV6_HDR_LEN + ((size_t)p[4] << 8 | p[5]);
+	bool whole;
+
+	if (end > len)
+		return;
+	whole = teredo_trailers_discard(p + end, len - end);
+	if (teredo_trailers_discard(p + end, (len - end) / 2))
+		FUZZ_ASSERT(whole);
+	if (len - end >= 2 && p[end + 1] <= len - end - 2 &&
+	    (p[end] & TEREDO_TRAILER_ACTION) == TEREDO_TRAILER_DISCARD)
+		FUZZ_ASSERT(whole);
+	if (len - end < 2)
+		FUZZ_ASSERT(!whole);
 }
 
 static void check_origin(const __u8 *p)
@@ -125,6 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_addr(&dst);
 		check_ipv4(teredo_addr_mapped(&src), p[7]);
 		check_ipv4(teredo_addr_server(&dst), p[7] >> 2);
+		check_trailers(p, len);
 	}
 	return 0;
 }

@@ -139,6 +139,12 @@ def main():
     write("proto", "origin-rfc", bytes.fromhex("0000feaefefdfcfb"))
     write("proto", "auth-id-au", b"\x00\x01\x02\x03" + b"id" + b"auv" +
           NONCE + b"\x01" + BUBBLE)
+    # RFC 6081 §4 trailers: a nonce and an alternate address (Windows'
+    # indirect bubble), then one whose type asks to discard.
+    write("proto", "bubble-trailers", BUBBLE + bytes.fromhex(
+        "0104a1b2c3d4" "030e0000c0000221ea60c0a80102ea61"))
+    write("proto", "bubble-trailer-discard", BUBBLE + bytes.fromhex(
+        "0104a1b2c3d4" "4102abcd"))
     write("proto", "ipv6-udp", ip6(TEREDO_B, TEREDO_A, 17,
                                     struct.pack("!HHHH", 1, 2, 12, 0) +
                                     b"data", hlim=64))

@@ -70,6 +70,7 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_HELD]		= "tx_held",
 	[TEREDO_STAT_TX_BAD_SOURCE]	= "tx_bad_source",
 	[TEREDO_STAT_HOLD_LIMIT]	= "hold_limit",
+	[TEREDO_STAT_RX_TRAILER]	= "rx_trailer",
 };
 
 static const char * const mode_names[] = {

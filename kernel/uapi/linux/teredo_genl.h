@@ -167,6 +167,7 @@ enum teredo_stat {
 	TEREDO_STAT_TX_HELD,		/* event: held while dormant */
 	TEREDO_STAT_TX_BAD_SOURCE,	/* client: not from our address */
 	TEREDO_STAT_HOLD_LIMIT,		/* the device's hold-limit is reached */
+	TEREDO_STAT_RX_TRAILER,		/* RFC 6081 trailer type 01xxxxxx */
 	__TEREDO_STAT_MAX
 };
 
