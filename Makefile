@@ -8,6 +8,7 @@
 # make check-storm  teredo_storm.sh at the issue's 100 rounds (long)
 # make check-race   the race lane at full size, debug kernel by default
 # make demo         a whole Teredo network in the VM, one line per step
+# make bench-scale  a relay's peer table at 1k, 100k and 1M entries
 # make install      module (+ depmod), tools, plugin, unit, man pages;
 #                   DESTDIR= stages; make uninstall; make dkms-install
 # See README.md.
@@ -29,7 +30,7 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	bench-client bench-server fuzz debug-kernel check-debug check-storm \
+	bench-client bench-server bench-scale fuzz debug-kernel check-debug check-storm \
 	check-race \
 	install install-module install-tools uninstall dkms-install \
 	dkms-uninstall demo deb check-packages
@@ -109,6 +110,13 @@ bench-server: modules-all tools $(O)/bench/rsflood
 	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1800 -- \
 		bash bench/server.sh \
 		$(SERVER_BENCH_ARGS)
+
+# The peer table at 1k, 100k and 1M entries (bench/scale.sh), one boot;
+# e.g. make bench-scale SCALE_ARGS="--sizes '1000 10000' --time 2"
+SCALE_ARGS ?=
+bench-scale: modules-all tools
+	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 3600 -- \
+		bash bench/scale.sh $(SCALE_ARGS)
 
 $(O)/bench/rsflood: bench/rsflood.c
 	mkdir -p $(dir $@)

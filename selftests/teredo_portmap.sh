@@ -8,22 +8,11 @@
 # topology (miredo-server, our relay, the native host); the wire from
 # captures on the "Internet" bridge and on the router's LAN side.
 #
-# The router ($NAT): one nftables table, inet filter:
-#   postrouting (srcnat): jump postrouting_miniupnpd, then
-#     ip saddr 10.0.0.0/24 oifname e0 masquerade fully-random
-#   -> a new source port for every new flow: symmetric (RFC 4787:
-#   address-and-port-dependent mapping); the router's own traffic (STUN,
-#   below) keeps its ports;
-#   prerouting (dstnat): jump prerouting_miniupnpd (miniupnpd's DNATs);
-#   forward: replies pass, then jump miniupnpd (its accepts), then
-#   anything new from the WAN is dropped; input: new from the WAN dropped.
-# nat_probe proves it: one inside socket, two destinations, two public
-# ports, neither the inside one; a datagram from a third party dropped.
-#
-# miniupnpd counts 198.18.0.0/15 as reserved and maps nothing from such a
-# WAN address unless a STUN test passes (ext_perform_stun): a STUN
-# responder (a dozen lines of python, RFC 5389 Binding) in $SRV answers
-# it.  It runs with -d in the foreground, its own config, no systemd.
+# The router ($NAT) is upnp.sh's: a fully-random symmetric NAT
+# (masquerade fully-random) with miniupnpd's chains and a STUN responder
+# for miniupnpd's own test.  nat_probe proves the NAT: one inside socket,
+# two destinations, two public ports, neither the inside one; a datagram
+# from a third party dropped.
 #
 #   0  the NAT is fully-random symmetric (probe); miniupnpd up
 #   U  --port-mapping upnp: miniupnpd's DNAT for the port; RS leave the
@@ -43,6 +32,8 @@
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=topo.sh
 source "$TEREDO_SELFTEST_DIR/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=upnp.sh
+source "$TEREDO_SELFTEST_DIR/upnp.sh"
 
 TEREDOD=$TEREDO_TOP/build/tools/teredod
 CTL=$TEREDO_TOP/build/tools/teredoctl
@@ -120,45 +111,6 @@ counter_above() {
 	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
 }
 
-# nat_rules [FORWARD PREROUTING POSTROUTING]: the router's nftables (see
-# the top), with a rule more in each of those chains (a forwarded port).
-nat_rules() {
-	ip netns exec "$NAT" nft delete table ip topo_nat 2>/dev/null
-	ip netns exec "$NAT" nft delete table inet filter 2>/dev/null
-	ip netns exec "$NAT" nft -f - <<-EOF
-	table inet filter {
-		chain forward {
-			type filter hook forward priority filter; policy accept;
-			ct state established,related accept
-			iifname "e0" jump miniupnpd
-			$1
-			iifname "e0" ct state new drop
-		}
-		chain input {
-			type filter hook input priority filter; policy accept;
-			iifname "e0" ct state new drop
-		}
-		chain miniupnpd {
-		}
-		chain prerouting {
-			type nat hook prerouting priority dstnat; policy accept;
-			jump prerouting_miniupnpd
-			$2
-		}
-		chain postrouting {
-			type nat hook postrouting priority srcnat; policy accept;
-			jump postrouting_miniupnpd
-			$3
-			ip saddr $TOPO_CLI_IP/24 oifname "e0" masquerade fully-random
-		}
-		chain prerouting_miniupnpd {
-		}
-		chain postrouting_miniupnpd {
-		}
-	}
-	EOF
-}
-
 # nat_probe: 0 when the NAT is fully-random symmetric: one inside socket
 # (port 5000) to two destinations leaves from two public ports, neither
 # 5000; the datagram from a port it did not talk to is dropped.
@@ -186,106 +138,6 @@ nat_probe() {
 	assert_eq "datagrams let in (from the flow's port only)" \
 		"$TOPO_RLY_IP:7000" "$seen" || rc=1
 	return $rc
-}
-
-# STUN Binding responder (RFC 5389: XOR-MAPPED-ADDRESS of the source),
-# for miniupnpd's ext_perform_stun.
-# shellcheck disable=SC2016
-PY_STUN='
-import socket, struct, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 3478))
-open(sys.argv[2], "w").write("ready\n")
-while True:
-    d, peer = s.recvfrom(2048)
-    if len(d) < 20 or d[:2] != b"\0\x01":
-        continue
-    ck = d[4:8]
-    a = struct.pack(">HHBBH", 0x20, 8, 0, 1, peer[1] ^ 0x2112) + \
-        bytes(x ^ y for x, y in zip(socket.inet_aton(peer[0]), ck))
-    s.sendto(b"\x01\x01" + struct.pack(">H", len(a)) + ck + d[8:20] + a, peer)
-'
-
-# miniupnpd logs through syslog(3) too, and the guest has no syslog
-# daemon: glibc would write every line to the console, into the KTAP
-# output.  A /dev/log of our own keeps them in a file.
-# shellcheck disable=SC2016
-PY_SYSLOG='
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind("/dev/log")
-open(sys.argv[2], "w").write("ready\n")
-f = open(sys.argv[1], "ab", 0)
-while True:
-    f.write(s.recv(8192) + b"\n")
-'
-SYSLOG_PID=""
-syslog_sink() {
-	[ -e /dev/log ] && return 0
-	"$IP" netns exec "$NAT" python3 -I -S -c "$PY_SYSLOG" \
-		"$TOPO_DIR/syslog.log" "$TOPO_DIR/syslog.ready" </dev/null \
-		>/dev/null 2>&1 &
-	SYSLOG_PID=$!
-	at_exit _syslog_stop
-	wait_until 30 test -e "$TOPO_DIR/syslog.ready"
-}
-
-# shellcheck disable=SC2317  # called at exit
-_syslog_stop() {
-	[ -n "$SYSLOG_PID" ] || return 0
-	kill "$SYSLOG_PID" 2>/dev/null
-	wait "$SYSLOG_PID" 2>/dev/null
-	rm -f /dev/log
-	SYSLOG_PID=""
-}
-
-MUPNP_PID=""
-# mupnp_start UPNP(yes|no): miniupnpd -d in $NAT, NAT-PMP/PCP on, UPnP
-# as asked; waits until port forwarding is enabled (STUN passed).
-mupnp_start() {
-	local conf=$TOPO_DIR/r$TOPO_ROUND-miniupnpd-$1.conf log
-
-	log=$(topo_log "miniupnpd-$1")
-	cat > "$conf" <<-EOF
-	ext_ifname=e0
-	listening_ip=i0
-	http_port=0
-	enable_upnp=$1
-	enable_natpmp=yes
-	secure_mode=yes
-	ext_perform_stun=yes
-	ext_stun_host=$TOPO_SRV_IP
-	ext_stun_port=3478
-	upnp_table_name=filter
-	upnp_nat_table_name=filter
-	upnp_forward_chain=miniupnpd
-	upnp_nat_chain=prerouting_miniupnpd
-	upnp_nat_postrouting_chain=postrouting_miniupnpd
-	uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
-	allow 1024-65535 $TOPO_CLI_IP/24 1024-65535
-	deny 0-65535 0.0.0.0/0 0-65535
-	EOF
-	"$IP" netns exec "$NAT" miniupnpd -d -f "$conf" \
-		-P "$TOPO_DIR/miniupnpd.pid" >"$log" 2>&1 </dev/null &
-	MUPNP_PID=$!
-	wait_until 60 grep -q "Listening for NAT-PMP/PCP traffic" "$log" &&
-		grep -q "Port forwarding is now enabled" "$log" && return 0
-	ktap_info "miniupnpd did not start: $(cat "$log")"
-	return 1
-}
-
-mupnp_stop() {
-	[ -n "$MUPNP_PID" ] || return 0
-	kill -TERM "$MUPNP_PID" 2>/dev/null
-	_topo_wait_gone 10 "$MUPNP_PID" || kill -KILL "$MUPNP_PID" 2>/dev/null
-	wait "$MUPNP_PID" 2>/dev/null
-	MUPNP_PID=""
-}
-
-# The router's mappings: miniupnpd's DNAT rules.
-mappings() {
-	ip netns exec "$NAT" nft list chain inet filter prerouting_miniupnpd |
-		grep -o 'dport [0-9]* dnat ip to [0-9.:]*'
 }
 
 # lan_capture_start NAME / lan_capture_stop: tcpdump on the router's LAN
@@ -317,14 +169,12 @@ lan_count() {
 # ---------------------------------------------------------- topology
 
 topo_up
-nat_rules || ktap_bail "cannot load the router's nftables"
-stun_ready=$TOPO_DIR/stun.ready
-_topo_daemon "$SRV" stun timeout 600 python3 -I -S -c "$PY_STUN" \
-	"$TOPO_SRV_IP" "$stun_ready"
+upnp_nat_rules "$NAT" "$TOPO_CLI_IP/24" ||
+	ktap_bail "cannot load the router's nftables"
+upnp_stun_start || ktap_bail "the STUN responder did not start"
 topo_server_miredo || ktap_bail "miredo-server did not start"
 topo_relay_ours || ktap_bail "our relay did not start"
-wait_until 30 test -e "$stun_ready" || ktap_bail "the STUN responder did not start"
-syslog_sink || ktap_bail "no /dev/log"
+upnp_syslog_sink "$NAT" || ktap_bail "no /dev/log"
 
 # ------------------------------------------------------ 0: the router
 S=NAT
@@ -332,7 +182,7 @@ nat_probe
 ktap_result $? "$S: fully-random symmetric: one inside port, a public port per destination, none the inside one; strangers dropped"
 
 S=miniupnpd
-mupnp_start yes
+upnp_miniupnpd_start "$NAT" "$TOPO_CLI_IP/24" yes
 ktap_result $? "$S: miniupnpd (UPnP IGD + NAT-PMP/PCP) up in the router's netns; its STUN test passed, port forwarding enabled"
 
 # ----------------------------------------------- U: through UPnP IGD
@@ -363,7 +213,7 @@ ktap_result $rc "$S: qualified behind the symmetric NAT: address ${addr_u:-?} em
 
 rc=0
 assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
-	"$(mappings)" || rc=1
+	"$(upnp_mappings "$NAT")" || rc=1
 assert_contains "$S: the router's accept" "dport $PORT" \
 	"$(ip netns exec "$NAT" nft list chain inet filter miniupnpd)" || rc=1
 ktap_result $rc "$S: miniupnpd installed the mapping in nftables: udp dport $PORT dnat to $TOPO_CLI_IP:$PORT, and its accept"
@@ -415,14 +265,14 @@ td_signal "$dev" TERM
 assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (UPnP)" "$(td_log "$dev")" || rc=1
 assert_eq "$S: teredoctl portmap after SIGTERM" none "$(show portmap "$dev")" || rc=1
-assert_eq "$S: the router's mappings after SIGTERM" "" "$(mappings)" || rc=1
+assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: SIGTERM: exit 0, \"port mapping: deleted (UPnP)\", the router's DNAT gone"
 
 # -------------------------------------- N: NAT-PMP, UPnP off on the router
 S="NAT-PMP"
-mupnp_stop
+upnp_miniupnpd_stop
 rc=0
-mupnp_start no || rc=1
+upnp_miniupnpd_start "$NAT" "$TOPO_CLI_IP/24" no || rc=1
 ktap_result $rc "$S: miniupnpd again with enable_upnp=no (NAT-PMP/PCP only)"
 
 lan_capture_start lan-n || ktap_bail "cannot capture on the LAN"
@@ -436,7 +286,7 @@ assert_eq "$S: teredoctl portmap" natpmp "$(show portmap "$dev")" || rc=1
 assert_contains "$S: teredoctl show" "NAT-PMP mapping via $GW" \
 	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
 assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
-	"$(mappings)" || rc=1
+	"$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: --port-mapping auto: qualified through \"NAT-PMP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"
 
 lan_capture_stop
@@ -459,7 +309,7 @@ rc=0
 td_signal "$dev" TERM
 assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (NAT-PMP)" "$(td_log "$dev")" || rc=1
-assert_eq "$S: the router's mappings after SIGTERM" "" "$(mappings)" || rc=1
+assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (NAT-PMP)\", the router's DNAT gone"
 
 # ------------------------------------------ O: no port mapping at all
@@ -471,15 +321,16 @@ td_wait_log "$dev" ": hint: a symmetric NAT needs a port mapping: teredod --port
 assert_eq "$S: teredoctl state" offline "$(show state "$dev")" || rc=1
 assert_eq "$S: teredoctl reason" symmetric-nat "$(show reason "$dev")" || rc=1
 assert_not_contains "$S: log" "$dev: port mapping" "$(td_last_run "$dev")" || rc=1
-assert_eq "$S: the router's mappings" "" "$(mappings)" || rc=1
+assert_eq "$S: the router's mappings" "" "$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: without --port-mapping: offline, symmetric-nat, today's line, then the hint (--port-mapping auto or a forwarded port); nothing asked of the router"
 td_signal "$dev" TERM
-mupnp_stop
+upnp_miniupnpd_stop
 ip -n "$CLI" link del "$dev"
 
 # ------------------------------------- F: port 3544 forwarded by hand
 S=forwarded
-nat_rules "ip daddr $TOPO_CLI_IP udp dport 3544 accept" \
+upnp_nat_rules "$NAT" "$TOPO_CLI_IP/24" \
+	"ip daddr $TOPO_CLI_IP udp dport 3544 accept" \
 	"iifname \"e0\" udp dport 3544 dnat ip to $TOPO_CLI_IP:3544" \
 	"ip saddr $TOPO_CLI_IP udp sport 3544 oifname \"e0\" snat ip to $TOPO_NAT_IP:3544" ||
 	ktap_bail "cannot forward port 3544"

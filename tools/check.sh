@@ -140,7 +140,7 @@ for suite in $suites; do
 		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
 			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
 			tools/fuzz/run.sh tools/demo/demo.sh tools/tests/*.sh \
-			tools/demo/play.sh tools/systemd/teredo-link
+			tools/demo/play.sh tools/systemd/teredo-link bench/*.sh
 		;;
 	unit)
 		tap unit make -s unit

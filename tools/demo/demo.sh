@@ -10,7 +10,9 @@
 #   native    2001:db8:1::30    an IPv6 host, 2001::/32 via the relay
 #   client    10.0.0.2          ours: teredo + teredod, behind a
 #                               port-restricted NAT (198.18.0.40)
-#   client2   10.0.1.2          Miredo, behind another NAT (198.18.0.41)
+#   client2   10.0.1.2          Miredo, behind another NAT (198.18.0.41);
+#                               at the end ours, behind the same router
+#                               made a symmetric NAT with miniupnpd
 #
 # One line per step, "[ NNs] what happened"; the commands a user would
 # type run through doc_run/doc_daemon, and Documentation/networking/
@@ -22,6 +24,8 @@ set -u
 source "$(dirname "$(readlink -f "$0")")/../../selftests/lib.sh"
 # shellcheck source-path=SCRIPTDIR source=../../selftests/topo.sh
 source "$TEREDO_SELFTEST_DIR/topo.sh"
+# shellcheck source-path=SCRIPTDIR source=../../selftests/upnp.sh
+source "$TEREDO_SELFTEST_DIR/upnp.sh"
 
 # teredod and teredoctl from the build, by the names the docs use; ping
 # from busybox when iputils is not installed (the guest has none).
@@ -253,6 +257,38 @@ held=$(jget tx_held "$j")
 grep -q "woken by traffic" "$(topo_log cli-dormant)" ||
 	fail "teredod did not say it was woken" "$(cat "$(topo_log cli-dormant)")"
 ok "woken: the first echo request held (tx_held +$((held - held0))) while teredod qualified again; state qualified"
+
+# Behind a symmetric NAT RFC 4380 cannot serve a client; the router's
+# UPnP can.  The Miredo client's site becomes a home router that maps
+# every new flow to a random port (masquerade fully-random) and runs the
+# real miniupnpd; our client there asks it for a mapping of its port.
+_topo_kill_ns "$CLI2"
+# shellcheck disable=SC2317  # called through wait_until
+no_tun() { ! ip -n "$CLI2" link show teredo >/dev/null 2>&1; }
+wait_until 10 no_tun || fail "the Miredo client's device stayed"
+upnp_nat_rules "$NAT2" "$TOPO_CLI2_IP/24" ||
+	fail "the symmetric NAT's nftables"
+upnp_stun_start || fail "the STUN responder for miniupnpd" \
+	"$(cat "$(topo_log stun)")"
+upnp_syslog_sink "$NAT2" || fail "no /dev/log for miniupnpd"
+upnp_miniupnpd_start "$NAT2" "$TOPO_CLI2_IP/24" yes ||
+	fail "miniupnpd did not start" "$(cat "$(topo_log miniupnpd-yes)")"
+ok "client2's router now: a symmetric NAT (a random public port per flow) running miniupnpd (UPnP IGD, NAT-PMP)"
+doc_run CLI2 "ip link add teredo type teredo server 198.18.0.1 port 40000" ||
+	fail "client2 device" "$DEMO_OUT"
+doc_daemon CLI2 cli2-upnp "teredod --port-mapping upnp teredo"
+wait_until "$TOPO_T_START" qualified CLI2 teredo ||
+	fail "client2 did not qualify through UPnP" "$(ctl_json CLI2 teredo)" \
+		"$(cat "$(topo_log cli2-upnp)")"
+j=$(ctl_json CLI2 teredo)
+if [ "$(jget nat "$j")" != symmetric ] || [ "$(jget portmap "$j")" != upnp ]; then
+	fail "client2 is not reported symmetric with a UPnP mapping" "$j"
+fi
+doc_run CLI2 "teredoctl show teredo"
+grep -q "UPnP mapping via $TOPO_NAT2_LAN_IP" <<< "$DEMO_OUT" ||
+	fail "teredoctl show does not name the UPnP mapping" "$DEMO_OUT"
+ok "client2 behind the symmetric NAT qualified through the router's UPnP: $(jget address "$j") (mapped $(jget mapped "$j"), the address embeds it):"
+show "$DEMO_OUT"
 
 say "done: $DEMO_STEPS steps passed in $((SECONDS - DEMO_T0)) s"
 # The guest powers off next: tearing the namespaces down one by one

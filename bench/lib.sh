@@ -1,0 +1,56 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# Helpers of the bench scripts that run inside the test VM (sourced).
+# The caller sets IP (the ip binary) and WORK (its scratch directory) and
+# keeps the pids of what it starts in PIDS.
+
+ip() {
+	"$IP" "$@"
+}
+
+# Python without site-packages starts twice as fast under TCG.
+py() {
+	python3 -I -S "$@"
+}
+
+log() {
+	echo "bench: $*" >&2
+}
+
+# nsx NS CMD...: CMD in namespace NS.
+nsx() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" "$@"
+}
+
+# wait_until SECS CMD...: poll CMD every 0.1 s for at most SECS seconds.
+wait_until() {
+	local deadline=$((SECONDS + $1))
+
+	shift
+	while ! "$@"; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		sleep 0.1
+	done
+}
+
+# daemon NS NAME CMD...: CMD in NS in the background, output in
+# $WORK/NAME.log; its pid (CMD's own: ip execs it) is in $! and in PIDS.
+daemon() {
+	local ns=$1 name=$2
+
+	shift 2
+	"$IP" netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 </dev/null &
+	PIDS+=("$!")
+}
+
+# cpu_busy: USER_HZ ticks all cpus spent outside idle and iowait so far.
+cpu_busy() {
+	local -a a
+
+	read -ra a < /proc/stat
+	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
+}

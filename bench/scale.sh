@@ -1,0 +1,412 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench/scale.sh [--sizes "1000 100000 1000000"] [--time S]
+#
+# A relay's peer table at scale (make bench-scale).  For each size N, in
+# one boot, the table of one relay is filled with N entries and this is
+# measured:
+#   create   how long N new Teredo destinations take to become entries;
+#   memory   /proc/meminfo's Slab, Percpu and VmallocUsed before and after,
+#            less what is held for the untrusted entries, per entry; the
+#            teredo_peer slab objects from /proc/slabinfo;
+#   cap      the flood of new destinations goes on 5 s with the table at
+#            its cap (max-peers N + 1): evictions, and no loss for the
+#            trusted client;
+#   rate     UDP packets a second, and per cpu-second, the relay
+#            encapsulates to the one trusted client with the table at N;
+#   dump     teredoctl peers teredo0 > /dev/null, and its line count;
+#   collect  the entries idle for 60 s going, until only the trusted one
+#            is left;
+#   flush    teredoctl peers flush (before the next size);
+# with the trusted client pinged every 0.2 s throughout (nftables counts
+# requests and replies per phase) and dmesg read for RCU stalls, soft
+# lockups and splats after each size.
+#
+#   ext  veth0 198.18.0.1 (scripted server) and 198.18.0.10:40000 (scripted
+#        client, selftests/teredo_peer.py), which answers pings; the
+#        flood's datagrams to it are dropped at prerouting
+#   rly  veth0 198.18.0.20, teredo0 relay on :3544, veth1 2001:db8:1::20
+#   host veth1 2001:db8:1::30, 2001::/32 via the relay; pktgen on veth1
+#
+# The flood is the kernel's pktgen in host (a kernel thread: it outruns
+# any socket): IPv6/UDP frames of 100 bytes to random Teredo destinations
+# behind server 198.18.0.99 (2001:0:c612:63::/64, random mapping bits:
+# about 7 in 8 embed a global IPv4, the others are refused without an
+# entry), for which rly has a blackhole route: the bubbles of the new
+# entries die there instead of loading the scripted server.  The rate
+# phase is the same pktgen with the trusted client as the only
+# destination; pktgen spins on its cpu and the relay's work runs in its
+# context (veth), so "per cpu-second" counts both cpus' busy time.
+#
+# Runs inside the QEMU guest; writes $TEREDO_RESULTS/bench-scale.md (also
+# printed) and bench-scale.tsv.
+
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+BENCH_DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
+TOP=$(cd "$BENCH_DIR/.." && pwd)
+SIZES="1000 100000 1000000"
+TIME=5
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sizes) SIZES=$2; shift 2 ;;
+	--time) TIME=$2; shift 2 ;;
+	*) echo "usage: $0 [--sizes \"N...\"] [--time S]" >&2; exit 2 ;;
+	esac
+done
+if [ -z "${TEREDO_RESULTS:-}" ] || [ ! -d "$TEREDO_RESULTS" ]; then
+	echo "bench/scale.sh runs inside the test VM: use 'make bench-scale'" >&2
+	exit 2
+fi
+OUT=$TEREDO_RESULTS/bench-scale.md
+TSV=$TEREDO_RESULTS/bench-scale.tsv
+CTL=$TOP/build/tools/teredoctl
+PEERPY=$TOP/selftests/teredo_peer.py
+# shellcheck disable=SC2034 # used by lib.sh
+IP=/usr/sbin/ip
+WORK=$(mktemp -d /tmp/bench-scale.XXXXXX)
+HZ_USER=$(getconf CLK_TCK)
+PIDS=()
+# shellcheck source=lib.sh
+. "$BENCH_DIR/lib.sh"
+
+cleanup() {
+	local p ns
+
+	nsx host sh -c 'echo stop > /proc/net/pktgen/pgctrl' 2>/dev/null
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+	done
+	for ns in ext rly host; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	cp "$WORK"/*.log "$TEREDO_RESULTS/" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+die() {
+	log "$*"
+	exit 1
+}
+
+# ------------------------------------------------------------ topology
+
+setup() {
+	local ns
+
+	modprobe pktgen || die "no pktgen"
+	modprobe teredo || die "no teredo module"
+	for ns in ext rly host; do
+		ip netns add "$ns" || die "netns $ns"
+		ip -n "$ns" link set lo up
+	done
+	ip link add veth0 netns ext type veth peer name veth0 netns rly
+	ip link add veth1 netns rly type veth peer name veth1 netns host
+	ip -n ext addr add 198.18.0.1/24 dev veth0
+	ip -n ext addr add 198.18.0.10/24 dev veth0
+	ip -n rly addr add 198.18.0.20/24 dev veth0
+	ip -n rly addr add 2001:db8:1::20/64 dev veth1 nodad
+	ip -n host addr add 2001:db8:1::30/64 dev veth1 nodad
+	for ns in ext rly host; do
+		ip -n "$ns" link set veth0 up 2>/dev/null
+		ip -n "$ns" link set veth1 up 2>/dev/null
+	done
+	ip -n host -6 route add 2001::/32 via 2001:db8:1::20
+	nsx rly sysctl -q -w net.ipv6.conf.all.forwarding=1
+	ip -n rly route add blackhole 198.18.0.99/32
+	ip -n rly link add teredo0 type teredo mode relay local 198.18.0.20 ||
+		die "cannot create the relay"
+	nsx rly sysctl -q -w net.ipv6.conf.teredo0.accept_ra=0
+	ip -n rly link set teredo0 up
+	ip -n rly -6 route add 2001::/32 dev teredo0
+	# The flood to the client stops before its socket (inner next
+	# header 17 at UDP + 6); pings and bubbles pass.
+	nsx ext nft -f - <<-'EOF' || die "nftables in ext"
+	table ip flood {
+		chain pre {
+			type filter hook prerouting priority -300;
+			udp dport 40000 @th,112,8 17 drop
+		}
+	}
+	EOF
+	# The trusted client's pings, counted at host.
+	TADDR=$(py "$PEERPY" addr 198.18.0.1 198.18.0.10 40000)
+	nsx host nft -f - <<-EOF || die "nftables in host"
+	table ip6 ping {
+		counter req { }
+		counter rep { }
+		chain out {
+			type filter hook output priority 0;
+			ip6 daddr $TADDR icmpv6 type echo-request counter name req
+		}
+		chain in {
+			type filter hook input priority 0;
+			ip6 saddr $TADDR icmpv6 type echo-reply counter name rep
+		}
+	}
+	EOF
+	daemon ext server python3 "$PEERPY" server --bind 198.18.0.1 --seconds 7200
+	daemon ext client python3 "$PEERPY" client --bind 198.18.0.10:40000 \
+		--server 198.18.0.1 --seconds 7200
+	wait_until 60 grep -q server-ready "$WORK/server.log" || die "scripted server"
+	wait_until 60 grep -q client-ready "$WORK/client.log" || die "scripted client"
+	RLY_MAC=$(nsx rly cat /sys/class/net/veth1/address)
+	log "trusted client $TADDR (198.18.0.10:40000)"
+}
+
+# ------------------------------------------------------------ readings
+
+# show_num KEY: a number of teredoctl -j show teredo0.
+show_num() {
+	local v
+
+	v=$(nsx rly "$CTL" -j show teredo0 | grep -o "\"$1\": *[0-9]*" |
+		head -1 | grep -o '[0-9]*$')
+	echo "${v:-0}"
+}
+
+peers() {
+	show_num peers
+}
+
+# peers_at_least N
+peers_at_least() {
+	[ "$(peers)" -ge "$1" ] 2>/dev/null
+}
+
+peers_at_most() {
+	[ "$(peers)" -le "$1" ] 2>/dev/null
+}
+
+peers_below() {
+	[ "$(peers)" -lt "$1" ] 2>/dev/null
+}
+
+tx_packets() {
+	nsx rly cat /sys/class/net/teredo0/statistics/tx_packets
+}
+
+# pings: "requests replies" so far.
+pings() {
+	nsx host nft list counters table ip6 ping |
+		awk '/packets/ { for (i = 1; i < NF; i++) if ($i == "packets") printf "%s ", $(i + 1) }'
+}
+
+# lost_since "REQ REP": requests sent since then that got no reply (less
+# one that may be on its way).
+lost_since() {
+	local a b n
+
+	read -r -a a <<< "$1"
+	read -r -a b <<< "$(pings)"
+	n=$(( (b[0] - a[0]) - (b[1] - a[1]) ))
+	[ "$n" -gt 0 ] && n=$((n - 1))
+	echo "$n/$((b[0] - a[0]))"
+}
+
+# mem: "slab percpu vmalloc" in kB, and teredo_peer's active objects and
+# object size.
+mem() {
+	awk '/^Slab:/ { s = $2 } /^Percpu:/ { p = $2 } /^VmallocUsed:/ { v = $2 }
+	     END { printf "%d %d %d ", s, p, v }' /proc/meminfo
+	awk '$1 == "teredo_peer" { printf "%d %d", $2, $4 }' /proc/slabinfo
+}
+
+now_ms() {
+	echo $(( ${EPOCHREALTIME/./} / 1000 ))
+}
+
+# ------------------------------------------------------------ pktgen
+
+# pktgen_set random|DST6: the host's veth1 as pktgen's only device, for
+# random Teredo destinations or one.
+pktgen_set() {
+	nsx host bash -s "$1" "$RLY_MAC" <<-'EOF'
+	pg() { echo "$2" > "$1" || { echo "pktgen: $2 refused" >&2; exit 1; }; }
+	t=/proc/net/pktgen/kpktgend_0
+	d=/proc/net/pktgen/veth1
+	pg "$t" rem_device_all
+	pg "$t" "add_device veth1"
+	pg "$d" "count 0"
+	pg "$d" "clone_skb 0"
+	pg "$d" "pkt_size 100"
+	pg "$d" "delay 0"
+	pg "$d" "src6 2001:db8:1::30"
+	pg "$d" "dst_mac $2"
+	if [ "$1" = random ]; then
+		pg "$d" "dst6_min 2001:0:c612:63::"
+		pg "$d" "dst6_max 2001:0:c612:63:0:ffff:ffff:ffff"
+	else
+		pg "$d" "dst6 $1"
+	fi
+	EOF
+}
+
+pktgen_start() {
+	nsx host sh -c 'echo start > /proc/net/pktgen/pgctrl' &
+	PG_PID=$!
+}
+
+pktgen_stop() {
+	nsx host sh -c 'echo stop > /proc/net/pktgen/pgctrl'
+	wait "$PG_PID" 2>/dev/null
+}
+
+# fill_until N SECS: until the table holds N entries, saying how far it
+# got every 10 s.
+fill_until() {
+	local deadline=$((SECONDS + $2)) next=$((SECONDS + 10)) p
+
+	while p=$(peers); [ "${p:-0}" -lt "$1" ]; do
+		[ "$SECONDS" -ge "$deadline" ] && return 1
+		if [ "$SECONDS" -ge "$next" ]; then
+			log "filling: $p entries; $(pktgen_result)"
+			next=$((SECONDS + 10))
+		fi
+		sleep 0.2
+	done
+}
+
+# pktgen_result: what pktgen says of the device (sent, errors).
+pktgen_result() {
+	nsx host sed -n 's/^ *\(pkts-sofar: [0-9]*\).*errors: \([0-9]*\).*/\1 errors \2/p' \
+		/proc/net/pktgen/veth1 2>/dev/null
+}
+
+trust() {
+	for _ in 1 2 3 4 5 6 7 8 9 10; do
+		nsx host busybox ping -6 -c 1 -W 2 "$TADDR" >/dev/null 2>&1 && return 0
+	done
+	return 1
+}
+
+# ------------------------------------------------------------ one size
+
+dmesg_seen=0
+splats() {
+	local n
+
+	n=$(dmesg | tail -n +"$((dmesg_seen + 1))" |
+		grep -cE 'rcu.*stall|soft lockup|hung task|WARNING:|BUG:|Oops')
+	dmesg_seen=$(dmesg | wc -l)
+	echo "$n"
+}
+
+run_size() {
+	local n=$1 t0 t1 m0 m1 p0 held tx0 tx1 c0 c1 e0 e1 ms lines
+	local fill_ms cap_lost rate cpu_s per_cpu_s dump_ms collect_ms
+	local first_ms flush_ms peers_max evicted0 evicted1 rate_lost
+
+	t0=$(now_ms)
+	nsx rly "$CTL" peers flush teredo0 || die "flush"
+	flush_ms=$(($(now_ms) - t0))
+	ip -n rly link set teredo0 type teredo max-peers $((n + 1)) ||
+		die "max-peers $((n + 1))"
+	trust || die "the client is not reachable"
+	sleep 1
+	read -r -a m0 <<< "$(mem)"
+
+	# create, then the cap
+	p0=$(pings)
+	evicted0=$(show_num peers_evicted)
+	pktgen_set random || die "pktgen"
+	t0=$(now_ms)
+	pktgen_start
+	fill_until $((n + 1)) 900 || log "$n: the table did not fill"
+	fill_ms=$(($(now_ms) - t0))
+	sleep 5
+	pktgen_stop
+	log "$n: filled in $fill_ms ms; $(pktgen_result)"
+	peers_max=$(peers)
+	evicted1=$(show_num peers_evicted)
+	cap_lost=$(lost_since "$p0")
+	read -r -a m1 <<< "$(mem)"
+	held=$(show_num held)
+	t1=$(now_ms)
+
+	# rate to the trusted client
+	trust || log "$n: trust lost after the flood"
+	p0=$(pings)
+	pktgen_set "$TADDR" || die "pktgen"
+	tx0=$(tx_packets) c0=$(cpu_busy) e0=$(now_ms)
+	pktgen_start
+	sleep "$TIME"
+	pktgen_stop
+	tx1=$(tx_packets) c1=$(cpu_busy) e1=$(now_ms)
+	rate_lost=$(lost_since "$p0")
+	ms=$((e1 - e0))
+	rate=$(( (tx1 - tx0) * 1000 / ms ))
+	cpu_s=$(awk -v c=$((c1 - c0)) -v h="$HZ_USER" 'BEGIN { printf "%.2f", c / h }')
+	per_cpu_s=$(awk -v p=$((tx1 - tx0)) -v c=$((c1 - c0)) -v h="$HZ_USER" \
+		'BEGIN { printf "%d", c ? p * h / c : 0 }')
+
+	# dump
+	t0=$(now_ms)
+	lines=$(nsx rly "$CTL" peers teredo0 | wc -l)
+	dump_ms=$(($(now_ms) - t0))
+
+	# collect: the flood's entries were last used at t1
+	p0=$(pings)
+	wait_until 400 peers_below "$peers_max"
+	first_ms=$(($(now_ms) - t1))
+	wait_until 400 peers_at_most 1 || log "$n: entries left: $(peers)"
+	collect_ms=$(($(now_ms) - t1))
+
+	printf '%s\t' "$n" "$fill_ms" "$peers_max" "$((evicted1 - evicted0))" \
+		"$cap_lost" "${m0[0]}" "${m1[0]}" "${m0[1]}" "${m1[1]}" "${m0[2]}" \
+		"${m1[2]}" "${m1[3]:-0}" "${m1[4]:-0}" "${held:-0}" "$rate" \
+		"$cpu_s" "$per_cpu_s" "$rate_lost" "$((lines - 1))" "$dump_ms" \
+		"$first_ms" "$collect_ms" "$(lost_since "$p0")" "$flush_ms" \
+		"$(splats)" >> "$TSV"
+	echo >> "$TSV"
+	log "$n: $(tail -1 "$TSV")"
+}
+
+# ------------------------------------------------------------ report
+
+report() {
+	local cpus
+
+	# Per-cpu memory is allocated for every possible cpu.
+	cpus=$(awk -F- '{ print $NF + 1 }' /sys/devices/system/cpu/possible)
+	awk -F'\t' -v cpus="$cpus" '
+	NR == 1 { next }
+	{
+		n = $1; slab = ($7 - $6) * 1024 / n; pc = ($9 - $8) * 1024 / n
+		vm = ($11 - $10) * 1024 / n; held = $14 / n
+		if (!base)
+			base = $15
+		printf "| %d | %.1f s (%d/s) | %d entries, %d evicted; ping lost %s |",
+			n, $2 / 1000, $2 ? n * 1000 / $2 : 0, $3, $4, $5
+		printf " %.0f (%d objects of %d B) | %.0f (%.0f per cpu × %d) | %.0f | %.0f | %.0f |",
+			slab, $12, $13, pc, pc / cpus, cpus, vm, held, slab + pc + vm - held
+		printf " %d/s, %d per cpu-s (%.2f×); ping lost %s | %d lines in %.1f s | %.0f s, %.0f s; ping lost %s | %.1f s | %d |\n",
+			$15, $17, base ? $15 / base : 0, $18, $19, $20 / 1000,
+			$21 / 1000, $22 / 1000, $23, $24 / 1000, $25
+	}' "$TSV" > "$WORK/rows"
+	{
+		echo "## bench-scale: a relay's peer table at $(echo "$SIZES" | tr ' ' '/') entries"
+		echo
+		echo "$(uname -r), $(nproc) vCPU, TCG; rate phases of $TIME s; bytes per entry from /proc/meminfo deltas."
+		echo
+		echo "| entries | create | 5 s more flood at the cap | slab B/entry | per-cpu B/entry | table (vmalloc) B/entry | held B/entry | total B/entry | rate to the trusted client (× the first size) | dump | collected after the flood: first, last | flush | splats |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		cat "$WORK/rows"
+	} > "$OUT"
+	cat "$OUT"
+}
+
+printf '%s\t' size fill_ms peers_max evicted cap_lost slab0 slab1 percpu0 \
+	percpu1 vmalloc0 vmalloc1 peer_objs peer_objsize held rate cpu_s \
+	per_cpu_s rate_lost dump_lines dump_ms collect_first_ms collect_ms \
+	collect_lost flush_ms splats > "$TSV"
+echo >> "$TSV"
+setup
+daemon host ping busybox ping -6 -i 0.2 "$TADDR"
+for n in $SIZES; do
+	run_size "$n"
+done
+report

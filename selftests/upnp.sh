@@ -1,0 +1,178 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
+#
+# A home router with UPnP: the router namespace of topo.sh (NAT or NAT2)
+# as a fully-random symmetric NAT whose nftables leave room for the real
+# miniupnpd (Debian's miniupnpd-nftables: UPnP IGD, NAT-PMP/PCP), a STUN
+# responder in $SRV for miniupnpd's own test, and miniupnpd itself.  For
+# teredo_portmap.sh and make demo; sourced after topo.sh.
+#
+#   postrouting (srcnat): jump postrouting_miniupnpd, then
+#     ip saddr LAN oifname e0 masquerade fully-random
+#   -> a new source port for every new flow: symmetric (RFC 4787:
+#   address-and-port-dependent mapping); the router's own traffic (STUN)
+#   keeps its ports;
+#   prerouting (dstnat): jump prerouting_miniupnpd (miniupnpd's DNATs);
+#   forward: replies pass, then jump miniupnpd (its accepts), then
+#   anything new from the WAN is dropped; input: new from the WAN dropped.
+#
+# miniupnpd counts 198.18.0.0/15 as reserved and maps nothing from such a
+# WAN address unless a STUN test passes (ext_perform_stun): the responder
+# (a dozen lines of python, RFC 5389 Binding) answers it.  miniupnpd runs
+# with -d in the foreground, its own config, no systemd.
+
+# upnp_nat_rules ROUTER LAN [FORWARD PREROUTING POSTROUTING]: ROUTER's
+# nftables (above) for the clients on LAN (a prefix), with a rule more in
+# each of those chains (a forwarded port).  Replaces topo.sh's NAT.
+upnp_nat_rules() {
+	local ns=$1 lan=$2
+
+	shift 2
+	ip netns exec "$ns" nft delete table ip topo_nat 2>/dev/null
+	ip netns exec "$ns" nft delete table inet filter 2>/dev/null
+	ip netns exec "$ns" nft -f - <<-EOF
+	table inet filter {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established,related accept
+			iifname "e0" jump miniupnpd
+			${1:-}
+			iifname "e0" ct state new drop
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "e0" ct state new drop
+		}
+		chain miniupnpd {
+		}
+		chain prerouting {
+			type nat hook prerouting priority dstnat; policy accept;
+			jump prerouting_miniupnpd
+			${2:-}
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat; policy accept;
+			jump postrouting_miniupnpd
+			${3:-}
+			ip saddr $lan oifname "e0" masquerade fully-random
+		}
+		chain prerouting_miniupnpd {
+		}
+		chain postrouting_miniupnpd {
+		}
+	}
+	EOF
+}
+
+# STUN Binding responder (RFC 5389: XOR-MAPPED-ADDRESS of the source),
+# for miniupnpd's ext_perform_stun.
+# shellcheck disable=SC2016
+PY_STUN='
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 3478))
+open(sys.argv[2], "w").write("ready\n")
+while True:
+    d, peer = s.recvfrom(2048)
+    if len(d) < 20 or d[:2] != b"\0\x01":
+        continue
+    ck = d[4:8]
+    a = struct.pack(">HHBBH", 0x20, 8, 0, 1, peer[1] ^ 0x2112) + \
+        bytes(x ^ y for x, y in zip(socket.inet_aton(peer[0]), ck))
+    s.sendto(b"\x01\x01" + struct.pack(">H", len(a)) + ck + d[8:20] + a, peer)
+'
+
+# miniupnpd logs through syslog(3) too, and the guest has no syslog
+# daemon: glibc would write every line to the console, into the KTAP
+# output.  A /dev/log of our own keeps them in a file.
+# shellcheck disable=SC2016
+PY_SYSLOG='
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind("/dev/log")
+open(sys.argv[2], "w").write("ready\n")
+f = open(sys.argv[1], "ab", 0)
+while True:
+    f.write(s.recv(8192) + b"\n")
+'
+SYSLOG_PID=""
+# upnp_syslog_sink NS: /dev/log served from NS (any: it is a file).
+upnp_syslog_sink() {
+	[ -e /dev/log ] && return 0
+	"$IP" netns exec "$1" python3 -I -S -c "$PY_SYSLOG" \
+		"$TOPO_DIR/syslog.log" "$TOPO_DIR/syslog.ready" </dev/null \
+		>/dev/null 2>&1 &
+	SYSLOG_PID=$!
+	at_exit _upnp_syslog_stop
+	wait_until 30 test -e "$TOPO_DIR/syslog.ready"
+}
+
+# shellcheck disable=SC2317  # called at exit
+_upnp_syslog_stop() {
+	[ -n "$SYSLOG_PID" ] || return 0
+	kill "$SYSLOG_PID" 2>/dev/null
+	wait "$SYSLOG_PID" 2>/dev/null
+	rm -f /dev/log
+	SYSLOG_PID=""
+}
+
+# upnp_stun_start: the STUN responder on $TOPO_SRV_IP:3478, in $SRV.
+upnp_stun_start() {
+	local ready=$TOPO_DIR/stun.ready
+
+	_topo_daemon "$SRV" stun timeout 600 python3 -I -S -c "$PY_STUN" \
+		"$TOPO_SRV_IP" "$ready"
+	wait_until 30 test -e "$ready"
+}
+
+MUPNP_PID=""
+# upnp_miniupnpd_start ROUTER LAN UPNP(yes|no): miniupnpd -d in ROUTER
+# for the clients on LAN (a prefix), NAT-PMP/PCP on, UPnP as asked; waits
+# until port forwarding is enabled (STUN passed).
+upnp_miniupnpd_start() {
+	local ns=$1 lan=$2 upnp=$3 conf log
+
+	conf=$TOPO_DIR/r$TOPO_ROUND-miniupnpd-$upnp.conf
+	log=$(topo_log "miniupnpd-$upnp")
+	cat > "$conf" <<-EOF
+	ext_ifname=e0
+	listening_ip=i0
+	http_port=0
+	enable_upnp=$upnp
+	enable_natpmp=yes
+	secure_mode=yes
+	ext_perform_stun=yes
+	ext_stun_host=$TOPO_SRV_IP
+	ext_stun_port=3478
+	upnp_table_name=filter
+	upnp_nat_table_name=filter
+	upnp_forward_chain=miniupnpd
+	upnp_nat_chain=prerouting_miniupnpd
+	upnp_nat_postrouting_chain=postrouting_miniupnpd
+	uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
+	allow 1024-65535 $lan 1024-65535
+	deny 0-65535 0.0.0.0/0 0-65535
+	EOF
+	"$IP" netns exec "$ns" miniupnpd -d -f "$conf" \
+		-P "$TOPO_DIR/miniupnpd.pid" >"$log" 2>&1 </dev/null &
+	MUPNP_PID=$!
+	wait_until 60 grep -q "Listening for NAT-PMP/PCP traffic" "$log" &&
+		grep -q "Port forwarding is now enabled" "$log" && return 0
+	ktap_info "miniupnpd did not start: $(cat "$log")"
+	return 1
+}
+
+upnp_miniupnpd_stop() {
+	[ -n "$MUPNP_PID" ] || return 0
+	kill -TERM "$MUPNP_PID" 2>/dev/null
+	_topo_wait_gone 10 "$MUPNP_PID" || kill -KILL "$MUPNP_PID" 2>/dev/null
+	wait "$MUPNP_PID" 2>/dev/null
+	MUPNP_PID=""
+}
+
+# upnp_mappings ROUTER: miniupnpd's DNAT rules there.
+upnp_mappings() {
+	ip netns exec "$1" nft list chain inet filter prerouting_miniupnpd |
+		grep -o 'dport [0-9]* dnat ip to [0-9.:]*'
+}
+
