@@ -407,37 +407,38 @@ static const char *teredo_endpoint(char *buf, size_t size,
 
 #define TEREDO_NAMES(a)	(a), (sizeof(a) / sizeof((a)[0]))
 
+/* "KEY NAME" for the u8 enum of TB[ATTR], when it is there. */
+static void teredo_print_enum(struct rtattr *tb[], int attr, const char *key,
+			      const char * const *names, size_t n)
+{
+	char buf[16];
+
+	if (teredo_has(tb, attr, 1))
+		teredo_print_word(key, teredo_enum(buf, sizeof(buf), names, n,
+						   tb[attr]));
+}
+
+static __u8 teredo_u8(struct rtattr *tb[], int attr)
+{
+	return teredo_has(tb, attr, 1) ? *(const __u8 *)RTA_DATA(tb[attr]) : 0;
+}
+
 static void teredo_print_runtime(struct rtattr *tb[])
 {
 	char buf[INET6_ADDRSTRLEN + 8];
-	int offline = 0;
 
-	if (teredo_has(tb, IFLA_TEREDO_STATE, 1)) {
-		teredo_print_word("state",
-				  teredo_enum(buf, sizeof(buf),
-					      TEREDO_NAMES(teredo_states),
-					      tb[IFLA_TEREDO_STATE]));
-		offline = *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_STATE]) ==
-			  TEREDO_STATE_OFFLINE;
-	}
+	teredo_print_enum(tb, IFLA_TEREDO_STATE, "state",
+			  TEREDO_NAMES(teredo_states));
 	/* A reason says why a client is offline, and only that. */
-	if (offline && teredo_has(tb, IFLA_TEREDO_REASON, 1))
-		teredo_print_word("reason",
-				  teredo_enum(buf, sizeof(buf),
-					      TEREDO_NAMES(teredo_reasons),
-					      tb[IFLA_TEREDO_REASON]));
-	if (teredo_has(tb, IFLA_TEREDO_NAT, 1))
-		teredo_print_word("nat",
-				  teredo_enum(buf, sizeof(buf),
-					      TEREDO_NAMES(teredo_nats),
-					      tb[IFLA_TEREDO_NAT]));
+	if (teredo_has(tb, IFLA_TEREDO_STATE, 1) &&
+	    teredo_u8(tb, IFLA_TEREDO_STATE) == TEREDO_STATE_OFFLINE)
+		teredo_print_enum(tb, IFLA_TEREDO_REASON, "reason",
+				  TEREDO_NAMES(teredo_reasons));
+	teredo_print_enum(tb, IFLA_TEREDO_NAT, "nat", TEREDO_NAMES(teredo_nats));
 	/* A port mapping on the router (RFC 6081 §4.3), when there is one. */
-	if (teredo_has(tb, IFLA_TEREDO_PORTMAP, 1) &&
-	    *(const __u8 *)RTA_DATA(tb[IFLA_TEREDO_PORTMAP])) {
-		teredo_print_word("portmap",
-				  teredo_enum(buf, sizeof(buf),
-					      TEREDO_NAMES(teredo_portmaps),
-					      tb[IFLA_TEREDO_PORTMAP]));
+	if (teredo_u8(tb, IFLA_TEREDO_PORTMAP)) {
+		teredo_print_enum(tb, IFLA_TEREDO_PORTMAP, "portmap",
+				  TEREDO_NAMES(teredo_portmaps));
 		if (teredo_has(tb, IFLA_TEREDO_PORTMAP_GATEWAY, 4))
 			teredo_print_word("portmap-gateway",
 					  inet_ntop(AF_INET,
