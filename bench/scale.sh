@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench/scale.sh [--sizes "1000 100000 1000000"] [--time S]
+# bench/scale.sh [--sizes "1000 100000 1000000"] [--time S] [--flood PPS]
 #
 # A relay's peer table at scale (make bench-scale).  For each size N, in
 # one boot, the table of one relay is filled with N entries and this is
@@ -30,7 +30,10 @@
 #   host veth1 2001:db8:1::30, 2001::/32 via the relay; pktgen on veth1
 #
 # The flood is the kernel's pktgen in host (a kernel thread: it outruns
-# any socket): IPv6/UDP frames of 100 bytes to random Teredo destinations
+# any socket), paced at --flood packets a second (default 5000, under what
+# the relay makes entries at here, so that no queue before the relay
+# overflows: a loss of the trusted client's pings is then the relay's),
+# IPv6/UDP frames of 100 bytes to random Teredo destinations
 # behind server 198.18.0.99 (2001:0:c612:63::/64, random mapping bits:
 # about 7 in 8 embed a global IPv4, the others are refused without an
 # entry), for which rly has a blackhole route: the bubbles of the new
@@ -49,11 +52,13 @@ BENCH_DIR=$(cd "$(dirname "$(readlink -f "$0")")" && pwd)
 TOP=$(cd "$BENCH_DIR/.." && pwd)
 SIZES="1000 100000 1000000"
 TIME=5
+FLOOD=5000
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sizes) SIZES=$2; shift 2 ;;
 	--time) TIME=$2; shift 2 ;;
-	*) echo "usage: $0 [--sizes \"N...\"] [--time S]" >&2; exit 2 ;;
+	--flood) FLOOD=$2; shift 2 ;;
+	*) echo "usage: $0 [--sizes \"N...\"] [--time S] [--flood PPS]" >&2; exit 2 ;;
 	esac
 done
 if [ -z "${TEREDO_RESULTS:-}" ] || [ ! -d "$TEREDO_RESULTS" ]; then
@@ -117,8 +122,15 @@ setup() {
 	ip -n host -6 route add 2001::/32 via 2001:db8:1::20
 	nsx rly sysctl -q -w net.ipv6.conf.all.forwarding=1
 	ip -n rly route add blackhole 198.18.0.99/32
-	ip -n rly link add teredo0 type teredo mode relay local 198.18.0.20 ||
-		die "cannot create the relay"
+	# hold-limit at its maximum: each new entry holds its packet and
+	# sends its bubbles (the blackhole drops them; after the retries,
+	# 6 s, the packet goes), which keeps it for the bubble budget's
+	# 300 s; over the default 16 MiB the packet is dropped unheld, no
+	# bubble goes, and the entry is collected at the collector's next
+	# round (every 10 s): the table would not grow past what the flood
+	# makes in 10 s.
+	ip -n rly link add teredo0 type teredo mode relay local 198.18.0.20 \
+		hold-limit 1073741824 || die "cannot create the relay"
 	nsx rly sysctl -q -w net.ipv6.conf.teredo0.accept_ra=0
 	ip -n rly link set teredo0 up
 	ip -n rly -6 route add 2001::/32 dev teredo0
@@ -215,6 +227,16 @@ mem() {
 	awk '$1 == "teredo_peer" { printf "%d %d", $2, $4 }' /proc/slabinfo
 }
 
+# backlog_drops: packets the cpus' input backlogs dropped (full) so far.
+backlog_drops() {
+	local d n=0
+
+	while read -r _ d _; do
+		n=$((n + 16#$d))
+	done < /proc/net/softnet_stat
+	echo "$n"
+}
+
 now_ms() {
 	echo $(( ${EPOCHREALTIME/./} / 1000 ))
 }
@@ -222,9 +244,9 @@ now_ms() {
 # ------------------------------------------------------------ pktgen
 
 # pktgen_set random|DST6: the host's veth1 as pktgen's only device, for
-# random Teredo destinations or one.
+# random Teredo destinations at FLOOD a second, or one as fast as it can.
 pktgen_set() {
-	nsx host bash -s "$1" "$RLY_MAC" <<-'EOF'
+	nsx host bash -s "$1" "$RLY_MAC" "$FLOOD" <<-'EOF'
 	pg() { echo "$2" > "$1" || { echo "pktgen: $2 refused" >&2; exit 1; }; }
 	t=/proc/net/pktgen/kpktgend_0
 	d=/proc/net/pktgen/veth1
@@ -239,6 +261,7 @@ pktgen_set() {
 	if [ "$1" = random ]; then
 		pg "$d" "dst6_min 2001:0:c612:63::"
 		pg "$d" "dst6_max 2001:0:c612:63:0:ffff:ffff:ffff"
+		[ "$3" = 0 ] || pg "$d" "ratep $3"
 	else
 		pg "$d" "dst6 $1"
 	fi
@@ -298,7 +321,7 @@ splats() {
 run_size() {
 	local n=$1 t0 t1 m0 m1 p0 held tx0 tx1 c0 c1 e0 e1 ms lines
 	local fill_ms cap_lost rate cpu_s per_cpu_s dump_ms collect_ms
-	local first_ms flush_ms peers_max evicted0 evicted1 rate_lost
+	local first_ms flush_ms peers_max evicted0 evicted1 rate_lost b0 b1 kept
 
 	t0=$(now_ms)
 	nsx rly "$CTL" peers flush teredo0 || die "flush"
@@ -312,6 +335,7 @@ run_size() {
 	# create, then the cap
 	p0=$(pings)
 	evicted0=$(show_num peers_evicted)
+	b0=$(backlog_drops)
 	pktgen_set random || die "pktgen"
 	t0=$(now_ms)
 	pktgen_start
@@ -323,6 +347,7 @@ run_size() {
 	peers_max=$(peers)
 	evicted1=$(show_num peers_evicted)
 	cap_lost=$(lost_since "$p0")
+	b1=$(backlog_drops)
 	read -r -a m1 <<< "$(mem)"
 	held=$(show_num held)
 	t1=$(now_ms)
@@ -345,7 +370,10 @@ run_size() {
 
 	# dump
 	t0=$(now_ms)
-	lines=$(nsx rly "$CTL" peers teredo0 | wc -l)
+	# Lines, and the trusted column of the client's line (the guest has
+	# no /dev/fd: no process substitution).
+	read -r lines kept <<< "$(nsx rly "$CTL" peers teredo0 |
+		awk -v a="$TADDR" '{ n++ } $1 == a { t = $3 } END { print n, t }')"
 	dump_ms=$(($(now_ms) - t0))
 
 	# collect: the flood's entries were last used at t1
@@ -360,7 +388,7 @@ run_size() {
 		"${m1[2]}" "${m1[3]:-0}" "${m1[4]:-0}" "${held:-0}" "$rate" \
 		"$cpu_s" "$per_cpu_s" "$rate_lost" "$((lines - 1))" "$dump_ms" \
 		"$first_ms" "$collect_ms" "$(lost_since "$p0")" "$flush_ms" \
-		"$(splats)" >> "$TSV"
+		"$(splats)" "$((b1 - b0))" "$kept" >> "$TSV"
 	echo >> "$TSV"
 	log "$n: $(tail -1 "$TSV")"
 }
@@ -379,8 +407,9 @@ report() {
 		vm = ($11 - $10) * 1024 / n; held = $14 / n
 		if (!base)
 			base = $15
-		printf "| %d | %.1f s (%d/s) | %d entries, %d evicted; ping lost %s |",
-			n, $2 / 1000, $2 ? n * 1000 / $2 : 0, $3, $4, $5
+		printf "| %d | %.1f s (%d/s) | %d entries, %d evicted; ping lost %s, backlog drops %d; client trusted: %s |",
+			n, $2 / 1000, $2 ? n * 1000 / $2 : 0, $3, $4, $5, $26,
+			$27 == "" ? "gone" : $27
 		printf " %.0f (%d objects of %d B) | %.0f (%.0f per cpu × %d) | %.0f | %.0f | %.0f |",
 			slab, $12, $13, pc, pc / cpus, cpus, vm, held, slab + pc + vm - held
 		printf " %d/s, %d per cpu-s (%.2f×); ping lost %s | %d lines in %.1f s | %.0f s, %.0f s; ping lost %s | %.1f s | %d |\n",
@@ -390,7 +419,7 @@ report() {
 	{
 		echo "## bench-scale: a relay's peer table at $(echo "$SIZES" | tr ' ' '/') entries"
 		echo
-		echo "$(uname -r), $(nproc) vCPU, TCG; rate phases of $TIME s; bytes per entry from /proc/meminfo deltas."
+		echo "$(uname -r), $(nproc) vCPU, TCG; floods of $FLOOD new destinations a second; rate phases of $TIME s; bytes per entry from /proc/meminfo deltas."
 		echo
 		echo "| entries | create | 5 s more flood at the cap | slab B/entry | per-cpu B/entry | table (vmalloc) B/entry | held B/entry | total B/entry | rate to the trusted client (× the first size) | dump | collected after the flood: first, last | flush | splats |"
 		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
@@ -402,7 +431,7 @@ report() {
 printf '%s\t' size fill_ms peers_max evicted cap_lost slab0 slab1 percpu0 \
 	percpu1 vmalloc0 vmalloc1 peer_objs peer_objsize held rate cpu_s \
 	per_cpu_s rate_lost dump_lines dump_ms collect_first_ms collect_ms \
-	collect_lost flush_ms splats > "$TSV"
+	collect_lost flush_ms splats backlog_drops trusted_kept > "$TSV"
 echo >> "$TSV"
 setup
 daemon host ping busybox ping -6 -i 0.2 "$TADDR"

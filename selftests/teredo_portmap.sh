@@ -115,20 +115,10 @@ counter_above() {
 # (port 5000) to two destinations leaves from two public ports, neither
 # 5000; the datagram from a port it did not talk to is dropped.
 nat_probe() {
-	local rs=$TOPO_DIR/nat-srv rr=$TOPO_DIR/nat-rly p1 p2 seen rc=0 pids=()
+	local p1 p2 rc=0
 
-	rm -f "$rs".* "$rr".*
-	"$IP" netns exec "$SRV" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
-		"$TOPO_SRV_IP" 7000 "$rs.ready" >"$rs.out" 2>"$rs.err" &
-	pids+=($!)
-	"$IP" netns exec "$RLY" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
-		"$TOPO_RLY_IP" 7000 "$rr.ready" 7001 >"$rr.out" 2>"$rr.err" &
-	pids+=($!)
-	wait_until 30 test -e "$rs.ready" -a -e "$rr.ready" || rc=1
-	seen=$(ip netns exec "$CLI" timeout 40 python3 -c "$TOPO_PY_UDP" send \
-		"$TOPO_CLI_IP" 5000 "$TOPO_SRV_IP:7000" "$TOPO_RLY_IP:7000")
-	wait "${pids[@]}"
-	p1=$(cat "$rs.out") p2=$(cat "$rr.out")
+	topo_nat_probe || rc=1
+	p1=$TOPO_PROBE_SRV p2=$TOPO_PROBE_RLY
 	ktap_info "NAT probe: 10.0.0.2:5000 -> $TOPO_SRV_IP:7000 seen as $p1, -> $TOPO_RLY_IP:7000 seen as $p2"
 	assert_eq "public address towards $TOPO_SRV_IP" "$TOPO_NAT_IP" "${p1%:*}" || rc=1
 	assert_eq "public address towards $TOPO_RLY_IP" "$TOPO_NAT_IP" "${p2%:*}" || rc=1
@@ -136,7 +126,7 @@ nat_probe() {
 	assert_ne "the inside port kept towards $TOPO_SRV_IP" 5000 "${p1#*:}" || rc=1
 	assert_ne "the inside port kept towards $TOPO_RLY_IP" 5000 "${p2#*:}" || rc=1
 	assert_eq "datagrams let in (from the flow's port only)" \
-		"$TOPO_RLY_IP:7000" "$seen" || rc=1
+		"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
 	return $rc
 }
 

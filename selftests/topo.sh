@@ -660,7 +660,26 @@ td_log() {
 # independent mapping), a datagram from a port the client did not talk to
 # is dropped and one from the port it did talk to passes.
 topo_nat_check() {
-	local rs=$TOPO_DIR/nat-srv rr=$TOPO_DIR/nat-rly p1 p2 seen rc=0 pids=()
+	local rc=0
+
+	topo_nat_probe || rc=1
+	assert_eq "NAT mapping seen by $TOPO_SRV_IP" "$TOPO_NAT_IP:5000" \
+		"$TOPO_PROBE_SRV" || rc=1
+	assert_eq "NAT mapping seen by $TOPO_RLY_IP (endpoint-independent)" \
+		"$TOPO_PROBE_SRV" "$TOPO_PROBE_RLY" || rc=1
+	assert_eq "datagrams let in (port-restricted filtering)" \
+		"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
+	return $rc
+}
+
+# topo_nat_probe: one socket in $CLI (port 5000) sends a datagram to
+# $TOPO_SRV_IP:7000 and one to $TOPO_RLY_IP:7000, whose listener answers
+# from port 7001 first (a port the client never talked to), then from
+# 7000.  TOPO_PROBE_SRV and TOPO_PROBE_RLY: the source each listener saw;
+# TOPO_PROBE_SEEN: the sources of what reached the client.
+TOPO_PROBE_SRV="" TOPO_PROBE_RLY="" TOPO_PROBE_SEEN=""
+topo_nat_probe() {
+	local rs=$TOPO_DIR/nat-srv rr=$TOPO_DIR/nat-rly rc=0 pids=()
 
 	rm -f "$rs".* "$rr".*
 	"$IP" netns exec "$SRV" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
@@ -673,16 +692,11 @@ topo_nat_check() {
 		ktap_info "NAT check: listeners did not start"
 		rc=1
 	}
-	seen=$(ip netns exec "$CLI" timeout 40 python3 -c "$TOPO_PY_UDP" send \
-		"$TOPO_CLI_IP" 5000 "$TOPO_SRV_IP:7000" "$TOPO_RLY_IP:7000")
+	TOPO_PROBE_SEEN=$(ip netns exec "$CLI" timeout 40 python3 -c \
+		"$TOPO_PY_UDP" send "$TOPO_CLI_IP" 5000 "$TOPO_SRV_IP:7000" \
+		"$TOPO_RLY_IP:7000")
 	wait "${pids[@]}"
-	p1=$(cat "$rs.out") p2=$(cat "$rr.out")
-	assert_eq "NAT mapping seen by $TOPO_SRV_IP" "$TOPO_NAT_IP:5000" "$p1" ||
-		rc=1
-	assert_eq "NAT mapping seen by $TOPO_RLY_IP (endpoint-independent)" \
-		"$p1" "$p2" || rc=1
-	assert_eq "datagrams let in (port-restricted filtering)" \
-		"$TOPO_RLY_IP:7000" "$seen" || rc=1
+	TOPO_PROBE_SRV=$(cat "$rs.out") TOPO_PROBE_RLY=$(cat "$rr.out")
 	return $rc
 }
 
