@@ -86,25 +86,10 @@ HOST_LOADAVG=""
 HOST_CSUM=on
 NSLIST=()
 
-ip() {
-	"$IP" "$@"
-}
-
-py() {
-	python3 -I -S "$@"
-}
-
-log() {
-	echo "bench-client: $*" >&2
-}
-
-# nsx N CMD...: CMD in namespace cb-N (N: srv rly host o1 n-o1 ...).
-nsx() {
-	local n=$1
-
-	shift
-	ip netns exec "cb-$n" "$@"
-}
+# Namespaces cb-N (N: srv rly host o1 n-o1 ...): nsx N, daemon N.
+BENCH_NAME=bench-client NS_PREFIX=cb-
+# shellcheck source=lib.sh
+. "$BENCH_DIR/lib.sh"
 
 cleanup() {
 	local p n
@@ -126,26 +111,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-wait_until() {
-	local deadline=$((SECONDS + $1))
-
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.2
-	done
-}
-
-# daemon N NAME CMD...: CMD in namespace N in the background, output in
-# $WORK/NAME.log, pid in $! (ip execs CMD), killed at exit.
-daemon() {
-	local n=$1 name=$2
-
-	shift 2
-	"$IP" netns exec "cb-$n" "$@" >"$WORK/$name.log" 2>&1 </dev/null &
-	PIDS+=("$!")
-}
 
 udp_bound() {
 	[ -n "$(nsx "$1" ss -Hunl "sport = :$2")" ]

@@ -2,8 +2,10 @@
 # shellcheck shell=bash
 #
 # Helpers of the bench scripts that run inside the test VM (sourced).
-# The caller sets IP (the ip binary) and WORK (its scratch directory) and
-# keeps the pids of what it starts in PIDS.
+# The caller sets IP (the ip binary), WORK (its scratch directory),
+# BENCH_NAME (its log lines' prefix, default "bench") and NS_PREFIX (what
+# its namespaces' names start with, default none: nsx and daemon take
+# the rest), and keeps the pids of what it starts in PIDS.
 
 ip() {
 	"$IP" "$@"
@@ -15,12 +17,12 @@ py() {
 }
 
 log() {
-	echo "bench: $*" >&2
+	echo "${BENCH_NAME:-bench}: $*" >&2
 }
 
-# nsx NS CMD...: CMD in namespace NS.
+# nsx NS CMD...: CMD in namespace NS_PREFIX + NS.
 nsx() {
-	local ns=$1
+	local ns=${NS_PREFIX:-}$1
 
 	shift
 	ip netns exec "$ns" "$@"
@@ -37,10 +39,10 @@ wait_until() {
 	done
 }
 
-# daemon NS NAME CMD...: CMD in NS in the background, output in
-# $WORK/NAME.log; its pid (CMD's own: ip execs it) is in $! and in PIDS.
+# daemon NS NAME CMD...: CMD in NS_PREFIX + NS in the background, output
+# in $WORK/NAME.log; its pid (CMD's own: ip execs it) is in $! and in PIDS.
 daemon() {
-	local ns=$1 name=$2
+	local ns=${NS_PREFIX:-}$1 name=$2
 
 	shift 2
 	"$IP" netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 </dev/null &

@@ -71,27 +71,8 @@ IPERF_PID=""
 RESPONDER_PID=""
 RLY_PID=""
 HOST_LOADAVG=""
-
-ip() {
-	"$IP" "$@"
-}
-
-# Python without site-packages starts twice as fast under TCG.
-py() {
-	python3 -I -S "$@"
-}
-
-log() {
-	echo "bench: $*" >&2
-}
-
-# nsx NS CMD...: CMD in namespace NS.
-nsx() {
-	local ns=$1
-
-	shift
-	ip netns exec "$ns" "$@"
-}
+# shellcheck source=lib.sh
+. "$BENCH_DIR/lib.sh"
 
 cleanup() {
 	local p ns
@@ -107,28 +88,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# wait_until SECS CMD...: poll CMD every 0.1 s for at most SECS seconds.
-wait_until() {
-	local deadline=$((SECONDS + $1))
-
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
-
-# daemon NS NAME CMD...: CMD in NS in the background, output in
-# $WORK/NAME.log; its pid (CMD's own: ip execs it; no shell function in
-# between) is in $! and killed at exit.
-daemon() {
-	local ns=$1 name=$2
-
-	shift 2
-	"$IP" netns exec "$ns" "$@" >"$WORK/$name.log" 2>&1 </dev/null &
-	PIDS+=("$!")
-}
 
 udp_bound() {
 	[ -n "$(nsx "$1" ss -Hunl "sport = :$2")" ]

@@ -79,9 +79,9 @@ HZ_USER=$(getconf CLK_TCK)
 SRV_MAC=""
 PACE=0
 
-ip() { "$IP" "$@"; }
-nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-log() { echo "bench-server: $*" >&2; }
+BENCH_NAME=bench-server
+# shellcheck source=lib.sh
+. "$BENCH_DIR/lib.sh"
 
 cleanup() {
 	ip netns pids srv 2>/dev/null | xargs -r kill 2>/dev/null
@@ -90,16 +90,6 @@ cleanup() {
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-wait_until() {
-	local deadline=$((SECONDS + $1))
-
-	shift
-	while ! "$@"; do
-		[ "$SECONDS" -ge "$deadline" ] && return 1
-		sleep 0.1
-	done
-}
 
 udp_bound() { [ -n "$(nsx srv ss -Hunl 'sport = :3544')" ]; }
 udp_free() { ! udp_bound; }
