@@ -219,6 +219,12 @@ lost_since() {
 	echo "$n/$((b[0] - a[0]))"
 }
 
+# vmalloc_callers FILE: bytes vmalloc'ed by each caller, into FILE.
+vmalloc_callers() {
+	awk '$3 ~ /\+0x/ { sub(/\+.*/, "", $3); n[$3] += $2 }
+	     END { for (c in n) print n[c], c }' /proc/vmallocinfo | sort -rn > "$1"
+}
+
 # mem: "slab percpu vmalloc" in kB, and teredo_peer's active objects and
 # object size.
 mem() {
@@ -331,6 +337,7 @@ run_size() {
 	trust || die "the client is not reachable"
 	sleep 1
 	read -r -a m0 <<< "$(mem)"
+	vmalloc_callers "$WORK/vmalloc0"
 
 	# create, then the cap
 	p0=$(pings)
@@ -349,6 +356,11 @@ run_size() {
 	cap_lost=$(lost_since "$p0")
 	b1=$(backlog_drops)
 	read -r -a m1 <<< "$(mem)"
+	vmalloc_callers "$WORK/vmalloc1"
+	# Who vmalloc'ed the difference (the table's buckets, and what else).
+	awk 'NR == FNR { a[$2] = $1; next } { d = $1 - a[$2]; if (d) print d, $2 }' \
+		"$WORK/vmalloc0" "$WORK/vmalloc1" | sort -rn | head -5 |
+		sed "s/^/$n: vmalloc +/" >> "$TEREDO_RESULTS/bench-scale-vmalloc.txt"
 	held=$(show_num held)
 	t1=$(now_ms)
 
