@@ -193,16 +193,18 @@ check_num "device rx_dropped counts all 13" \
 
 # ------------------------------------------------ RFC 6081 trailers
 
-# Bytes after the IPv6 packet are cut off and ignored (teredo.rst: this
-# relay implements no RFC 6081 extension, so not even a "discard if
-# unknown" type drops a packet), whole or truncated: the client's echo
-# request reaches the stack (rx_packets) and nothing is dropped.
-trailer() {	# DESC HEX
-	local j p0 p1 d0 d1 rc=0
+# Bytes after the IPv6 packet are cut off and ignored, whole or
+# truncated: the client's echo request reaches the stack (rx_packets) and
+# nothing is dropped; but a trailer whose type is "discard if unknown"
+# (high bits 01, RFC 6081 §4) drops the packet (rx_trailer): this relay
+# implements no RFC 6081 extension, so it knows no type.
+trailer() {	# DESC HEX [drop]
+	local j p0 p1 d0 d1 t0 t1 rc=0 want=delivered
 
 	j=$(ip -n "$rly" -s -j link show dev teredo0)
 	json_stat p0 "$j" rx packets
 	json_stat d0 "$j" rx dropped
+	t0=$(counter rx_trailer)
 	ip netns exec "$ext" python3 -I -S "$PEERPY" send \
 		--raw-src $CLIENT:$CPORT --to 198.18.0.20:3544 echo \
 		--suffix "$2" >/dev/null
@@ -210,14 +212,23 @@ trailer() {	# DESC HEX
 	j=$(ip -n "$rly" -s -j link show dev teredo0)
 	json_stat p1 "$j" rx packets
 	json_stat d1 "$j" rx dropped
-	assert_num "rx_packets" "$p1" -eq $((p0 + 1)) || rc=1
-	assert_num "rx_dropped" "$d1" -eq "$d0" || rc=1
-	ktap_result $rc "trailer $1 ($2) after the packet: ignored, packet delivered"
+	t1=$(counter rx_trailer)
+	if [ "${3:-}" = drop ]; then
+		want="dropped (rx_trailer)"
+		assert_num "rx_packets" "$p1" -eq "$p0" || rc=1
+		assert_num "rx_dropped" "$d1" -eq $((d0 + 1)) || rc=1
+		assert_num "rx_trailer" "$t1" -eq $((t0 + 1)) || rc=1
+	else
+		assert_num "rx_packets" "$p1" -eq $((p0 + 1)) || rc=1
+		assert_num "rx_dropped" "$d1" -eq "$d0" || rc=1
+		assert_num "rx_trailer" "$t1" -eq "$t0" || rc=1
+	fi
+	ktap_result $rc "trailer $1 ($2) after the packet: packet $want"
 }
 # The client's entry must exist (the relay expects it): renew it.
 ip netns exec "$host" ping -6 -c 1 -W 5 "$TADDR" >/dev/null 2>&1
 trailer "nonce" 0104a1b2c3d4
-trailer "of an unknown discard-if-unknown type" 4102a1b2
+trailer "of an unknown discard-if-unknown type" 4102a1b2 drop
 trailer "cut to one byte" 01
 trailer "longer than the datagram" 0104a1b2
 
