@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The kernel splats in a log, minus the ones selftests/known-splats allows.
-#   awk -v re=REGEX -v skip=LINES -v allow=FILE -f splats.awk LOG
-# A splat starts at a line matching re and takes the 24 lines after it (a
+#   awk -v skip=LINES -v allow=FILE -f splats.awk LOG
+# What a splat is, for every check of the project (the selftests' own at
+# each script's end, tools/vm/run.sh's and make check-debug's on the
+# whole dmesg): a line matching SPLAT below (the last ones come from the
+# debug kernel, tools/vm/debug.config), and the 24 lines after it (a
 # "Call Trace" line inside it extends it).  Prints each splat that is not
 # allowed; an allowed one goes to stderr as one line with its reason.
 # Exit status 0 when a splat was not allowed, 1 otherwise.
@@ -23,6 +26,10 @@ function allowed(b,    e, i, j, hit) {
 }
 
 BEGIN {
+	SPLAT = "WARNING:|BUG:|Oops|KASAN|refcount_t|unreferenced object|" \
+		"general protection|Call Trace|UBSAN:|possible circular locking|" \
+		"suspicious RCU usage|sleeping function called|" \
+		"inconsistent lock state|ref_tracker|unregister_netdevice: waiting"
 	while (allow != "" && (getline line < allow) > 0) {
 		if (line ~ /^[ \t]*(#|$)/ || !(k = index(line, " | ")))
 			continue
@@ -40,7 +47,7 @@ BEGIN {
 NR <= skip + 0 { next }
 
 {
-	if ($0 ~ re) {
+	if ($0 ~ SPLAT) {
 		# A trace extends the splat it belongs to; any other match
 		# starts one.
 		if (left == 0 || $0 !~ /Call Trace/)
