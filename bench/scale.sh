@@ -184,11 +184,6 @@ peers() {
 	show_num peers
 }
 
-# peers_at_least N
-peers_at_least() {
-	[ "$(peers)" -ge "$1" ] 2>/dev/null
-}
-
 peers_at_most() {
 	[ "$(peers)" -le "$1" ] 2>/dev/null
 }

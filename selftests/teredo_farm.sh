@@ -286,23 +286,18 @@ rc=0
 frr_conf rtr "$BGPD_RTR" || rc=1
 frr_conf r1 "$(bgpd_relay 1)" || rc=1
 frr_conf r2 "$(bgpd_relay 2)" || rc=1
-frr_start "$RTR" rtr zebra
-frr_start "$RLY" r1 zebra
-frr_start "$RLY2" r2 zebra
-for n in rtr r1 r2; do
-	wait_until 30 test -S "$(frr_dir $n)/zserv.api" || {
-		ktap_info "zebra of $n did not start: $(cat "$(topo_log "$n-zebra")")"
-		rc=1
-	}
-done
-frr_start "$RTR" rtr bgpd
-frr_start "$RLY" r1 bgpd
-frr_start "$RLY2" r2 bgpd
-for n in rtr r1 r2; do
-	wait_until 30 test -S "$(frr_dir $n)/bgpd.vty" || {
-		ktap_info "bgpd of $n did not start: $(cat "$(topo_log "$n-bgpd")")"
-		rc=1
-	}
+# zebra everywhere first (bgpd connects to it), each up once its socket
+# is there, then bgpd.
+for d in zebra:zserv.api bgpd:bgpd.vty; do
+	frr_start "$RTR" rtr "${d%:*}"
+	frr_start "$RLY" r1 "${d%:*}"
+	frr_start "$RLY2" r2 "${d%:*}"
+	for n in rtr r1 r2; do
+		wait_until 30 test -S "$(frr_dir $n)/${d#*:}" || {
+			ktap_info "${d%:*} of $n did not start: $(cat "$(topo_log "$n-${d%:*}")")"
+			rc=1
+		}
+	done
 done
 ktap_info "[$SECONDS s] FRR started"
 ktap_result $rc "FRR $("$FRR/bgpd" -v | sed -n '1s/.*version //p'): zebra and bgpd in the router and in each relay"

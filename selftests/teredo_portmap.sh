@@ -53,43 +53,6 @@ td_last_run() {
 	td_log "$1" | awk '/: started: / { buf = "" } { buf = buf $0 "\n" } END { printf "%s", buf }'
 }
 
-# shellcheck disable=SC2317  # called through wait_until
-_td_logged() {
-	td_log "$1" | grep -qE "$2"
-}
-
-td_wait_log() {
-	wait_until "$3" _td_logged "$1" "$2" && return 0
-	ktap_info "$1: no log line matching \"$2\" in $3 s; log:"
-	ktap_info "$(td_log "$1")"
-	return 1
-}
-
-# td_signal DEV SIGNAL: send it, wait for the exit; TD_RC = exit status.
-td_signal() {
-	local pid=${TD_PID[$1]:-}
-
-	TD_RC=
-	[ -n "$pid" ] || return 1
-	kill "-$2" "$pid" 2>/dev/null
-	if ! _topo_wait_gone 30 "$pid"; then
-		ktap_info "$1: teredod (pid $pid) still alive 30 s after SIG$2"
-		kill -KILL "$pid" 2>/dev/null
-	fi
-	wait "$pid"
-	TD_RC=$?
-	unset "TD_PID[$1]"
-}
-
-# shellcheck disable=SC2317  # called at exit
-_td_kill_all() {
-	local d
-
-	for d in "${!TD_PID[@]}"; do
-		kill -KILL "${TD_PID[$d]}" 2>/dev/null
-	done
-}
-at_exit _td_kill_all
 
 # show KEY DEV: teredoctl -j show DEV's KEY in $CLI.
 show() {
@@ -251,7 +214,7 @@ wait_until 10 counter_above rx_bad_header "$dev" "${before:-0}" || rc=1
 ktap_result $rc "$S: a datagram from $TOPO_RLY_IP:7002 (never contacted) to $TOPO_NAT_IP:$PORT reaches the client: rx_bad_header ${before:-?} -> $(counter rx_bad_header "$dev")"
 
 rc=0
-td_signal "$dev" TERM
+td_signal "$dev" TERM 30
 assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (UPnP)" "$(td_log "$dev")" || rc=1
 assert_eq "$S: teredoctl portmap after SIGTERM" none "$(show portmap "$dev")" || rc=1
@@ -296,7 +259,7 @@ assert_contains "$S: log" "$dev: port mapping: UPnP: no IGD answered in 2000 ms;
 ktap_result $rc "$S wire: SSDP unanswered (\"UPnP: no IGD answered\"), then NAT-PMP to $GW:5351: public address, mapping"
 
 rc=0
-td_signal "$dev" TERM
+td_signal "$dev" TERM 30
 assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (NAT-PMP)" "$(td_log "$dev")" || rc=1
 assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
@@ -313,7 +276,7 @@ assert_eq "$S: teredoctl reason" symmetric-nat "$(show reason "$dev")" || rc=1
 assert_not_contains "$S: log" "$dev: port mapping" "$(td_last_run "$dev")" || rc=1
 assert_eq "$S: the router's mappings" "" "$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: without --port-mapping: offline, symmetric-nat, today's line, then the hint (--port-mapping auto or a forwarded port); nothing asked of the router"
-td_signal "$dev" TERM
+td_signal "$dev" TERM 30
 upnp_miniupnpd_stop
 ip -n "$CLI" link del "$dev"
 

@@ -655,6 +655,47 @@ td_log() {
 	cat "$(topo_log "td-$1")" 2>/dev/null
 }
 
+# shellcheck disable=SC2317  # called through wait_until
+_td_logged() {
+	td_log "$1" | grep -qE "$2"
+}
+
+# td_wait_log DEV REGEX TIMEOUT_S: 0 once the log has a matching line.
+td_wait_log() {
+	wait_until "$3" _td_logged "$1" "$2" && return 0
+	ktap_info "$1: no log line matching \"$2\" in $3 s; log:"
+	ktap_info "$(td_log "$1")"
+	return 1
+}
+
+# td_signal DEV SIGNAL [SECS]: send it, wait for the exit (20 s, then
+# SIGKILL); TD_RC = exit status.
+td_signal() {
+	local pid=${TD_PID[$1]:-} secs=${3:-20}
+
+	TD_RC=
+	[ -n "$pid" ] || return 1
+	kill "-$2" "$pid" 2>/dev/null
+	if ! _topo_wait_gone "$secs" "$pid"; then
+		ktap_info "$1: teredod (pid $pid) still alive $secs s after SIG$2:"
+		ktap_info "$(cat "/proc/$pid/stack" 2>/dev/null)"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	TD_RC=$?
+	unset "TD_PID[$1]"
+}
+
+# shellcheck disable=SC2317  # called at exit
+_td_kill_all() {
+	local d
+
+	for d in "${!TD_PID[@]}"; do
+		kill -KILL "${TD_PID[$d]}" 2>/dev/null
+	done
+}
+at_exit _td_kill_all
+
 # topo_nat_check: 0 when the NAT behaves as a port-restricted cone: the
 # same public address and port towards two destinations (endpoint-
 # independent mapping), a datagram from a port the client did not talk to
