@@ -22,6 +22,7 @@
 #include "config.h"
 #include "device.h"
 #include "events.h"
+#include "mode.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
@@ -184,7 +185,7 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 	struct udp_tunnel_sock_cfg cfg = {
 		.sk_user_data = t,
 		.encap_type = 1,
-		.encap_rcv = teredo_udp_recv,
+		.encap_rcv = teredo_client_encap_recv,
 		.encap_destroy = helper_gone,
 	};
 	struct socket *sock;
@@ -211,6 +212,8 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 	release_sock(sk);
 	if (!err) {
 		rcu_assign_pointer(t->sk, sk);
+		/* Routes cached for the last socket are not this one's. */
+		teredo_routes_invalidate(&t->routes);
 		WRITE_ONCE(t->client.sk, sk);
 	}
 	sockfd_put(sock);
@@ -478,3 +481,9 @@ int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t)
 		return -EMSGSIZE;
 	return 0;
 }
+
+const struct teredo_mode_ops teredo_client_ops = {
+	.encap_rcv	= teredo_client_encap_recv,
+	.bubble		= teredo_client_probe,
+	.gro		= true,
+};

@@ -4,6 +4,7 @@
 
 #include <linux/in6.h>
 #include <linux/mutex.h>
+#include <linux/netdevice.h>
 #include <linux/netlink.h>
 #include <linux/ratelimit.h>
 #include <linux/rcupdate.h>
@@ -64,10 +65,9 @@ teredo_client_qualified(struct teredo_client *c)
 }
 
 /* client_receive.c: RFC 4380 §5.2.3; enum teredo_header from proto.h */
-int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr);
+int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
 
 /* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
-void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb);
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
 

@@ -151,16 +151,11 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	teredo_send_bubble_to(t, &ip6->daddr, &ip6->saddr, addr, port);
 }
 
-/**
- * teredo_client_recv - a client's encap_rcv, after the first two bytes
- * @t: the client device
- * @skb: the datagram, data at the UDP header, checksum verified
- * @hdr: enum teredo_header of the UDP payload
- *
- * Context: softirq, under RCU.
+/*
+ * After the first two bytes (teredo_receive_header()).
  * Return: 0 when consumed, 1 to queue it on teredod's socket.
  */
-int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
+static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 {
 	const struct teredo_qualified *q;
 	unsigned int off = UDP_LEN, len;
@@ -321,4 +316,24 @@ int teredo_client_recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	}
 	teredo_peer_hold_received(peer, skb, off, mapping);
 	return 0;
+}
+
+/**
+ * teredo_client_encap_recv - a client's encap_rcv
+ * @sk: teredod's socket
+ * @skb: the datagram, data at the UDP header, checksum verified
+ *
+ * Context: softirq, under RCU.
+ * Return: 0 when consumed, >0 to queue it on teredod's socket (what is
+ * its own, and everything once the device has let go of the socket).
+ */
+int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct teredo_dev *t = rcu_dereference_sk_user_data(sk);
+	int hdr;
+
+	if (unlikely(!t))
+		return 1;
+	hdr = teredo_receive_header(t, skb);
+	return hdr < 0 ? 0 : recv(t, skb, hdr);
 }

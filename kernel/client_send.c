@@ -16,6 +16,7 @@
 
 #include "client.h"
 #include "device.h"
+#include "mode.h"
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
@@ -53,7 +54,7 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 					    csum_partial(icmp, len, 0));
 
 	if (!teredo_socket_send(t, skb, READ_ONCE(t->cfg.server),
-				htons(TEREDO_PORT), NULL, NULL))
+				htons(TEREDO_PORT)))
 		teredo_stat_inc(t, TEREDO_STAT_TX_ECHO_TESTS);
 }
 
@@ -86,19 +87,12 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			      teredo_addr_port(&peer->addr));
 }
 
-/**
- * teredo_client_xmit - send from a client (ndo_start_xmit)
- * @t: the client device
- * @skb: an IPv6 packet to a unicast destination
- *
- * Context: BH disabled, under RCU.  Consumes @skb.
- */
-void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
+/* An IPv6 packet to a unicast destination.  Consumes @skb. */
+static void xmit(struct teredo_dev *t, struct sk_buff *skb)
 {
 	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
 	const struct teredo_qualified *q;
 	struct teredo_peer *peer;
-	bool teredo;
 
 	q = teredo_client_qualified(&t->client);
 	if (!q) {
@@ -118,22 +112,25 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		teredo_dormant_hold(t, skb);
 		return;
 	}
-	teredo = teredo_addr_is_teredo(daddr);
-	if (teredo ? !teredo_send_reachable(daddr) :
-		     !teredo_ipv6_native(daddr)) {
-		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
+	/*
+	 * Whether the destination can be reached at all was decided when
+	 * its peer was made (teredo_peer_reachable()): the common case is
+	 * one lookup.
+	 */
+	peer = teredo_peer_lookup(&t->peers, daddr);
+	if (likely(peer && peer->reachable && teredo_peer_is_fresh(peer))) {
+		teredo_send_to_peer(t, peer, skb);
 		return;
 	}
-	peer = teredo_peer_lookup(&t->peers, daddr);
-	if (likely(peer && teredo_peer_is_fresh(peer))) {
-		teredo_send_to_peer(t, peer, skb);
+	if (peer ? !peer->reachable : !teredo_peer_reachable(daddr)) {
+		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
 		return;
 	}
 	if (!peer) {
 		/* Until a test says otherwise, a native peer has no relay. */
 		u64 mapping = 0;
 
-		if (teredo)
+		if (teredo_addr_is_teredo(daddr))
 			mapping = teredo_mapping(teredo_addr_mapped(daddr),
 						 teredo_addr_port(daddr));
 		peer = teredo_peer_create(t, daddr, mapping, true);
@@ -144,4 +141,17 @@ void teredo_client_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		}
 	}
 	teredo_peer_queue(peer, skb);
+}
+
+/* ndo_start_xmit */
+netdev_tx_t teredo_client_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	/* See teredo_xmit_check() for why RCU is taken here. */
+	rcu_read_lock();
+	if (teredo_xmit_check(t, skb))
+		xmit(t, skb);
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
 }

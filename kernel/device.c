@@ -16,6 +16,7 @@
 
 #include "compat.h"
 #include "device.h"
+#include "mode.h"
 #include "proto.h"
 #include "send.h"
 #include "server.h"
@@ -82,6 +83,9 @@ static int teredo_init(struct net_device *dev)
 	err = teredo_peers_init(&t->peers);
 	if (err)
 		goto err_peers;
+	err = teredo_routes_init(&t->routes);
+	if (err)
+		goto err_routes;
 	if (t->cfg.mode == TEREDO_MODE_SERVER) {
 		err = teredo_ratelimiter_init(&t->rs_limit);
 		if (err)
@@ -93,6 +97,8 @@ static int teredo_init(struct net_device *dev)
 	return 0;
 
 err_limit:
+	teredo_routes_uninit(&t->routes);
+err_routes:
 	teredo_peers_uninit(&t->peers);
 err_peers:
 	gro_cells_destroy(&t->gro_cells);
@@ -117,7 +123,8 @@ err_stats:
  * device holds one.  Only after that, in the destructor and without
  * RTNL, goes what such a request or a reception still in flight may
  * read: the sockets themselves, peers a late reception made, the peer
- * table, the rate limiter, the GRO cells and the counters.
+ * table, the route cache, the rate limiter, the GRO cells and the
+ * counters.
  */
 static void teredo_uninit(struct net_device *dev)
 {
@@ -135,6 +142,8 @@ static void teredo_destruct(struct net_device *dev)
 
 	teredo_peers_flush(t);
 	teredo_peers_uninit(&t->peers);
+	/* No sender is left: the peers, their timers and the sockets went. */
+	teredo_routes_uninit(&t->routes);
 	teredo_socket_release(t);
 	teredo_client_free(t);
 	teredo_ratelimiter_uninit(&t->rs_limit);
@@ -145,13 +154,26 @@ static void teredo_destruct(struct net_device *dev)
 	pr_debug("%s: destroyed\n", dev->name);
 }
 
-static const struct net_device_ops teredo_netdev_ops = {
-	.ndo_init		= teredo_init,
-	.ndo_uninit		= teredo_uninit,
-	.ndo_open		= teredo_open,
-	.ndo_stop		= teredo_stop,
-	.ndo_start_xmit		= teredo_xmit,
-	.ndo_get_stats64	= dev_get_tstats64,
+/* One set per mode, which differ in ndo_start_xmit only (mode.h). */
+#define TEREDO_NETDEV_OPS(xmit) {			\
+	.ndo_init		= teredo_init,		\
+	.ndo_uninit		= teredo_uninit,	\
+	.ndo_open		= teredo_open,		\
+	.ndo_stop		= teredo_stop,		\
+	.ndo_start_xmit		= xmit,			\
+	.ndo_get_stats64	= dev_get_tstats64,	\
+}
+
+static const struct net_device_ops teredo_netdev_ops[] = {
+	[TEREDO_MODE_CLIENT] = TEREDO_NETDEV_OPS(teredo_client_xmit),
+	[TEREDO_MODE_RELAY] = TEREDO_NETDEV_OPS(teredo_relay_xmit),
+	[TEREDO_MODE_SERVER] = TEREDO_NETDEV_OPS(teredo_server_xmit),
+};
+
+static const struct teredo_mode_ops *const teredo_modes[] = {
+	[TEREDO_MODE_CLIENT] = &teredo_client_ops,
+	[TEREDO_MODE_RELAY] = &teredo_relay_ops,
+	[TEREDO_MODE_SERVER] = &teredo_server_ops,
 };
 
 static void teredo_setup(struct net_device *dev)
@@ -160,7 +182,8 @@ static void teredo_setup(struct net_device *dev)
 					   NETIF_F_RXCSUM | NETIF_F_HIGHDMA |
 					   NETIF_F_GSO_SOFTWARE;
 
-	dev->netdev_ops = &teredo_netdev_ops;
+	/* The mode's own, once newlink knows it. */
+	dev->netdev_ops = &teredo_netdev_ops[TEREDO_MODE_RELAY];
 	dev->type = ARPHRD_NONE;
 	dev->flags = IFF_POINTOPOINT | IFF_NOARP;
 	dev->priv_flags |= IFF_NO_QUEUE;
@@ -177,7 +200,6 @@ static void teredo_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	teredo_set_lltx(dev);
 	teredo_stats_setup(dev);
-	netif_keep_dst(dev);
 	SET_NETDEV_DEVTYPE(dev, &teredo_type);
 }
 
@@ -192,6 +214,8 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	err = teredo_config_parse(&t->cfg, data, NULL, extack);
 	if (err)
 		return err;
+	dev->netdev_ops = &teredo_netdev_ops[t->cfg.mode];
+	t->ops = teredo_modes[t->cfg.mode];
 
 	t->dev = dev;
 	t->net = link_net;

@@ -13,6 +13,7 @@
 #include "config.h"
 #include "peer.h"
 #include "ratelimiter.h"
+#include "route.h"
 #include "server.h"
 
 struct teredo_stats;
@@ -22,12 +23,14 @@ struct teredo_dev {
 	struct net *net;		/* link netns, home of the socket */
 	struct list_head list;		/* on the link netns list, under RTNL */
 	struct teredo_config cfg;	/* written under RTNL */
+	const struct teredo_mode_ops *ops;	/* of cfg.mode (mode.h) */
 	struct socket *sock;		/* under RTNL */
 	struct sock __rcu *sk;		/* the data path's view of @sock */
 	struct socket *sock2;		/* a server's secondary, under RTNL */
 	struct sock __rcu *sk2;
 	struct gro_cells gro_cells;
 	struct teredo_peers peers;
+	struct teredo_routes routes;	/* to peers' mappings, per CPU */
 	struct teredo_stats __percpu *stats;
 	struct delayed_work gc_work;	/* collects idle peers */
 	struct ratelimit_state icmp_limit;

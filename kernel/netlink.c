@@ -177,16 +177,16 @@ static int fill_peer(struct sk_buff *skb, struct teredo_dev *t,
 	}
 	spin_unlock_bh(&peer->lock);
 	if (nla_put_u64_64bit(skb, TEREDO_PEER_A_RX_PACKETS,
-			      atomic64_read(&peer->rx_packets),
+			      READ_ONCE(peer->rx_packets),
 			      TEREDO_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, TEREDO_PEER_A_RX_BYTES,
-			      atomic64_read(&peer->rx_bytes),
+			      READ_ONCE(peer->rx_bytes),
 			      TEREDO_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, TEREDO_PEER_A_TX_PACKETS,
-			      atomic64_read(&peer->tx_packets),
+			      READ_ONCE(peer->tx_packets),
 			      TEREDO_PEER_A_PAD) ||
 	    nla_put_u64_64bit(skb, TEREDO_PEER_A_TX_BYTES,
-			      atomic64_read(&peer->tx_bytes),
+			      READ_ONCE(peer->tx_bytes),
 			      TEREDO_PEER_A_PAD))
 		goto cancel;
 	nla_nest_end(skb, nest);

@@ -87,7 +87,6 @@ static void peer_free_rcu(struct rcu_head *rcu)
 {
 	struct teredo_peer *peer = container_of(rcu, struct teredo_peer, rcu);
 
-	dst_cache_destroy(&peer->dst_cache);
 	kmem_cache_free(peer_cache, peer);
 }
 
@@ -184,7 +183,7 @@ enum rank {
 static enum rank rank(const struct teredo_peer *peer)
 {
 	if (teredo_peer_is_fresh(peer))
-		return atomic64_read(&peer->tx_packets) ? RANK_TWO_WAY :
+		return READ_ONCE(peer->tx_packets) ? RANK_TWO_WAY :
 							  RANK_RECEIVED;
 	if (!skb_queue_empty_lockless(&peer->queue) ||
 	    timer_pending(&peer->bubble_timer))
@@ -309,12 +308,9 @@ static struct teredo_peer *peer_alloc(struct teredo_dev *t,
 	peer = kmem_cache_zalloc(peer_cache, GFP_ATOMIC);
 	if (!peer)
 		return NULL;
-	if (dst_cache_init(&peer->dst_cache, GFP_ATOMIC)) {
-		kmem_cache_free(peer_cache, peer);
-		return NULL;
-	}
 	peer->addr = *addr;
 	peer->teredo = teredo_addr_is_teredo(addr);
+	peer->reachable = teredo_peer_reachable(addr);
 	peer->t = t;
 	peer->mapping = mapping;
 	refcount_set(&peer->refcount, 1);
@@ -502,17 +498,8 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	__skb_queue_head_init(&ready);
 	spin_lock_bh(&peer->lock);
 	was_fresh = teredo_peer_is_fresh(peer);
-	if (peer->mapping != mapping) {
+	if (peer->mapping != mapping)
 		WRITE_ONCE(peer->mapping, mapping);
-		/*
-		 * Pairs with the barrier in teredo_socket_send_sk(): a
-		 * sender that routed to the old mapping either sees the
-		 * new one and resets the cache itself, or filled the
-		 * cache before this reset, which then empties it.
-		 */
-		smp_mb();
-		dst_cache_reset(&peer->dst_cache);
-	}
 	WRITE_ONCE(peer->last_rx, jiffies);
 	WRITE_ONCE(peer->trusted, true);
 	peer->bubbles = 0;

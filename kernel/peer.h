@@ -11,7 +11,6 @@
 #include <linux/spinlock.h>
 #include <linux/timer.h>
 #include <linux/xarray.h>
-#include <net/dst_cache.h>
 
 #include "uapi/linux/teredo_genl.h"
 
@@ -27,34 +26,65 @@ struct teredo_dev;
  * and hints that the data path writes with WRITE_ONCE and no lock (a
  * stale value costs one bubble or one eviction decision, nothing else);
  * readers use READ_ONCE.  @list and @id belong to the table's lock.
+ *
+ * The counters are statistics, as WireGuard's per-peer ones: plain adds
+ * with no lock and no atomic instruction, because a locked add on a line
+ * that every CPU sending to the peer writes is what a packet would pay
+ * most for.  Two CPUs adding at the same instant may lose one addition;
+ * the device's own counters (per CPU) are exact.
+ *
+ * A million of these is the table's design size, so the layout is for
+ * memory first (no per-CPU part: the route cache is the device's), then
+ * for the data path: what every packet reads first, then what reception
+ * writes, then the bubble state, then what transmission writes; the
+ * timer and the eviction list last.  sizeof() is 224 on 64-bit.
  */
 struct teredo_peer {
+	/* read by every packet */
 	struct rhash_head node;		/* in teredo_peers.table */
-	struct list_head list;		/* eviction order; peers.lock */
 	struct in6_addr addr;		/* the key */
 	struct teredo_dev *t;
+	u64 mapping;			/* IPv4 << 16 | port, network order */
 	refcount_t refcount;
 	u32 id;				/* in teredo_peers.ids; peers.lock */
-	spinlock_t lock;		/* see above */
 	bool teredo;			/* @addr is a Teredo address */
+	bool reachable;			/* teredo_peer_reachable(@addr) */
 	bool trusted;
 	bool dead;			/* unhashed, waiting for RCU */
 	bool referenced;		/* sent to since eviction last looked */
-	u64 mapping;			/* IPv4 << 16 | port, network order */
+	u16 bubbles;			/* sent in the current budget */
+	spinlock_t lock;		/* see above */
+	u16 retries;			/* bubble rounds for this queue */
+
+	/* written by reception */
 	unsigned long last_rx;		/* jiffies; 0 = never */
-	unsigned long last_tx;
+	u64 rx_packets, rx_bytes;
+
+	/* the bubble exchange, under @lock */
 	unsigned long last_bubble;
-	unsigned int bubbles;		/* sent in the current budget */
-	unsigned int retries;		/* bubble rounds for this queue */
 	u64 nonce;			/* of the pending echo test */
 	unsigned long test_until;	/* jiffies; 0 = no test pending */
 	struct sk_buff_head queue;	/* waiting for trust */
 	unsigned int queued_bytes;	/* truesize of @queue */
+
+	/* written by transmission */
+	unsigned long last_tx;
+	u64 tx_packets, tx_bytes;
+
 	struct timer_list bubble_timer;
-	struct dst_cache dst_cache;	/* routes to @mapping (send.c) */
-	atomic64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
-	struct rcu_head rcu;
+	union {
+		struct list_head list;	/* eviction order; peers.lock */
+		struct rcu_head rcu;	/* once off @list, to free it */
+	};
 };
+
+/* Add to a peer's counters (see above). */
+static inline void teredo_peer_account(u64 *packets, u64 *bytes,
+				       unsigned int len)
+{
+	WRITE_ONCE(*packets, READ_ONCE(*packets) + 1);
+	WRITE_ONCE(*bytes, READ_ONCE(*bytes) + len);
+}
 
 /* What a bubble round decided under the peer's lock, done after it. */
 struct teredo_probe {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Receive: the UDP socket's encap_rcv.  Validates the encapsulation
- * (RFC 4380 §5.1.1, RFC 6081 §4) and the IPv6 header, applies the source
- * rules of the device's mode, updates the peer and hands data to GRO.
- * Bubbles and link-local sources never reach the IPv6 stack.
+ * Receive, what every mode shares: the first look at a datagram, the
+ * RFC 6081 §4 trailers, the hand-off of a checked packet to the stack
+ * through GRO cells, and UDP tunnel GRO.  Each mode's encap_rcv and its
+ * source rules are its own (relay.c, client_receive.c, server.c).
  */
 
 #include <linux/ip.h>
@@ -13,92 +13,14 @@
 #include <net/gro.h>
 #include <net/gro_cells.h>
 #include <net/ip_tunnels.h>
-#include <net/ipv6.h>
 #include <net/protocol.h>
 #include <net/udp_tunnel.h>
 
-#include "client.h"
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
-#include "send.h"
-#include "server.h"
 #include "stats.h"
-
-/*
- * RFC 6081 §5.2 (symmetric NAT support), as Miredo's relay has it: a
- * client behind a symmetric NAT reaches us from another mapping than
- * the one its server saw and its address embeds.  It proves itself
- * with the direct bubble that answers our indirect one, whose
- * destination is that bubble's keyed source (teredo_bubble_source()):
- * only the path through its server has seen it.  The peer then moves to
- * the mapping the bubble came from (teredo_peer_received()), and what
- * comes from that mapping is accepted.  The key is the same for every
- * round, so a bubble is taken only while a round is pending (the peer
- * not trusted): a copy replayed from elsewhere cannot move a peer that
- * is talking.  Anything else that does not match is still a spoof, and
- * nothing here makes an entry: a relay's entries come from its IPv6
- * side.
- */
-static enum teredo_stat relay_check_moved(struct teredo_dev *t,
-					  const struct ipv6hdr *ip6,
-					  unsigned int len, u64 mapping,
-					  struct teredo_peer **peerp)
-{
-	struct teredo_peer *peer = teredo_peer_lookup(&t->peers, &ip6->saddr);
-	struct in6_addr key;
-
-	if (!peer)
-		return TEREDO_STAT_RX_MAPPING;
-	if (READ_ONCE(peer->mapping) != mapping) {
-		if (!teredo_is_bubble((const u8 *)ip6, len) ||
-		    teredo_peer_is_fresh(peer))
-			return TEREDO_STAT_RX_MAPPING;
-		teredo_bubble_source(t, &ip6->saddr, &key);
-		if (!ipv6_addr_equal(&ip6->daddr, &key))
-			return TEREDO_STAT_RX_MAPPING;
-	}
-	*peerp = peer;
-	return TEREDO_STAT_UNSPEC;
-}
-
-/*
- * Relay (RFC 4380 §5.4.2): the source must be a Teredo address whose
- * embedded mapping is the sender (or the one a symmetric NAT moved it
- * to, above), with a global IPv4, and known to us: as in Miredo, a
- * relay only talks to clients it is expecting, which keeps clients from
- * routing through the wrong relay.
- */
-static enum teredo_stat relay_check(struct teredo_dev *t,
-				    const struct ipv6hdr *ip6, unsigned int len,
-				    __be32 saddr, __be16 sport,
-				    struct teredo_peer **peerp)
-{
-	const struct in6_addr *src = &ip6->saddr;
-	enum teredo_stat why;
-
-	if (ipv6_addr_is_multicast(src) || ipv6_addr_is_multicast(&ip6->daddr))
-		return TEREDO_STAT_RX_MULTICAST;
-	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
-		return TEREDO_STAT_RX_LINK_LOCAL;
-	if (!teredo_addr_is_teredo(src))
-		return TEREDO_STAT_RX_NOT_TEREDO;
-	if (teredo_addr_mapped(src) != saddr ||
-	    teredo_addr_port(src) != sport) {
-		why = relay_check_moved(t, ip6, len,
-					teredo_mapping(saddr, sport), peerp);
-		if (why)
-			return why;
-	}
-	if (!teredo_ipv4_is_global(saddr))
-		return TEREDO_STAT_RX_NOT_GLOBAL;
-	if (!*peerp)
-		*peerp = teredo_peer_lookup(&t->peers, src);
-	if (!*peerp)
-		return TEREDO_STAT_RX_UNKNOWN_PEER;
-	return TEREDO_STAT_UNSPEC;
-}
 
 /**
  * teredo_receive_trailers - apply RFC 6081 §4 to what follows the packet
@@ -165,109 +87,34 @@ bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset)
 {
-	atomic64_inc(&peer->rx_packets);
-	atomic64_add(skb->len - offset, &peer->rx_bytes);
+	teredo_peer_account(&peer->rx_packets, &peer->rx_bytes, skb->len - offset);
 	teredo_receive_decap(t, skb, offset);
 }
 
 /**
- * teredo_udp_recv - encap_rcv of our UDP sockets
- * @sk: the socket
+ * teredo_receive_header - the first step of every mode's encap_rcv
+ * @t: the device, from the socket's user data
  * @skb: the datagram, @skb->data at the UDP header, checksum verified
  *
- * Context: softirq, under RCU, socket not locked.
- * Return: 0 when the packet was consumed, >0 to queue it on the socket
- * for the userspace helper.
+ * Context: softirq, under RCU.
+ * Return: the enum teredo_header of the UDP payload, or -1 when the
+ * datagram was too short to say and was dropped.
  */
-int teredo_udp_recv(struct sock *sk, struct sk_buff *skb)
+int teredo_receive_header(struct teredo_dev *t, struct sk_buff *skb)
 {
-	struct teredo_peer *peer = NULL;
-	const struct ipv6hdr *ip6;
-	enum teredo_header hdr;
-	enum teredo_stat why;
-	struct teredo_dev *t;
-	unsigned int len, plen;
-	__be32 saddr;
-	__be16 sport;
-
-	t = rcu_dereference_sk_user_data(sk);
-	/*
-	 * The device is letting go of the socket: what arrives meanwhile
-	 * is a plain datagram again (teredod reads it; a relay's socket
-	 * frees it when it closes).
-	 */
-	if (unlikely(!t))
-		return 1;
-	/* A server's acceptance rules and headers are its own. */
-	if (t->cfg.mode == TEREDO_MODE_SERVER)
-		return teredo_server_recv(t, sk, skb);
 	if (!pskb_may_pull(skb, sizeof(struct udphdr) + 2)) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
-		return 0;
+		return -1;
 	}
-	len = skb->len - sizeof(struct udphdr);
-	hdr = teredo_header_type(skb->data + sizeof(struct udphdr), len);
-	if (t->cfg.mode == TEREDO_MODE_CLIENT)
-		return teredo_client_recv(t, skb, hdr);
-	switch (hdr) {
-	case TEREDO_HDR_IPV6:
-		break;
-	case TEREDO_HDR_AUTH:
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_AUTH);
-		return 0;
-	case TEREDO_HDR_ORIGIN:
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_ORIGIN);
-		return 0;
-	default:
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_HEADER);
-		return 0;
-	}
-	if (!pskb_may_pull(skb, sizeof(struct udphdr) + sizeof(*ip6))) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_TRUNCATED);
-		return 0;
-	}
-	ip6 = (const struct ipv6hdr *)(skb->data + sizeof(struct udphdr));
-	plen = ntohs(ip6->payload_len);
-	if (sizeof(*ip6) + plen > len) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
-		return 0;
-	}
-	why = teredo_receive_trailers(skb, sizeof(struct udphdr) +
-				      sizeof(*ip6) + plen);
-	if (why) {
-		teredo_rx_drop(t, skb, why);
-		return 0;
-	}
-	ip6 = (const struct ipv6hdr *)(skb->data + sizeof(struct udphdr));
-	saddr = ip_hdr(skb)->saddr;
-	sport = udp_hdr(skb)->source;
-
-	why = relay_check(t, ip6, len, saddr, sport, &peer);
-	if (why) {
-		teredo_rx_drop(t, skb, why);
-		return 0;
-	}
-	teredo_peer_received(peer, teredo_mapping(saddr, sport));
-
-	if (teredo_is_bubble((const u8 *)ip6, len)) {
-		teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
-		consume_skb(skb);
-		return 0;
-	}
-	len = sizeof(*ip6) + plen;
-	if (pskb_trim_rcsum(skb, sizeof(struct udphdr) + len)) {
-		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NO_MEMORY);
-		return 0;
-	}
-	teredo_receive_deliver(t, peer, skb, sizeof(struct udphdr));
-	return 0;
+	return teredo_header_type(skb->data + sizeof(struct udphdr),
+				  skb->len - sizeof(struct udphdr));
 }
 
 /*
  * UDP tunnel GRO: a stream of plain IPv6 packets between one client
  * mapping and us is merged before decapsulation, by the kernel's own
  * IPv6-in-IPv4 offload, as fou does.  The merged packet is validated by
- * teredo_udp_recv() once: GRO only merges packets with equal addresses
+ * the mode's encap_rcv once: GRO only merges packets with equal addresses
  * and ports, outer and inner.  Teredo headers, bubbles and anything odd
  * pass one by one.
  */

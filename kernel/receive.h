@@ -12,7 +12,7 @@ struct teredo_dev;
 struct teredo_peer;
 struct udp_tunnel_sock_cfg;
 
-int teredo_udp_recv(struct sock *sk, struct sk_buff *skb);
+int teredo_receive_header(struct teredo_dev *t, struct sk_buff *skb);
 void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
 bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 			  unsigned int offset);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Transmit: from ndo_start_xmit to a peer's mapping, through a bubble
- * exchange when the peer is not trusted yet (RFC 4380 §5.2.4, §5.4.1).
+ * Transmit, what every mode shares: the first checks of ndo_start_xmit,
+ * sending to a peer's mapping, bubbles, ICMPv6 errors.  Each mode's
+ * ndo_start_xmit is its own (relay.c, client_send.c, server.c).
  */
 
 #include <linux/icmpv6.h>
@@ -12,12 +13,11 @@
 #include <linux/udp.h>
 #include <net/ipv6.h>
 
-#include "client.h"
 #include "device.h"
 #include "peer.h"
 #include "proto.h"
 #include "send.h"
-#include "server.h"
+#include "mode.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -46,10 +46,10 @@ void teredo_send_prohibited(struct teredo_dev *t, struct sk_buff *skb,
 }
 
 /*
- * The peer's route cache is good for its mapping only: a sender that
- * read the mapping just before it moved checks it again after filling
- * the cache (teredo_socket_send_sk()), so no route to the old mapping
- * outlives the move.
+ * The route comes from the device's cache, keyed by the destination: a
+ * sender that read the mapping just before the peer moved sends one
+ * last packet to where it was, and nothing of that route stays with
+ * the peer.
  */
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb)
@@ -62,12 +62,10 @@ void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 		WRITE_ONCE(peer->last_tx, now);
 	if (!READ_ONCE(peer->referenced))
 		WRITE_ONCE(peer->referenced, true);
-	if (teredo_socket_send(t, skb, teredo_mapping_addr(mapping),
-			       teredo_mapping_port(mapping),
-			       &peer->dst_cache, &peer->mapping))
+	if (teredo_socket_send_cached(t, skb, teredo_mapping_addr(mapping),
+				      teredo_mapping_port(mapping)))
 		return;
-	atomic64_inc(&peer->tx_packets);
-	atomic64_add(len, &peer->tx_bytes);
+	teredo_peer_account(&peer->tx_packets, &peer->tx_bytes, len);
 }
 
 /**
@@ -156,7 +154,7 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 	struct sk_buff *skb;
 
 	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, 0);
-	if (skb && !teredo_socket_send(t, skb, daddr, dport, NULL, NULL))
+	if (skb && !teredo_socket_send(t, skb, daddr, dport))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
 }
 
@@ -166,9 +164,8 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
  * @peer: the peer
  * @probe: what the timers decided, under the peer's lock
  *
- * A relay asks the server embedded in the peer's address to forward an
- * indirect bubble; the peer answers with a direct bubble that makes it
- * trusted.  A client has its own ways (client_send.c).
+ * Each mode has its own way: a relay's (relay.c), a client's
+ * (client_send.c).
  *
  * Context: BH disabled, under RCU, the peer's lock not held; the caller
  * has applied the limits.
@@ -176,16 +173,7 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer,
 			const struct teredo_probe *probe)
 {
-	struct in6_addr src;
-
-	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
-		teredo_client_probe(t, peer, probe);
-		return;
-	}
-	teredo_bubble_source(t, &peer->addr, &src);
-	teredo_send_bubble_to(t, &src, &peer->addr,
-			      teredo_addr_server(&peer->addr),
-			      htons(TEREDO_PORT));
+	t->ops->bubble(t, peer, probe);
 }
 
 /*
@@ -196,6 +184,17 @@ bool teredo_send_reachable(const struct in6_addr *daddr)
 {
 	return teredo_ipv4_is_global(teredo_addr_mapped(daddr)) &&
 	       teredo_ipv4_is_global(teredo_addr_server(daddr));
+}
+
+/*
+ * Where a peer may be sent to: a Teredo address that can be reached, or
+ * an address a native host can have.  Decided once, for the peer's
+ * lifetime (its address does not change).
+ */
+bool teredo_peer_reachable(const struct in6_addr *addr)
+{
+	return teredo_addr_is_teredo(addr) ? teredo_send_reachable(addr) :
+					     teredo_ipv6_native(addr);
 }
 
 /**
@@ -219,68 +218,29 @@ bool teredo_ipv6_native(const struct in6_addr *a)
 			 IPV6_ADDR_MAPPED));
 }
 
-static void xmit(struct teredo_dev *t, struct sk_buff *skb)
+/**
+ * teredo_xmit_check - what every mode's ndo_start_xmit checks first
+ * @t: the device
+ * @skb: what the stack hands us
+ *
+ * The stack calls in under rcu_read_lock() or, from AF_PACKET and the
+ * qdisc layer, only rcu_read_lock_bh(); the peer table's lookups want
+ * the former, which the caller takes.
+ *
+ * Return: whether @skb is an IPv6 packet to a unicast destination, with
+ * its header pulled; if not, it was dropped and counted.
+ */
+bool teredo_xmit_check(struct teredo_dev *t, struct sk_buff *skb)
 {
-	const struct in6_addr *daddr;
-	struct teredo_peer *peer;
-
 	if (skb->protocol != htons(ETH_P_IPV6) ||
 	    !pskb_network_may_pull(skb, sizeof(struct ipv6hdr))) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NOT_IPV6);
-		return;
+		return false;
 	}
-	daddr = &ipv6_hdr(skb)->daddr;
-
 	/* The stack's own solicitations and MLD reports: nowhere to go. */
-	if (ipv6_addr_is_multicast(daddr)) {
+	if (ipv6_addr_is_multicast(&ipv6_hdr(skb)->daddr)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_MULTICAST);
-		return;
+		return false;
 	}
-	if (t->cfg.mode == TEREDO_MODE_CLIENT) {
-		teredo_client_xmit(t, skb);
-		return;
-	}
-	if (t->cfg.mode == TEREDO_MODE_SERVER) {
-		teredo_server_xmit(t, skb);
-		return;
-	}
-	if (!teredo_addr_is_teredo(daddr)) {
-		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_TEREDO);
-		return;
-	}
-	if (!teredo_send_reachable(daddr)) {
-		teredo_send_unreachable(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
-		return;
-	}
-
-	peer = teredo_peer_lookup(&t->peers, daddr);
-	if (likely(peer && teredo_peer_is_fresh(peer))) {
-		teredo_send_to_peer(t, peer, skb);
-		return;
-	}
-	if (!peer) {
-		u64 mapping = teredo_mapping(teredo_addr_mapped(daddr),
-					     teredo_addr_port(daddr));
-
-		peer = teredo_peer_create(t, daddr, mapping, true);
-		if (IS_ERR(peer)) {
-			teredo_send_unreachable(t, skb,
-						teredo_peer_tx_error(peer));
-			return;
-		}
-	}
-	teredo_peer_queue(peer, skb);
-}
-
-/*
- * The stack calls in under rcu_read_lock() or, from AF_PACKET and the
- * qdisc layer, only rcu_read_lock_bh(); the peer table's lookups want
- * the former.
- */
-netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev)
-{
-	rcu_read_lock();
-	xmit(netdev_priv(dev), skb);
-	rcu_read_unlock();
-	return NETDEV_TX_OK;
+	return true;
 }

@@ -10,7 +10,7 @@ struct teredo_dev;
 struct teredo_peer;
 struct teredo_probe;
 
-netdev_tx_t teredo_xmit(struct sk_buff *skb, struct net_device *dev);
+bool teredo_xmit_check(struct teredo_dev *t, struct sk_buff *skb);
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
 void teredo_bubble_source(const struct teredo_dev *t,
@@ -26,6 +26,7 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 			   __be16 dport);
 bool teredo_send_reachable(const struct in6_addr *daddr);
 bool teredo_ipv6_native(const struct in6_addr *a);
+bool teredo_peer_reachable(const struct in6_addr *addr);
 void teredo_send_unreachable(struct teredo_dev *t, struct sk_buff *skb,
 			     enum teredo_stat why);
 void teredo_send_prohibited(struct teredo_dev *t, struct sk_buff *skb,

@@ -18,6 +18,7 @@
 #include <net/ndisc.h>
 
 #include "device.h"
+#include "mode.h"
 #include "proto.h"
 #include "ratelimiter.h"
 #include "receive.h"
@@ -160,8 +161,7 @@ static void send_ra(struct teredo_dev *t, const struct rx *rx,
 	build_ra(t, skb_put(skb, sizeof(struct teredo_ra)), rs_src);
 	skb->protocol = htons(ETH_P_IPV6);
 
-	if (!teredo_socket_send_sk(t, from, skb, rx->saddr, rx->sport, NULL,
-				   NULL))
+	if (!teredo_socket_send_sk(t, from, skb, rx->saddr, rx->sport))
 		teredo_stat_inc(t, TEREDO_STAT_TX_RA);
 }
 
@@ -204,8 +204,7 @@ static void forward(struct teredo_dev *t, struct sk_buff *skb,
 	skb_reset_network_header(skb);
 	skb->ip_summed = CHECKSUM_NONE;
 	/* Relayed packets all leave from the primary address, as Miredo's. */
-	if (!teredo_socket_send_sk(t, rcu_dereference_bh(t->sk), skb, to,
-				   port, NULL, NULL))
+	if (!teredo_socket_send(t, skb, to, port))
 		teredo_stat_inc(t, TEREDO_STAT_TX_FORWARDED);
 }
 
@@ -381,18 +380,14 @@ static enum teredo_stat parse(struct sk_buff *skb, struct rx *rx)
 				       ntohs(ip6->payload_len));
 }
 
-/**
- * teredo_server_recv - a datagram on one of a server's two sockets
- * @t: the device
- * @sk: the socket it arrived on, which decides where an RA leaves from
- * @skb: the datagram, @skb->data at the UDP header
- *
- * Context: softirq, under RCU.  Consumes @skb.
- * Return: 0 (nothing goes to the socket's queue).
+/*
+ * encap_rcv of a server's two sockets; @sk, the one it arrived on,
+ * decides where an RA leaves from.  Nothing goes to the socket's queue
+ * while the device holds it.
  */
-int teredo_server_recv(struct teredo_dev *t, struct sock *sk,
-		       struct sk_buff *skb)
+static int server_recv(struct sock *sk, struct sk_buff *skb)
 {
+	struct teredo_dev *t = rcu_dereference_sk_user_data(sk);
 	struct rx rx = {
 		.sk = sk,
 		.saddr = ip_hdr(skb)->saddr,
@@ -400,6 +395,8 @@ int teredo_server_recv(struct teredo_dev *t, struct sock *sk,
 	};
 	enum teredo_stat why;
 
+	if (unlikely(!t))
+		return 1;
 	why = parse(skb, &rx);
 	if (!why)
 		why = check_rules(t, skb, &rx);
@@ -408,17 +405,12 @@ int teredo_server_recv(struct teredo_dev *t, struct sock *sk,
 	return 0;
 }
 
-/**
- * teredo_server_xmit - what the IPv6 stack routes into a server device
- * @t: the device
- * @skb: an IPv6 packet, header pulled, not multicast
- *
- * A client of this server is reached at its mapping from the primary
- * address; anything else has no way out.
- *
- * Context: BH disabled, under RCU.  Consumes @skb.
+/*
+ * What the IPv6 stack routes into a server device: a client of this
+ * server is reached at its mapping from the primary address; anything
+ * else has no way out.  Consumes @skb.
  */
-void teredo_server_xmit(struct teredo_dev *t, struct sk_buff *skb)
+static void xmit(struct teredo_dev *t, struct sk_buff *skb)
 {
 	const struct in6_addr *daddr = &ipv6_hdr(skb)->daddr;
 	__be32 to = teredo_addr_mapped(daddr);
@@ -437,6 +429,33 @@ void teredo_server_xmit(struct teredo_dev *t, struct sk_buff *skb)
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NOT_GLOBAL);
 		return;
 	}
-	if (!teredo_socket_send(t, skb, to, port, NULL, NULL))
+	if (!teredo_socket_send(t, skb, to, port))
 		teredo_stat_inc(t, TEREDO_STAT_TX_FORWARDED);
 }
+
+/* ndo_start_xmit */
+netdev_tx_t teredo_server_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	/* See teredo_xmit_check() for why RCU is taken here. */
+	rcu_read_lock();
+	if (teredo_xmit_check(t, skb))
+		xmit(t, skb);
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
+}
+
+/*
+ * A server has no peers to bubble; it carries RAs, bubbles and small
+ * ICMPv6, nothing GRO could merge.
+ */
+static void server_bubble(struct teredo_dev *t, struct teredo_peer *peer,
+			  const struct teredo_probe *probe)
+{
+}
+
+const struct teredo_mode_ops teredo_server_ops = {
+	.encap_rcv	= server_recv,
+	.bubble		= server_bubble,
+};

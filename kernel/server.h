@@ -51,8 +51,5 @@ struct sock;
 struct teredo_dev;
 
 void teredo_server_init(struct teredo_dev *t);
-int teredo_server_recv(struct teredo_dev *t, struct sock *sk,
-		       struct sk_buff *skb);
-void teredo_server_xmit(struct teredo_dev *t, struct sk_buff *skb);
 
 #endif /* _TEREDO_SERVER_H */

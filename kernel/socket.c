@@ -7,7 +7,6 @@
 #include <linux/ip.h>
 #include <linux/net.h>
 #include <linux/udp.h>
-#include <net/dst_cache.h>
 #include <net/ip.h>
 #include <net/route.h>
 #include <net/udp_tunnel.h>
@@ -15,8 +14,10 @@
 #include "compat.h"
 #include "peer.h"
 #include "device.h"
+#include "mode.h"
 #include "proto.h"
 #include "receive.h"
+#include "route.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -106,7 +107,7 @@ static struct sock *attach_one(struct teredo_dev *t, struct socket *sock)
 	struct udp_tunnel_sock_cfg cfg = {
 		.sk_user_data = t,
 		.encap_type = 1,
-		.encap_rcv = teredo_udp_recv,
+		.encap_rcv = t->ops->encap_rcv,
 	};
 	struct sock *sk = sock->sk;
 
@@ -116,8 +117,7 @@ static struct sock *attach_one(struct teredo_dev *t, struct socket *sock)
 	sk->sk_allocation = GFP_ATOMIC;
 	sk->sk_sndbuf = INT_MAX;
 	udp_allow_gso(sk);
-	/* A server carries small ICMPv6 and bubbles only: nothing to merge. */
-	if (t->cfg.mode != TEREDO_MODE_SERVER)
+	if (t->ops->gro)
 		teredo_gro_setup(&cfg);
 	setup_udp_tunnel_sock(t->net, sock, &cfg);
 	return sk;
@@ -170,7 +170,7 @@ void teredo_socket_release(struct teredo_dev *t)
 
 static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 			    __be32 daddr, __be16 dport, __be32 *saddr,
-			    struct dst_cache *cache, const u64 *owner)
+			    const u32 *gen)
 {
 	struct flowi4 fl4 = {
 		.daddr = daddr,
@@ -184,8 +184,8 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 	};
 	struct rtable *rt;
 
-	if (cache) {
-		rt = dst_cache_get_ip4(cache, saddr);
+	if (gen) {
+		rt = teredo_route_get(&t->routes, daddr, *gen, saddr);
 		if (rt)
 			return rt;
 	}
@@ -198,43 +198,21 @@ static struct rtable *route(struct teredo_dev *t, struct sock *sk,
 		return ERR_PTR(-ELOOP);
 	}
 	*saddr = fl4.saddr;
-	if (cache) {
-		dst_cache_set_ip4(cache, &rt->dst, fl4.saddr);
-		/*
-		 * The owner may have moved meanwhile (teredo_peer_trust()
-		 * resets the cache after the move, with a barrier): if it
-		 * did, this route is for where it was, and must not stay.
-		 */
-		if (owner) {
-			/* Pairs with the one in teredo_peer_trust(). */
-			smp_mb();
-			if (teredo_mapping_addr(READ_ONCE(*owner)) != daddr)
-				dst_cache_reset(cache);
-		}
-	}
+	if (gen)
+		teredo_route_set(&t->routes, rt, daddr, fl4.saddr, *gen);
 	return rt;
 }
 
-/**
- * teredo_socket_send_sk - encapsulate an IPv6 packet and send it from @sk
- * @t: the device
- * @sk: one of the device's sockets, from rcu_dereference_bh()
- * @skb: the Teredo payload (a GSO one is segmented after encapsulation)
- * @daddr: outer destination
- * @dport: outer destination port
- * @cache: route cache of the peer, or NULL
- * @owner: the peer's mapping, which @cache routes to, or NULL
+/*
+ * Encapsulate an IPv6 packet and send it from @sk, which the caller read
+ * after @gen when the route may come from the device's cache (route.c).
  *
  * The outer header has DF clear (RFC 4380 §5.1.2) and ECN zero (RFC 9601
  * §6.1.3, no ECN negotiation); UDP checksums are always computed.  The
  * source is the address @sk is bound to, or the route's.
- *
- * Context: BH disabled, under RCU.  Consumes @skb.
- * Return: 0, or a negative errno after counting the drop.
  */
-int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
-			  struct sk_buff *skb, __be32 daddr, __be16 dport,
-			  struct dst_cache *cache, const u64 *owner)
+static int send_sk(struct teredo_dev *t, struct sock *sk, struct sk_buff *skb,
+		   __be32 daddr, __be16 dport, const u32 *gen)
 {
 	struct net_device *dev = t->dev;
 	struct rtable *rt;
@@ -245,7 +223,7 @@ int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_SOCKET);
 		return -ENOTCONN;
 	}
-	rt = route(t, sk, daddr, dport, &saddr, cache, owner);
+	rt = route(t, sk, daddr, dport, &saddr, gen);
 	if (IS_ERR(rt)) {
 		teredo_tx_drop(t, skb, TEREDO_STAT_TX_NO_ROUTE);
 		return PTR_ERR(rt);
@@ -278,11 +256,46 @@ int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 	return 0;
 }
 
+/**
+ * teredo_socket_send_sk - encapsulate an IPv6 packet and send it from @sk
+ * @t: the device
+ * @sk: one of the device's sockets, from rcu_dereference_bh()
+ * @skb: the Teredo payload (a GSO one is segmented after encapsulation)
+ * @daddr: outer destination
+ * @dport: outer destination port
+ *
+ * Context: BH disabled, under RCU.  Consumes @skb.
+ * Return: 0, or a negative errno after counting the drop.
+ */
+int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
+			  struct sk_buff *skb, __be32 daddr, __be16 dport)
+{
+	return send_sk(t, sk, skb, daddr, dport, NULL);
+}
+
+/**
+ * teredo_socket_send_cached - the data path's send, to a peer's mapping
+ * @t: the device
+ * @skb: the Teredo payload
+ * @daddr: outer destination
+ * @dport: outer destination port
+ *
+ * As teredo_socket_send(), with the route from the device's cache.
+ *
+ * Context: BH disabled, under RCU.  Consumes @skb.
+ * Return: 0, or a negative errno after counting the drop.
+ */
+int teredo_socket_send_cached(struct teredo_dev *t, struct sk_buff *skb,
+			      __be32 daddr, __be16 dport)
+{
+	u32 gen = teredo_routes_gen(&t->routes);
+
+	return send_sk(t, rcu_dereference_bh(t->sk), skb, daddr, dport, &gen);
+}
+
 /* From the device's (a server's primary) socket; see above. */
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
-		       __be32 daddr, __be16 dport, struct dst_cache *cache,
-		       const u64 *owner)
+		       __be32 daddr, __be16 dport)
 {
-	return teredo_socket_send_sk(t, rcu_dereference_bh(t->sk), skb, daddr,
-				     dport, cache, owner);
+	return send_sk(t, rcu_dereference_bh(t->sk), skb, daddr, dport, NULL);
 }

@@ -5,7 +5,6 @@
 #include <linux/netlink.h>
 #include <linux/types.h>
 
-struct dst_cache;
 struct sk_buff;
 struct sock;
 struct teredo_dev;
@@ -16,10 +15,10 @@ void teredo_socket_attach(struct teredo_dev *t);
 void teredo_socket_release(struct teredo_dev *t);
 void teredo_socket_unhook(struct teredo_dev *t);
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
-		       __be32 daddr, __be16 dport, struct dst_cache *cache,
-		       const u64 *owner);
+		       __be32 daddr, __be16 dport);
+int teredo_socket_send_cached(struct teredo_dev *t, struct sk_buff *skb,
+			      __be32 daddr, __be16 dport);
 int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
-			  struct sk_buff *skb, __be32 daddr, __be16 dport,
-			  struct dst_cache *cache, const u64 *owner);
+			  struct sk_buff *skb, __be32 daddr, __be16 dport);
 
 #endif /* _TEREDO_SOCKET_H */

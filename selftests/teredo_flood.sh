@@ -762,8 +762,8 @@ ktap_info "memory: skbuff_head_cache objects $skb0 -> $skb_mid -> $skb_top -> $s
 ktap_info "memory: Slab $kb0 kB -> $kb1 kB (floods start) -> $kb_mid kB -> $kb_top kB -> $kb_end kB"
 # Per entry at the peak of phase 1: the teredo_peer slab pages, and the
 # growth of all Slab from the floods' start (entries, hash table, held
-# packets and whatever the floods cost the stack), an upper bound.  The
-# entry's dst_cache is per-cpu memory, besides.
+# packets and whatever the floods cost the stack), an upper bound.  An
+# entry has no per-cpu memory (route.c).
 added=$((peer_mid - peer1))
 [ "$added" -gt 0 ] || added=1
 ktap_info "memory per peer entry: $objsize B object, $((pkb_mid * 1024 / (peer_mid > 0 ? peer_mid : 1))) B of teredo_peer slab pages ($peer_mid entries in $pkb_mid kB); Slab grew $(((kb_mid - kb1) * 1024 / added)) B per entry added ($added) from the floods' start"

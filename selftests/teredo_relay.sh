@@ -21,7 +21,7 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 76
+ktap_plan 79
 
 ext="" rly="" host=""
 ns_create ext rly host
@@ -433,6 +433,22 @@ assert_num "within the budget" "$n" -le 4 || rc=1
 ktap_result $rc "lapsed peer: $n bubbles, 2 to 4 (§5.2.6: 4 per 300 s)"
 check_ok "lapsed peer: reached again" \
 	ip netns exec "$host" ping -6 -c 1 -W 5 "$TADDR"
+
+# ------------------------------------------------ route cache (route.c)
+
+# The relay caches its routes to clients per cpu, by destination: a
+# change of the routing table must reach the very next packet.  With a
+# blackhole for the client's mapping, packets to the trusted client stop
+# (tx_no_route, one each); without it they go again.
+nr0=$(counter tx_no_route)
+ip -n "$rly" route add blackhole "$CLIENT/32"
+check_ok "route cache: a new blackhole route stops the client's packets" \
+	bash -c "! ip netns exec $host ping -6 -c 3 -i 0.3 -W 2 $TADDR"
+check_num "route cache: each counted as tx_no_route" \
+	"$(counter tx_no_route)" -eq $((nr0 + 3))
+ip -n "$rly" route del blackhole "$CLIENT/32"
+check_ok "route cache: the route removed, the client is reached again" \
+	ip netns exec "$host" ping -6 -c 2 -W 5 "$TADDR"
 
 # ------------------------------------------------ ICMPv6 error limit
 
