@@ -416,12 +416,8 @@ echo pkt_per_cpu_s >> "$SAMPLES"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-mkdir -p "$WORK/hostroot"
-if mount --bind / "$WORK/hostroot" 2>/dev/null &&
-	grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
-	HOST_LOADAVG=$WORK/hostroot/proc/loadavg
-	log "host load: $(cat "$HOST_LOADAVG")"
-fi
+HOST_LOADAVG=$(host_loadavg)
+[ -n "$HOST_LOADAVG" ] && log "host load: $(cat "$HOST_LOADAVG")"
 
 log "load before setup: $(cat /proc/loadavg)"
 modprobe teredo || { echo "bench-client: cannot load teredo.ko" >&2; exit 1; }

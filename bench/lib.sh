@@ -83,3 +83,20 @@ cpu_span() {
 	printf '%d.%02d %d.%02d\n' $((c / 100)) $((c % 100)) $((w / 100)) \
 		$((w % 100))
 }
+
+# host_loadavg: a file that holds the host's /proc/loadavg, or nothing
+# (best effort: only a sign of other work on the host).  make bench runs
+# the VM under bench/hostload.sh, which keeps one in the results
+# directory; else the host's /proc may show through the 9p root, bound
+# at $WORK/hostroot (the caller unmounts it).
+host_loadavg() {
+	if grep -q . "$TEREDO_RESULTS/hostload" 2>/dev/null; then
+		echo "$TEREDO_RESULTS/hostload"
+		return
+	fi
+	mkdir -p "$WORK/hostroot"
+	if mount --bind / "$WORK/hostroot" 2>/dev/null &&
+		grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
+		echo "$WORK/hostroot/proc/loadavg"
+	fi
+}

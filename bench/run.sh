@@ -357,14 +357,8 @@ echo pkt_per_cpu_s >> "$SAMPLES"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-# The host's load, when its /proc shows through the 9p root under the
-# guest's own /proc (best effort: only a sign of other work on the host).
-mkdir -p "$WORK/hostroot"
-if mount --bind / "$WORK/hostroot" 2>/dev/null &&
-	grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
-	HOST_LOADAVG=$WORK/hostroot/proc/loadavg
-	log "host load: $(cat "$HOST_LOADAVG")"
-fi
+HOST_LOADAVG=$(host_loadavg)
+[ -n "$HOST_LOADAVG" ] && log "host load: $(cat "$HOST_LOADAVG")"
 
 log "load before setup: $(cat /proc/loadavg)"
 modprobe teredo || { echo "bench: cannot load teredo.ko" >&2; exit 1; }
@@ -438,6 +432,7 @@ done
 
 {
 	echo "load at the end: $(cat /proc/loadavg)"
+	[ -n "$HOST_LOADAVG" ] && echo "host load at the end: $(cat "$HOST_LOADAVG")"
 	echo
 	for v in $VARIANTS; do
 		[ -n "${FAILED[$v]:-}" ] && echo "- variant $v ${FAILED[$v]}"
