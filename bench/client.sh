@@ -354,8 +354,9 @@ anchors() {
 
 # sample REP V TEST: one measurement, one line of $SAMPLES (run.sh's).
 sample() {
-	local rep=$1 v=$2 test=$3 load kind=tcp before t0 try
+	local rep=$1 v=$2 test=$3 load kind=tcp before t0 try mark
 	local json=$WORK/$v-$rep-$test.json status value sent loss drops
+	local cpu_s wall_s per_cpu pkt_cpu
 	local -a a
 
 	read -r -a a <<< "$(anchors)"
@@ -366,10 +367,14 @@ sample() {
 			load="$load/$(cut -d' ' -f1 "$HOST_LOADAVG" 2>/dev/null)"
 		before=$(py "$BENCH_DIR/report.py" nsnap "${a[@]}")
 		t0=$SECONDS
+		# Both clients, the NATs and the relay share the guest's
+		# cpus: its busy time around the run (lib.sh's cpu_busy).
+		mark=$(cpu_mark)
 		measure "$v" "$test" "$json"
-		read -r status value sent loss drops <<< "$(py \
-			"$BENCH_DIR/report.py" nfinish "$json" "$kind" "$before" \
-			"${a[@]}")"
+		read -r cpu_s wall_s <<< "$(cpu_span "$mark")"
+		read -r status value sent loss cpu_s wall_s per_cpu pkt_cpu \
+			drops <<< "$(py "$BENCH_DIR/report.py" nfinish "$json" \
+			"$kind" "$before" "$cpu_s" "$wall_s" "${a[@]}")"
 		cp "$json" "$LOGS/" 2>/dev/null
 		[ "$status" = ok ] && break
 		start_iperf "${V_PEER[$v]}" || log "iperf3 server does not restart"
@@ -378,18 +383,20 @@ sample() {
 		esac
 		break
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$v" "$test" \
-		"$status" "$value" "$sent" "$loss" "$load" "$drops" >> "$SAMPLES"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"$rep" "$v" "$test" "$status" "$value" "$sent" "$loss" "$load" \
+		"$drops" "$cpu_s" "$wall_s" "$per_cpu" "$pkt_cpu" >> "$SAMPLES"
 	log "rep $rep $v $test: $status $value (sent $sent, loss $loss%," \
-		"load $load, $((SECONDS - t0)) s, drops $drops)"
+		"load $load, $((SECONDS - t0)) s, drops $drops;" \
+		"$cpu_s cpu-s busy in $wall_s s: $per_cpu per cpu-s)"
 }
 
 fail_samples() {
 	local t
 
 	for t in $TESTS; do
-		printf '%s\t%s\t%s\tfail\t%s\t-\t-\t-\t-\n' "$1" "$2" "$t" "$3" \
-			>> "$SAMPLES"
+		printf '%s\t%s\t%s\tfail\t%s\t-\t-\t-\t-\t-\t-\t-\t-\n' "$1" "$2" \
+			"$t" "$3" >> "$SAMPLES"
 	done
 }
 
@@ -402,18 +409,15 @@ fail_samples() {
 		"GRO on); see bench/README.md."
 	echo
 } > "$WORK/header"
-printf 'rep\tvariant\ttest\tstatus\tvalue\tsent\tloss\tload1\tdrops\n' \
-	> "$SAMPLES"
+printf '%s\t' rep variant test status value sent loss load1 drops cpu_s \
+	wall_s per_cpu_s > "$SAMPLES"
+echo pkt_per_cpu_s >> "$SAMPLES"
 : > "$EXTRA"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-mkdir -p "$WORK/hostroot"
-if mount --bind / "$WORK/hostroot" 2>/dev/null &&
-	grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
-	HOST_LOADAVG=$WORK/hostroot/proc/loadavg
-	log "host load: $(cat "$HOST_LOADAVG")"
-fi
+HOST_LOADAVG=$(host_loadavg)
+[ -n "$HOST_LOADAVG" ] && log "host load: $(cat "$HOST_LOADAVG")"
 
 log "load before setup: $(cat /proc/loadavg)"
 modprobe teredo || { echo "bench-client: cannot load teredo.ko" >&2; exit 1; }

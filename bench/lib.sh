@@ -49,10 +49,54 @@ daemon() {
 	PIDS+=("$!")
 }
 
-# cpu_busy: USER_HZ ticks all cpus spent outside idle and iowait so far.
+# The unit of /proc/stat's cpu times (USER_HZ ticks a second).
+HZ_USER=$(getconf CLK_TCK)
+
+# cpu_busy: USER_HZ ticks all cpus spent outside idle and iowait so far
+# (user, nice, system, irq, softirq, steal).  All cpus: veth delivers in
+# the sender's softirq, so a path's cost lands on whichever cpu sends.
 cpu_busy() {
 	local -a a
 
 	read -ra a < /proc/stat
 	echo $((a[1] + a[2] + a[3] + a[6] + a[7] + a[8]))
+}
+
+# now_us: the wall clock in microseconds (no process: TCG makes them dear).
+now_us() {
+	echo "${EPOCHREALTIME//[!0-9]/}"
+}
+
+# cpu_mark: "busy-ticks wall-us" now, for cpu_span.
+cpu_mark() {
+	echo "$(cpu_busy) $(now_us)"
+}
+
+# cpu_span MARK: "CPU_S WALL_S" since MARK: busy cpu-seconds of all cpus
+# and the wall seconds, two decimals each.
+cpu_span() {
+	local t0 w0 c w
+
+	read -r t0 w0 <<< "$1"
+	c=$(( ($(cpu_busy) - t0) * 100 / HZ_USER ))
+	w=$(( ($(now_us) - w0) / 10000 ))
+	printf '%d.%02d %d.%02d\n' $((c / 100)) $((c % 100)) $((w / 100)) \
+		$((w % 100))
+}
+
+# host_loadavg: a file that holds the host's /proc/loadavg, or nothing
+# (best effort: only a sign of other work on the host).  make bench runs
+# the VM under bench/hostload.sh, which keeps one in the results
+# directory; else the host's /proc may show through the 9p root, bound
+# at $WORK/hostroot (the caller unmounts it).
+host_loadavg() {
+	if grep -q . "$TEREDO_RESULTS/hostload" 2>/dev/null; then
+		echo "$TEREDO_RESULTS/hostload"
+		return
+	fi
+	mkdir -p "$WORK/hostroot"
+	if mount --bind / "$WORK/hostroot" 2>/dev/null &&
+		grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
+		echo "$WORK/hostroot/proc/loadavg"
+	fi
 }

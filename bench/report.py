@@ -10,11 +10,17 @@
   report.py snap HOST_PID CLI_PID RLY_PID
       drop counters along the path as "name=value" words, read through
       /proc/PID/net of a process in each namespace
-  report.py finish FILE KIND SNAP HOST_PID CLI_PID RLY_PID
-      "iperf" then the counters that moved since SNAP ("name+n,..." or -)
+  report.py finish FILE KIND SNAP CPU_S WALL_S HOST_PID CLI_PID RLY_PID
+      "iperf", then the run's busy cpu-seconds CPU_S and wall seconds
+      WALL_S, the receiver's work per busy cpu-second (KIND tcp: Mbit,
+      udp64: packets) and its packets per busy cpu-second (tcp: the bytes
+      in full 1280-byte packets' payloads, TCP_SEG), then the counters
+      that moved since SNAP ("name+n,..." or -)
   report.py table SAMPLES [HEADER]
       the markdown results of a samples file (tab-separated: rep variant
-      test status value sent loss load1 drops), with HEADER's lines on top
+      test status value sent loss load1 drops cpu_s wall_s per_cpu_s
+      pkt_per_cpu_s; files without the last four columns still read),
+      with HEADER's lines on top
 
 bench/client.sh's (the client benchmark):
 
@@ -23,7 +29,7 @@ bench/client.sh's (the client benchmark):
       namespace of PID named after LABEL (rcvbuf6-LABEL, rcvbuf4-LABEL:
       UDP receive buffers over IPv6 and IPv4; dev-LABEL: rx+tx drops of
       its devices but lo)
-  report.py nfinish FILE KIND SNAP LABEL=PID...
+  report.py nfinish FILE KIND SNAP CPU_S WALL_S LABEL=PID...
       as finish, with nsnap's counters
   report.py ctable SAMPLES [HEADER]
       the client benchmark's table
@@ -45,20 +51,32 @@ TESTS = [
     ("udp_down", "UDP64 pkt/s down"),
 ]
 UDP_LEN = 64
+# TCP payload of a full packet on the benches' paths: every one has a
+# 1280-byte MTU (tun6, d0, the Teredo devices, Miredo's), less the IPv6
+# and TCP headers and the timestamp option: MSS 1220, 1208 bytes of data.
+TCP_SEG = 1280 - 40 - 20 - 12
 
 
-def iperf(path, kind):
+def _receiver(path):
+    """iperf3's JSON: (end, the receiver's sum) or (None, fail reason)."""
     try:
         with open(path) as f:
             d = json.load(f)
     except (OSError, ValueError) as e:
-        return f"fail no-json:{type(e).__name__}"
+        return None, f"fail no-json:{type(e).__name__}"
     if d.get("error"):
-        return "fail " + d["error"].replace(" ", "_")[:60]
+        return None, "fail " + d["error"].replace(" ", "_")[:60]
     end = d.get("end", {})
     recv = end.get("sum_received") or end.get("sum")
     if not recv or not recv.get("seconds"):
-        return "fail no-result"
+        return None, "fail no-result"
+    return end, recv
+
+
+def iperf(path, kind):
+    end, recv = _receiver(path)
+    if end is None:
+        return recv
     if kind == "tcp":
         return f"ok {recv['bits_per_second'] / 1e6:.1f} - -"
     sent = end.get("sum_sent") or recv
@@ -66,6 +84,27 @@ def iperf(path, kind):
     tx = sent["bytes"] / UDP_LEN / sent["seconds"] if sent["seconds"] else 0
     loss = recv.get("lost_percent", 0.0)
     return f"ok {rx:.0f} {tx:.0f} {loss:.1f}"
+
+
+def per_cpu(path, kind, cpu_s, wall_s):
+    """"CPU_S WALL_S PER_CPU PKT_PER_CPU": what the receiver got over the
+    whole run per busy cpu-second of the guest (- where it got nothing
+    or no cpu time was counted).  The cpu time spans the whole iperf3
+    run, its start and control exchange included; the bytes are those of
+    the measured seconds."""
+    end, recv = _receiver(path)
+    try:
+        cpu = float(cpu_s)
+    except ValueError:
+        cpu = 0.0
+    if end is None or cpu <= 0:
+        return f"{cpu_s} {wall_s} - -"
+    if kind == "tcp":
+        work = recv["bytes"] * 8 / 1e6
+        pkts = recv["bytes"] / TCP_SEG
+        return f"{cpu_s} {wall_s} {work / cpu:.1f} {pkts / cpu:.0f}"
+    pkts = recv["bytes"] / UDP_LEN
+    return f"{cpu_s} {wall_s} {pkts / cpu:.0f} {pkts / cpu:.0f}"
 
 
 def snap(host, cli, rly):
@@ -189,7 +228,8 @@ def read_samples(path):
                 continue
             rows.append(dict(zip(("rep", "variant", "test", "status",
                                   "value", "sent", "loss", "load1",
-                                  "drops"), p)))
+                                  "drops", "cpu_s", "wall_s", "per_cpu_s",
+                                  "pkt_per_cpu_s"), p)))
     return rows
 
 
@@ -206,6 +246,29 @@ def cell(vals, total, test, reason):
     s += f" [{fmt(min(vals), test)}–{fmt(max(vals), test)}]"
     if len(vals) < total:
         s += f" ({len(vals)}/{total} ok)"
+    return s
+
+
+def floats(rows, key):
+    """The rows' numeric KEY values (runs that failed or predate the
+    column give none)."""
+    out = []
+    for r in rows:
+        try:
+            out.append(float(r.get(key, "-")))
+        except ValueError:
+            pass
+    return out
+
+
+def ratio(a, b):
+    """Ratio of the medians of value lists A and B, with the range
+    min(A)/max(B)–max(A)/min(B) when there are several runs."""
+    if not a or not b or not min(b):
+        return "n/a"
+    s = f"{statistics.median(a) / statistics.median(b):.2f}×"
+    if len(a) > 1 or len(b) > 1:
+        s += f" [{min(a) / max(b):.2f}–{max(a) / min(b):.2f}]"
     return s
 
 
@@ -242,6 +305,48 @@ def loads(rows):
     if h:
         s += f" ({min(h):.1f}–{max(h):.1f})"
     return s
+
+
+def cpu_cell(oks, vals, total, test):
+    """Per busy cpu-second: median [min–max]; TCP's in Mbit, with the
+    median in full-size packets after it."""
+    if not vals:
+        return "–"
+    s = cell(vals, total, test, "")
+    if test.startswith("tcp"):
+        pkts = statistics.median(floats(oks, "pkt_per_cpu_s"))
+        s += f" ≈ {fmt(pkts, 'udp')} pkt"
+    return s
+
+
+def busy(rows):
+    """Guest cpus busy during the runs (busy cpu-s / wall s), min–max."""
+    b = [c / w for c, w in zip(floats(rows, "cpu_s"), floats(rows, "wall_s"))
+         if w > 0]
+    return f"{min(b):.2f}–{max(b):.2f}" if b else "–"
+
+
+def cpu_table(rows, variants, tests, ok, cpu):
+    """The receiver's work per busy cpu-second of the guest (all cpus)."""
+    out = ["Per busy cpu-second of the guest (all vCPUs, user + system + "
+           "irq + softirq + steal over the whole iperf3 run): TCP Mbit "
+           f"(≈ full {TCP_SEG}-byte payloads), UDP64 packets received; "
+           "med [min–max]", ""]
+    out.append("| variant | " + " | ".join(
+        t[1].split(" (")[0].replace("/s", " per cpu-s") for t in tests) +
+        " | vCPUs busy (cpu-s / run s), min–max"
+        " | load1, guest (host) |")
+    out.append("|---" * (len(tests) + 3) + "|")
+    for v, name in variants:
+        vr = [r for r in rows if r["variant"] == v]
+        line = [f"{v}. {name}"]
+        for t, _ in tests:
+            total = len([r for r in vr if r["test"] == t])
+            line.append(cpu_cell(ok[v, t], cpu[v, t], total, t))
+        line += [busy([r for r in vr if r["status"] == "ok"]), loads(vr)]
+        out.append("| " + " | ".join(line) + " |")
+    out.append("")
+    return out
 
 
 RELAY_RATIOS = [("A", "C", "ours / sit+fou"), ("A", "B", "ours / Miredo"),
@@ -284,7 +389,13 @@ def table(path, header, variants=None, tests=None, ratios=None,
     ratios = ratios or RELAY_RATIOS
     rows = read_samples(path)
     out = list(header)
-    med = {}
+    # Values of the runs that worked, per (variant, test): per second
+    # (value) and per busy cpu-second (per_cpu_s).
+    ok = {(v, t): [r for r in rows if r["variant"] == v and r["test"] == t
+                   and r["status"] == "ok"]
+          for v, _ in variants for t, _ in tests}
+    rate = {k: floats(o, "value") for k, o in ok.items()}
+    cpu = {k: floats(o, "per_cpu_s") for k, o in ok.items()}
     out.append("| variant | " + " | ".join(t[1] for t in tests) +
                " | load1 before runs, guest (host), min–max |")
     out.append("|---" * (len(tests) + 2) + "|")
@@ -293,22 +404,26 @@ def table(path, header, variants=None, tests=None, ratios=None,
         vr = [r for r in rows if r["variant"] == v]
         for t, _ in tests:
             tr = [r for r in vr if r["test"] == t]
-            ok = [float(r["value"]) for r in tr if r["status"] == "ok"]
             why = sorted({r["value"] for r in tr if r["status"] != "ok"})
-            line.append(cell(ok, len(tr), t, ", ".join(why)))
-            if ok:
-                med[v, t] = statistics.median(ok)
+            line.append(cell(rate[v, t], len(tr), t, ", ".join(why)))
         line.append(loads(vr))
         out.append("| " + " | ".join(line) + " |")
     out.append("")
+    out += cpu_table(rows, variants, tests, ok, cpu)
+    out.append("Ratios of the medians [range: ours' lowest / theirs' "
+               "highest – ours' highest / theirs' lowest]:")
+    out.append("")
     for ours, other, name in ratios:
-        parts = []
-        for t, title in tests:
-            label = title.split(" (")[0]
-            a, b = med.get((ours, t)), med.get((other, t))
-            r = f"{a / b:.2f}×" if a is not None and b else "n/a"
-            parts.append(f"{label} {r}")
-        out.append(f"- {name}: " + "; ".join(parts))
+        for what, vals in (("per second", rate),
+                           ("per busy cpu-second", cpu)):
+            parts = []
+            for t, title in tests:
+                label = title.split(" (")[0]
+                if vals is cpu:
+                    label = label.split()[0] + " " + label.split()[-1]
+                parts.append(f"{label} "
+                             f"{ratio(vals[ours, t], vals[other, t])}")
+            out.append(f"- {name}, {what}: " + "; ".join(parts))
     out.append("")
     # Where UDP packets were lost: sender rate, receiver loss and the
     # drop counters that moved during the runs.
@@ -338,6 +453,16 @@ def table(path, header, variants=None, tests=None, ratios=None,
     return "\n".join(out) + "\n"
 
 
+def _finish(args):
+    """finish's and nfinish's fields before the counters."""
+    path, kind, _, cpu_s, wall_s = args
+    res = iperf(path, kind)
+    if res.startswith("fail"):
+        res = res.split()[0] + " " + "_".join(res.split()[1:])
+        res += " - -"
+    return res + " " + per_cpu(path, kind, cpu_s, wall_s)
+
+
 def main():
     if len(sys.argv) >= 4 and sys.argv[1] == "iperf":
         print(iperf(sys.argv[2], sys.argv[3]))
@@ -345,22 +470,16 @@ def main():
     if len(sys.argv) == 5 and sys.argv[1] == "snap":
         print(snap(*sys.argv[2:5]))
         return 0
-    if len(sys.argv) == 8 and sys.argv[1] == "finish":
-        res = iperf(sys.argv[2], sys.argv[3])
-        if res.startswith("fail"):
-            res = res.split()[0] + " " + "_".join(res.split()[1:])
-            res += " - -"
-        print(res, delta(sys.argv[4], snap(*sys.argv[5:8])))
+    if len(sys.argv) == 10 and sys.argv[1] == "finish":
+        print(_finish(sys.argv[2:7]),
+              delta(sys.argv[4], snap(*sys.argv[7:10])))
         return 0
     if len(sys.argv) >= 3 and sys.argv[1] == "nsnap":
         print(nsnap(sys.argv[2:]))
         return 0
-    if len(sys.argv) >= 6 and sys.argv[1] == "nfinish":
-        res = iperf(sys.argv[2], sys.argv[3])
-        if res.startswith("fail"):
-            res = res.split()[0] + " " + "_".join(res.split()[1:])
-            res += " - -"
-        print(res, delta(sys.argv[4], nsnap(sys.argv[5:])))
+    if len(sys.argv) >= 8 and sys.argv[1] == "nfinish":
+        print(_finish(sys.argv[2:7]),
+              delta(sys.argv[4], nsnap(sys.argv[7:])))
         return 0
     if len(sys.argv) >= 3 and sys.argv[1] in ("table", "ctable"):
         header = []

@@ -295,8 +295,9 @@ snap() {
 # cannot reach the server (the relay's trust lapsed) is retried once
 # after a new warm-up.
 sample() {
-	local rep=$1 v=$2 test=$3 load kind=tcp before t0 try
+	local rep=$1 v=$2 test=$3 load kind=tcp before t0 try mark
 	local json=$WORK/$v-$rep-$test.json status value sent loss drops
+	local cpu_s wall_s per_cpu pkt_cpu
 
 	case $test in udp*) kind=udp64 ;; esac
 	for try in 1 2; do
@@ -305,10 +306,15 @@ sample() {
 			load="$load/$(cut -d' ' -f1 "$HOST_LOADAVG" 2>/dev/null)"
 		before=$(snap)
 		t0=$SECONDS
+		# The guest's busy time around the run: all of the path is
+		# on its cpus (lib.sh's cpu_busy).
+		mark=$(cpu_mark)
 		measure "$test" "$json"
-		read -r status value sent loss drops <<< "$(py \
-			"$BENCH_DIR/report.py" finish "$json" "$kind" "$before" \
-			"$IPERF_PID" "$RESPONDER_PID" "$RLY_PID")"
+		read -r cpu_s wall_s <<< "$(cpu_span "$mark")"
+		read -r status value sent loss cpu_s wall_s per_cpu pkt_cpu \
+			drops <<< "$(py "$BENCH_DIR/report.py" finish "$json" \
+			"$kind" "$before" "$cpu_s" "$wall_s" "$IPERF_PID" \
+			"$RESPONDER_PID" "$RLY_PID")"
 		cp "$json" "$LOGS/" 2>/dev/null
 		[ "$status" = ok ] && break
 		# A test killed halfway can leave the server busy.
@@ -318,10 +324,12 @@ sample() {
 		esac
 		break
 	done
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$v" "$test" \
-		"$status" "$value" "$sent" "$loss" "$load" "$drops" >> "$SAMPLES"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
+		"$rep" "$v" "$test" "$status" "$value" "$sent" "$loss" "$load" \
+		"$drops" "$cpu_s" "$wall_s" "$per_cpu" "$pkt_cpu" >> "$SAMPLES"
 	log "rep $rep $v $test: $status $value (sent $sent, loss $loss%," \
-		"load $load, $((SECONDS - t0)) s, drops $drops)"
+		"load $load, $((SECONDS - t0)) s, drops $drops;" \
+		"$cpu_s cpu-s busy in $wall_s s: $per_cpu per cpu-s)"
 }
 
 # fail_samples REP V REASON: the variant's tests of this repetition failed.
@@ -329,8 +337,8 @@ fail_samples() {
 	local t
 
 	for t in $TESTS; do
-		printf '%s\t%s\t%s\tfail\t%s\t-\t-\t-\t-\n' "$1" "$2" "$t" "$3" \
-			>> "$SAMPLES"
+		printf '%s\t%s\t%s\tfail\t%s\t-\t-\t-\t-\t-\t-\t-\t-\n' "$1" "$2" \
+			"$t" "$3" >> "$SAMPLES"
 	done
 }
 
@@ -342,20 +350,15 @@ fail_samples() {
 		"(A B C D ...), iperf3 -t $TIME; see bench/README.md."
 	echo
 } > "$WORK/header"
-printf 'rep\tvariant\ttest\tstatus\tvalue\tsent\tloss\tload1\tdrops\n' \
-	> "$SAMPLES"
+printf '%s\t' rep variant test status value sent loss load1 drops cpu_s \
+	wall_s per_cpu_s > "$SAMPLES"
+echo pkt_per_cpu_s >> "$SAMPLES"
 : > "$EXTRA"
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
-# The host's load, when its /proc shows through the 9p root under the
-# guest's own /proc (best effort: only a sign of other work on the host).
-mkdir -p "$WORK/hostroot"
-if mount --bind / "$WORK/hostroot" 2>/dev/null &&
-	grep -q . "$WORK/hostroot/proc/loadavg" 2>/dev/null; then
-	HOST_LOADAVG=$WORK/hostroot/proc/loadavg
-	log "host load: $(cat "$HOST_LOADAVG")"
-fi
+HOST_LOADAVG=$(host_loadavg)
+[ -n "$HOST_LOADAVG" ] && log "host load: $(cat "$HOST_LOADAVG")"
 
 log "load before setup: $(cat /proc/loadavg)"
 modprobe teredo || { echo "bench: cannot load teredo.ko" >&2; exit 1; }
@@ -429,6 +432,7 @@ done
 
 {
 	echo "load at the end: $(cat /proc/loadavg)"
+	[ -n "$HOST_LOADAVG" ] && echo "host load at the end: $(cat "$HOST_LOADAVG")"
 	echo
 	for v in $VARIANTS; do
 		[ -n "${FAILED[$v]:-}" ] && echo "- variant $v ${FAILED[$v]}"

@@ -72,7 +72,6 @@ PEERPY=$TOP/selftests/teredo_peer.py
 # shellcheck disable=SC2034 # used by lib.sh
 IP=/usr/sbin/ip
 WORK=$(mktemp -d /tmp/bench-scale.XXXXXX)
-HZ_USER=$(getconf CLK_TCK)
 PIDS=()
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"

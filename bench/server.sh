@@ -75,7 +75,6 @@ IP=/usr/sbin/ip
 S1=198.18.0.1
 GEN=198.18.0.100
 WORK=$(mktemp -d /tmp/bench-server.XXXXXX)
-HZ_USER=$(getconf CLK_TCK)
 SRV_MAC=""
 PACE=0
 
