@@ -103,7 +103,7 @@ bench: modules-all tools $(O)/bench/rsflood
 		 bash bench/server.sh $(SERVER_BENCH_ARGS) || rc=1; exit $$rc'
 
 bench-client: modules-all tools
-	tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
+	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
 
 # e.g. make bench-server SERVER_BENCH_ARGS="--time 8 --reps 3"
 bench-server: modules-all tools $(O)/bench/rsflood

@@ -137,7 +137,7 @@ d0=$(cj "$rly" tr tx_bubbles)
 out=$(racepy "$rly" afpacket tr \
 	"$(teredo_addr $V_SERVER 198.19.0.9 4000)" 3 2>&1)
 d1=$(cj "$rly" tr tx_bubbles)
-check_ok "AF_PACKET: 3 packets reach teredo_xmit ($out, bubbles $d0 -> $d1)" \
+check_ok "AF_PACKET: 3 packets reach the relay's ndo_start_xmit ($out, bubbles $d0 -> $d1)" \
 	test "$out" = sent=3 -a "$d1" -gt "$d0"
 
 # ---------------------------------------- a helper's socket given back
