@@ -87,7 +87,8 @@ bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset)
 {
-	teredo_peer_account(&peer->rx_packets, &peer->rx_bytes, skb->len - offset);
+	teredo_peer_account(&peer->rx_packets, &peer->rx_bytes,
+			    skb->len - offset);
 	teredo_receive_decap(t, skb, offset);
 }
 
