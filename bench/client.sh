@@ -4,7 +4,8 @@
 # bench/client.sh [--reps N] [--time S]
 #
 # Client throughput: our client (device "teredo" + teredod) against
-# Miredo's client, in one boot, interleaved (see bench/README.md).  Runs
+# Miredo's client and against the kernel's own sit+fou encapsulation of
+# the same packets, in one boot, interleaved (see bench/README.md).  Runs
 # inside the QEMU guest (make bench, make bench-client); writes
 # $TEREDO_RESULTS/bench-client.md, bench-client-samples.tsv and
 # bench-client-extra.txt, and prints the table.
@@ -16,17 +17,22 @@
 #    |         eth1 2001:db8:1::20 on br6, forwarding
 #    |-- host  eth1 2001:db8:1::30 on br6, 2001::/32 via ::20 (native)
 #    |-- n-o1  198.18.0.40 NAT -- o1 10.0.1.2  our client
+#    |                         `- s1 10.0.5.2  sit+fou, 2001:db8:2::2
 #    |-- n-m1  198.18.0.41 NAT -- m1 10.0.2.2  Miredo client
 #    |-- n-o2  198.18.0.42 NAT -- o2 10.0.3.2  our client
 #    `-- n-m2  198.18.0.43 NAT -- m2 10.0.4.2  Miredo client
 #
 #   ON  o1 <-> host through our relay     MN  m1 <-> host, same relay
 #   OO  o1 <-> o2 (direct, after bubbles) MM  m1 <-> m2
+#   SN  s1 <-> host: s1's sit "tun6" over fou 40000 -> rly fou :5555,
+#       rly's sit "rs1" back to 198.18.0.40:40000 (run.sh's variant C
+#       behind o1's NAT, which keeps the source port: see sn_check)
 #
 # Each NAT is selftests/topo.sh's port-restricted cone (nftables
 # masquerade, new inbound connections dropped).  The host's only
 # 2001::/32 route goes to our relay: both clients reach the host through
-# it, so only the client differs between ON and MN.
+# it, so only the client differs between ON and MN; SN's packets take
+# the same wires and NAT as ON's, only the tunnel ends are sit+fou.
 
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -36,8 +42,9 @@ TOP=$(cd "$BENCH_DIR/.." && pwd)
 REPS=3
 TIME=5
 # Seconds after which no variant starts (TCG, setup included): with the
-# last variant's runs the bench stays within ~15 minutes.
-BUDGET=820
+# last variant's runs and the boot the bench stays within make
+# bench-client's 20 minutes.
+BUDGET=960
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -71,11 +78,17 @@ CLIENTS="o1 m1 o2 m2"
 declare -A NAT_IP=([o1]=198.18.0.40 [m1]=198.18.0.41 [o2]=198.18.0.42
 	[m2]=198.18.0.43)
 declare -A LAN=([o1]=1 [m1]=2 [o2]=3 [m2]=4)
-VARIANTS="ON MN OO MM"
+# SN: namespace s1 behind o1's NAT (LAN 10.0.5.0/24), its fou port,
+# the relay's, and s1's IPv6 address (2001:db8:2::/64 routed to s1).
+SN_LAN=5
+SN_PORT=40000
+SN_FOU=5555
+SN_ADDR=2001:db8:2::2
+VARIANTS="ON SN MN OO MM"
 TESTS="tcp_up tcp_down udp_up udp_down"
 # Variant: client namespace, peer namespace (its iperf3 server).
-declare -A V_CLI=([ON]=o1 [MN]=m1 [OO]=o1 [MM]=m1)
-declare -A V_PEER=([ON]=host [MN]=host [OO]=o2 [MM]=m2)
+declare -A V_CLI=([ON]=o1 [SN]=s1 [MN]=m1 [OO]=o1 [MM]=m1)
+declare -A V_PEER=([ON]=host [SN]=host [MN]=host [OO]=o2 [MM]=m2)
 
 declare -A FAILED=()
 declare -A ADDR=()	# Teredo address of each client, HOST6 for host
@@ -86,7 +99,7 @@ HOST_LOADAVG=""
 HOST_CSUM=on
 NSLIST=()
 
-# Namespaces cb-N (N: srv rly host o1 n-o1 ...): nsx N, daemon N.
+# Namespaces cb-N (N: srv rly host o1 n-o1 s1 ...): nsx N, daemon N.
 BENCH_NAME=bench-client NS_PREFIX=cb-
 # shellcheck source=lib.sh
 . "$BENCH_DIR/lib.sh"
@@ -155,7 +168,7 @@ nat_rules() {
 setup_base() {
 	local n c cmds=""
 
-	for n in srv rly host $CLIENTS; do
+	for n in srv rly host $CLIENTS s1; do
 		NSLIST+=("cb-$n")
 	done
 	for c in $CLIENTS; do
@@ -205,6 +218,7 @@ link set p-$c master br0 up
 	link set eth1 up
 	addr add $HOST6/64 dev eth1 nodad
 	route add 2001::/32 via 2001:db8:1::20
+	route add 2001:db8:2::/64 via 2001:db8:1::20
 	EOF
 
 	for c in $CLIENTS; do
@@ -224,9 +238,21 @@ link set p-$c master br0 up
 		EOF
 		nat_rules "n-$c" || return 1
 	done
+	# s1: a second LAN behind o1's NAT (masquerade on e0 covers it).
+	ip -n cb-n-o1 -batch - <<-EOF || return 1
+	link add i1 type veth peer name e0 netns cb-s1
+	link set i1 up
+	addr add 10.0.$SN_LAN.1/24 dev i1
+	EOF
+	ip -n cb-s1 -batch - <<-EOF || return 1
+	link set lo up
+	link set e0 up
+	addr add 10.0.$SN_LAN.2/24 dev e0
+	route add default via 10.0.$SN_LAN.1
+	EOF
 
 	# A process in each namespace whose /proc/PID/net the counters read.
-	for n in rly host $CLIENTS; do
+	for n in rly host $CLIENTS s1; do
 		daemon "$n" "anchor-$n" sleep 3000
 		ANCHOR[$n]=$!
 	done
@@ -251,6 +277,34 @@ link set p-$c master br0 up
 	nsx rly ethtool -K e0 gro on >/dev/null 2>&1 ||
 		log "ethtool: cannot turn GRO on for rly e0"
 	nsx o1 ping -c 1 -W 3 "$RELAY" >/dev/null || return 1
+}
+
+# setup_sn: variant SN, run.sh's variant C (lib.sh's sit_fou) between
+# s1 and the relay.  s1 sends from 10.0.5.2:40000 to the relay's fou port
+# 5555; o1's NAT masquerades that to 198.18.0.40 and keeps port 40000
+# (masquerade without "random" keeps a free source port, and no other
+# mapping of 198.18.0.40 goes to 198.18.0.20:5555); the relay's sit sends
+# back from port 5555 (not "auto": a port-restricted cone NAT passes only
+# the mapping's own peer) to 198.18.0.40:40000.  The mapping has to exist
+# first (the NAT drops new inbound flows): warm pings s1 -> host first.
+setup_sn() {
+	ip -n cb-rly fou add port "$SN_FOU" ipproto 41 || return 1
+	sit_fou rly rs1 "$RELAY" "${NAT_IP[o1]}" "$SN_FOU" "$SN_PORT" ||
+		return 1
+	ip -n cb-rly -6 route add 2001:db8:2::/64 dev rs1 || return 1
+	ip -n cb-s1 fou add port "$SN_PORT" ipproto 41 || return 1
+	sit_fou s1 tun6 "10.0.$SN_LAN.2" "$RELAY" "$SN_PORT" "$SN_FOU" ||
+		return 1
+	ip -n cb-s1 addr add "$SN_ADDR/64" dev tun6 nodad || return 1
+	ip -n cb-s1 -6 route add 2001:db8:1::/64 dev tun6 src "$SN_ADDR"
+}
+
+# sn_check: o1's NAT's mappings to the relay's fou port (conntrack),
+# for the record: the reply tuple must show dport=40000 (else the relay's
+# packets would not get through, and warm would have failed).
+sn_check() {
+	nsx n-o1 grep -w "dport=$SN_FOU" /proc/net/nf_conntrack 2>&1 ||
+		echo "(no mapping to port $SN_FOU in n-o1's conntrack)"
 }
 
 # client_ours C / client_miredo C: start the client in namespace C (it
@@ -298,7 +352,7 @@ start_iperf() {
 # and the kernel drops them (TcpInCsumErrors; TCP down crawls at
 # ~0.5 Mbit/s).  A NIC would fill it in.  Without offload the host sends
 # complete, MSS-sized segments (no TSO either), as a Miredo relay's
-# clients see them; our client (ON) keeps the host's TSO.
+# clients see them; our client (ON) and sit+fou (SN) keep the host's TSO.
 host_csum() {
 	local want=on
 
@@ -347,7 +401,7 @@ measure() {
 anchors() {
 	local n
 
-	for n in rly host $CLIENTS; do
+	for n in rly host $CLIENTS s1; do
 		printf '%s=%s ' "$n" "${ANCHOR[$n]}"
 	done
 }
@@ -405,8 +459,8 @@ fail_samples() {
 {
 	echo "Client throughput, $(uname -r), $(nproc) vCPU (QEMU/TCG)," \
 		"$(date -u '+%F %T') UTC; $REPS interleaved repetitions" \
-		"(ON MN OO MM ...), iperf3 -t $TIME; relay: ours (teredo0," \
-		"GRO on); see bench/README.md."
+		"($VARIANTS ...), iperf3 -t $TIME; relay: ours (teredo0," \
+		"GRO on; SN: sit+fou); see bench/README.md."
 	echo
 } > "$WORK/header"
 printf '%s\t' rep variant test status value sent loss load1 drops cpu_s \
@@ -421,7 +475,8 @@ HOST_LOADAVG=$(host_loadavg)
 
 log "load before setup: $(cat /proc/loadavg)"
 modprobe teredo || { echo "bench-client: cannot load teredo.ko" >&2; exit 1; }
-for m in veth bridge tun nf_tables nft_masq nft_ct; do
+# fou's generic netlink family is not autoloaded by `ip fou`.
+for m in veth bridge tun nf_tables nft_masq nft_ct fou sit; do
 	modprobe "$m" 2>/dev/null || log "modprobe $m failed"
 done
 for t in miredo miredo-server miredo-checkconf nft iperf3 "$TEREDOD"; do
@@ -433,6 +488,11 @@ if ! setup_base 2>"$WORK/setup.err"; then
 	exit 1
 fi
 ADDR[host]=$HOST6
+if setup_sn >"$WORK/setup-sn.err" 2>&1; then
+	ADDR[s1]=$SN_ADDR
+else
+	FAILED[SN]="setup: $(tr '\n\t' '  ' < "$WORK/setup-sn.err" | cut -c1-160)"
+fi
 t0=$SECONDS
 for c in $CLIENTS; do
 	case $c in
@@ -451,7 +511,9 @@ for c in $CLIENTS; do
 done
 for v in $VARIANTS; do
 	c=${V_CLI[$v]} p=${V_PEER[$v]}
-	if [ -z "${ADDR[$c]:-}" ] || [ -z "${ADDR[$p]:-}" ]; then
+	if [ -n "${FAILED[$v]:-}" ]; then
+		:
+	elif [ -z "${ADDR[$c]:-}" ] || [ -z "${ADDR[$p]:-}" ]; then
 		FAILED[$v]="a client did not qualify"
 	elif [ -z "${IPERF[$p]:-}" ] && ! start_iperf "$p"; then
 		FAILED[$v]="no iperf3 server in $p"
@@ -479,6 +541,7 @@ for rep in $(seq 1 "$REPS"); do
 			fail_samples "$rep" "$v" "no-ping"
 			continue
 		fi
+		[ "$v" = SN ] && { echo "rep $rep:"; sn_check; } >> "$WORK/sn-nat.txt"
 		for t in $TESTS; do
 			sample "$rep" "$v" "$t"
 		done
@@ -499,6 +562,13 @@ done
 		nsx "$c" nstat -az 2>/dev/null | grep -E \
 			'Udp6?(InDatagrams|RcvbufErrors|InErrors|InCsumErrors|OutDatagrams)|Ip6(InNoRoutes|OutForwDatagrams|InDiscards)|TcpInCsumErrors'
 	done
+	echo "## s1 (SN) and rly's rs1"
+	ip -n cb-s1 -s link show tun6 2>&1
+	ip -n cb-rly -s link show rs1 2>&1
+	nsx s1 nstat -az 2>/dev/null | grep -E \
+		'Udp6?(InDatagrams|RcvbufErrors|InErrors|InCsumErrors|OutDatagrams)|Ip6(InNoRoutes|InDiscards)|TcpInCsumErrors'
+	echo "## n-o1: SN's NAT mapping after each warm-up (conntrack)"
+	cat "$WORK/sn-nat.txt" 2>/dev/null
 } >> "$EXTRA" 2>&1
 
 {

@@ -49,6 +49,31 @@ daemon() {
 	PIDS+=("$!")
 }
 
+# quiet_ipv6 NS DEV: no router solicitations, RAs, link-local address or
+# DAD on DEV in NS_PREFIX + NS.
+quiet_ipv6() {
+	nsx "$1" sysctl -q -w "net.ipv6.conf.$2.accept_ra=0" \
+		"net.ipv6.conf.$2.router_solicitations=0" \
+		"net.ipv6.conf.$2.addr_gen_mode=1" \
+		"net.ipv6.conf.$2.accept_dad=0"
+}
+
+# sit_fou NS DEV LOCAL REMOTE SPORT DPORT: the kernel's own encapsulation
+# of Teredo's packet shape (IPv4/UDP/IPv6, no Teredo headers): a sit
+# device DEV in NS_PREFIX + NS from LOCAL to REMOTE over fou, UDP source
+# port SPORT ("auto": hashed per flow) to DPORT, outer UDP checksums on,
+# MTU 1280 (a Teredo device's), quiet_ipv6 and up.  What it receives
+# comes in through a fou port (ip fou add port P ipproto 41) in NS.
+sit_fou() {
+	local ns=${NS_PREFIX:-}$1
+
+	ip -n "$ns" link add "$2" type sit local "$3" remote "$4" ttl 64 \
+		encap fou encap-sport "$5" encap-dport "$6" encap-csum ||
+		return 1
+	quiet_ipv6 "$1" "$2"
+	ip -n "$ns" link set "$2" mtu 1280 up
+}
+
 # The unit of /proc/stat's cpu times (USER_HZ ticks a second).
 HZ_USER=$(getconf CLK_TCK)
 

@@ -361,6 +361,7 @@ RELAY_LEGEND = ("Drop counters: `backlog` = per-CPU input queue full "
 # (client 2), down = the other way.
 CLIENT_VARIANTS = [
     ("ON", "ours ⇄ native host, via our relay"),
+    ("SN", "`sit`+`fou` ⇄ native host, via sit+fou on rly"),
     ("MN", "Miredo ⇄ native host, via our relay"),
     ("OO", "ours ⇄ ours, two NATs"),
     ("MM", "Miredo ⇄ Miredo, two NATs"),
@@ -371,7 +372,8 @@ CLIENT_TESTS = [
     ("udp_up", "UDP64 pkt/s up"),
     ("udp_down", "UDP64 pkt/s down"),
 ]
-CLIENT_RATIOS = [("ON", "MN", "client ⇄ native host, ours / Miredo"),
+CLIENT_RATIOS = [("ON", "SN", "client ⇄ native host, ours / sit+fou"),
+                 ("ON", "MN", "client ⇄ native host, ours / Miredo"),
                  ("OO", "MM", "client ⇄ client, ours / Miredo")]
 CLIENT_LEGEND = ("Drop counters: `backlog` = per-CPU input queue full "
                  "(netif_rx), `squeeze` = softirq rounds cut short, "
@@ -379,7 +381,7 @@ CLIENT_LEGEND = ("Drop counters: `backlog` = per-CPU input queue full "
                  "IPv6 (iperf3) / IPv4 (Miredo's Teredo socket) in "
                  "namespace X, `dev-X` = rx+tx drops of X's devices (e.g. "
                  "Miredo's TUN queue); X: o1, o2 = our clients, m1, m2 = "
-                 "Miredo's, host, rly = our relay.")
+                 "Miredo's, s1 = SN's sit+fou end, host, rly = our relay.")
 
 
 def table(path, header, variants=None, tests=None, ratios=None,

@@ -101,13 +101,6 @@ link_exists() {
 	ip -n "$1" link show dev "$2" >/dev/null 2>&1
 }
 
-quiet_ipv6() {
-	nsx "$1" sysctl -q -w "net.ipv6.conf.$2.accept_ra=0" \
-		"net.ipv6.conf.$2.router_solicitations=0" \
-		"net.ipv6.conf.$2.addr_gen_mode=1" \
-		"net.ipv6.conf.$2.accept_dad=0"
-}
-
 # ------------------------------------------------------------ topology
 
 setup_base() {
@@ -202,11 +195,7 @@ setup_B() {
 # sit + fou end to end: the relay's side.
 setup_C() {
 	ip -n rly fou add port "$FOU_C" ipproto 41 || return 1
-	ip -n rly link add rs0 type sit local "$RELAY" remote "$CLIENT" \
-		ttl 64 encap fou encap-sport auto encap-dport "$CPORT" \
-		encap-csum || return 1
-	quiet_ipv6 rly rs0
-	ip -n rly link set rs0 mtu 1280 up || return 1
+	sit_fou rly rs0 "$RELAY" "$CLIENT" auto "$CPORT" || return 1
 	ip -n rly -6 route add 2001:db8:2::/64 dev rs0
 }
 
@@ -224,11 +213,7 @@ setup_D() {
 # UDP port DPORT, with the Teredo and the C addresses.
 cli_tunnel() {
 	ip -n cli link del tun6 2>/dev/null
-	ip -n cli link add tun6 type sit local "$CLIENT" remote "$RELAY" \
-		ttl 64 encap fou encap-sport "$CPORT" encap-dport "$1" \
-		encap-csum || return 1
-	quiet_ipv6 cli tun6
-	ip -n cli link set tun6 mtu 1280 up || return 1
+	sit_fou cli tun6 "$CLIENT" "$RELAY" "$CPORT" "$1" || return 1
 	ip -n cli addr add "$TADDR/128" dev tun6 nodad || return 1
 	ip -n cli addr add "$C_ADDR/64" dev tun6 nodad || return 1
 }
