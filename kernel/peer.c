@@ -18,6 +18,7 @@
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
+#include <linux/time.h>
 
 #include "device.h"
 #include "events.h"
@@ -443,7 +444,7 @@ void teredo_peers_flush(struct teredo_dev *t)
 static bool collectable(struct teredo_peer *peer, unsigned long now)
 {
 	unsigned long idle = TEREDO_PEER_IDLE * HZ;
-	unsigned long last_bubble;
+	u32 last_bubble;
 	unsigned int bubbles;
 
 	/* Hints, not under the peer's lock: a stale value keeps it a round. */
@@ -456,7 +457,8 @@ static bool collectable(struct teredo_peer *peer, unsigned long now)
 	       time_after(now, READ_ONCE(peer->last_rx) + idle) &&
 	       time_after(now, READ_ONCE(peer->last_tx) + idle) &&
 	       (!bubbles ||
-		time_after(now, last_bubble + TEREDO_BUBBLE_WINDOW * HZ));
+		time_after32((u32)now,
+			     last_bubble + TEREDO_BUBBLE_WINDOW * HZ));
 }
 
 /*
@@ -533,7 +535,7 @@ bool teredo_peer_echo_answered(struct teredo_peer *peer, u64 nonce,
 
 	spin_lock_bh(&peer->lock);
 	answered = peer->test_until &&
-		   time_before(jiffies, peer->test_until) &&
+		   time_before32((u32)jiffies, peer->test_until) &&
 		   peer->nonce == nonce;
 	if (answered)
 		peer->test_until = 0;

@@ -37,7 +37,7 @@ struct teredo_dev;
  * memory first (no per-CPU part: the route cache is the device's), then
  * for the data path: what every packet reads first, then what reception
  * writes, then the bubble state, then what transmission writes; the
- * timer and the eviction list last.  sizeof() is 224 on 64-bit.
+ * timer and the eviction list last.  sizeof() is 208 on 64-bit.
  */
 struct teredo_peer {
 	/* read by every packet */
@@ -52,20 +52,24 @@ struct teredo_peer {
 	bool trusted;
 	bool dead;			/* unhashed, waiting for RCU */
 	bool referenced;		/* sent to since eviction last looked */
+	u8 retries;			/* bubble rounds for this queue */
 	u16 bubbles;			/* sent in the current budget */
 	spinlock_t lock;		/* see above */
-	u16 retries;			/* bubble rounds for this queue */
+	unsigned int queued_bytes;	/* truesize of @queue */
 
 	/* written by reception */
 	unsigned long last_rx;		/* jiffies; 0 = never */
 	u64 rx_packets, rx_bytes;
 
-	/* the bubble exchange, under @lock */
-	unsigned long last_bubble;
+	/*
+	 * The bubble exchange, under @lock.  32-bit jiffies: they are
+	 * compared within a bubble window or an echo test (seconds), far
+	 * from the 24 days it takes them to wrap.
+	 */
+	u32 last_bubble;
+	u32 test_until;			/* 0 = no test pending */
 	u64 nonce;			/* of the pending echo test */
-	unsigned long test_until;	/* jiffies; 0 = no test pending */
 	struct sk_buff_head queue;	/* waiting for trust */
-	unsigned int queued_bytes;	/* truesize of @queue */
 
 	/* written by transmission */
 	unsigned long last_tx;

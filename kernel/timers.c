@@ -20,6 +20,7 @@
 #include <linux/jiffies.h>
 #include <linux/random.h>
 #include <linux/skbuff.h>
+#include <linux/time.h>
 #include <linux/timer.h>
 #include <linux/workqueue.h>
 
@@ -57,8 +58,8 @@ static bool bubble_allowed(struct teredo_peer *peer, unsigned int cost,
 			TEREDO_BUBBLE_INTERVAL * HZ))
 		return false;
 	if (peer->bubbles + cost > TEREDO_BUBBLE_BUDGET) {
-		if (time_before(now, peer->last_bubble +
-				TEREDO_BUBBLE_WINDOW * HZ))
+		if (time_before32((u32)now, peer->last_bubble +
+				  TEREDO_BUBBLE_WINDOW * HZ))
 			return false;
 		peer->bubbles = 0;
 	}
@@ -70,7 +71,7 @@ static void count_bubbles(struct teredo_peer *peer, unsigned int n,
 			  unsigned long now)
 {
 	peer->bubbles += n;
-	peer->last_bubble = now;
+	peer->last_bubble = (u32)now;
 	WRITE_ONCE(peer->last_tx, now);
 }
 
@@ -93,9 +94,10 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 	}
 	count_bubbles(peer, cost, now);
 	if (!peer->teredo) {
-		if (!peer->test_until || !time_before(now, peer->test_until))
+		if (!peer->test_until ||
+		    !time_before32((u32)now, peer->test_until))
 			peer->nonce = get_random_u64();
-		peer->test_until = (now + TEREDO_TRUST_LIFETIME * HZ) ?: 1;
+		peer->test_until = (u32)(now + TEREDO_TRUST_LIFETIME * HZ) ?: 1;
 		probe->nonce = peer->nonce;
 	}
 	probe->cost = cost;
