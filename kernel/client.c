@@ -7,6 +7,7 @@
  */
 
 #include <linux/file.h>
+#include <linux/igmp.h>
 #include <linux/jiffies.h>
 #include <linux/net.h>
 #include <linux/netdevice.h>
@@ -37,8 +38,39 @@ void teredo_client_init(struct teredo_dev *t)
 	ratelimit_state_init(&t->client.reply_limit, HZ, 100);
 	/* As the device's icmp_limit: packets, not log lines. */
 	ratelimit_set_flags(&t->client.reply_limit, RATELIMIT_MSG_ON_RELEASE);
+	/*
+	 * Multicast reaches every host of the link: a burst of new peers
+	 * (or of forged ones) makes us announce ourselves once a second.
+	 */
+	ratelimit_state_init(&t->client.discovery_limit, HZ, 1);
+	ratelimit_set_flags(&t->client.discovery_limit,
+			    RATELIMIT_MSG_ON_RELEASE);
 	t->client.reason = TEREDO_REASON_NO_HELPER;
 	teredo_dormant_init(t);
+}
+
+/**
+ * teredo_client_discovery_ifindex - where local discovery is on
+ * @sk: teredod's socket
+ *
+ * teredod --local-discovery joins 224.0.0.253 with its socket on the
+ * interface towards the server; that membership is the switch, so the
+ * kernel needs no setting of its own and a helper that never joined
+ * (Miredo's peers have no discovery) changes nothing.
+ *
+ * Context: under RCU (BH).
+ * Return: the interface it joined on, or 0 when local discovery is off.
+ */
+int teredo_client_discovery_ifindex(struct sock *sk)
+{
+	const struct ip_mc_socklist *iml;
+
+	for (iml = rcu_dereference_bh(inet_sk(sk)->mc_list); iml;
+	     iml = rcu_dereference_bh(iml->next_rcu))
+		if (iml->multi.imr_multiaddr.s_addr ==
+		    htonl(TEREDO_DISCOVERY_IPV4))
+			return iml->multi.imr_ifindex;
+	return 0;
 }
 
 /* A client's carrier: a helper attached, and qualified. */

@@ -43,6 +43,8 @@ struct teredo_client {
 	unsigned long refresh_at;	/* jiffies of the next RS; 0: none */
 	/* Not under @lock: direct bubbles answering relayed packets. */
 	struct ratelimit_state reply_limit;
+	/* Discovery bubbles that answer a new peer on the link. */
+	struct ratelimit_state discovery_limit;
 	struct teredo_held held;	/* dormant.c, its own lock */
 };
 
@@ -70,5 +72,9 @@ int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
 /* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
+
+/* RFC 4380 §5.2.8, local discovery; under RCU (BH) */
+int teredo_client_discovery_ifindex(struct sock *sk);
+void teredo_client_discover(struct teredo_dev *t, const struct in6_addr *src);
 
 #endif /* _TEREDO_CLIENT_H */

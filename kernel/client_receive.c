@@ -9,6 +9,7 @@
  */
 
 #include <linux/icmpv6.h>
+#include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <linux/skbuff.h>
@@ -86,30 +87,56 @@ static bool answers_test(struct sk_buff *skb, unsigned int off,
 }
 
 /*
+ * RFC 4380 §5.2.3 case 5: a peer on our link, from the local address its
+ * discovery bubble came from.  That address passed discovery_valid();
+ * nobody beyond our NAT can send from it.
+ */
+static bool at_local(const struct teredo_peer *peer, u64 mapping)
+{
+	return peer && READ_ONCE(peer->local) &&
+	       READ_ONCE(peer->mapping) == mapping;
+}
+
+/*
+ * Where a Teredo source may send from, unless it is on our link: the
+ * mapping its address embeds, a global one (cases 1 and 3).
+ */
+static enum teredo_stat teredo_source(const struct in6_addr *src,
+				      u64 mapping)
+{
+	if (teredo_mapping(teredo_addr_mapped(src),
+			   teredo_addr_port(src)) != mapping)
+		return TEREDO_STAT_RX_MAPPING;
+	if (!teredo_ipv4_is_global(teredo_mapping_addr(mapping)))
+		return TEREDO_STAT_RX_NOT_GLOBAL;
+	return TEREDO_STAT_UNSPEC;
+}
+
+/*
  * A bubble from a peer: trust it if it comes from the mapping its
- * address embeds.  Consumed either way.
+ * address embeds, or from its address on our link.  Consumed either way.
  */
 static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		  const struct in6_addr *src, u64 mapping)
 {
-	struct teredo_peer *peer;
+	struct teredo_peer *peer = NULL;
 	enum teredo_stat why = TEREDO_STAT_UNSPEC;
 
 	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
 		goto consume;		/* a Miredo relay's or client's */
-	if (!teredo_addr_is_teredo(src))
+	if (!teredo_addr_is_teredo(src)) {
 		why = TEREDO_STAT_RX_NOT_TEREDO;
-	else if (teredo_mapping(teredo_addr_mapped(src),
-				teredo_addr_port(src)) != mapping)
-		why = TEREDO_STAT_RX_MAPPING;
-	else if (!teredo_ipv4_is_global(teredo_mapping_addr(mapping)))
-		why = TEREDO_STAT_RX_NOT_GLOBAL;
+	} else {
+		peer = teredo_peer_lookup(&t->peers, src);
+		if (!at_local(peer, mapping))
+			why = teredo_source(src, mapping);
+	}
 	if (why) {
 		teredo_rx_drop(t, skb, why);
 		return 0;
 	}
-	peer = teredo_peer_lookup(&t->peers, src) ?:
-	       teredo_peer_create(t, src, mapping, false);
+	if (!peer)
+		peer = teredo_peer_create(t, src, mapping, false);
 	if (IS_ERR(peer)) {
 		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
 		return 0;
@@ -117,6 +144,108 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 	teredo_peer_received(peer, mapping);
 consume:
 	teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
+	consume_skb(skb);
+	return 0;
+}
+
+/* @addr is on a subnet of @dev, and not @dev's own. */
+static bool on_link(const struct net_device *dev, __be32 addr)
+{
+	const struct in_device *in_dev = __in_dev_get_rcu(dev);
+	const struct in_ifaddr *ifa;
+
+	if (!in_dev)
+		return false;
+	in_dev_for_each_ifa_rcu(ifa, in_dev)
+		if (inet_ifa_match(addr, ifa) && addr != ifa->ifa_local)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 4380 §5.2.8: a discovery bubble counts only as the link delivers
+ * it: multicast to 224.0.0.253, on the interface teredod joined it on,
+ * TTL and hop limit 1, from an address of that link.  Anyone on the
+ * Internet can send one by unicast; none of those passes.  Only clients
+ * behind our own NAT (their address embeds our mapped IPv4) gain from
+ * talking on the link; never ourselves.
+ */
+static bool discovery_valid(const struct sk_buff *skb, unsigned int off,
+			    const struct teredo_qualified *q, int ifindex)
+{
+	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
+	const struct iphdr *iph = ip_hdr(skb);
+	__be32 ours = teredo_addr_mapped(&q->addr);
+
+	return off == UDP_LEN && iph->daddr == htonl(TEREDO_DISCOVERY_IPV4) &&
+	       iph->ttl == 1 && ip6->hop_limit == 1 &&
+	       skb->dev->ifindex == ifindex && on_link(skb->dev, iph->saddr) &&
+	       teredo_addr_is_teredo(&ip6->saddr) &&
+	       teredo_send_reachable(&ip6->saddr) &&
+	       teredo_addr_mapped(&ip6->saddr) == ours &&
+	       !ipv6_addr_equal(&ip6->saddr, &q->addr);
+}
+
+/*
+ * The peer is on our link at @mapping (RFC 4380 §5.2.3 case 4): untrusted
+ * there until it answers a bubble from there (case 5), last heard from
+ * now, with a fresh bubble budget.  A peer trusted elsewhere keeps
+ * talking where it does (through a NAT that hairpins, say).
+ *
+ * Return: whether it is local at @mapping; *@news: whether it was not.
+ */
+static bool make_local(struct teredo_peer *peer, u64 mapping, bool *news)
+{
+	bool local;
+
+	spin_lock_bh(&peer->lock);
+	*news = !teredo_peer_is_fresh(peer) &&
+		(!peer->local || peer->mapping != mapping);
+	if (!teredo_peer_is_fresh(peer)) {
+		WRITE_ONCE(peer->trusted, false);
+		WRITE_ONCE(peer->mapping, mapping);
+		WRITE_ONCE(peer->local, true);
+		WRITE_ONCE(peer->last_rx, jiffies);
+		peer->bubbles = 0;
+	}
+	local = peer->local && peer->mapping == mapping;
+	spin_unlock_bh(&peer->lock);
+	return local;
+}
+
+/*
+ * A discovery bubble that passed: answer with a bubble to the local
+ * address it came from, and announce ourselves to a peer new on the
+ * link, which does not know us yet and would not take that answer (a
+ * client that started after our last discovery bubble).  Consumed.
+ */
+static int discovery(struct teredo_dev *t, struct sk_buff *skb,
+		     unsigned int off, const struct teredo_qualified *q,
+		     int ifindex)
+{
+	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
+	__be32 saddr = ip_hdr(skb)->saddr;
+	__be16 sport = udp_hdr(skb)->source;
+	struct teredo_peer *peer;
+	bool news;
+
+	if (!discovery_valid(skb, off, q, ifindex)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_DISCOVERY);
+		return 0;
+	}
+	peer = teredo_peer_lookup(&t->peers, &ip6->saddr) ?:
+	       teredo_peer_create(t, &ip6->saddr,
+				  teredo_mapping(saddr, sport), false);
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
+		return 0;
+	}
+	if (make_local(peer, teredo_mapping(saddr, sport), &news) &&
+	    teredo_timers_bubble_allowed(peer))
+		teredo_send_bubble_to(t, &q->addr, &peer->addr, saddr, sport);
+	if (news && __ratelimit(&t->client.discovery_limit))
+		teredo_client_discover(t, &q->addr);
+	teredo_stat_inc(t, TEREDO_STAT_RX_DISCOVERY);
 	consume_skb(skb);
 	return 0;
 }
@@ -155,10 +284,12 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
  * After the first two bytes (teredo_receive_header()).
  * Return: 0 when consumed, 1 to queue it on teredod's socket.
  */
-static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
+static int recv(struct teredo_dev *t, struct sock *sk, struct sk_buff *skb,
+		int hdr)
 {
 	const struct teredo_qualified *q;
 	unsigned int off = UDP_LEN, len;
+	int ifindex;
 	const struct ipv6hdr *ip6;
 	struct teredo_peer *peer;
 	enum teredo_stat why;
@@ -221,6 +352,12 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	}
 	ip6 = (const struct ipv6hdr *)(skb->data + off);
 	src = ip6->saddr;
+	/* Local discovery on, and the bubble for it (RFC 4380 §5.2.8). */
+	if (teredo_is_discovery((const u8 *)ip6, len)) {
+		ifindex = teredo_client_discovery_ifindex(sk);
+		if (ifindex)
+			return discovery(t, skb, off, q, ifindex);
+	}
 	if (ipv6_addr_is_multicast(&src) ||
 	    ipv6_addr_is_multicast(&ip6->daddr)) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_MULTICAST);
@@ -261,16 +398,16 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 
 	peer = teredo_peer_lookup(&t->peers, &src);
 	if (teredo_addr_is_teredo(&src)) {
-		/* Case 1, or case 3: a Teredo peer from its own mapping. */
+		/*
+		 * Case 1, case 3: a Teredo peer from its own mapping, or
+		 * case 5: from its address on our link.
+		 */
 		if (!peer || !READ_ONCE(peer->trusted) ||
 		    READ_ONCE(peer->mapping) != mapping) {
 			why = TEREDO_STAT_UNSPEC;
-			if (teredo_mapping(teredo_addr_mapped(&src),
-					   teredo_addr_port(&src)) != mapping)
-				why = TEREDO_STAT_RX_MAPPING;
-			else if (!teredo_ipv4_is_global(saddr))
-				why = TEREDO_STAT_RX_NOT_GLOBAL;
-			else if (!peer)
+			if (!at_local(peer, mapping))
+				why = teredo_source(&src, mapping);
+			if (!why && !peer)
 				peer = teredo_peer_create(t, &src, mapping,
 							  false);
 			if (!why && IS_ERR(peer))
@@ -335,5 +472,5 @@ int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb)
 	if (unlikely(!t))
 		return 1;
 	hdr = teredo_receive_header(t, skb);
-	return hdr < 0 ? 0 : recv(t, skb, hdr);
+	return hdr < 0 ? 0 : recv(t, sk, skb, hdr);
 }

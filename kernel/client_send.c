@@ -5,7 +5,8 @@
  * server and one to its mapping (which opens our NAT for its answer); to
  * a native host through the relay the direct connectivity test finds:
  * an echo request through our server, answered through the relay
- * nearest the host.
+ * nearest the host; to a peer on our link (local discovery) at its
+ * local address.
  */
 
 #include <linux/icmpv6.h>
@@ -13,8 +14,10 @@
 #include <linux/skbuff.h>
 #include <net/ip6_checksum.h>
 #include <net/ipv6.h>
+#include <net/route.h>
 
 #include "client.h"
+#include "compat.h"
 #include "device.h"
 #include "mode.h"
 #include "peer.h"
@@ -59,6 +62,70 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
 }
 
 /**
+ * teredo_client_discover - send a local discovery bubble
+ * @t: the client device
+ * @src: our Teredo address
+ *
+ * teredod sends one every 200-300 s (RFC 4380 §5.2.8); the kernel sends
+ * one when a peer on the link must learn of us now: one we probe there
+ * (§5.2.4 case 3) and one that just announced itself.  From teredod's
+ * socket, out of the interface it joined the group on, TTL and hop
+ * limit 1: receivers take nothing else.
+ *
+ * Context: BH disabled, under RCU.
+ */
+void teredo_client_discover(struct teredo_dev *t, const struct in6_addr *src)
+{
+	static const struct in6_addr all = IN6ADDR_LINKLOCAL_ALLNODES_INIT;
+	struct sock *sk = rcu_dereference_bh(t->sk);
+	struct flowi4 fl4 = {
+		.daddr = htonl(TEREDO_DISCOVERY_IPV4),
+		.flowi4_proto = IPPROTO_UDP,
+		.fl4_dport = htons(TEREDO_PORT),
+	};
+	struct sk_buff *skb;
+	struct rtable *rt;
+
+	if (!sk)
+		return;
+	fl4.flowi4_oif = teredo_client_discovery_ifindex(sk);
+	fl4.fl4_sport = inet_sk(sk)->inet_sport;
+	if (!fl4.flowi4_oif)
+		return;
+	rt = ip_route_output_key(t->net, &fl4);
+	if (IS_ERR(rt)) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_NO_ROUTE);
+		return;
+	}
+	skb = teredo_send_alloc(t, src, &all, TEREDO_NEXTHDR_NONE, 0);
+	if (!skb) {
+		ip_rt_put(rt);
+		return;
+	}
+	ipv6_hdr(skb)->hop_limit = 1;
+	teredo_udp_tunnel_xmit_skb(rt, sk, skb, fl4.saddr, fl4.daddr, 0, 1, 0,
+				   fl4.fl4_sport, fl4.fl4_dport,
+				   !net_eq(t->net, dev_net(t->dev)), false);
+	teredo_stat_inc(t, TEREDO_STAT_TX_DISCOVERY);
+}
+
+/*
+ * A peer on our link (RFC 4380 §5.2.4 case 3): a bubble to its local
+ * address, where it answers, and a discovery bubble, so that it knows
+ * ours: it trusts the answer from there only if it does (case 5).
+ */
+static void probe_local(struct teredo_dev *t, const struct in6_addr *src,
+			struct teredo_peer *peer)
+{
+	u64 mapping = READ_ONCE(peer->mapping);
+
+	teredo_send_bubble_to(t, src, &peer->addr,
+			      teredo_mapping_addr(mapping),
+			      teredo_mapping_port(mapping));
+	teredo_client_discover(t, src);
+}
+
+/**
  * teredo_client_probe - one round of making an untrusted peer answer
  * @t: the client device
  * @peer: the peer
@@ -75,6 +142,10 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 		return;
 	if (!peer->teredo) {
 		send_echo(t, &q->addr, peer, probe->nonce);
+		return;
+	}
+	if (READ_ONCE(peer->local)) {
+		probe_local(t, &q->addr, peer);
 		return;
 	}
 	/* Indirect, through the peer's server, which adds our origin. */

@@ -439,11 +439,15 @@ void teredo_peers_flush(struct teredo_dev *t)
 /*
  * Collect what nobody uses: no queue, trust lapsed, idle for a minute,
  * and past its bubble budget window (so a dead peer is not offered a
- * fresh budget of bubbles by being forgotten).
+ * fresh budget of bubbles by being forgotten).  A client's peer on the
+ * link stays for 600 s after its last discovery bubble (RFC 4380 §5.2.4
+ * case 3): it may only be reached there, and its next bubble may be
+ * 300 s away.
  */
 static bool collectable(struct teredo_peer *peer, unsigned long now)
 {
-	unsigned long idle = TEREDO_PEER_IDLE * HZ;
+	unsigned long idle = (READ_ONCE(peer->local) ? TEREDO_LOCAL_LIFETIME :
+						       TEREDO_PEER_IDLE) * HZ;
 	u32 last_bubble;
 	unsigned int bubbles;
 

@@ -21,7 +21,7 @@ struct teredo_dev;
  *
  * Lookups are lockless (RCU).  @lock serialises the trust state: @mapping,
  * @trusted, the bubble budget, the echo test and the queue.  The data path
- * reads @mapping and @trusted with READ_ONCE and takes @lock only when
+ * reads @mapping, @trusted and @local with READ_ONCE and takes @lock only when
  * something changes.  @last_rx, @last_tx and @referenced are timestamps
  * and hints that the data path writes with WRITE_ONCE and no lock (a
  * stale value costs one bubble or one eviction decision, nothing else);
@@ -53,7 +53,8 @@ struct teredo_peer {
 	bool dead;			/* unhashed, waiting for RCU */
 	bool referenced;		/* sent to since eviction last looked */
 	u8 retries;			/* bubble rounds for this queue */
-	u16 bubbles;			/* sent in the current budget */
+	bool local;			/* client: @mapping is on our link */
+	u8 bubbles;			/* sent in the current budget (<= 4) */
 	spinlock_t lock;		/* see above */
 	unsigned int queued_bytes;	/* truesize of @queue */
 

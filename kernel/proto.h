@@ -30,6 +30,9 @@ enum teredo_constants {
 	TEREDO_UDP_PAYLOAD_MAX = 65507,	/* RFC 4380 §5.1.2 */
 };
 
+/* Local discovery (RFC 4380 §5.2.8): 224.0.0.253, host order. */
+#define TEREDO_DISCOVERY_IPV4	0xe00000fdU
+
 /* Flags of a Teredo address, bits 64-79 (RFC 4380 §4, RFC 5991 §3.1). */
 enum teredo_flags {
 	TEREDO_FLAG_CONE = 0x8000,
@@ -62,6 +65,7 @@ enum teredo_timing {
 	TEREDO_BUBBLE_WINDOW = 300,
 	TEREDO_TRUST_LIFETIME = 30,	/* RFC 4380 §5.2.4: rx in 30 s */
 	TEREDO_PEER_IDLE = 60,		/* collect after this long unused */
+	TEREDO_LOCAL_LIFETIME = 600,	/* RFC 4380 §5.2.4 case 3 */
 	/*
 	 * Held per untrusted peer, in truesize: a few full-size packets
 	 * (Miredo holds 1280 bytes of packet), or a dozen tiny ones.
@@ -228,6 +232,32 @@ static inline bool teredo_is_bubble(const __u8 *ip6, size_t len)
 {
 	return len >= TEREDO_IPV6_HDR_LEN && (ip6[0] >> 4) == 6 &&
 	       ip6[4] == 0 && ip6[5] == 0 && ip6[6] == TEREDO_NEXTHDR_NONE;
+}
+
+/*
+ * A local discovery bubble (RFC 4380 §5.2.8): a bubble to all nodes on
+ * the link, ff02::1.  Its hop limit (1) is the receiver's to check.
+ */
+static inline bool teredo_is_discovery(const __u8 *ip6, size_t len)
+{
+	static const __u8 all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+
+	return teredo_is_bubble(ip6, len) &&
+	       !memcmp(ip6 + 24, all_nodes, sizeof(all_nodes));
+}
+
+/* Build one from @src, hop limit 1, into the 40 bytes at @ip6. */
+static inline void teredo_discovery_build(__u8 *ip6,
+					  const struct in6_addr *src)
+{
+	static const __u8 all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+
+	memset(ip6, 0, TEREDO_IPV6_HDR_LEN);
+	ip6[0] = 0x60;
+	ip6[6] = TEREDO_NEXTHDR_NONE;
+	ip6[7] = 1;
+	memcpy(ip6 + 8, src, sizeof(*src));
+	memcpy(ip6 + 24, all_nodes, sizeof(all_nodes));
 }
 
 #endif /* _TEREDO_PROTO_H */

@@ -71,6 +71,9 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_BAD_SOURCE]	= "tx_bad_source",
 	[TEREDO_STAT_HOLD_LIMIT]	= "hold_limit",
 	[TEREDO_STAT_RX_TRAILER]	= "rx_trailer",
+	[TEREDO_STAT_RX_DISCOVERY]	= "rx_discovery",
+	[TEREDO_STAT_RX_BAD_DISCOVERY]	= "rx_bad_discovery",
+	[TEREDO_STAT_TX_DISCOVERY]	= "tx_discovery",
 };
 
 static const char * const mode_names[] = {

@@ -30,6 +30,12 @@
  * router): a UDP mapping of the client's port through UPnP IGD or NAT-PMP
  * (portmap.c), renewed before it expires, deleted at exit; behind a
  * symmetric NAT the address embeds it (RFC 6081 §4.3, §5.3).
+ * --local-discovery on (off by default: Miredo has none): the socket
+ * joins 224.0.0.253 on the interface towards the server, which turns the
+ * kernel's side on, and a discovery bubble goes there after each
+ * qualification and every 200-300 s (RFC 4380 §5.2.8), so that clients
+ * behind the same NAT talk on the link even when the NAT does not
+ * hairpin.
  *
  * One teredod per device: the kernel takes one socket at a time, and a
  * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
@@ -53,6 +59,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
+#include "discovery.h"
 #include "kernel.h"
 #include "log.h"
 #include "portmap.h"
@@ -90,6 +97,9 @@ struct teredod {
 	__be32 own, own2;		/* the device's server at the start */
 	enum pm_mode pm_mode;		/* --port-mapping */
 	struct portmap pm;		/* what the router gave */
+	bool discovery;			/* --local-discovery */
+	int disc_ifindex;		/* joined 224.0.0.253 there, 0: not */
+	qual_time disc_at;		/* next discovery bubble */
 };
 
 /*
@@ -269,6 +279,8 @@ static void op_publish(void *ctx, const struct qual_status *st,
 		d->up = true;
 		d->addr = st->addr;
 		save_state(d, &st->addr);
+		/* Peers on the link learn the new address now. */
+		d->disc_at = 0;
 	}
 	/* RFC 4380 §5.1.2: 1280 unless the server's RA says more (ra.c
 	 * refused values outside 1280..65507 with the whole RA). */
@@ -405,6 +417,74 @@ static int open_socket(struct teredod *d)
 	return 0;
 }
 
+/*
+ * Local discovery on the interface towards the server (RFC 4380 §5.2.8):
+ * the membership of 224.0.0.253 makes the kernel take the bubbles of
+ * others there, and ours leave there, TTL 1.  Moved when the path does.
+ * A socket bound to one address receives no multicast: with the
+ * device's `local`, discovery stays off.
+ */
+static void discovery_join(struct teredod *d)
+{
+	struct ip_mreqn mr = {
+		.imr_multiaddr.s_addr = htonl(TEREDO_DISCOVERY_IPV4),
+	};
+	int ttl = 1;
+
+	if (!d->discovery || d->kc.local ||
+	    d->disc_ifindex == (d->path.err ? 0 : d->path.oif))
+		return;
+	if (d->disc_ifindex) {
+		mr.imr_ifindex = d->disc_ifindex;
+		setsockopt(d->udp, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr,
+			   sizeof(mr));
+		d->disc_ifindex = 0;
+	}
+	if (d->path.err || !d->path.oif)
+		return;
+	mr.imr_ifindex = d->path.oif;
+	if (setsockopt(d->udp, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+		       sizeof(mr)) ||
+	    setsockopt(d->udp, IPPROTO_IP, IP_MULTICAST_IF, &mr,
+		       sizeof(mr)) ||
+	    setsockopt(d->udp, IPPROTO_IP, IP_MULTICAST_TTL, &ttl,
+		       sizeof(ttl))) {
+		log_line("local discovery: joining 224.0.0.253 on ifindex %d: %s",
+			 d->path.oif, strerror(errno));
+		return;
+	}
+	d->disc_ifindex = d->path.oif;
+	d->disc_at = 0;
+	log_line("local discovery: on, ifindex %d", d->disc_ifindex);
+}
+
+/* A discovery bubble when one is due, while we have an address. */
+static void discovery_send(struct teredod *d, qual_time now)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(TEREDO_DISCOVERY_IPV4),
+		.sin_port = htons(TEREDO_PORT),
+	};
+	uint8_t buf[TEREDO_IPV6_HDR_LEN];
+	uint32_t r;
+
+	if (!d->disc_ifindex || !d->up || now < d->disc_at)
+		return;
+	disc_build(buf, &d->addr);
+	if (sendto(d->udp, buf, sizeof(buf), MSG_DONTWAIT, (void *)&sin,
+		   sizeof(sin)) != sizeof(buf))
+		log_line("local discovery: sending: %s", strerror(errno));
+	op_random(d, &r, sizeof(r));
+	d->disc_at = now + disc_interval_ms(r);
+}
+
+/* When discovery_send() has something to do. */
+static qual_time discovery_deadline(const struct teredod *d)
+{
+	return d->disc_ifindex && d->up ? d->disc_at : UINT64_MAX;
+}
+
 static void already_served(struct teredod *d)
 {
 	char ip[INET_ADDRSTRLEN];
@@ -515,6 +595,9 @@ static int setup(struct teredod *d)
 		return err;
 	}
 	kernel_path(&d->k, d->kc.server, &d->path);
+	if (d->discovery && d->kc.local)
+		log_line("local discovery: off: the socket is bound to the device's local address, and receives no multicast");
+	discovery_join(d);
 	if (d->dormant_after) {
 		err = kernel_events_open(&d->k);
 		if (err) {
@@ -642,6 +725,7 @@ static void path_check(struct teredod *d)
 		 path_str(now, sizeof(now), &p),
 		 path_str(was, sizeof(was), &d->path));
 	d->path = p;
+	discovery_join(d);
 	if (d->native[0]) {
 		log_line("%s; native IPv6 on %s: staying offline", why,
 			 d->native);
@@ -707,7 +791,10 @@ static int loop(struct teredod *d, int sigfd)
 		portmap_renew(d, now);
 		qual_timer(&d->q, now);
 		idle_check(d, now);
+		discovery_send(d, now);
 		dl = qual_deadline(&d->q);
+		if (discovery_deadline(d) < dl)
+			dl = discovery_deadline(d);
 		if (d->pm.renew_at < dl)
 			dl = d->pm.renew_at;
 		if (d->dormant_after && d->idle_check < dl)
@@ -780,7 +867,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
 		"               [--dormant-after SECONDS] [--server LIST]\n"
-		"               [--port-mapping auto|upnp|natpmp|off] DEV\n"
+		"               [--port-mapping auto|upnp|natpmp|off]\n"
+		"               [--local-discovery on|off] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
 		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
@@ -802,6 +890,11 @@ static void usage(FILE *f)
 		"                      client's port: upnp (UPnP IGD), natpmp\n"
 		"                      (NAT-PMP), auto (UPnP, then NAT-PMP), off\n"
 		"                      (the default: no port is opened)\n"
+		"  --local-discovery on|off\n"
+		"                      find clients behind the same NAT with\n"
+		"                      multicast bubbles on the link and talk to\n"
+		"                      them there (RFC 4380 5.2.8; default off:\n"
+		"                      Miredo has none)\n"
 		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
@@ -815,6 +908,7 @@ int main(int argc, char **argv)
 		{ "dormant-after", required_argument, NULL, 'D' },
 		{ "server", required_argument, NULL, 'S' },
 		{ "port-mapping", required_argument, NULL, 'P' },
+		{ "local-discovery", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -866,6 +960,12 @@ int main(int argc, char **argv)
 		case 'P':
 			if (pm_mode_parse(optarg, &d.pm_mode)) {
 				fprintf(stderr, "teredod: --port-mapping: auto, upnp, natpmp or off\n");
+				return 2;
+			}
+			break;
+		case 'L':
+			if (disc_parse(optarg, &d.discovery)) {
+				fprintf(stderr, "teredod: --local-discovery: on or off\n");
 				return 2;
 			}
 			break;

@@ -168,6 +168,9 @@ enum teredo_stat {
 	TEREDO_STAT_TX_BAD_SOURCE,	/* client: not from our address */
 	TEREDO_STAT_HOLD_LIMIT,		/* the device's hold-limit is reached */
 	TEREDO_STAT_RX_TRAILER,		/* RFC 6081 trailer type 01xxxxxx */
+	TEREDO_STAT_RX_DISCOVERY,	/* event: local discovery bubbles */
+	TEREDO_STAT_RX_BAD_DISCOVERY,	/* discovery bubble fails a check */
+	TEREDO_STAT_TX_DISCOVERY,	/* event: discovery bubbles sent */
 	__TEREDO_STAT_MAX
 };
 
