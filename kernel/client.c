@@ -51,20 +51,23 @@ void teredo_client_init(struct teredo_dev *t)
 
 /**
  * teredo_client_discovery_ifindex - where local discovery is on
- * @sk: teredod's socket
+ * @t: the client device
  *
- * teredod --local-discovery joins 224.0.0.253 with its socket on the
- * interface towards the server; that membership is the switch, so the
- * kernel needs no setting of its own and a helper that never joined
- * (Miredo's peers have no discovery) changes nothing.
+ * teredod --local-discovery hands over a second socket, on port 3544
+ * (where discovery bubbles go, whatever the service port), that joined
+ * 224.0.0.253 on the interface towards the server.  Without it, local
+ * discovery is off.
  *
- * Context: under RCU (BH).
+ * Context: under RCU (BH); the socket is put after a grace period.
  * Return: the interface it joined on, or 0 when local discovery is off.
  */
-int teredo_client_discovery_ifindex(struct sock *sk)
+int teredo_client_discovery_ifindex(struct teredo_dev *t)
 {
+	struct sock *sk = READ_ONCE(t->client.disc_sk);
 	const struct ip_mc_socklist *iml;
 
+	if (!sk)
+		return 0;
 	for (iml = rcu_dereference_bh(inet_sk(sk)->mc_list); iml;
 	     iml = rcu_dereference_bh(iml->next_rcu))
 		if (iml->multi.imr_multiaddr.s_addr ==
@@ -92,6 +95,40 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 		kfree_rcu(old, rcu);
 }
 
+/* See detach(). */
+static void unhook(struct sock *sk, bool mc_loop)
+{
+	struct udp_sock *up = udp_sk(sk);
+
+	lock_sock(sk);
+	teredo_udp_tunnel_cleanup_gro(sk);
+	WRITE_ONCE(up->gro_receive, NULL);
+	WRITE_ONCE(up->gro_complete, NULL);
+	WRITE_ONCE(up->encap_type, 0);
+	WRITE_ONCE(up->encap_rcv, NULL);
+	WRITE_ONCE(up->encap_destroy, NULL);
+	inet_dec_convert_csum(sk);
+	teredo_set_mc_loop(sk, mc_loop);
+	rcu_assign_sk_user_data(sk, NULL);
+	release_sock(sk);
+}
+
+/*
+ * The discovery socket goes back to teredod; local discovery is off.
+ * Caller holds client.lock, and puts the socket after a grace period.
+ */
+static struct sock *disc_detach(struct teredo_dev *t)
+{
+	struct sock *sk = t->client.disc_sk;
+
+	lockdep_assert_held(&t->client.lock);
+	if (!sk)
+		return NULL;
+	WRITE_ONCE(t->client.disc_sk, NULL);
+	unhook(sk, t->client.disc_mc_loop);
+	return sk;
+}
+
 /*
  * Give the helper's socket back to it as the plain UDP socket it was,
  * in the reverse order of setup_udp_tunnel_sock() (ovpn's detach does
@@ -106,7 +143,6 @@ static void set_qualified(struct teredo_dev *t, struct teredo_qualified *q)
 static struct sock *detach(struct teredo_dev *t)
 {
 	struct sock *sk = t->client.sk;
-	struct udp_sock *up = udp_sk(sk);
 	bool news = t->client.state != TEREDO_STATE_OFFLINE ||
 		    t->client.reason != TEREDO_REASON_NO_HELPER;
 
@@ -121,17 +157,7 @@ static struct sock *detach(struct teredo_dev *t)
 	if (news)
 		teredo_event_state(t);
 
-	lock_sock(sk);
-	teredo_udp_tunnel_cleanup_gro(sk);
-	WRITE_ONCE(up->gro_receive, NULL);
-	WRITE_ONCE(up->gro_complete, NULL);
-	WRITE_ONCE(up->encap_type, 0);
-	WRITE_ONCE(up->encap_rcv, NULL);
-	WRITE_ONCE(up->encap_destroy, NULL);
-	inet_dec_convert_csum(sk);
-	teredo_set_mc_loop(sk, t->client.mc_loop);
-	rcu_assign_sk_user_data(sk, NULL);
-	release_sock(sk);
+	unhook(sk, t->client.mc_loop);
 	return sk;
 }
 
@@ -150,11 +176,16 @@ static void helper_gone(struct sock *sk)
 	/* Not RTNL: the last close may come from inside an RTNL section. */
 	mutex_lock(&t->client.lock);
 	if (t->client.sk == sk) {
+		struct sock *disc;
+
 		netdev_info(t->dev, "helper socket closed: offline\n");
 		detach(t);
+		disc = disc_detach(t);
 		/* Receivers and senders that still see it finish first. */
 		synchronize_net();
 		sock_put(sk);
+		if (disc)
+			sock_put(disc);
 		teredo_dormant_release(t, false);
 	}
 	mutex_unlock(&t->client.lock);
@@ -169,6 +200,7 @@ static void helper_gone(struct sock *sk)
 void teredo_client_release(struct teredo_dev *t)
 {
 	mutex_lock(&t->client.lock);
+	t->client.disc_released = disc_detach(t);
 	if (t->client.sk)
 		t->client.released = detach(t);
 	set_qualified(t, NULL);
@@ -181,6 +213,9 @@ void teredo_client_free(struct teredo_dev *t)
 	if (t->client.released)
 		sock_put(t->client.released);
 	t->client.released = NULL;
+	if (t->client.disc_released)
+		sock_put(t->client.disc_released);
+	t->client.disc_released = NULL;
 }
 
 /* Whether @sk may carry this client: L2TP's and ovpn's checks, and ours. */
@@ -248,6 +283,78 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 		teredo_routes_invalidate(&t->routes);
 		WRITE_ONCE(t->client.sk, sk);
 	}
+	sockfd_put(sock);
+	return err;
+}
+
+/* teredod closed the discovery socket: local discovery is off. */
+static void disc_gone(struct sock *sk)
+{
+	struct teredo_dev *t;
+
+	rcu_read_lock();
+	t = rcu_dereference_sk_user_data(sk);
+	if (t)
+		dev_hold(t->dev);
+	rcu_read_unlock();
+	if (!t)
+		return;
+	mutex_lock(&t->client.lock);
+	if (t->client.disc_sk == sk) {
+		disc_detach(t);
+		synchronize_net();
+		sock_put(sk);
+	}
+	mutex_unlock(&t->client.lock);
+	dev_put(t->dev);
+}
+
+/*
+ * Local discovery's socket: bound to port 3544 and to no one address
+ * (multicast to 224.0.0.253 would not match one), next to the client's
+ * own socket.  Caller holds client.lock.
+ */
+static int disc_attach(struct teredo_dev *t, const struct nlattr *attr,
+		       struct netlink_ext_ack *extack)
+{
+	struct udp_tunnel_sock_cfg cfg = {
+		.sk_user_data = t,
+		.encap_type = 1,
+		.encap_rcv = teredo_client_discovery_recv,
+		.encap_destroy = disc_gone,
+	};
+	struct socket *sock;
+	struct sock *sk;
+	int err = 0;
+
+	if (t->client.disc_sk)
+		return teredo_reject(extack, attr,
+				     "discovery-fd: a socket is already attached");
+	if (!t->client.sk)
+		return teredo_reject(extack, attr,
+				     "discovery-fd: needs the client's socket (fd) first");
+	sock = sockfd_lookup(nla_get_s32(attr), &err);
+	if (!sock)
+		return teredo_reject(extack, attr,
+				     "discovery-fd: not an open socket");
+	sk = sock->sk;
+	lock_sock(sk);
+	if (sk->sk_family != AF_INET || sk->sk_type != SOCK_DGRAM ||
+	    sk->sk_protocol != IPPROTO_UDP || !net_eq(sock_net(sk), t->net) ||
+	    READ_ONCE(udp_sk(sk)->encap_type) ||
+	    rcu_access_pointer(__sk_user_data(sk)) ||
+	    inet_sk(sk)->inet_sport != htons(TEREDO_PORT) ||
+	    inet_sk(sk)->inet_rcv_saddr)
+		err = teredo_reject(extack, attr,
+				    "discovery-fd: not a UDP/IPv4 socket of this namespace bound to *:3544, or in a tunnel");
+	if (!err) {
+		t->client.disc_mc_loop = teredo_get_mc_loop(sk);
+		setup_udp_tunnel_sock(t->net, sock, &cfg);
+		sock_hold(sk);
+	}
+	release_sock(sk);
+	if (!err)
+		WRITE_ONCE(t->client.disc_sk, sk);
 	sockfd_put(sock);
 	return err;
 }
@@ -371,6 +478,13 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	}
 	if (data[IFLA_TEREDO_FD]) {
 		err = attach(t, data[IFLA_TEREDO_FD], extack);
+		if (err) {
+			kfree(q);
+			return err;
+		}
+	}
+	if (data[IFLA_TEREDO_DISCOVERY_FD]) {
+		err = disc_attach(t, data[IFLA_TEREDO_DISCOVERY_FD], extack);
 		if (err) {
 			kfree(q);
 			return err;

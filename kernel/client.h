@@ -31,6 +31,10 @@ struct teredo_client {
 	struct sock *sk;		/* the helper's socket, held */
 	struct sock *released;		/* put by the destructor */
 	bool mc_loop;			/* the helper's, restored on detach */
+	/* Local discovery's socket on port 3544 (RFC 4380 §5.2.8), held. */
+	struct sock *disc_sk;
+	struct sock *disc_released;	/* put by the destructor */
+	bool disc_mc_loop;
 	struct teredo_qualified __rcu *qualified; /* NULL: not qualified */
 	u8 state;			/* enum teredo_state */
 	u8 reason;			/* enum teredo_reason */
@@ -74,7 +78,8 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
 
 /* RFC 4380 §5.2.8, local discovery; under RCU (BH) */
-int teredo_client_discovery_ifindex(struct sock *sk);
+int teredo_client_discovery_ifindex(struct teredo_dev *t);
 void teredo_client_discover(struct teredo_dev *t, const struct in6_addr *src);
+int teredo_client_discovery_recv(struct sock *sk, struct sk_buff *skb);
 
 #endif /* _TEREDO_CLIENT_H */

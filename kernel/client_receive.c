@@ -284,12 +284,10 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
  * After the first two bytes (teredo_receive_header()).
  * Return: 0 when consumed, 1 to queue it on teredod's socket.
  */
-static int recv(struct teredo_dev *t, struct sock *sk, struct sk_buff *skb,
-		int hdr)
+static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 {
 	const struct teredo_qualified *q;
 	unsigned int off = UDP_LEN, len;
-	int ifindex;
 	const struct ipv6hdr *ip6;
 	struct teredo_peer *peer;
 	enum teredo_stat why;
@@ -352,11 +350,14 @@ static int recv(struct teredo_dev *t, struct sock *sk, struct sk_buff *skb,
 	}
 	ip6 = (const struct ipv6hdr *)(skb->data + off);
 	src = ip6->saddr;
-	/* Local discovery on, and the bubble for it (RFC 4380 §5.2.8). */
-	if (teredo_is_discovery((const u8 *)ip6, len)) {
-		ifindex = teredo_client_discovery_ifindex(sk);
-		if (ifindex)
-			return discovery(t, skb, off, q, ifindex);
+	/*
+	 * Discovery bubbles go to port 3544, the discovery socket's
+	 * (teredo_client_discovery_recv()); one here came by unicast.
+	 */
+	if (teredo_is_discovery((const u8 *)ip6, len) &&
+	    teredo_client_discovery_ifindex(t)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_DISCOVERY);
+		return 0;
 	}
 	if (ipv6_addr_is_multicast(&src) ||
 	    ipv6_addr_is_multicast(&ip6->daddr)) {
@@ -472,5 +473,39 @@ int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb)
 	if (unlikely(!t))
 		return 1;
 	hdr = teredo_receive_header(t, skb);
-	return hdr < 0 ? 0 : recv(t, sk, skb, hdr);
+	return hdr < 0 ? 0 : recv(t, skb, hdr);
+}
+
+/**
+ * teredo_client_discovery_recv - encap_rcv of the discovery socket
+ * @sk: teredod's socket on port 3544
+ * @skb: the datagram, data at the UDP header, checksum verified
+ *
+ * Only local discovery bubbles (RFC 4380 §5.2.8) are taken here; the
+ * client's traffic goes to its own port.
+ *
+ * Context: softirq, under RCU.
+ * Return: 0 (consumed), or 1 once the device has let go of the socket.
+ */
+int teredo_client_discovery_recv(struct sock *sk, struct sk_buff *skb)
+{
+	struct teredo_dev *t = rcu_dereference_sk_user_data(sk);
+	const struct teredo_qualified *q;
+	int ifindex;
+
+	if (unlikely(!t))
+		return 1;
+	if (!pskb_may_pull(skb, UDP_LEN + TEREDO_IPV6_HDR_LEN) ||
+	    !teredo_is_discovery(skb->data + UDP_LEN, skb->len - UDP_LEN)) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_DISCOVERY);
+		return 0;
+	}
+	q = teredo_client_qualified(&t->client);
+	if (!q) {
+		teredo_rx_drop(t, skb, TEREDO_STAT_RX_NOT_QUALIFIED);
+		return 0;
+	}
+	/* Not joined anywhere (yet): discovery_valid() refuses. */
+	ifindex = teredo_client_discovery_ifindex(t);
+	return discovery(t, skb, UDP_LEN, q, ifindex);
 }

@@ -68,9 +68,10 @@ static void send_echo(struct teredo_dev *t, const struct in6_addr *src,
  *
  * teredod sends one every 200-300 s (RFC 4380 §5.2.8); the kernel sends
  * one when a peer on the link must learn of us now: one we probe there
- * (§5.2.4 case 3) and one that just announced itself.  From teredod's
- * socket, out of the interface it joined the group on, TTL and hop
- * limit 1: receivers take nothing else.
+ * (§5.2.4 case 3) and one that just announced itself.  From the
+ * client's socket (peers answer the service port), out of the interface
+ * the discovery socket joined the group on, TTL and hop limit 1:
+ * receivers take nothing else.
  *
  * Context: BH disabled, under RCU.
  */
@@ -88,7 +89,7 @@ void teredo_client_discover(struct teredo_dev *t, const struct in6_addr *src)
 
 	if (!sk)
 		return;
-	fl4.flowi4_oif = teredo_client_discovery_ifindex(sk);
+	fl4.flowi4_oif = teredo_client_discovery_ifindex(t);
 	fl4.fl4_sport = inet_sk(sk)->inet_sport;
 	if (!fl4.flowi4_oif)
 		return;

@@ -40,6 +40,7 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_HOLD_LIMIT] = { .type = NLA_U32 },
 	[IFLA_TEREDO_PORTMAP]	= NLA_POLICY_MAX(NLA_U8, TEREDO_PORTMAP_MAX),
 	[IFLA_TEREDO_PORTMAP_GATEWAY] = { .type = NLA_BE32 },
+	[IFLA_TEREDO_DISCOVERY_FD] = { .type = NLA_S32 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -103,6 +104,9 @@ static const struct {
 	[IFLA_TEREDO_PORTMAP_GATEWAY] =
 		HELPER_ONLY("portmap-gateway: not used in relay mode",
 			    "portmap-gateway: not used in server mode"),
+	[IFLA_TEREDO_DISCOVERY_FD] =
+		HELPER_ONLY("discovery-fd: not used in relay mode",
+			    "discovery-fd: not used in server mode"),
 #undef HELPER_ONLY
 };
 
@@ -124,6 +128,8 @@ static const struct {
 	{ IFLA_TEREDO_PORTMAP, "portmap: set by teredod, not at creation" },
 	{ IFLA_TEREDO_PORTMAP_GATEWAY,
 	  "portmap-gateway: set by teredod, not at creation" },
+	{ IFLA_TEREDO_DISCOVERY_FD,
+	  "discovery-fd: teredod attaches it to an existing device" },
 };
 
 /* The IPv4 address attributes; all but a client's server are immutable. */

@@ -93,7 +93,8 @@ hairpin() {
 
 # bound NS: the port teredod's socket is bound to.
 bound() {
-	ip netns exec "$1" "$CTL" -j show teredo | json_eval 'd[0]["bound"]' |
+	ip netns exec "$1" "$CTL" -j show teredo |
+		json_eval '(d[0] if isinstance(d, list) else d)["bound"]' |
 		sed 's/.*://'
 }
 
@@ -205,7 +206,14 @@ rc=0
 wait_until 20 peer_at "$CLI" "$B" "$CLIB_IP:$PB" || rc=1
 wait_until 20 peer_at "$CLIB" "$A" "$TOPO_CLI_IP:$PA" || rc=1
 ktap_info "A's peer B at $(peer_mapped "$CLI" "$B"), B's peer A at $(peer_mapped "$CLIB" "$A")"
-[ "$rc" = 0 ] || ktap_info "$(ip netns exec "$CLI" "$CTL" peers teredo; ip netns exec "$CLIB" "$CTL" peers teredo)"
+if [ "$rc" != 0 ]; then
+	for ns in "$CLI" "$CLIB"; do
+		ktap_info "$(ip netns exec "$ns" "$CTL" peers teredo
+			ip netns exec "$ns" "$CTL" show teredo
+			ip -n "$ns" maddr show dev e0)"
+	done
+	ktap_info "$(cat "$(topo_log cli-a)" "$(topo_log cli-b)")"
+fi
 ktap_result $rc "$S: each peer table has the other at its LAN address and port"
 
 h0=$(hairpin)

@@ -193,6 +193,17 @@ int kernel_attach(struct kdev *k, int fd)
 	return change_run(k, nlh, info, data);
 }
 
+int kernel_attach_discovery(struct kdev *k, int fd)
+{
+	struct nlattr *info, *data;
+	struct nlmsghdr *nlh;
+	union nl_req r;
+
+	data = change_req(k, &r, &nlh, &info);
+	mnl_attr_put_u32(nlh, IFLA_TEREDO_DISCOVERY_FD, (uint32_t)fd);
+	return change_run(k, nlh, info, data);
+}
+
 int kernel_set_server(struct kdev *k, __be32 server, __be32 server2)
 {
 	struct nlattr *info, *data;

@@ -62,6 +62,8 @@ void kernel_close(struct kdev *k);
 int kernel_get_config(struct kdev *k, struct kconfig *cfg);
 /* IFLA_TEREDO_FD. */
 int kernel_attach(struct kdev *k, int fd);
+/* Local discovery's socket, on port 3544 (IFLA_TEREDO_DISCOVERY_FD). */
+int kernel_attach_discovery(struct kdev *k, int fd);
 /* IFLA_TEREDO_SERVER and SERVER2: the client's server (only while not
  * qualified nor dormant: the kernel refuses otherwise). */
 int kernel_set_server(struct kdev *k, __be32 server, __be32 server2);

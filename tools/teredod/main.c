@@ -30,9 +30,10 @@
  * router): a UDP mapping of the client's port through UPnP IGD or NAT-PMP
  * (portmap.c), renewed before it expires, deleted at exit; behind a
  * symmetric NAT the address embeds it (RFC 6081 §4.3, §5.3).
- * --local-discovery on (off by default: Miredo has none): the socket
- * joins 224.0.0.253 on the interface towards the server, which turns the
- * kernel's side on, and a discovery bubble goes there after each
+ * --local-discovery on (off by default: Miredo has none): a second
+ * socket, on port 3544 where discovery bubbles go, joins 224.0.0.253 on
+ * the interface towards the server and goes to the kernel, which takes
+ * the bubbles there; ours leave from the client's socket after each
  * qualification and every 200-300 s (RFC 4380 §5.2.8), so that clients
  * behind the same NAT talk on the link even when the NAT does not
  * hairpin.
@@ -98,6 +99,7 @@ struct teredod {
 	enum pm_mode pm_mode;		/* --port-mapping */
 	struct portmap pm;		/* what the router gave */
 	bool discovery;			/* --local-discovery */
+	int disc_fd;			/* on port 3544, the kernel's */
 	int disc_ifindex;		/* joined 224.0.0.253 there, 0: not */
 	qual_time disc_at;		/* next discovery bubble */
 };
@@ -418,11 +420,50 @@ static int open_socket(struct teredod *d)
 }
 
 /*
- * Local discovery on the interface towards the server (RFC 4380 §5.2.8):
- * the membership of 224.0.0.253 makes the kernel take the bubbles of
- * others there, and ours leave there, TTL 1.  Moved when the path does.
- * A socket bound to one address receives no multicast: with the
- * device's `local`, discovery stays off.
+ * Local discovery (RFC 4380 §5.2.8): discovery bubbles go to port 3544,
+ * whatever the service port, so the kernel takes them on a socket of
+ * their own, bound to *:3544 (SO_REUSEADDR: every client of the host
+ * gets them).  A socket bound to one address receives no multicast:
+ * with the device's `local`, discovery stays off.
+ */
+static void discovery_open(struct teredod *d)
+{
+	struct sockaddr_in sin = {
+		.sin_family = AF_INET,
+		.sin_port = htons(TEREDO_PORT),
+	};
+	int one = 1, err;
+
+	if (!d->discovery)
+		return;
+	if (d->kc.local) {
+		log_line("local discovery: off: the socket is bound to the device's local address, and receives no multicast");
+		d->discovery = false;
+		return;
+	}
+	d->disc_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+			    0);
+	if (d->disc_fd < 0 ||
+	    setsockopt(d->disc_fd, SOL_SOCKET, SO_REUSEADDR, &one,
+		       sizeof(one)) ||
+	    bind(d->disc_fd, (void *)&sin, sizeof(sin))) {
+		log_line("local discovery: off: UDP port 3544: %s",
+			 strerror(errno));
+		d->discovery = false;
+		return;
+	}
+	err = kernel_attach_discovery(&d->k, d->disc_fd);
+	if (err) {
+		kernel_err(d, "local discovery: off: handing its socket over",
+			   err);
+		d->discovery = false;
+	}
+}
+
+/*
+ * On the interface towards the server: the membership of 224.0.0.253
+ * makes the kernel take the bubbles of others there, and ours leave
+ * there, TTL 1.  Moved when the path does.
  */
 static void discovery_join(struct teredod *d)
 {
@@ -436,14 +477,14 @@ static void discovery_join(struct teredod *d)
 		return;
 	if (d->disc_ifindex) {
 		mr.imr_ifindex = d->disc_ifindex;
-		setsockopt(d->udp, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr,
+		setsockopt(d->disc_fd, IPPROTO_IP, IP_DROP_MEMBERSHIP, &mr,
 			   sizeof(mr));
 		d->disc_ifindex = 0;
 	}
 	if (d->path.err || !d->path.oif)
 		return;
 	mr.imr_ifindex = d->path.oif;
-	if (setsockopt(d->udp, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
+	if (setsockopt(d->disc_fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, &mr,
 		       sizeof(mr)) ||
 	    setsockopt(d->udp, IPPROTO_IP, IP_MULTICAST_IF, &mr,
 		       sizeof(mr)) ||
@@ -595,8 +636,7 @@ static int setup(struct teredod *d)
 		return err;
 	}
 	kernel_path(&d->k, d->kc.server, &d->path);
-	if (d->discovery && d->kc.local)
-		log_line("local discovery: off: the socket is bound to the device's local address, and receives no multicast");
+	discovery_open(d);
 	discovery_join(d);
 	if (d->dormant_after) {
 		err = kernel_events_open(&d->k);
@@ -915,6 +955,7 @@ int main(int argc, char **argv)
 	};
 	struct teredod d = {
 		.udp = -1,
+		.disc_fd = -1,
 		.sunset = true,
 		.dormant_after = DORMANT_AFTER_DEFAULT,
 	};
@@ -1009,6 +1050,8 @@ int main(int argc, char **argv)
 	if (!rc)
 		shutdown_clean(&d);
 	pm_close(&d.pm);
+	if (d.disc_fd >= 0)
+		close(d.disc_fd);
 	close(d.udp);
 	kernel_close(&d.k);
 	return rc;

@@ -49,6 +49,12 @@
  *                          descriptor closes, the device drops it, goes
  *                          offline and carrier-off.  Refused while a
  *                          socket is attached.
+ *   IFLA_TEREDO_DISCOVERY_FD s32, write-only: a UDP socket bound to port
+ *                          3544 that joined 224.0.0.253, on which the
+ *                          kernel takes local discovery bubbles (RFC 4380
+ *                          §5.2.8); local discovery is on while it is
+ *                          attached.  Dropped when its last descriptor
+ *                          closes, and with IFLA_TEREDO_FD's socket.
  *   IFLA_TEREDO_STATE      u8, enum teredo_state.
  *   IFLA_TEREDO_REASON     u8, enum teredo_reason: why not qualified.
  *   IFLA_TEREDO_NAT        u8, enum teredo_nat.
@@ -171,6 +177,7 @@ enum {
 	IFLA_TEREDO_HOLD_LIMIT,
 	IFLA_TEREDO_PORTMAP,
 	IFLA_TEREDO_PORTMAP_GATEWAY,
+	IFLA_TEREDO_DISCOVERY_FD,
 	__IFLA_TEREDO_MAX
 };
 
