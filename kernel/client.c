@@ -161,8 +161,11 @@ static struct sock *detach(struct teredo_dev *t)
 	return sk;
 }
 
-/* The helper closed its last descriptor (or died). */
-static void helper_gone(struct sock *sk)
+/*
+ * The device a socket of teredod's closing is attached to, held (put it
+ * with dev_put()), or NULL once the device let go of the socket.
+ */
+static struct teredo_dev *closing_device(struct sock *sk)
 {
 	struct teredo_dev *t;
 
@@ -171,6 +174,14 @@ static void helper_gone(struct sock *sk)
 	if (t)
 		dev_hold(t->dev);
 	rcu_read_unlock();
+	return t;
+}
+
+/* The helper closed its last descriptor (or died). */
+static void helper_gone(struct sock *sk)
+{
+	struct teredo_dev *t = closing_device(sk);
+
 	if (!t)
 		return;
 	/* Not RTNL: the last close may come from inside an RTNL section. */
@@ -290,13 +301,8 @@ static int attach(struct teredo_dev *t, const struct nlattr *attr,
 /* teredod closed the discovery socket: local discovery is off. */
 static void disc_gone(struct sock *sk)
 {
-	struct teredo_dev *t;
+	struct teredo_dev *t = closing_device(sk);
 
-	rcu_read_lock();
-	t = rcu_dereference_sk_user_data(sk);
-	if (t)
-		dev_hold(t->dev);
-	rcu_read_unlock();
 	if (!t)
 		return;
 	mutex_lock(&t->client.lock);

@@ -213,14 +213,7 @@ static void xmit(struct teredo_dev *t, struct sk_buff *skb)
 /* ndo_start_xmit */
 netdev_tx_t teredo_relay_xmit(struct sk_buff *skb, struct net_device *dev)
 {
-	struct teredo_dev *t = netdev_priv(dev);
-
-	/* See teredo_xmit_check() for why RCU is taken here. */
-	rcu_read_lock();
-	if (teredo_xmit_check(t, skb))
-		xmit(t, skb);
-	rcu_read_unlock();
-	return NETDEV_TX_OK;
+	return teredo_xmit_with(skb, dev, xmit);
 }
 
 /*

@@ -11,6 +11,25 @@ struct teredo_peer;
 struct teredo_probe;
 
 bool teredo_xmit_check(struct teredo_dev *t, struct sk_buff *skb);
+
+/*
+ * Every mode's ndo_start_xmit: the shared checks, then the mode's @xmit,
+ * under rcu_read_lock() (see teredo_xmit_check()).  Inlined with a
+ * constant @xmit, so the mode's path is a direct call.
+ */
+static __always_inline netdev_tx_t
+teredo_xmit_with(struct sk_buff *skb, struct net_device *dev,
+		 void (*xmit)(struct teredo_dev *t, struct sk_buff *skb))
+{
+	struct teredo_dev *t = netdev_priv(dev);
+
+	rcu_read_lock();
+	if (teredo_xmit_check(t, skb))
+		xmit(t, skb);
+	rcu_read_unlock();
+	return NETDEV_TX_OK;
+}
+
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
 void teredo_bubble_source(const struct teredo_dev *t,
