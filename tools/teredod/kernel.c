@@ -182,26 +182,26 @@ static int change_run(struct kdev *k, struct nlmsghdr *nlh,
 	return nl_run(&k->io, k->nl, nlh, NULL, NULL);
 }
 
-int kernel_attach(struct kdev *k, int fd)
+/* Hand socket @fd to the kernel as the device's attribute @type. */
+static int attach_fd(struct kdev *k, uint16_t type, int fd)
 {
 	struct nlattr *info, *data;
 	struct nlmsghdr *nlh;
 	union nl_req r;
 
 	data = change_req(k, &r, &nlh, &info);
-	mnl_attr_put_u32(nlh, IFLA_TEREDO_FD, (uint32_t)fd);
+	mnl_attr_put_u32(nlh, type, (uint32_t)fd);
 	return change_run(k, nlh, info, data);
+}
+
+int kernel_attach(struct kdev *k, int fd)
+{
+	return attach_fd(k, IFLA_TEREDO_FD, fd);
 }
 
 int kernel_attach_discovery(struct kdev *k, int fd)
 {
-	struct nlattr *info, *data;
-	struct nlmsghdr *nlh;
-	union nl_req r;
-
-	data = change_req(k, &r, &nlh, &info);
-	mnl_attr_put_u32(nlh, IFLA_TEREDO_DISCOVERY_FD, (uint32_t)fd);
-	return change_run(k, nlh, info, data);
+	return attach_fd(k, IFLA_TEREDO_DISCOVERY_FD, fd);
 }
 
 int kernel_set_server(struct kdev *k, __be32 server, __be32 server2)
