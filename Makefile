@@ -9,6 +9,7 @@
 # make check-race   the race lane at full size, debug kernel by default
 # make demo         a whole Teredo network in the VM, one line per step
 # make bench-scale  a relay's peer table at 1k, 100k and 1M entries
+# make bench-profile the tunnels' own code per packet, ours against sit+fou
 # make install      module (+ depmod), tools, plugin, unit, man pages;
 #                   DESTDIR= stages; make uninstall; make dkms-install
 # See README.md.
@@ -30,7 +31,7 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	bench-client bench-server bench-scale fuzz debug-kernel check-debug check-storm \
+	bench-client bench-profile bench-server bench-scale fuzz debug-kernel check-debug check-storm \
 	check-race \
 	install install-module install-tools uninstall dkms-install \
 	dkms-uninstall demo deb check-packages
@@ -101,6 +102,12 @@ bench: modules-all tools $(O)/bench/rsflood
 	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 4500 -- bash -c \
 		'bash bench/run.sh; rc=$$?; bash bench/client.sh || rc=1; \
 		 bash bench/server.sh $(SERVER_BENCH_ARGS) || rc=1; exit $$rc'
+
+# The tunnels' own code timed per packet, ours against sit+fou
+# (bench/profile.py).
+bench-profile: modules-all tools
+	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 900 -- \
+		bash bench/run.sh --profile $(PROFILE_ARGS)
 
 bench-client: modules-all tools
 	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh

@@ -1,13 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench/run.sh [--reps N] [--time S]
+# bench/run.sh [--reps N] [--time S] [--profile [--depth N]]
 #
 # Relay throughput, four variants side by side in one boot (see
 # bench/README.md).  Runs inside the QEMU guest (make bench); writes
 # $TEREDO_RESULTS/bench.md, bench-samples.tsv and bench-extra.txt, and
 # prints the table.  A variant that cannot be set up is reported as
-# failed; only a broken base topology aborts.
+# failed; only a broken base topology aborts.  --profile measures
+# nothing of that: it times the tunnels' own functions (ftrace's
+# function_graph) in one UDP64 run each way for ours (A) and sit+fou
+# (C) and writes $TEREDO_RESULTS/profile.md (bench/profile.py).
 #
 #   srv  (bridge br0 = the "Internet", 198.18.0.1: scripted Teredo server)
 #    |-- cli  eth0 198.18.0.10   sit "tun6" over fou :40000 (the client)
@@ -29,12 +32,17 @@ TOP=$(cd "$BENCH_DIR/.." && pwd)
 REPS=3
 TIME=5
 BUDGET=1140		# seconds for the whole bench (TCG), setup included
+PROFILE=0
+DEPTH=1
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) REPS=$2; shift 2 ;;
 	--time) TIME=$2; shift 2 ;;
-	*) echo "usage: $0 [--reps N] [--time S]" >&2; exit 2 ;;
+	--profile) PROFILE=1; shift ;;
+	--depth) DEPTH=$2; shift 2 ;;
+	*) echo "usage: $0 [--reps N] [--time S] [--profile [--depth N]]" >&2
+	   exit 2 ;;
 	esac
 done
 
@@ -317,6 +325,64 @@ sample() {
 		"$cpu_s cpu-s busy in $wall_s s: $per_cpu per cpu-s)"
 }
 
+# The tunnels' own entry points, timed per call by the function_graph
+# tracer at depth 1 (bench/profile.py).  Decapsulation: ours is one
+# encap_rcv; sit+fou's is fou's encap_rcv and, after the resubmit, sit's
+# receive.  Encapsulation: each device's ndo_start_xmit.  GRO: each UDP
+# tunnel socket's gro_receive.
+PROFILE_FUNCS="relay_recv teredo_relay_xmit teredo_gro_receive
+	fou_udp_recv ipip6_rcv sit_tunnel_xmit fou_gro_receive"
+
+# profile: one UDP64 run each way for ours and sit+fou with those
+# functions traced; perf's sampling is no use under TCG (its timer lands
+# in the idle loop and at the points that enable interrupts, not where
+# the time goes), the tracer's per-call durations are.
+profile() {
+	local v t f mark cpu_s wall_s funcs="" runs=()
+	local tr=/sys/kernel/tracing
+
+	[ -d "$tr/options" ] || mount -t tracefs nodev "$tr" ||
+		{ log "profile: no tracefs"; return 1; }
+	for f in $PROFILE_FUNCS; do
+		if grep -qE "^$f( |$)" "$tr/available_filter_functions"; then
+			funcs="$funcs $f"
+		else
+			log "profile: $f cannot be traced (inlined or absent)"
+		fi
+	done
+	echo 0 > "$tr/tracing_on"
+	echo nop > "$tr/current_tracer"
+	echo "$funcs" > "$tr/set_graph_function"
+	# Depth 1: each call's whole time; deeper: its callees' too (named
+	# where they end), each traced call costing the tracer's overhead.
+	echo "$DEPTH" > "$tr/max_graph_depth"
+	echo 1 > "$tr/options/funcgraph-tail"
+	echo 0 > "$tr/options/funcgraph-irqs"
+	echo 32768 > "$tr/buffer_size_kb"
+	echo function_graph > "$tr/current_tracer"
+	for v in A C; do
+		if [ -n "${FAILED[$v]:-}" ] || ! select_variant "$v" || ! warm; then
+			log "profile: variant $v has no path"
+			continue
+		fi
+		for t in udp_up udp_down; do
+			echo > "$tr/trace"
+			echo 1 > "$tr/tracing_on"
+			mark=$(cpu_mark)
+			measure "$t" "$WORK/prof-$v-$t.json"
+			read -r cpu_s wall_s <<< "$(cpu_span "$mark")"
+			echo 0 > "$tr/tracing_on"
+			grep -v '^#' "$tr/trace" | xz -1 > "$WORK/trace-$v-$t.xz"
+			cp "$WORK/trace-$v-$t.xz" "$WORK/prof-$v-$t.json" "$LOGS/"
+			runs+=("$v:$t:$cpu_s:$WORK/trace-$v-$t.xz:$WORK/prof-$v-$t.json")
+			log "profile: $v $t traced ($cpu_s cpu-s busy in $wall_s s)"
+		done
+	done
+	echo nop > "$tr/current_tracer"
+	echo > "$tr/set_graph_function"
+	py "$BENCH_DIR/profile.py" "$RESULTS/profile-depth$DEPTH.md" "${runs[@]}"
+}
+
 # fail_samples REP V REASON: the variant's tests of this repetition failed.
 fail_samples() {
 	local t
@@ -373,6 +439,11 @@ for v in $VARIANTS; do
 		log "variant $v: ${FAILED[$v]}"
 	fi
 done
+
+if [ "$PROFILE" = 1 ]; then
+	profile
+	exit $?
+fi
 
 for rep in $(seq 1 "$REPS"); do
 	for v in $VARIANTS; do
