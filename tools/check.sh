@@ -116,8 +116,10 @@ ready() {
 	if [ -z "${built[$1]:-}" ]; then
 		kver=$(kver_of "$1")
 		built[$1]=failed
+		# W=1 as the static suite and install-test.sh build it:
+		# other flags would make kbuild build it all again.
 		if single "module-$1" tools/build-module.sh \
-			"/lib/modules/$kver/build" "build/$kver"; then
+			"/lib/modules/$kver/build" "build/$kver" W=1; then
 			built[$1]=ok
 		fi
 	fi
@@ -126,100 +128,109 @@ ready() {
 	return 1
 }
 
-for suite in $suites; do
-	case $suite in
-	static)
-		for k in $kernels; do
-			# Rebuild from scratch so every file is checked.
-			[ -n "$(kver_of "$k")" ] || continue
-			rm -rf "build/$(kver_of "$k")"
-			single "w1-sparse-$k" build_clean "$(kver_of "$k")"
-		done
-		single checkpatch run_checkpatch kernel/*.[ch] \
-			kernel/uapi/linux/*.h
-		single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh tools/vm/*.sh \
-			tools/iproute2/check.sh tools/vm/init selftests/*.sh .ci/run \
-			tools/fuzz/run.sh tools/demo/demo.sh tools/tests/*.sh \
-			tools/demo/play.sh tools/systemd/teredo-link bench/*.sh
-		;;
-	unit)
-		tap unit make -s unit
-		tap iproute2 tools/iproute2/check.sh
-		tap teredoctl make -s -C tools/teredoctl \
-			O="$top/build/tools" test
-		tap teredod make -s -C tools/teredod \
-			O="$top/build/tools" test
-		# make install/uninstall/dkms-install into a DESTDIR.
-		tap install tools/install-test.sh
-		# The libFuzzer targets build and replay their seeds.
-		tap fuzz make -s -j2 -C tools/fuzz O="$top/build/fuzz" check
-		# This file's own arithmetic (tools/tally.sh).
-		tap tally tools/tests/test_tally.sh
-		# The kernel-splat filter and its allow-list (selftests/).
-		tap splats tools/tests/test_splats.sh
-		;;
-	vm)
-		# Both kernels at once, each with its share of the interop
-		# tests (selftests/Makefile): one VM leaves a core idle.
-		set_of() { [ "$1" = 61 ] && echo A || echo B; }
-		vmk=()
-		for k in $kernels; do
-			kver=$(kver_of "$k")
-			[ -n "$kver" ] || continue
-			ready "$k" "selftests-$k" || continue
-			progs=$(make -s -C selftests print_tests \
-				SET="$(set_of "$k")") || progs=""
-			if [ -z "$progs" ]; then
-				tally_missing "selftests-$k" "print_tests gave no test"
-				continue
-			fi
-			vmk+=("$k")
-			(
-				tools/vm/run.sh --kernel "$k" --timeout 3600 \
-					--results "build/vm/$kver" -- \
-					make -s -C selftests run_tests \
-					TEST_PROGS="$progs" \
-					> "$logs/selftests-$k.log" 2>&1
-				echo $? > "$logs/selftests-$k.rc"
-			) &
-		done
-		wait
-		for k in "${vmk[@]}"; do
-			tally_log "selftests-$k" "$logs/selftests-$k.log" \
-				"$(cat "$logs/selftests-$k.rc" 2>/dev/null || echo 1)" \
-				"${floor[selftests-$k]}"
-		done
-		;;
-	demo)
-		# make demo's VM part (deps are done by now).  The packages'
-		# suite runs beside it when it is asked for too: one VM
-		# leaves a core idle.
-		if ready 61 demo; then
-			if [[ " $suites " == *" packages "* ]]; then
-				(
-					tools/check-packages.sh \
-						> "$logs/packages.log" 2>&1
-					echo $? > "$logs/packages.rc"
-				) &
-				pkg_pid=$!
-			fi
-			single demo tools/vm/run.sh --kernel 61 --timeout 600 \
-				--results build/demo -- bash tools/demo/demo.sh
-		fi
-		;;
-	packages)
-		# make deb + lintian, then the packages in the VM (KTAP).
-		if [ -n "${pkg_pid:-}" ]; then
-			wait "$pkg_pid"
-			tally_log packages "$logs/packages.log" \
-				"$(cat "$logs/packages.rc" 2>/dev/null || echo 1)" \
-				"${floor[packages]}"
-		else
-			tap packages tools/check-packages.sh
-		fi
-		;;
-	esac
+want() { [[ " $suites " == *" $1 "* ]]; }
+
+# The selftests' two VMs take most of the run, so they start first and
+# everything that needs no VM is done beside them (each kernel's set:
+# selftests/Makefile's print_tests).  The static suite's W=1/sparse build
+# is the module the VM boots.
+declare -A vm_pid=()
+start_selftests() {	# k
+	local k=$1 kver progs set=B
+
+	kver=$(kver_of "$k")
+	[ -n "$kver" ] || return 0
+	ready "$k" "selftests-$k" || return 0
+	[ "$k" = 61 ] && set=A
+	progs=$(make -s -C selftests print_tests SET=$set) || progs=""
+	if [ -z "$progs" ]; then
+		tally_missing "selftests-$k" "print_tests gave no test"
+		return 0
+	fi
+	(
+		tools/vm/run.sh --kernel "$k" --timeout 3600 \
+			--results "build/vm/$kver" -- \
+			make -s -C selftests run_tests TEST_PROGS="$progs" \
+			> "$logs/selftests-$k.log" 2>&1
+		echo $? > "$logs/selftests-$k.rc"
+	) &
+	vm_pid[$k]=$!
+}
+
+for k in $kernels; do
+	if want static && [ -n "$(kver_of "$k")" ]; then
+		# From scratch, so that every file is checked.
+		rm -rf "build/$(kver_of "$k")"
+		single "w1-sparse-$k" build_clean "$(kver_of "$k")"
+	fi
+	want vm && start_selftests "$k"
 done
+
+# What follows until the VMs are waited for runs beside them: at a lower
+# priority, so that it takes the guests' idle time rather than theirs
+# (a guest's test that waits for a timer must not wait for a compiler).
+# The VMs started above keep their priority.
+[ ${#vm_pid[@]} = 0 ] || renice -n 10 -p $$ > /dev/null
+if want static; then
+	single checkpatch run_checkpatch kernel/*.[ch] kernel/uapi/linux/*.h
+	single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh \
+		tools/vm/*.sh tools/iproute2/check.sh tools/vm/init \
+		selftests/*.sh .ci/run tools/fuzz/run.sh tools/demo/demo.sh \
+		tools/tests/*.sh tools/demo/play.sh tools/systemd/teredo-link \
+		bench/*.sh
+fi
+if want unit; then
+	tap unit make -s unit
+	tap iproute2 tools/iproute2/check.sh
+	tap teredoctl make -s -C tools/teredoctl O="$top/build/tools" test
+	tap teredod make -s -C tools/teredod O="$top/build/tools" test
+	# make install/uninstall/dkms-install into a DESTDIR.
+	tap install tools/install-test.sh
+	# The libFuzzer targets build and replay their seeds.
+	tap fuzz make -s -j2 -C tools/fuzz O="$top/build/fuzz" check
+	# This file's own arithmetic (tools/tally.sh).
+	tap tally tools/tests/test_tally.sh
+	# The kernel-splat filter and its allow-list (selftests/).
+	tap splats tools/tests/test_splats.sh
+fi
+# The packages' host part (dpkg-buildpackage, lintian, the DKMS build).
+pkg_prepared=1
+if want packages; then
+	tools/check-packages.sh --prepare > "$logs/packages.log" 2>&1 ||
+		pkg_prepared=0
+fi
+
+for k in $kernels; do
+	[ -n "${vm_pid[$k]:-}" ] || continue
+	wait "${vm_pid[$k]}"
+	tally_log "selftests-$k" "$logs/selftests-$k.log" \
+		"$(cat "$logs/selftests-$k.rc" 2>/dev/null || echo 1)" \
+		"${floor[selftests-$k]}"
+done
+
+# make demo's VM and the packages' VM, side by side (one VM leaves a
+# core idle).
+if want packages; then
+	(
+		rc=1
+		if [ "$pkg_prepared" = 1 ] && tools/check-packages.sh --boot \
+			>> "$logs/packages.log" 2>&1; then
+			rc=0
+		fi
+		echo $rc > "$logs/packages.rc"
+	) &
+	pkg_pid=$!
+fi
+if want demo && ready 61 demo; then
+	single demo tools/vm/run.sh --kernel 61 --timeout 600 \
+		--results build/demo -- bash tools/demo/demo.sh
+fi
+if want packages; then
+	wait "$pkg_pid"
+	tally_log packages "$logs/packages.log" \
+		"$(cat "$logs/packages.rc" 2>/dev/null || echo 1)" \
+		"${floor[packages]}"
+fi
 
 if [ $((TALLY_PASS + TALLY_FAIL + TALLY_SKIP)) = 0 ]; then
 	tally_missing check "no suite ran (CHECK_SUITES=\"$suites\")"
