@@ -23,9 +23,10 @@
 #      and an Alternate Address trailer (10.0.1.2:40001), B answers there
 #      echoing the nonce (tx_alternates), ping6 both ways across the LANs,
 #      each at the other's LAN address; no echo goes to the NAT.
-#   d  the NAT made to hairpin (DNAT + SNAT to the public address on the
-#      LAN side): A and B without --hairpinning talk through it, as RFC
-#      4380 has it, with plain bubbles.
+#   d  the NAT made to hairpin for two more clients, $CLI4 (C, 10.0.3.2)
+#      and $CLI5 (D, 10.0.4.2), on two more subnets (DNAT + SNAT to the
+#      public address on the LAN side): without --hairpinning they talk
+#      through it, as RFC 4380 has it, with plain bubbles.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -42,10 +43,12 @@ A_PORT=40001
 B_LAN=10.0.2.1
 B_IP=10.0.2.2
 B_PORT=40002
-# d: other ports, so that no conntrack entry of c's flows (the NAT's own
-# address as their destination) passes by the hairpin rules.
-A_PORT2=40011
-B_PORT2=40012
+C_LAN=10.0.3.1
+C_IP=10.0.3.2
+C_PORT=40011
+D_LAN=10.0.4.1
+D_IP=10.0.4.2
+D_PORT=40012
 SPOOF=198.18.0.99:9999
 
 teredo_load
@@ -164,9 +167,10 @@ forge() {
 
 topo_up
 topo_site2_up || ktap_bail "cannot build the second site"
-_topo_ns_create PUB CLI3 || ktap_bail "cannot create the namespaces"
-# Before topo_cleanup (last registered first): teredod in these two.
-at_exit "_topo_kill_ns $PUB $CLI3"
+_topo_ns_create PUB CLI3 CLI4 CLI5 ||
+	ktap_bail "cannot create the namespaces"
+# Before topo_cleanup (last registered first): teredod in these.
+at_exit "_topo_kill_ns $PUB $CLI3 $CLI4 $CLI5"
 _topo_batch "$INET" <<-EOF || ktap_bail "cannot build the topology"
 link add v-pub type veth peer name e0 netns $PUB
 link set v-pub master $TOPO_BR4 up
@@ -183,12 +187,39 @@ _topo_batch "$NAT2" <<-EOF || ktap_bail "cannot build the topology"
 link add i1 type veth peer name e0 netns $CLI3
 link set i1 up
 addr add $B_LAN/24 dev i1
+link add i2 type veth peer name e0 netns $CLI4
+link set i2 up
+addr add $C_LAN/24 dev i2
+link add i3 type veth peer name e0 netns $CLI5
+link set i3 up
+addr add $D_LAN/24 dev i3
 EOF
-_topo_batch "$CLI3" <<-EOF || ktap_bail "cannot build the topology"
-link set lo up
-link set e0 up
-addr add $B_IP/24 dev e0
-route add default via $B_LAN
+for x in "$CLI3 $B_IP $B_LAN" "$CLI4 $C_IP $C_LAN" "$CLI5 $D_IP $D_LAN"; do
+	read -r ns ip gw <<< "$x"
+	_topo_batch "$ns" <<-EOF || ktap_bail "cannot build the topology"
+	link set lo up
+	link set e0 up
+	addr add $ip/24 dev e0
+	route add default via $gw
+	EOF
+done
+# d: hairpinning (RFC 4787 REQ-9) for C's and D's ports, the nftables
+# way: what the LAN sends to a client's public address:port goes to that
+# client (DNAT), from the sender's public address:port (SNAT): the peers
+# see each other's mappings.  Their ports are fixed and masquerade keeps
+# them.  A's and B's traffic is not touched: no hairpin for them.
+ip netns exec "$NAT2" nft -f - <<-EOF || ktap_bail "cannot make the NAT hairpin"
+table ip hairpin {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $C_PORT dnat to $C_IP:$C_PORT
+		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $D_PORT dnat to $D_IP:$D_PORT
+	}
+	chain post {
+		type nat hook postrouting priority srcnat - 1; policy accept;
+		oifname != "e0" ct status dnat ip saddr 10.0.0.0/8 snat to $TOPO_NAT2_IP
+	}
+}
 EOF
 # $NAT: a new public port for every flow (RFC 4787 "address and port
 # dependent mapping"), as teredo_client_qualify.sh's round 6.
@@ -213,6 +244,8 @@ start "$CLI" cli-s 0 --default-route || ktap_bail "cannot create S"
 start "$PUB" cli-p "$PUB_PORT" || ktap_bail "cannot create P"
 start "$CLI2" cli-a "$A_PORT" --hairpinning on || ktap_bail "cannot create A"
 start "$CLI3" cli-b "$B_PORT" --hairpinning on || ktap_bail "cannot create B"
+start "$CLI4" cli-c "$C_PORT" || ktap_bail "cannot create C"
+start "$CLI5" cli-d "$D_PORT" || ktap_bail "cannot create D"
 
 # -------------------------------------- a: our client behind a symmetric NAT
 elapsed "a"
@@ -355,49 +388,30 @@ assert_num "data to the NAT's public address" "$np" -eq 0 || rc=1
 ktap_result $rc "c: wire: A's indirect bubble carries Nonce + Alternate Address ($alt), B's bubble to $A_IP:$A_PORT echoes the nonce, the echoes cross the LANs (none to the NAT)"
 
 # ------------------------------------------ d: a NAT that hairpins
-stop "$CLI2" "$CLI3"
-# Hairpinning (RFC 4787 REQ-9) the nftables way: what the LAN sends to
-# a client's public address:port goes to that client (DNAT), from the
-# sender's public address:port (SNAT): the peers see each other's
-# mappings.  The clients' ports are fixed and masquerade keeps them.
-ip netns exec "$NAT2" nft -f - <<-EOF || ktap_bail "cannot make the NAT hairpin"
-table ip hairpin {
-	chain pre {
-		type nat hook prerouting priority dstnat; policy accept;
-		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $A_PORT2 dnat to $A_IP:$A_PORT2
-		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $B_PORT2 dnat to $B_IP:$B_PORT2
-	}
-	chain post {
-		type nat hook postrouting priority srcnat - 1; policy accept;
-		oifname != "e0" ct status dnat ip saddr 10.0.0.0/8 snat to $TOPO_NAT2_IP
-	}
-}
-EOF
 elapsed "d"
-t0=$(wire_now | wc -l)
 rc=0
-if ! start "$CLI2" cli-a2 "$A_PORT2" || ! start "$CLI3" cli-b2 "$B_PORT2"; then
-	rc=1
-fi
-qualified "$CLI2" cli-a2 || rc=1
-qualified "$CLI3" cli-b2 || rc=1
-A=$(_topo_teredo_addr "$CLI2")
-B=$(_topo_teredo_addr "$CLI3")
-assert_ping "A -> B (hairpin)" "$CLI2" "$B" || rc=1
-assert_ping "B -> A (hairpin)" "$CLI3" "$A" || rc=1
-ktap_result $rc "d: a hairpinning NAT: A and B without --hairpinning, ping6 both ways, 3/3"
+qualified "$CLI4" cli-c || rc=1
+qualified "$CLI5" cli-d || rc=1
+C=$(_topo_teredo_addr "$CLI4")
+D=$(_topo_teredo_addr "$CLI5")
+assert_ping "C -> D (hairpin)" "$CLI4" "$D" || rc=1
+assert_ping "D -> C (hairpin)" "$CLI5" "$C" || rc=1
+ktap_result $rc "d: a hairpinning NAT: C and D without --hairpinning, ping6 both ways, 3/3"
 
 rc=0
-read -r ab _ <<< "$(peer "$CLI2" "$B")"
-read -r ba _ <<< "$(peer "$CLI3" "$A")"
-ktap_info "A's entry for B: $ab, B's for A: $ba"
-assert_eq "A's entry for B" "$TOPO_NAT2_IP:$B_PORT2" "$ab" || rc=1
-assert_eq "B's entry for A" "$TOPO_NAT2_IP:$A_PORT2" "$ba" || rc=1
-w=$(wire_now | tail -n +$((t0 + 1)))
-n=$(awk '$7 == "bubble" && $11 != "-"' <<< "$w" | wc -l)
-assert_num "bubbles with trailers" "$n" -eq 0 || rc=1
-ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$A_PORT2, :$B_PORT2), RFC 4380 only: no trailer on the wire"
+read -r cd _ <<< "$(peer "$CLI4" "$D")"
+read -r dc _ <<< "$(peer "$CLI5" "$C")"
+ktap_info "C's entry for D: $cd, D's for C: $dc"
+assert_eq "C's entry for D" "$TOPO_NAT2_IP:$D_PORT" "$cd" || rc=1
+assert_eq "D's entry for C" "$TOPO_NAT2_IP:$C_PORT" "$dc" || rc=1
+w=$(wire_now)
+n=$(awk -v c="$C" -v d="$D" '$7 == "bubble" && ($5 == c || $5 == d)' <<< "$w" | wc -l)
+t=$(awk -v c="$C" -v d="$D" '$7 == "bubble" && ($5 == c || $5 == d) && $11 != "-"' <<< "$w" | wc -l)
+ktap_info "C's and D's bubbles on the Internet side: $n, with trailers: $t"
+assert_num "their bubbles through the server" "$n" -ge 1 || rc=1
+assert_num "with trailers" "$t" -eq 0 || rc=1
+ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$C_PORT, :$D_PORT), RFC 4380 only: no trailer on the wire"
 
 elapsed "end"
-stop "$CLI" "$PUB" "$CLI2" "$CLI3"
+stop "$CLI" "$PUB" "$CLI2" "$CLI3" "$CLI4" "$CLI5"
 ktap_finish
