@@ -270,7 +270,7 @@ const char *client_status(char *buf, size_t size,
 		break;
 	case TEREDO_REASON_SYMMETRIC_NAT:
 		snprintf(buf, size,
-			 "offline: symmetric NAT: mappings differ per destination; Teredo cannot work behind it (RFC 4380) without a port mapping: teredod --port-mapping auto, or a forwarded port");
+			 "offline: symmetric NAT: mappings differ per destination; RFC 4380 (teredod --symmetric-nat off) cannot work behind it without a port mapping: teredod --port-mapping auto, or a forwarded port");
 		break;
 	case TEREDO_REASON_NO_ROUTE:
 		snprintf(buf, size,
