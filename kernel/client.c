@@ -371,6 +371,8 @@ struct pushed {
 	__be32 portmap_gw;
 	__be32 mapped;
 	__be16 mapped_port;
+	__be32 alt;
+	__be16 alt_port;
 	struct in6_addr addr;
 	bool has_refresh;
 	u32 next_refresh;
@@ -422,6 +424,21 @@ static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 	attr = data[IFLA_TEREDO_ADDRESS];
 	if (attr)
 		p->addr = nla_get_in6_addr(attr);
+	attr = data[IFLA_TEREDO_ALTERNATE];
+	if (attr) {
+		p->alt = nla_get_in_addr(attr);
+		/* Where peers behind our NAT will send: a host's address. */
+		if (p->alt && !teredo_ipv4_is_unicast(p->alt))
+			return teredo_reject(extack, attr,
+					     "alternate: not a unicast IPv4 address");
+	}
+	attr = data[IFLA_TEREDO_ALTERNATE_PORT];
+	if (attr)
+		p->alt_port = nla_get_be16(attr);
+	if (p->alt && !p->alt_port)
+		return teredo_reject(extack, data[IFLA_TEREDO_ALTERNATE_PORT] ?:
+				     data[IFLA_TEREDO_ALTERNATE],
+				     "alternate-port: needed with alternate, not 0");
 	attr = data[IFLA_TEREDO_NEXT_REFRESH];
 	if (attr) {
 		p->next_refresh = nla_get_u32(attr);
@@ -465,6 +482,8 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 		.portmap_gw = c->portmap_gw,
 		.mapped = c->mapped,
 		.mapped_port = c->mapped_port,
+		.alt = c->alt,
+		.alt_port = c->alt_port,
 		.addr = c->addr,
 	};
 	struct pushed was = p;
@@ -481,6 +500,12 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 			return -ENOMEM;
 		q->addr = p.addr;
 		q->dormant = p.state == TEREDO_STATE_DORMANT;
+		q->symmetric = p.nat == TEREDO_NAT_SYMMETRIC &&
+			       p.portmap == TEREDO_PORTMAP_NONE;
+		if (p.alt) {
+			q->alt_addr = p.alt;
+			q->alt_port = p.alt_port;
+		}
 	}
 	if (data[IFLA_TEREDO_FD]) {
 		err = attach(t, data[IFLA_TEREDO_FD], extack);
@@ -506,6 +531,8 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	c->portmap_gw = p.portmap_gw;
 	c->mapped = p.mapped;
 	c->mapped_port = p.mapped_port;
+	c->alt = p.alt;
+	c->alt_port = p.alt ? p.alt_port : 0;
 	c->addr = p.addr;
 	if (p.has_refresh)
 		WRITE_ONCE(c->refresh_at, jiffies + p.next_refresh * HZ ?: 1);
@@ -603,7 +630,9 @@ size_t teredo_client_size(void)
 	       nla_total_size(sizeof(__be32)) +		/* MAPPED */
 	       nla_total_size(sizeof(__be16)) +		/* MAPPED_PORT */
 	       nla_total_size(sizeof(struct in6_addr)) +	/* ADDRESS */
-	       nla_total_size(sizeof(u32));		/* NEXT_REFRESH */
+	       nla_total_size(sizeof(u32)) +		/* NEXT_REFRESH */
+	       nla_total_size(sizeof(__be32)) +		/* ALTERNATE */
+	       nla_total_size(sizeof(__be16));		/* ALTERNATE_PORT */
 }
 
 int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t)
@@ -630,6 +659,10 @@ int teredo_client_fill(struct sk_buff *skb, const struct teredo_dev *t)
 	    nla_put_in6_addr(skb, IFLA_TEREDO_ADDRESS, &c->addr))
 		return -EMSGSIZE;
 	if (at && nla_put_u32(skb, IFLA_TEREDO_NEXT_REFRESH, left))
+		return -EMSGSIZE;
+	if (c->alt &&
+	    (nla_put_in_addr(skb, IFLA_TEREDO_ALTERNATE, c->alt) ||
+	     nla_put_be16(skb, IFLA_TEREDO_ALTERNATE_PORT, c->alt_port)))
 		return -EMSGSIZE;
 	return 0;
 }

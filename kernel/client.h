@@ -18,10 +18,26 @@ struct teredo_dev;
 struct teredo_peer;
 struct teredo_probe;
 
-/* What the data path needs of a qualified client; replaced, never edited. */
+/*
+ * What the data path needs of a qualified client; replaced, never edited
+ * (teredod's every push makes a new one; the old one is freed after a
+ * grace period, kfree_rcu()).
+ */
 struct teredo_qualified {
 	struct in6_addr addr;		/* our Teredo address */
 	bool dormant;			/* hold what is sent (dormant.c) */
+	/*
+	 * RFC 6081 §5.2: our NAT is symmetric and no port mapping makes
+	 * up for it: our bubbles carry a Nonce trailer (client_send.c).
+	 */
+	bool symmetric;
+	/*
+	 * RFC 6081 §5.6: our address on our side of the NAT, 0 when
+	 * teredod gave none (IFLA_TEREDO_ALTERNATE): the Alternate Address
+	 * of our indirect bubbles to peers behind our public address.
+	 */
+	__be16 alt_port;
+	__be32 alt_addr;
 	struct rcu_head rcu;
 };
 
@@ -43,6 +59,8 @@ struct teredo_client {
 	__be32 portmap_gw;		/* its router */
 	__be32 mapped;
 	__be16 mapped_port;
+	__be32 alt;			/* IFLA_TEREDO_ALTERNATE, 0: none */
+	__be16 alt_port;
 	struct in6_addr addr;		/* the last address pushed */
 	unsigned long refresh_at;	/* jiffies of the next RS; 0: none */
 	/* Not under @lock: direct bubbles answering relayed packets. */
@@ -73,9 +91,13 @@ teredo_client_qualified(struct teredo_client *c)
 /* client_receive.c: RFC 4380 §5.2.3; enum teredo_header from proto.h */
 int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
 
-/* client_send.c: RFC 4380 §5.2.4, §5.2.9 */
+/* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.6 */
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
+void teredo_client_bubble_nonce(struct teredo_dev *t,
+				const struct teredo_qualified *q,
+				struct teredo_peer *peer, u32 nonce,
+				bool indirect, bool direct);
 
 /* RFC 4380 §5.2.8, local discovery; under RCU (BH) */
 int teredo_client_discovery_ifindex(struct teredo_dev *t);

@@ -6,6 +6,10 @@
  * their origin (how a Miredo relay reaches us); peers become trusted by
  * a bubble or packet from their own mapping, native peers by the echo
  * test.  Bubbles and link-local sources never reach the stack.
+ *
+ * RFC 6081 §5.2 and §5.6 (symmetric NAT support, hairpinning): a peer
+ * that answers from another mapping than the one its address embeds is
+ * taken there only on a Nonce trailer that proves it (below).
  */
 
 #include <linux/icmpv6.h>
@@ -112,15 +116,109 @@ static enum teredo_stat teredo_source(const struct in6_addr *src,
 	return TEREDO_STAT_UNSPEC;
 }
 
+/* A Nonce trailer's value, raw as the peers keep it; 0 = none. */
+static u32 trailer_nonce(const struct teredo_trailers *tr)
+{
+	u32 nonce = 0;
+
+	if (tr->has_nonce)
+		memcpy(&nonce, tr->nonce, sizeof(nonce));
+	return nonce;
+}
+
 /*
- * A bubble from a peer: trust it if it comes from the mapping its
- * address embeds, or from its address on our link.  Consumed either way.
+ * RFC 6081 §5.2 (symmetric NAT support) and §5.6 (hairpinning): a peer
+ * behind a symmetric NAT answers from another mapping than the one its
+ * server saw, a peer behind our own NAT from its address on its LAN.
+ * It proves itself with a Nonce trailer: ours, which only the path
+ * through its server saw (our indirect bubble), or its own, which came
+ * to us that way (its indirect bubble).  Anything else from elsewhere is
+ * a spoof: dropped, rx_mapping without a nonce, rx_bad_nonce with one
+ * that matches nothing.  Nothing moves a peer without a nonce, and a
+ * nonce moves it once (teredo_peer_nonce_matches()).
+ */
+static enum teredo_stat nonce_moves(struct teredo_peer *peer, u32 nonce)
+{
+	if (!nonce)
+		return TEREDO_STAT_RX_MAPPING;
+	if (!peer || !teredo_peer_nonce_matches(peer, nonce))
+		return TEREDO_STAT_RX_BAD_NONCE;
+	return TEREDO_STAT_UNSPEC;
+}
+
+/*
+ * The peer proved @mapping with @nonce: a bubble there first, with the
+ * nonce, so that it takes us from where we really are too (a peer
+ * behind our NAT sees our LAN address, not our mapping) before what we
+ * held for it arrives; then trust, which sends that.  The bubble
+ * answers a reception, so the bubble spacing does not apply; the
+ * device's reply rate does.
+ */
+static void moved(struct teredo_dev *t, const struct teredo_qualified *q,
+		  struct teredo_peer *peer, u64 mapping, u32 nonce)
+{
+	u8 tr[2 + TEREDO_NONCE_LEN];
+	size_t len;
+
+	teredo_stat_inc(t, TEREDO_STAT_RX_MOVED);
+	if (__ratelimit(&t->client.reply_limit)) {
+		len = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
+		teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
+					    teredo_mapping_addr(mapping),
+					    teredo_mapping_port(mapping),
+					    tr, len);
+		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+	} else {
+		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
+	}
+	teredo_peer_trust(peer, mapping);
+}
+
+/*
+ * Where a Teredo source may send from (cases 1, 3 and 5, RFC 6081):
+ * where it is trusted, its address on our link, the mapping its
+ * address embeds, or a mapping a nonce proves (then it moves there,
+ * *@moved).
+ */
+static enum teredo_stat check_teredo(struct teredo_dev *t,
+				     const struct teredo_qualified *q,
+				     const struct in6_addr *src, u64 mapping,
+				     const struct teredo_trailers *tr,
+				     struct teredo_peer *peer, bool *moved_here)
+{
+	enum teredo_stat why;
+	u32 nonce;
+
+	*moved_here = false;
+	if (peer && READ_ONCE(peer->trusted) &&
+	    READ_ONCE(peer->mapping) == mapping)
+		return TEREDO_STAT_UNSPEC;
+	if (at_local(peer, mapping))
+		return TEREDO_STAT_UNSPEC;
+	why = teredo_source(src, mapping);
+	if (why != TEREDO_STAT_RX_MAPPING)
+		return why;
+	nonce = trailer_nonce(tr);
+	why = nonce_moves(peer, nonce);
+	if (!why) {
+		moved(t, q, peer, mapping, nonce);
+		*moved_here = true;
+	}
+	return why;
+}
+
+/*
+ * A bubble from a peer: trust it if it comes from where check_teredo()
+ * says it may.  Consumed either way.
  */
 static int bubble(struct teredo_dev *t, struct sk_buff *skb,
+		  const struct teredo_qualified *q,
+		  const struct teredo_trailers *tr,
 		  const struct in6_addr *src, u64 mapping)
 {
 	struct teredo_peer *peer = NULL;
 	enum teredo_stat why = TEREDO_STAT_UNSPEC;
+	bool moved_here = false;
 
 	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
 		goto consume;		/* a Miredo relay's or client's */
@@ -128,13 +226,14 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		why = TEREDO_STAT_RX_NOT_TEREDO;
 	} else {
 		peer = teredo_peer_lookup(&t->peers, src);
-		if (!at_local(peer, mapping))
-			why = teredo_source(src, mapping);
+		why = check_teredo(t, q, src, mapping, tr, peer, &moved_here);
 	}
 	if (why) {
 		teredo_rx_drop(t, skb, why);
 		return 0;
 	}
+	if (moved_here)
+		goto consume;
 	if (!peer)
 		peer = teredo_peer_create(t, src, mapping, false);
 	if (IS_ERR(peer)) {
@@ -251,19 +350,60 @@ static int discovery(struct teredo_dev *t, struct sk_buff *skb,
 }
 
 /*
+ * The peer a relayed packet comes from, for the RFC 6081 exchange: a
+ * Teredo source that sent a nonce, or any Teredo source when we are
+ * behind a symmetric NAT (our answer must carry our nonce); made
+ * untrusted at the mapping its address embeds if it is new.  NULL when
+ * there is no exchange, or no room.
+ */
+static struct teredo_peer *exchange_peer(struct teredo_dev *t,
+					 const struct teredo_qualified *q,
+					 const struct in6_addr *src,
+					 struct teredo_peer *peer, u32 nonce)
+{
+	if (!teredo_addr_is_teredo(src) || (!nonce && !q->symmetric))
+		return NULL;
+	if (peer)
+		return teredo_peer_is_fresh(peer) ? NULL : peer;
+	if (!teredo_send_reachable(src))
+		return NULL;
+	peer = teredo_peer_create(t, src,
+				  teredo_mapping(teredo_addr_mapped(src),
+						 teredo_addr_port(src)), false);
+	return IS_ERR(peer) ? NULL : peer;
+}
+
+/*
  * Our server relayed this with an origin indication: answer with a
  * direct bubble to the origin, from the packet's destination to its
  * source, so a peer or relay waiting behind its bubble can reach us.
  * Anyone can have the server relay such packets: the answers count
  * against the budget of the peer they go to, when we know it, and
  * against a device-wide rate.
+ *
+ * RFC 6081: a Nonce trailer in the peer's bubble is kept (it proves the
+ * peer's direct packets, nonce_moves()) and echoed in the answer, which
+ * also goes to each alternate address of a peer behind our NAT (§5.6,
+ * at most 4).  Behind a symmetric NAT (§5.2) our answer leaves from
+ * another mapping than the one our address embeds: it carries our own
+ * nonce, and an indirect bubble through the peer's server tells the
+ * peer that nonce, so that it takes our answer from there.  These
+ * exchanges answer each of the peer's rounds at once, neither held back
+ * by the bubble spacing nor counted against the peer's budget, which
+ * its own rounds need (its bubbles are limited at its end); the
+ * device-wide rate still applies, and at most 6 bubbles answer one.
  */
 static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
-			    unsigned int off)
+			    unsigned int off, const struct teredo_qualified *q,
+			    const struct teredo_trailers *tr)
 {
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
-	struct teredo_peer *peer;
+	u32 nonce = trailer_nonce(tr), ours = 0;
+	struct teredo_peer *peer, *xpeer;
+	u8 trailer[2 + TEREDO_NONCE_LEN];
 	struct teredo_origin oi;
+	size_t len = 0;
+	unsigned int i;
 	__be16 port;
 	__be32 addr;
 
@@ -272,12 +412,41 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	if (!teredo_ipv4_is_global(addr))
 		return;
 	peer = teredo_peer_lookup(&t->peers, &ip6->saddr);
+	xpeer = exchange_peer(t, q, &ip6->saddr, peer, nonce);
+	/* Kept whether or not we may answer now: it is no bubble of ours. */
+	if (xpeer && nonce)
+		teredo_peer_nonce_received(xpeer, nonce);
 	if (!__ratelimit(&t->client.reply_limit) ||
-	    (peer && !teredo_timers_bubble_allowed(peer))) {
+	    (!xpeer && peer && !teredo_timers_bubble_allowed(peer))) {
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
-	teredo_send_bubble_to(t, &ip6->daddr, &ip6->saddr, addr, port);
+	if (xpeer && !nonce)
+		ours = teredo_peer_nonce(xpeer);
+	if (nonce || ours) {
+		len = teredo_trailer_nonce_build(trailer, nonce ?
+						 (const u8 *)&nonce :
+						 (const u8 *)&ours);
+		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+	}
+	teredo_send_bubble_trailers(t, &ip6->daddr, &ip6->saddr, addr, port,
+				    trailer, len);
+	/* Its LAN addresses, if it is behind our NAT (RFC 6081 §5.6.4). */
+	if (xpeer && nonce && tr->nalt &&
+	    teredo_addr_mapped(&ip6->saddr) == teredo_addr_mapped(&q->addr)) {
+		for (i = 0; i < tr->nalt; i++) {
+			if (!teredo_ipv4_is_unicast(tr->alt_addr[i]))
+				continue;
+			teredo_send_bubble_trailers(t, &ip6->daddr, &ip6->saddr,
+						    tr->alt_addr[i],
+						    tr->alt_port[i],
+						    trailer, len);
+			teredo_stat_inc(t, TEREDO_STAT_TX_ALTERNATES);
+		}
+	}
+	/* Ours, through the peer's server, to be taken from here. */
+	if (ours)
+		teredo_client_bubble_nonce(t, q, xpeer, ours, true, false);
 }
 
 /*
@@ -288,14 +457,15 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 {
 	const struct teredo_qualified *q;
 	unsigned int off = UDP_LEN, len;
+	struct teredo_trailers tr;
 	const struct ipv6hdr *ip6;
 	struct teredo_peer *peer;
 	enum teredo_stat why;
 	struct in6_addr src;
+	bool origin, moved_here;
 	__be16 sport;
 	__be32 saddr;
 	u64 mapping;
-	bool origin;
 
 	saddr = ip_hdr(skb)->saddr;
 	sport = udp_hdr(skb)->source;
@@ -334,7 +504,7 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_BAD_LENGTH);
 		return 0;
 	}
-	why = teredo_receive_trailers(skb, off + len);
+	why = teredo_receive_trailers(skb, off + len, &tr);
 	if (why) {
 		teredo_rx_drop(t, skb, why);
 		return 0;
@@ -379,7 +549,7 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 
 	if (saddr == READ_ONCE(t->cfg.server) && sport == htons(TEREDO_PORT)) {
 		if (origin)
-			reply_to_origin(t, skb, off);
+			reply_to_origin(t, skb, off, q, &tr);
 		if (teredo_is_bubble((const u8 *)ip6, len)) {
 			teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
 			consume_skb(skb);
@@ -387,7 +557,7 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		}
 	}
 	if (teredo_is_bubble((const u8 *)ip6, len))
-		return bubble(t, skb, &src, mapping);
+		return bubble(t, skb, q, &tr, &src, mapping);
 	if (ipv6_addr_type(&src) & IPV6_ADDR_LINKLOCAL) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_LINK_LOCAL);
 		return 0;
@@ -401,24 +571,21 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	if (teredo_addr_is_teredo(&src)) {
 		/*
 		 * Case 1, case 3: a Teredo peer from its own mapping, or
-		 * case 5: from its address on our link.
+		 * case 5: from its address on our link, or (RFC 6081) from
+		 * where a nonce proves it is.
 		 */
-		if (!peer || !READ_ONCE(peer->trusted) ||
-		    READ_ONCE(peer->mapping) != mapping) {
-			why = TEREDO_STAT_UNSPEC;
-			if (!at_local(peer, mapping))
-				why = teredo_source(&src, mapping);
-			if (!why && !peer)
-				peer = teredo_peer_create(t, &src, mapping,
-							  false);
-			if (!why && IS_ERR(peer))
-				why = teredo_peer_rx_error(peer);
-			if (why) {
-				teredo_rx_drop(t, skb, why);
-				return 0;
-			}
+		why = check_teredo(t, q, &src, mapping, &tr, peer,
+				   &moved_here);
+		if (!why && !peer)
+			peer = teredo_peer_create(t, &src, mapping, false);
+		if (!why && IS_ERR(peer))
+			why = teredo_peer_rx_error(peer);
+		if (why) {
+			teredo_rx_drop(t, skb, why);
+			return 0;
 		}
-		teredo_peer_received(peer, mapping);
+		if (!moved_here)
+			teredo_peer_received(peer, mapping);
 		teredo_receive_deliver(t, peer, skb, off);
 		return 0;
 	}

@@ -126,6 +126,84 @@ static void probe_local(struct teredo_dev *t, const struct in6_addr *src,
 	teredo_client_discover(t, src);
 }
 
+/*
+ * RFC 6081 §5.6: a peer behind our own public address is behind our
+ * NAT too (or claims to be: only our LAN address is given away, which
+ * is why teredod gives one only when asked, --hairpinning on).
+ */
+static bool behind_our_nat(const struct teredo_qualified *q,
+			   const struct in6_addr *peer)
+{
+	return q->alt_addr &&
+	       teredo_addr_mapped(peer) == teredo_addr_mapped(&q->addr);
+}
+
+/**
+ * teredo_client_bubble_nonce - the bubbles of an exchange with a nonce
+ * @t: the client device
+ * @q: our qualified state
+ * @peer: the Teredo peer (its address, its mapping)
+ * @nonce: the Nonce trailer's value, 0 = none
+ * @indirect: also the indirect bubble, through the peer's server, with
+ *	our alternate address when the peer is behind our NAT
+ * @direct: also the direct bubble, to where the peer is
+ *
+ * Trailers only where they are needed (Documentation, "RFC 6081"): a
+ * Miredo server drops a bubble with trailers (its length check is
+ * 40 + payload length == datagram), so our bubbles carry them only when
+ * we are behind a symmetric NAT or the peer is behind ours, where a
+ * plain bubble cannot work.
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_client_bubble_nonce(struct teredo_dev *t,
+				const struct teredo_qualified *q,
+				struct teredo_peer *peer, u32 nonce,
+				bool indirect, bool direct)
+{
+	u8 tr[TEREDO_TRAILERS_MAX];
+	bool hairpin = behind_our_nat(q, &peer->addr);
+	size_t len = 0, nlen = 0;
+	u64 mapping;
+
+	if (nonce && (q->symmetric || hairpin))
+		nlen = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
+	if (indirect) {
+		len = nlen;
+		if (hairpin && nlen)
+			len += teredo_trailer_alt_build(tr + len, &q->alt_addr,
+							&q->alt_port, 1);
+		/* Indirect, through the peer's server: it adds our origin. */
+		teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
+					    teredo_addr_server(&peer->addr),
+					    htons(TEREDO_PORT), tr, len);
+		if (len)
+			teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+	}
+	if (!direct)
+		return;
+	/*
+	 * Direct, so our NAT lets the peer's answer in (case 5): where the
+	 * peer is, the mapping its address embeds until a nonce moved it
+	 * (RFC 6081 §5.2, "record the actual mapping").
+	 */
+	mapping = READ_ONCE(peer->mapping);
+	len = q->symmetric ? nlen : 0;
+	teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
+				    teredo_mapping_addr(mapping),
+				    teredo_mapping_port(mapping), tr, len);
+	if (len)
+		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+}
+
+/* The round of RFC 4380 §5.2.4 case 5 to a Teredo peer. */
+static void probe_teredo(struct teredo_dev *t,
+			 const struct teredo_qualified *q,
+			 struct teredo_peer *peer, u32 nonce)
+{
+	teredo_client_bubble_nonce(t, q, peer, nonce, true, true);
+}
+
 /**
  * teredo_client_probe - one round of making an untrusted peer answer
  * @t: the client device
@@ -149,14 +227,7 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 		probe_local(t, &q->addr, peer);
 		return;
 	}
-	/* Indirect, through the peer's server, which adds our origin. */
-	teredo_send_bubble_to(t, &q->addr, &peer->addr,
-			      teredo_addr_server(&peer->addr),
-			      htons(TEREDO_PORT));
-	/* Direct, so our NAT lets the peer's answer in (case 5). */
-	teredo_send_bubble_to(t, &q->addr, &peer->addr,
-			      teredo_addr_mapped(&peer->addr),
-			      teredo_addr_port(&peer->addr));
+	probe_teredo(t, q, peer, probe->nonce_sent);
 }
 
 /* An IPv6 packet to a unicast destination.  Consumes @skb. */

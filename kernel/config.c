@@ -41,6 +41,8 @@ const struct nla_policy teredo_config_policy[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_PORTMAP]	= NLA_POLICY_MAX(NLA_U8, TEREDO_PORTMAP_MAX),
 	[IFLA_TEREDO_PORTMAP_GATEWAY] = { .type = NLA_BE32 },
 	[IFLA_TEREDO_DISCOVERY_FD] = { .type = NLA_S32 },
+	[IFLA_TEREDO_ALTERNATE]	= { .type = NLA_BE32 },
+	[IFLA_TEREDO_ALTERNATE_PORT] = { .type = NLA_BE16 },
 };
 
 #define MODE_BIT(m)	BIT(TEREDO_MODE_##m)
@@ -107,6 +109,12 @@ static const struct {
 	[IFLA_TEREDO_DISCOVERY_FD] =
 		HELPER_ONLY("discovery-fd: not used in relay mode",
 			    "discovery-fd: not used in server mode"),
+	[IFLA_TEREDO_ALTERNATE] =
+		HELPER_ONLY("alternate: not used in relay mode",
+			    "alternate: not used in server mode"),
+	[IFLA_TEREDO_ALTERNATE_PORT] =
+		HELPER_ONLY("alternate-port: not used in relay mode",
+			    "alternate-port: not used in server mode"),
 #undef HELPER_ONLY
 };
 
@@ -130,6 +138,10 @@ static const struct {
 	  "portmap-gateway: set by teredod, not at creation" },
 	{ IFLA_TEREDO_DISCOVERY_FD,
 	  "discovery-fd: teredod attaches it to an existing device" },
+	{ IFLA_TEREDO_ALTERNATE,
+	  "alternate: set by teredod, not at creation" },
+	{ IFLA_TEREDO_ALTERNATE_PORT,
+	  "alternate-port: set by teredod, not at creation" },
 };
 
 /* The IPv4 address attributes; all but a client's server are immutable. */

@@ -510,6 +510,11 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	WRITE_ONCE(peer->trusted, true);
 	peer->bubbles = 0;
 	peer->retries = 0;
+	/* RFC 6081 nonces serve one exchange (peer.h). */
+	if (peer->teredo) {
+		peer->nonce_sent = 0;
+		peer->nonce_received = 0;
+	}
 	teredo_peer_take_queue(peer, &ready);
 	spin_unlock_bh(&peer->lock);
 
@@ -566,6 +571,61 @@ void teredo_peer_received(struct teredo_peer *peer, u64 mapping)
 		return;
 	}
 	teredo_peer_trust(peer, mapping);
+}
+
+/**
+ * teredo_peer_nonce - our RFC 6081 nonce for an untrusted Teredo peer
+ * @peer: the peer (client)
+ *
+ * The one the bubble rounds put in their trailers (timers.c), made now
+ * if none was: the bubbles that answer the peer's carry it too.
+ *
+ * Return: the nonce, raw bytes, never 0.
+ */
+u32 teredo_peer_nonce(struct teredo_peer *peer)
+{
+	u32 nonce;
+
+	spin_lock_bh(&peer->lock);
+	if (!peer->nonce_sent)
+		peer->nonce_sent = get_random_u32() ?: 1;
+	nonce = peer->nonce_sent;
+	spin_unlock_bh(&peer->lock);
+	return nonce;
+}
+
+/* The nonce of the peer's indirect bubble, which its server relayed. */
+void teredo_peer_nonce_received(struct teredo_peer *peer, u32 nonce)
+{
+	spin_lock_bh(&peer->lock);
+	peer->nonce_received = nonce;
+	spin_unlock_bh(&peer->lock);
+}
+
+/**
+ * teredo_peer_nonce_matches - a Nonce trailer from elsewhere proves it
+ * @peer: the Teredo peer the packet claims to come from
+ * @nonce: its Nonce trailer, raw, not 0
+ *
+ * RFC 6081 §5.2.4, §5.6.4: ours (we sent it through the peer's server)
+ * or the peer's own (it came to us that way).  Once: both are forgotten
+ * when one matches, so that no copy of the packet moves the peer again.
+ *
+ * Return: whether it matched.
+ */
+bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce)
+{
+	bool match;
+
+	spin_lock_bh(&peer->lock);
+	match = peer->teredo &&
+		(nonce == peer->nonce_sent || nonce == peer->nonce_received);
+	if (match) {
+		peer->nonce_sent = 0;
+		peer->nonce_received = 0;
+	}
+	spin_unlock_bh(&peer->lock);
+	return match;
 }
 
 enum hold_result {

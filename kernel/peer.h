@@ -68,8 +68,25 @@ struct teredo_peer {
 	 * from the 24 days it takes them to wrap.
 	 */
 	u32 last_bubble;
-	u32 test_until;			/* 0 = no test pending */
-	u64 nonce;			/* of the pending echo test */
+	u32 test_until;			/* native: 0 = no test pending */
+	union {
+		u64 nonce;		/* native: of the pending echo test */
+		/*
+		 * Teredo (client): RFC 6081 §5.2 and §5.6, raw bytes of
+		 * Nonce trailers, 0 = none.  @nonce_sent goes in our
+		 * bubbles while the peer is untrusted (one per exchange,
+		 * made by the first round); @nonce_received came in its
+		 * indirect bubble through its server.  A packet from
+		 * another mapping than the peer's that carries either
+		 * moves the peer there (client_receive.c); both are
+		 * forgotten once the peer is trusted, so each moves it at
+		 * most once and a replay moves nothing.
+		 */
+		struct {
+			u32 nonce_sent;
+			u32 nonce_received;
+		};
+	};
 	struct sk_buff_head queue;	/* waiting for trust */
 
 	/* written by transmission */
@@ -95,6 +112,7 @@ static inline void teredo_peer_account(u64 *packets, u64 *bytes,
 struct teredo_probe {
 	unsigned int cost;		/* bubbles counted; 0: send nothing */
 	u64 nonce;			/* of the echo test (client, native) */
+	u32 nonce_sent;			/* client, Teredo: RFC 6081 §5.2 */
 };
 
 /*
@@ -189,6 +207,9 @@ void teredo_peer_take_ready(struct teredo_peer *peer, struct sk_buff_head *to);
 void teredo_peer_release_ready(struct teredo_peer *peer,
 			       struct sk_buff_head *list, u64 mapping);
 void teredo_peer_received(struct teredo_peer *peer, u64 mapping);
+u32 teredo_peer_nonce(struct teredo_peer *peer);
+void teredo_peer_nonce_received(struct teredo_peer *peer, u32 nonce);
+bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce);
 
 int teredo_peer_cache_init(void);
 void teredo_peer_cache_uninit(void);

@@ -85,9 +85,8 @@ enum teredo_timing {
 
 /*
  * Whether the trailers at @p (@len bytes after the IPv6 packet) ask that
- * the packet be discarded.  We implement none of the extensions they
- * carry, so every type is unknown here; Windows' (0x01 to 0x05) are
- * all skipped.
+ * the packet be discarded.  The types we know (0x01 to 0x05) are all
+ * "skip if unknown" (00xxxxxx): none of them can ask it.
  */
 static inline bool teredo_trailers_discard(const __u8 *p, size_t len)
 {
@@ -98,6 +97,138 @@ static inline bool teredo_trailers_discard(const __u8 *p, size_t len)
 		p += 2 + (size_t)p[1];
 	}
 	return false;
+}
+
+/* The trailers a client reads (RFC 6081 §4.2, §4.3). */
+enum teredo_trailer_type {
+	TEREDO_TRAILER_NONCE = 0x01,		/* §4.2: 4 random bytes */
+	TEREDO_TRAILER_ALTERNATE = 0x03,	/* §4.3: 2 reserved + N x 6 */
+};
+
+enum teredo_trailer_lengths {
+	TEREDO_NONCE_LEN = 4,
+	TEREDO_ALT_RESERVED = 2,
+	TEREDO_ALT_ENTRY = 6,			/* IPv4 address, UDP port */
+	TEREDO_ALT_MAX = 4,			/* §7: at most 4 entries */
+	TEREDO_ALT_SEND = 2,			/* §4.3: SHOULD send <= 14 B */
+	/* What our bubbles carry at most: a nonce, two alternates. */
+	TEREDO_TRAILERS_MAX = 2 + TEREDO_NONCE_LEN + 2 + TEREDO_ALT_RESERVED +
+			      TEREDO_ALT_SEND * TEREDO_ALT_ENTRY,
+};
+
+/*
+ * What the trailers of one packet say to a client: the nonce of the
+ * symmetric NAT and hairpinning extensions (RFC 6081 §5.2, §5.6), the
+ * alternate addresses of the hairpinning extension.  A trailer of the
+ * wrong shape (a nonce not 4 bytes long, an address list not 8, 14, 20
+ * or 26 bytes long or with a port 0) or one that comes twice says
+ * nothing: it is skipped as an unknown one would be, as the packet is
+ * good without it.
+ */
+struct teredo_trailers {
+	__u8 nonce[TEREDO_NONCE_LEN];
+	bool has_nonce;
+	__u8 nalt;
+	__be32 alt_addr[TEREDO_ALT_MAX];
+	__be16 alt_port[TEREDO_ALT_MAX];
+};
+
+/* One alternate address list, @len bytes of value at @v, into @tr. */
+static inline bool teredo_trailer_alternates(const __u8 *v, size_t len,
+					     struct teredo_trailers *tr)
+{
+	size_t n = (len - TEREDO_ALT_RESERVED) / TEREDO_ALT_ENTRY;
+	size_t i;
+
+	if (len < TEREDO_ALT_RESERVED + TEREDO_ALT_ENTRY ||
+	    (len - TEREDO_ALT_RESERVED) % TEREDO_ALT_ENTRY ||
+	    n > TEREDO_ALT_MAX)
+		return false;
+	v += TEREDO_ALT_RESERVED;
+	for (i = 0; i < n; i++, v += TEREDO_ALT_ENTRY) {
+		memcpy(&tr->alt_addr[i], v, 4);
+		memcpy(&tr->alt_port[i], v + 4, 2);
+		if (!tr->alt_port[i])
+			return false;
+	}
+	tr->nalt = (__u8)n;
+	return true;
+}
+
+/**
+ * teredo_trailers_parse - read the trailers after an IPv6 packet
+ * @p: the first byte after it
+ * @len: how many bytes follow it
+ * @tr: filled with what a client uses (zeroed first)
+ *
+ * Return: whether a trailer asks that the packet be discarded (as
+ * teredo_trailers_discard()).
+ */
+static inline bool teredo_trailers_parse(const __u8 *p, size_t len,
+					 struct teredo_trailers *tr)
+{
+	unsigned int nonces = 0, lists = 0;
+	struct teredo_trailers alt;
+
+	memset(tr, 0, sizeof(*tr));
+	memset(&alt, 0, sizeof(alt));
+	while (len >= 2 && len >= 2 + (size_t)p[1]) {
+		const __u8 *v = p + 2;
+		size_t vlen = p[1];
+
+		if ((p[0] & TEREDO_TRAILER_ACTION) == TEREDO_TRAILER_DISCARD)
+			return true;
+		if (p[0] == TEREDO_TRAILER_NONCE) {
+			nonces++;
+			if (vlen == TEREDO_NONCE_LEN && nonces == 1) {
+				memcpy(tr->nonce, v, TEREDO_NONCE_LEN);
+				tr->has_nonce = true;
+			} else {
+				tr->has_nonce = false;
+			}
+		} else if (p[0] == TEREDO_TRAILER_ALTERNATE) {
+			if (++lists > 1 ||
+			    !teredo_trailer_alternates(v, vlen, &alt))
+				alt.nalt = 0;
+		}
+		len -= 2 + vlen;
+		p += 2 + vlen;
+	}
+	if (lists == 1 && alt.nalt) {
+		tr->nalt = alt.nalt;
+		memcpy(tr->alt_addr, alt.alt_addr, sizeof(tr->alt_addr));
+		memcpy(tr->alt_port, alt.alt_port, sizeof(tr->alt_port));
+	}
+	return false;
+}
+
+/* A Nonce trailer at @p (6 bytes).  Return: its length. */
+static inline size_t teredo_trailer_nonce_build(__u8 *p, const __u8 *nonce)
+{
+	p[0] = TEREDO_TRAILER_NONCE;
+	p[1] = TEREDO_NONCE_LEN;
+	memcpy(p + 2, nonce, TEREDO_NONCE_LEN);
+	return 2 + TEREDO_NONCE_LEN;
+}
+
+/*
+ * An Alternate Address trailer of @n (1 to TEREDO_ALT_MAX) entries at
+ * @p.  Return: its length.
+ */
+static inline size_t teredo_trailer_alt_build(__u8 *p, const __be32 *addr,
+					      const __be16 *port, size_t n)
+{
+	size_t i, len = TEREDO_ALT_RESERVED + n * TEREDO_ALT_ENTRY;
+
+	p[0] = TEREDO_TRAILER_ALTERNATE;
+	p[1] = (__u8)len;
+	p[2] = 0;
+	p[3] = 0;
+	for (i = 0; i < n; i++) {
+		memcpy(p + 4 + i * TEREDO_ALT_ENTRY, &addr[i], 4);
+		memcpy(p + 8 + i * TEREDO_ALT_ENTRY, &port[i], 2);
+	}
+	return 2 + len;
 }
 
 /* Origin indication: port and address are stored one's-complemented. */

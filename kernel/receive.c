@@ -26,21 +26,30 @@
  * teredo_receive_trailers - apply RFC 6081 §4 to what follows the packet
  * @skb: the datagram, @skb->data at the UDP header
  * @end: where the IPv6 packet ends, from @skb->data
+ * @tr: (client) filled with the nonce and alternate addresses they
+ *	carry (teredo_trailers_parse()); NULL when the mode reads none
  *
- * Rare (no implementation we meet sends trailers but Windows), so the
- * datagram is made linear for it.  Pointers into @skb->data must be
- * taken again after this.
+ * Rare (no implementation we meet sends trailers but Windows and our
+ * own client), so the datagram is made linear for it.  Pointers into
+ * @skb->data must be taken again after this.
  *
  * Return: 0, or the counter of why the packet is dropped.
  */
 enum teredo_stat teredo_receive_trailers(struct sk_buff *skb,
-					 unsigned int end)
+					 unsigned int end,
+					 struct teredo_trailers *tr)
 {
-	if (likely(skb->len <= end))
+	if (likely(skb->len <= end)) {
+		if (tr) {
+			tr->has_nonce = false;
+			tr->nalt = 0;
+		}
 		return TEREDO_STAT_UNSPEC;
+	}
 	if (!pskb_may_pull(skb, skb->len))
 		return TEREDO_STAT_RX_NO_MEMORY;
-	if (teredo_trailers_discard(skb->data + end, skb->len - end))
+	if (tr ? teredo_trailers_parse(skb->data + end, skb->len - end, tr) :
+		 teredo_trailers_discard(skb->data + end, skb->len - end))
 		return TEREDO_STAT_RX_TRAILER;
 	return TEREDO_STAT_UNSPEC;
 }

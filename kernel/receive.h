@@ -10,6 +10,7 @@ struct sk_buff;
 struct sock;
 struct teredo_dev;
 struct teredo_peer;
+struct teredo_trailers;
 struct udp_tunnel_sock_cfg;
 
 int teredo_receive_header(struct teredo_dev *t, struct sk_buff *skb);
@@ -17,7 +18,8 @@ void teredo_gro_setup(struct udp_tunnel_sock_cfg *cfg);
 bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 			  unsigned int offset);
 enum teredo_stat teredo_receive_trailers(struct sk_buff *skb,
-					 unsigned int end);
+					 unsigned int end,
+					 struct teredo_trailers *tr);
 void teredo_receive_deliver(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, unsigned int offset);
 

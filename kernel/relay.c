@@ -143,7 +143,7 @@ static int relay_recv(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	why = teredo_receive_trailers(skb, sizeof(struct udphdr) +
-				      sizeof(*ip6) + plen);
+				      sizeof(*ip6) + plen, NULL);
 	if (why) {
 		teredo_rx_drop(t, skb, why);
 		return 0;

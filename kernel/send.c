@@ -151,10 +151,38 @@ void teredo_send_bubble_to(struct teredo_dev *t, const struct in6_addr *src,
 			   const struct in6_addr *dst, __be32 daddr,
 			   __be16 dport)
 {
+	teredo_send_bubble_trailers(t, src, dst, daddr, dport, NULL, 0);
+}
+
+/**
+ * teredo_send_bubble_trailers - send a bubble with RFC 6081 trailers
+ * @t: the device
+ * @src: its IPv6 source
+ * @dst: its IPv6 destination
+ * @daddr: where it goes: a server (indirect) or a mapping (direct)
+ * @dport: and the port
+ * @trailers: @len bytes that follow the IPv6 header (RFC 6081 §4); the
+ *	payload length stays 0, the bubble's
+ * @len: 0 for a plain bubble
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_send_bubble_trailers(struct teredo_dev *t,
+				 const struct in6_addr *src,
+				 const struct in6_addr *dst, __be32 daddr,
+				 __be16 dport, const u8 *trailers,
+				 unsigned int len)
+{
 	struct sk_buff *skb;
 
-	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, 0);
-	if (skb && !teredo_socket_send(t, skb, daddr, dport))
+	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, len);
+	if (!skb)
+		return;
+	if (len) {
+		ipv6_hdr(skb)->payload_len = 0;
+		skb_put_data(skb, trailers, len);
+	}
+	if (!teredo_socket_send(t, skb, daddr, dport))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
 }
 

@@ -377,7 +377,7 @@ static enum teredo_stat parse(struct sk_buff *skb, struct rx *rx)
 	if (sizeof(*ip6) + ntohs(ip6->payload_len) > rx->len)
 		return TEREDO_STAT_RX_BAD_LENGTH;
 	return teredo_receive_trailers(skb, rx->off + sizeof(*ip6) +
-				       ntohs(ip6->payload_len));
+				       ntohs(ip6->payload_len), NULL);
 }
 
 /*

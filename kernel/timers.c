@@ -93,6 +93,16 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 		return;
 	}
 	count_bubbles(peer, cost, now);
+	/*
+	 * A client's nonce for RFC 6081 trailers: one for the exchange,
+	 * kept over its rounds, so that an answer to any of them counts;
+	 * trust forgets it (teredo_peer_trust()).
+	 */
+	if (peer->teredo && peer->t->cfg.mode == TEREDO_MODE_CLIENT) {
+		if (!peer->nonce_sent)
+			peer->nonce_sent = get_random_u32() ?: 1;
+		probe->nonce_sent = peer->nonce_sent;
+	}
 	if (!peer->teredo) {
 		if (!peer->test_until ||
 		    !time_before32((u32)now, peer->test_until))

@@ -108,6 +108,8 @@ ATTRS = {
     "hold-limit": (20, "u32"),
     "portmap": (21, "u8"),
     "portmap-gateway": (22, "ipv4"),
+    "alternate": (24, "ipv4"),
+    "alternate-port": (25, "be16"),
 }
 ATTR_NAMES = {num: (name, typ) for name, (num, typ) in ATTRS.items()}
 MODES = {"client": 0, "relay": 1, "server": 2}
@@ -326,6 +328,8 @@ def client_state(msg):
                     out["portmap"] = name(PORTMAPS, v[0])
                 elif a == 22 and len(v) == 4:
                     out["portmap-gateway"] = str(ipaddress.IPv4Address(v))
+                elif a == 24 and len(v) == 4:
+                    out["alternate"] = str(ipaddress.IPv4Address(v))
     return ["%s=%s" % kv for kv in sorted(out.items())]
 
 

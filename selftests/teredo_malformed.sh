@@ -101,6 +101,9 @@ tr-oversized|echo --suffix 03200000000000000000000000000000000000000000000000000
 tr-unknown|echo --suffix 8102abcdc102abcd|deliver|rx_unknown_peer|forward:tx_forwarded|unknown trailer types 10xxxxxx and 11xxxxxx (skipped)
 tr-hidden|echo --suffix 010641025566|deliver|rx_unknown_peer|forward:tx_forwarded|a discard type inside a malformed trailer (not a trailer)
 tr-discard|echo --suffix ${NONCE_TR}4102abcd|rx_trailer|rx_trailer|rx_trailer|a trailer type 01xxxxxx after a nonce (RFC 6081 §4: discard)
+tr-nonce-short|bubble --suffix 0103a1b2c3|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a nonce trailer of 3 bytes (not a nonce: ignored)
+tr-alt-port0|bubble --suffix ${NONCE_TR}03080000c00002210000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|an alternate address with port 0 (not a list: ignored)
+tr-nonce-moved|bubble --src6 $MISMATCH --suffix $NONCE_TR|rx_bad_nonce|rx_mapping|rx_mapping|a bubble from another mapping than its source's with a nonce nobody sent (RFC 6081 §5.2: no move)
 bubble|bubble|event:rx_bubbles|rx_unknown_peer|-|bubble from a Teredo peer
 valid|echo|deliver|rx_unknown_peer|forward:tx_forwarded|echo request from a Teredo peer
 "

@@ -719,6 +719,7 @@ def run_pcap(args):
         parsed = strip_headers(payload)
         src6 = dst6 = "-"
         kind = "other"
+        trailers = "-"
         if parsed:
             oi, pkt = parsed
             src6 = ipaddress.IPv6Address(pkt[8:24])
@@ -728,9 +729,14 @@ def run_pcap(args):
                 kind = "origin-bubble" if oi else "bubble"
             else:
                 kind = "data"
+            # RFC 6081 trailers: what follows the IPv6 packet, in hex.
+            trailers = pkt[40 + plen:].hex() or "-"
         df = int(bool(ip[6] & 0x40))
-        print(f"{ts:.6f} {src}:{sport} {dst}:{dport} {len(payload)} "
-              f"{src6} {dst6} {kind} {ip[8]} {df} {ip[1]}")
+        line = (f"{ts:.6f} {src}:{sport} {dst}:{dport} {len(payload)} "
+                f"{src6} {dst6} {kind} {ip[8]} {df} {ip[1]}")
+        if args.trailers:
+            line += " " + trailers
+        print(line)
 
 
 def run_addr(args):
@@ -812,6 +818,8 @@ def main():
     pc = sub.add_parser("pcap")
     pc.add_argument("file")
     pc.add_argument("--bubbles", action="store_true")
+    pc.add_argument("--trailers", action="store_true",
+                    help="a last column: the bytes after the IPv6 packet")
     args = ap.parse_args()
     if args.cmd == "serve":
         run_serve(ap)

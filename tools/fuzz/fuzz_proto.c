@@ -49,6 +49,42 @@ static void check_ipv4(__be32 addr, unsigned int len)
 }
 
 /*
+ * What a client reads of them: the same discard verdict; at most 4
+ * alternates, none with port 0; each rebuilt and parsed again gives the
+ * same (a lone nonce, a lone list).
+ */
+static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
+{
+	__u8 buf[2 + TEREDO_ALT_RESERVED + TEREDO_ALT_MAX * TEREDO_ALT_ENTRY];
+	struct teredo_trailers tr, back;
+	size_t i, n;
+
+	FUZZ_ASSERT(teredo_trailers_parse(p, len, &tr) == whole);
+	if (whole)
+		return;
+	FUZZ_ASSERT(tr.nalt <= TEREDO_ALT_MAX);
+	for (i = 0; i < tr.nalt; i++)
+		FUZZ_ASSERT(tr.alt_port[i]);
+	if (tr.has_nonce) {
+		n = teredo_trailer_nonce_build(buf, tr.nonce);
+		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
+		FUZZ_ASSERT(back.has_nonce && !back.nalt);
+		FUZZ_ASSERT(!memcmp(back.nonce, tr.nonce, TEREDO_NONCE_LEN));
+	}
+	if (tr.nalt) {
+		n = teredo_trailer_alt_build(buf, tr.alt_addr, tr.alt_port,
+					     tr.nalt);
+		FUZZ_ASSERT(n <= sizeof(buf));
+		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
+		FUZZ_ASSERT(!back.has_nonce && back.nalt == tr.nalt);
+		FUZZ_ASSERT(!memcmp(back.alt_addr, tr.alt_addr,
+				    tr.nalt * sizeof(tr.alt_addr[0])));
+		FUZZ_ASSERT(!memcmp(back.alt_port, tr.alt_port,
+				    tr.nalt * sizeof(tr.alt_port[0])));
+	}
+}
+
+/*
  * The RFC 6081 trailers after the packet: the walk stays inside them
  * (ASan), and a discard found in a prefix is found in the whole, since
  * trailers parse from the front and what follows cannot undo one.
@@ -68,6 +104,7 @@ static void check_trailers(const __u8 *p, size_t len)
 		FUZZ_ASSERT(whole);
 	if (len - end < 2)
 		FUZZ_ASSERT(!whole);
+	check_trailers_parse(p + end, len - end, whole);
 }
 
 static void check_origin(const __u8 *p)

@@ -109,7 +109,7 @@ static const char * const teredo_portmaps[] = {
 /* The running state: printed, and skipped when pasted back. */
 static const char * const teredo_runtime_words[] = {
 	"state", "reason", "nat", "mapped", "address", "bound", "portmap",
-	"portmap-gateway",
+	"portmap-gateway", "alternate",
 };
 
 #define TEREDO_NRUNTIME \
@@ -147,7 +147,7 @@ static void teredo_print_help(struct link_util *lu, int argc, char **argv,
 		"       BYTES   := truesize of packets held for untrusted peers,\n"
 		"                  all together, 0-%u (default %u)\n"
 		"ip -d link show also prints the running state: state, reason, nat,\n"
-		"mapped, address, bound; they are skipped when pasted back.\n",
+		"mapped, address, bound, alternate; they are skipped when pasted back.\n",
 		TEREDO_REFRESH_MIN, TEREDO_REFRESH_MAX, TEREDO_REFRESH_DEFAULT,
 		TEREDO_MAX_PEERS_MIN, TEREDO_MAX_PEERS_MAX,
 		TEREDO_MAX_PEERS_DEFAULT, TEREDO_SERVER_SOURCES_DEFAULT,
@@ -451,6 +451,13 @@ static void teredo_print_runtime(struct rtattr *tb[])
 				  teredo_endpoint(buf, sizeof(buf),
 						  tb[IFLA_TEREDO_MAPPED],
 						  tb[IFLA_TEREDO_MAPPED_PORT]));
+	/* The hairpinning extension's LAN address (RFC 6081 §5.6). */
+	if (teredo_has(tb, IFLA_TEREDO_ALTERNATE, 4) &&
+	    teredo_has(tb, IFLA_TEREDO_ALTERNATE_PORT, 2))
+		teredo_print_word("alternate",
+				  teredo_endpoint(buf, sizeof(buf),
+						  tb[IFLA_TEREDO_ALTERNATE],
+						  tb[IFLA_TEREDO_ALTERNATE_PORT]));
 	if (teredo_has(tb, IFLA_TEREDO_ADDRESS, 16))
 		teredo_print_word("address",
 				  inet_ntop(AF_INET6,

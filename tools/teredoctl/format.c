@@ -74,6 +74,10 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_RX_DISCOVERY]	= "rx_discovery",
 	[TEREDO_STAT_RX_BAD_DISCOVERY]	= "rx_bad_discovery",
 	[TEREDO_STAT_TX_DISCOVERY]	= "tx_discovery",
+	[TEREDO_STAT_RX_BAD_NONCE]	= "rx_bad_nonce",
+	[TEREDO_STAT_RX_MOVED]		= "rx_moved",
+	[TEREDO_STAT_TX_NONCES]		= "tx_nonces",
+	[TEREDO_STAT_TX_ALTERNATES]	= "tx_alternates",
 };
 
 static const char * const mode_names[] = {
@@ -266,7 +270,7 @@ const char *client_status(char *buf, size_t size,
 		break;
 	case TEREDO_REASON_SYMMETRIC_NAT:
 		snprintf(buf, size,
-			 "offline: symmetric NAT: mappings differ per destination; Teredo cannot work behind it (RFC 4380) without a port mapping: teredod --port-mapping auto, or a forwarded port");
+			 "offline: symmetric NAT: mappings differ per destination; RFC 4380 (teredod --symmetric-nat off) cannot work behind it without a port mapping: teredod --port-mapping auto, or a forwarded port");
 		break;
 	case TEREDO_REASON_NO_ROUTE:
 		snprintf(buf, size,
@@ -421,6 +425,12 @@ void print_link(FILE *f, const struct link_info *li,
 		item(f, &any, "mapped %s", fmt_mapped(buf, sizeof(buf),
 						       li->mapped,
 						       li->mapped_port));
+	/* The hairpinning extension's LAN address (RFC 6081 §5.6). */
+	if (HAS(li, IFLA_TEREDO_ALTERNATE) &&
+	    HAS(li, IFLA_TEREDO_ALTERNATE_PORT))
+		item(f, &any, "alternate %s",
+		     fmt_mapped(buf, sizeof(buf), li->alternate,
+				li->alternate_port));
 	if (any)
 		fputc('\n', f);
 
@@ -467,6 +477,11 @@ void json_link(struct json *j, const struct link_info *li,
 	if (HAS(li, IFLA_TEREDO_MAPPED) && HAS(li, IFLA_TEREDO_MAPPED_PORT))
 		json_str(j, "mapped", fmt_mapped(buf, sizeof(buf), li->mapped,
 						 li->mapped_port));
+	if (HAS(li, IFLA_TEREDO_ALTERNATE) &&
+	    HAS(li, IFLA_TEREDO_ALTERNATE_PORT))
+		json_str(j, "alternate", fmt_mapped(buf, sizeof(buf),
+						    li->alternate,
+						    li->alternate_port));
 	if (HAS(li, IFLA_TEREDO_NEXT_REFRESH))
 		json_u64(j, "next-refresh", li->next_refresh);
 	json_str(j, "local", ipv4(buf, li->local));

@@ -97,6 +97,8 @@ static const struct field link_fields[IFLA_TEREDO_MAX + 1] = {
 	[IFLA_TEREDO_NEXT_REFRESH] = FIELD(struct link_info, next_refresh),
 	[IFLA_TEREDO_BOUND]	= FIELD(struct link_info, bound),
 	[IFLA_TEREDO_BOUND_PORT] = FIELD(struct link_info, bound_port),
+	[IFLA_TEREDO_ALTERNATE]	= FIELD(struct link_info, alternate),
+	[IFLA_TEREDO_ALTERNATE_PORT] = FIELD(struct link_info, alternate_port),
 };
 
 static const struct field dev_fields[TEREDO_A_MAX + 1] = {

@@ -47,6 +47,9 @@ struct link_info {
 	/* The socket in use (any mode; a client's while teredod runs). */
 	__be32 bound;
 	__be16 bound_port;
+	/* RFC 6081 §5.6: our LAN address for peers behind our NAT. */
+	__be32 alternate;
+	__be16 alternate_port;
 };
 
 /*

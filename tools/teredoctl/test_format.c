@@ -144,6 +144,8 @@ static const struct {
 	STAT(RX_PEERS_FULL), STAT(RX_BAD_SOURCE), STAT(TX_HELD),
 	STAT(TX_BAD_SOURCE), STAT(HOLD_LIMIT), STAT(RX_TRAILER),
 	STAT(RX_DISCOVERY), STAT(RX_BAD_DISCOVERY), STAT(TX_DISCOVERY),
+	STAT(RX_BAD_NONCE), STAT(RX_MOVED), STAT(TX_NONCES),
+	STAT(TX_ALTERNATES),
 };
 
 static void test_stat_names(void)
@@ -545,8 +547,9 @@ static void test_show_offline(void)
 		  "(3 Router Solicitations unanswered); next attempt in 15 s" },
 		{ TEREDO_REASON_SYMMETRIC_NAT, false,
 		  "offline: symmetric NAT: mappings differ per destination; "
-		  "Teredo cannot work behind it (RFC 4380) without a port "
-		  "mapping: teredod --port-mapping auto, or a forwarded port" },
+		  "RFC 4380 (teredod --symmetric-nat off) cannot work behind "
+		  "it without a port mapping: teredod --port-mapping auto, or "
+		  "a forwarded port" },
 		{ TEREDO_REASON_NO_ROUTE, true,
 		  "offline: no IPv4 route to the Teredo server 198.18.0.1; "
 		  "next attempt in 15 s" },
@@ -656,9 +659,9 @@ static void test_show_client_json(void)
 			 "\"mode\":\"client\",\"link\":\"no-carrier\","
 			 "\"state\":\"offline\",\"reason\":\"symmetric-nat\","
 			 "\"status\":\"offline: symmetric NAT: mappings differ "
-			 "per destination; Teredo cannot work behind it "
-			 "(RFC 4380) without a port mapping: teredod "
-			 "--port-mapping auto, or a forwarded port\","
+			 "per destination; RFC 4380 (teredod --symmetric-nat "
+			 "off) cannot work behind it without a port mapping: "
+			 "teredod --port-mapping auto, or a forwarded port\","
 			 "\"nat\":\"symmetric\","
 			 "\"local\":\"0.0.0.0\",\"port\":0,"
 			 "\"server\":\"198.18.0.1\",\"server2\":\"198.18.0.2\","

@@ -236,6 +236,11 @@ int kernel_push(struct kdev *k, const struct qual_status *st)
 	    st->state == TEREDO_STATE_DORMANT) {
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED, 4, &st->mapped);
 		mnl_attr_put(nlh, IFLA_TEREDO_MAPPED_PORT, 2, &st->mapped_port);
+		/* 0 forgets one a teredod before us gave (--hairpinning). */
+		mnl_attr_put(nlh, IFLA_TEREDO_ALTERNATE, 4, &st->alt);
+		if (st->alt)
+			mnl_attr_put(nlh, IFLA_TEREDO_ALTERNATE_PORT, 2,
+				     &st->alt_port);
 	}
 	if (st->state == TEREDO_STATE_QUALIFIED)
 		mnl_attr_put_u32(nlh, IFLA_TEREDO_NEXT_REFRESH,

@@ -37,6 +37,16 @@
  * qualification and every 200-300 s (RFC 4380 §5.2.8), so that clients
  * behind the same NAT talk on the link even when the NAT does not
  * hairpin.
+ * --symmetric-nat off: offline behind a symmetric NAT without a port
+ * mapping, as RFC 4380 says; by default the client qualifies with the
+ * primary server's mapping (RFC 6081 §5.2) and the kernel's bubbles
+ * carry Nonce trailers.
+ * --hairpinning on (off by default: it tells our LAN address to anyone
+ * whose Teredo address claims our public one): our address on our side
+ * of the NAT goes to the kernel (IFLA_TEREDO_ALTERNATE), whose indirect
+ * bubbles to peers behind our public address carry it (RFC 6081 §5.6),
+ * so that clients behind a NAT that does not hairpin talk on the LAN,
+ * across subnets too.
  *
  * One teredod per device: the kernel takes one socket at a time, and a
  * second teredod finds it attached (IFLA_TEREDO_BOUND) and leaves
@@ -99,6 +109,8 @@ struct teredod {
 	enum pm_mode pm_mode;		/* --port-mapping */
 	struct portmap pm;		/* what the router gave */
 	bool discovery;			/* --local-discovery */
+	bool symmetric_offline;		/* --symmetric-nat off */
+	bool hairpinning;		/* --hairpinning on */
 	int disc_fd;			/* on port 3544, the kernel's */
 	int disc_ifindex;		/* joined 224.0.0.253 there, 0: not */
 	qual_time disc_at;		/* next discovery bubble */
@@ -269,7 +281,14 @@ static void op_publish(void *ctx, const struct qual_status *st,
 		device_down(d);
 		d->up = false;
 	}
-	err = kernel_push(&d->k, st);
+	if (d->hairpinning && (qualified || dormant)) {
+		struct qual_status pushed = *st;
+
+		op_local(d, &pushed.alt, &pushed.alt_port);
+		err = kernel_push(&d->k, &pushed);
+	} else {
+		err = kernel_push(&d->k, st);
+	}
 	if (err) {
 		kernel_err(d, "pushing the state", err);
 		/* The data path is not open: no address to offer. */
@@ -654,6 +673,7 @@ static int setup(struct teredod *d)
 	qc.server = d->kc.server;
 	qc.server2 = d->kc.server2;
 	qc.refresh = d->kc.refresh;
+	qc.symmetric_offline = d->symmetric_offline;
 	load_state(d, &qc.saved);
 	qual_init(&d->q, &qc, &ops, d);
 	portmap_open(d);
@@ -908,7 +928,8 @@ static void usage(FILE *f)
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
 		"               [--dormant-after SECONDS] [--server LIST]\n"
 		"               [--port-mapping auto|upnp|natpmp|off]\n"
-		"               [--local-discovery on|off] DEV\n"
+		"               [--local-discovery on|off] [--symmetric-nat on|off]\n"
+		"               [--hairpinning on|off] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
 		"server ADDR) with its server and keeps it qualified.  Runs in the\n"
 		"foreground; logs one line per state change on stderr.  SIGHUP:\n"
@@ -935,6 +956,16 @@ static void usage(FILE *f)
 		"                      multicast bubbles on the link and talk to\n"
 		"                      them there (RFC 4380 5.2.8; default off:\n"
 		"                      Miredo has none)\n"
+		"  --symmetric-nat on|off\n"
+		"                      behind a symmetric NAT without a port\n"
+		"                      mapping: qualify with the primary server's\n"
+		"                      mapping (on, the default: RFC 6081 5.2) or\n"
+		"                      stay offline (off: RFC 4380)\n"
+		"  --hairpinning on|off\n"
+		"                      tell peers behind our public address our\n"
+		"                      LAN address, for NATs that do not hairpin\n"
+		"                      (RFC 6081 5.6; default off: anyone whose\n"
+		"                      address claims our public one learns it)\n"
 		"  -V, --version\n", METRIC_DEFAULT, DORMANT_AFTER_DEFAULT);
 }
 
@@ -949,6 +980,8 @@ int main(int argc, char **argv)
 		{ "server", required_argument, NULL, 'S' },
 		{ "port-mapping", required_argument, NULL, 'P' },
 		{ "local-discovery", required_argument, NULL, 'L' },
+		{ "symmetric-nat", required_argument, NULL, 'Y' },
+		{ "hairpinning", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -1007,6 +1040,22 @@ int main(int argc, char **argv)
 		case 'L':
 			if (disc_parse(optarg, &d.discovery)) {
 				fprintf(stderr, "teredod: --local-discovery: on or off\n");
+				return 2;
+			}
+			break;
+		case 'Y': {
+			bool on;
+
+			if (disc_parse(optarg, &on)) {
+				fprintf(stderr, "teredod: --symmetric-nat: on or off\n");
+				return 2;
+			}
+			d.symmetric_offline = !on;
+			break;
+		}
+		case 'H':
+			if (disc_parse(optarg, &d.hairpinning)) {
+				fprintf(stderr, "teredod: --hairpinning: on or off\n");
 				return 2;
 			}
 			break;

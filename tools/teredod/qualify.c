@@ -581,6 +581,24 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 					  TEREDO_NAT_SYMMETRIC, why);
 			break;
 		}
+		/*
+		 * RFC 6081 §5.2 (symmetric NAT support): the primary's
+		 * mapping still takes what its server relays, and peers
+		 * reach us where our answers come from (the kernel's
+		 * Nonce trailers prove it); relays reach us, as Miredo's
+		 * do.  --symmetric-nat off: RFC 4380's offline.
+		 */
+		if ((ra.mapped != q->first.mapped ||
+		     ra.mapped_port != q->first.mapped_port) &&
+		    !q->cfg.symmetric_offline) {
+			snprintf(why, sizeof(why),
+				 " (the server saw %s and %s)",
+				 endpoint(&a, q->first.mapped,
+					  q->first.mapped_port),
+				 endpoint(&b, ra.mapped, ra.mapped_port));
+			qualified(q, now, &q->first, TEREDO_NAT_SYMMETRIC, why);
+			break;
+		}
 		if (ra.mapped != q->first.mapped ||
 		    ra.mapped_port != q->first.mapped_port) {
 			snprintf(why, sizeof(why),

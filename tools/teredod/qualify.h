@@ -75,6 +75,10 @@ struct qual_status {
 	 * teredo_portmap, and its router. */
 	uint8_t portmap;
 	__be32 portmap_gw;
+	/* Not the state machine's: main.c's --hairpinning, our address
+	 * on our side of the NAT (RFC 6081 §5.6), 0 = none. */
+	__be32 alt;
+	__be16 alt_port;
 };
 
 struct qual_ops {
@@ -126,6 +130,10 @@ struct qual_config {
 	/* A previous address (state file): its flags are reused when the
 	 * mapping is the same, so that a restart keeps the address. */
 	struct in6_addr saved;
+	/* --symmetric-nat off: offline behind a symmetric NAT without a
+	 * port mapping, as RFC 4380 has it; by default the client
+	 * qualifies with the primary's mapping (RFC 6081 §5.2). */
+	bool symmetric_offline;
 };
 
 struct qual {

@@ -250,9 +250,55 @@ UNIT_TEST(no_nat_when_mapping_is_local)
 	CHECK_EQ(last_pub()->nat, TEREDO_NAT_RESTRICTED);
 }
 
+/* --symmetric-nat off: RFC 4380's answer to a symmetric NAT. */
+static void setup_rfc4380(uint32_t refresh)
+{
+	setup(refresh);
+	Q.cfg.symmetric_offline = true;
+}
+
+/*
+ * RFC 6081 §5.2, the default: the primary's mapping, nat symmetric, and
+ * it stays through refreshes and a second qualification.
+ */
+UNIT_TEST(symmetric_nat_qualifies_with_the_primary_mapping)
+{
+	struct in6_addr addr;
+
+	setup(30);
+	qual_start(&Q, F.now);
+	answer(NAT, 40000);
+	answer(NAT, 40001);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC);
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NONE);
+	CHECK_EQ(last_pub()->mapped, ip4(NAT));
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
+	CHECK(!last_pub()->portmap);
+	CHECK(teredo_addr_is_teredo(&last_pub()->addr));
+	CHECK_EQ(teredo_addr_mapped(&last_pub()->addr), ip4(NAT));
+	CHECK_EQ(ntohs(teredo_addr_port(&last_pub()->addr)), 40000);
+	CHECK(strstr(last_log(), ": mapped " NAT ":40000, nat symmetric (the server saw "
+		     NAT ":40000 and " NAT ":40001)"));
+	addr = last_pub()->addr;
+	/* The refresh goes to the primary, whose mapping stays. */
+	run_to(qual_deadline(&Q));
+	CHECK_EQ(last_sent()->dst, ip4(SRV));
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC);
+	CHECK(!memcmp(&last_pub()->addr, &addr, sizeof(addr)));
+	/* Asked again (SIGHUP): the same address. */
+	qual_requalify(&Q, F.now, "test");
+	answer(NAT, 40000);
+	answer(NAT, 40002);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK(!memcmp(&last_pub()->addr, &addr, sizeof(addr)));
+}
+
 UNIT_TEST(symmetric_nat_is_offline)
 {
-	setup(30);
+	setup_rfc4380(30);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
 	answer(NAT, 40001);
@@ -266,7 +312,7 @@ UNIT_TEST(symmetric_nat_is_offline)
 	CHECK(!strncmp(last_log(), "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto", 71));
 	CHECK(strstr(last_log(), "forward a UDP port"));
 	/* Different address, same port: symmetric too. */
-	setup(30);
+	setup_rfc4380(30);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
 	answer("198.18.0.41", 40000);
@@ -1030,8 +1076,8 @@ UNIT_TEST(port_mapping_that_the_server_confirms)
 	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
 	CHECK(!last_pub()->portmap);
 	CHECK(!strstr(last_log(), "UPnP"));
-	/* Cleared: symmetric is offline again. */
-	setup(30);
+	/* Cleared: symmetric is offline again (--symmetric-nat off). */
+	setup_rfc4380(30);
 	qual_portmap(&Q, ip4(NAT), htons(40000), TEREDO_PORTMAP_UPNP, ip4("10.0.0.1"));
 	qual_portmap(&Q, 0, 0, TEREDO_PORTMAP_NONE, 0);
 	qual_start(&Q, F.now);

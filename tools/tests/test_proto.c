@@ -197,6 +197,68 @@ UNIT_TEST(ipv4_unicast)
 	CHECK(!teredo_ipv4_is_unicast(v4("255.255.255.255")));
 }
 
+/* RFC 6081 §4.2, §4.3: what a client reads, and what it builds. */
+UNIT_TEST(trailers_nonce_and_alternates)
+{
+	static const unsigned char nonce[4] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+	__be32 addr[2] = { v4("10.0.1.2"), v4("192.0.2.9") };
+	__be16 port[2] = { htons(40001), htons(3544) };
+	unsigned char buf[TEREDO_TRAILERS_MAX + 8];
+	struct teredo_trailers tr;
+	size_t n;
+
+	n = teredo_trailer_nonce_build(buf, nonce);
+	CHECK_EQ(n, 6);
+	CHECK(!memcmp(buf, "\x01\x04\xa1\xb2\xc3\xd4", 6));
+	n += teredo_trailer_alt_build(buf + n, addr, port, 1);
+	CHECK_EQ(n, 16);
+	CHECK(!memcmp(buf + 6, "\x03\x08\x00\x00\x0a\x00\x01\x02\x9c\x41",
+		      10));
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK(tr.has_nonce);
+	CHECK(!memcmp(tr.nonce, nonce, 4));
+	CHECK_EQ(tr.nalt, 1);
+	CHECK_EQ(tr.alt_addr[0], addr[0]);
+	CHECK_EQ(tr.alt_port[0], port[0]);
+	/* Two entries: 14 bytes, the most we send. */
+	n = teredo_trailer_alt_build(buf, addr, port, 2);
+	CHECK_EQ(n, 16);
+	CHECK(n <= TEREDO_TRAILERS_MAX - 6);
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK(!tr.has_nonce);
+	CHECK_EQ(tr.nalt, 2);
+	CHECK_EQ(tr.alt_port[1], port[1]);
+	/* A port 0, a list of 10 bytes, one of 32: no alternates. */
+	port[1] = 0;
+	n = teredo_trailer_alt_build(buf, addr, port, 2);
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK_EQ(tr.nalt, 0);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x03\x0a\0\0\x0a\0\x01\x02\x9c\x41\0\0",
+				     12, &tr));
+	CHECK_EQ(tr.nalt, 0);
+	memset(buf, 0, sizeof(buf));
+	buf[0] = 3;
+	buf[1] = 32;
+	CHECK(!teredo_trailers_parse(buf, 34, &tr));
+	CHECK_EQ(tr.nalt, 0);
+	/* A nonce of 3 bytes, two nonces: no nonce. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x01\x03\xa1\xb2\xc3", 5, &tr));
+	CHECK(!tr.has_nonce);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x01\x04\xa1\xb2\xc3\xd4\x01\x04\xa1\xb2\xc3\xd4",
+				     12, &tr));
+	CHECK(!tr.has_nonce);
+	/* A discard type after a nonce; one cut short is not a trailer. */
+	CHECK(teredo_trailers_parse((const unsigned char *)
+				    "\x01\x04\xa1\xb2\xc3\xd4\x41\x00", 8, &tr));
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x01\x04\xa1\xb2\xc3\xd4\x41\x02\x00", 9,
+				     &tr));
+	CHECK(tr.has_nonce);
+}
+
 UNIT_TEST(bubble)
 {
 	unsigned char pkt[48] = { 0x60, 0, 0, 0, 0, 0, 59, 0 };

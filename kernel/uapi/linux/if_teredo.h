@@ -57,7 +57,9 @@
  *                          closes, and with IFLA_TEREDO_FD's socket.
  *   IFLA_TEREDO_STATE      u8, enum teredo_state.
  *   IFLA_TEREDO_REASON     u8, enum teredo_reason: why not qualified.
- *   IFLA_TEREDO_NAT        u8, enum teredo_nat.
+ *   IFLA_TEREDO_NAT        u8, enum teredo_nat.  SYMMETRIC with PORTMAP
+ *                          none: our bubbles carry an RFC 6081 §5.2
+ *                          Nonce trailer (symmetric NAT support).
  *   IFLA_TEREDO_MAPPED     __be32, the NAT's public address (from the RA):
  *                          global unicast (RFC 4380 §5.2.4's list), or 0
  *                          to forget it.
@@ -73,6 +75,15 @@
  *                          Default: none.
  *   IFLA_TEREDO_PORTMAP_GATEWAY __be32, the router that holds it (reported
  *                          while PORTMAP is not none).
+ *
+ *   IFLA_TEREDO_ALTERNATE  __be32, our address on our side of the NAT
+ *                          (teredod --hairpinning on): the RFC 6081 §5.6
+ *                          Alternate Address our indirect bubbles carry
+ *                          to peers behind our own public address, so
+ *                          that a NAT which does not hairpin is gone
+ *                          around.  Unicast, or 0 to stop.  Default: 0.
+ *   IFLA_TEREDO_ALTERNATE_PORT __be16, its UDP port, not 0 while
+ *                          ALTERNATE is set.
  *
  * Reported only, refused in a request (any mode):
  *
@@ -178,6 +189,8 @@ enum {
 	IFLA_TEREDO_PORTMAP,
 	IFLA_TEREDO_PORTMAP_GATEWAY,
 	IFLA_TEREDO_DISCOVERY_FD,
+	IFLA_TEREDO_ALTERNATE,
+	IFLA_TEREDO_ALTERNATE_PORT,
 	__IFLA_TEREDO_MAX
 };
 

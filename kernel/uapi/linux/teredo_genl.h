@@ -171,6 +171,11 @@ enum teredo_stat {
 	TEREDO_STAT_RX_DISCOVERY,	/* event: local discovery bubbles */
 	TEREDO_STAT_RX_BAD_DISCOVERY,	/* discovery bubble fails a check */
 	TEREDO_STAT_TX_DISCOVERY,	/* event: discovery bubbles sent */
+	/* client, RFC 6081 §5.2 and §5.6 */
+	TEREDO_STAT_RX_BAD_NONCE,	/* from elsewhere, nonce matches none */
+	TEREDO_STAT_RX_MOVED,		/* event: a nonce moved a peer */
+	TEREDO_STAT_TX_NONCES,		/* event: bubbles with a nonce */
+	TEREDO_STAT_TX_ALTERNATES,	/* event: to alternate addresses */
 	__TEREDO_STAT_MAX
 };
 

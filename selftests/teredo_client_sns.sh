@@ -1,0 +1,417 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# RFC 6081 in our client (issue 16): symmetric NAT support (§5.2) and the
+# hairpinning extension (§5.6), with our server and our relay
+# (protocol.md §10.2 scenarios 3, 14, 15).
+#
+#   $CLI (S) behind $NAT, turned fully-random symmetric (masquerade
+#   fully-random: a public port per flow); $PUB (P) a client with no NAT
+#   at 198.18.0.50; $CLI2 (A, 10.0.1.2) and $CLI3 (B, 10.0.2.2) on two
+#   subnets behind $NAT2, a masquerade NAT that does not hairpin.
+#
+#   a  S qualifies anyway (nat symmetric, the primary's mapping), reaches
+#      the native host through our relay (scenario 3), and talks with P
+#      both ways: the Nonce trailers on the wire (S's indirect and direct
+#      bubbles carry the same nonce), P's entry for S moved to the mapping
+#      S really sends from (rx_moved).
+#   b  forged direct bubbles "from S" at another mapping: without a nonce
+#      (rx_mapping), with a wrong one (rx_bad_nonce), and the very nonce
+#      that moved S replayed (rx_bad_nonce: a nonce moves a peer once):
+#      P's entry for S stays where it is.
+#   c  A and B with --hairpinning on: A's indirect bubble carries a Nonce
+#      and an Alternate Address trailer (10.0.1.2:40001), B answers there
+#      echoing the nonce (tx_alternates), ping6 both ways across the LANs,
+#      each at the other's LAN address; no echo goes to the NAT.
+#   d  the NAT made to hairpin for two more clients, $CLI4 (C, 10.0.3.2)
+#      and $CLI5 (D, 10.0.4.2), on two more subnets (DNAT + SNAT to the
+#      public address on the LAN side): without --hairpinning they talk
+#      through it, as RFC 4380 has it, with plain bubbles.
+
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$(readlink -f "$0")")/lib.sh"
+# shellcheck source-path=SCRIPTDIR source=topo.sh
+source "$TEREDO_SELFTEST_DIR/topo.sh"
+
+TEREDOD=$TEREDO_TOP/build/tools/teredod
+CTL=$TEREDO_TOP/build/tools/teredoctl
+PEERPY=$TEREDO_SELFTEST_DIR/teredo_peer.py
+PUB_IP=198.18.0.50
+PUB_PORT=40050
+A_IP=10.0.1.2
+A_PORT=40001
+B_LAN=10.0.2.1
+B_IP=10.0.2.2
+B_PORT=40002
+C_LAN=10.0.3.1
+C_IP=10.0.3.2
+C_PORT=40011
+D_LAN=10.0.4.1
+D_IP=10.0.4.2
+D_PORT=40012
+SPOOF=198.18.0.99:9999
+
+teredo_load
+topo_init
+[ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
+[ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
+ktap_plan 15
+
+# ------------------------------------------------------------ helpers
+
+# counter NS NAME: a counter of teredoctl -j show teredo in NS (0: none).
+counter() {
+	local n
+
+	n=$(ip netns exec "$1" "$CTL" -j show teredo |
+		grep -o "\"$2\":[0-9]*" | head -1)
+	n=${n#*:}
+	echo "${n:-0}"
+}
+
+# peer NS ADDR: "MAPPED TRUSTED" of peer ADDR (teredoctl peers; trusted
+# yes or no), "" when there is none.  Text, not JSON: a Python start
+# costs a second under TCG.
+peer() {
+	ip netns exec "$1" "$CTL" peers teredo |
+		awk -v p="$2" '$1 == p { print $2, $3 }'
+}
+
+# start NS NAME PORT [OPTION...]: device teredo (port PORT, 0: any) and
+# teredod in NS.
+start() {
+	local ns=$1 name=$2 port=$3
+
+	shift 3
+	ip -n "$ns" link add teredo type teredo server "$TOPO_SRV_IP" \
+		port "$port" || return 1
+	_topo_daemon "$ns" "$name" "$TEREDOD" "$@" teredo
+}
+
+# qualified NS NAME: 0 once the client has its Teredo address.
+qualified() {
+	wait_until "$TOPO_T_START" _topo_has_teredo_addr "$1" && return 0
+	ktap_info "$2 did not qualify: $(cat "$(topo_log "$2")")"
+	return 1
+}
+
+stop() {	# NS...
+	local ns
+
+	_topo_kill_ns "$@"
+	for ns in "$@"; do
+		ip -n "$ns" link del teredo 2>/dev/null
+	done
+}
+
+# mapping ADDR: "IPv4:port" a Teredo address embeds (RFC 4380 §4).
+mapping() {
+	local h
+
+	h=$(python3 -I -S -c 'import ipaddress, sys
+print(ipaddress.IPv6Address(sys.argv[1]).exploded)' "$1") || return 1
+	printf '%d.%d.%d.%d:%d\n' $((0xff ^ 0x${h:30:2})) \
+		$((0xff ^ 0x${h:32:2})) $((0xff ^ 0x${h:35:2})) \
+		$((0xff ^ 0x${h:37:2})) $((0xffff ^ 0x${h:25:4}))
+}
+
+# wire FILE: teredo_peer.py's decoding of a capture, one datagram a line:
+# time src:port dst:port paylen src6 dst6 kind ttl df tos trailers.
+wire() {
+	python3 -I -S "$PEERPY" pcap --trailers "$1"
+}
+
+# wire_now: wire of the "Internet" capture so far (tcpdump -U writes each
+# packet as it comes; a copy of the file is read, the capture goes on).
+wire_now() {
+	sleep 0.2
+	cp "$(topo_capture_file inet)" "$TOPO_DIR/inet-now.pcap" &&
+		wire "$TOPO_DIR/inet-now.pcap"
+}
+
+# elapsed WHAT: a line of where the time goes (TCG is slow).
+elapsed() {
+	ktap_info "$1 at $SECONDS s"
+}
+
+# forge SRC6 DST6 HEX...: a bubble from $SPOOF to P, as from SRC6, for
+# each HEX (its trailers; "-": none), 0.3 s apart, from one process.
+# shellcheck disable=SC2016
+PY_FORGE='
+import socket, struct, sys, time
+spoof, to, src6, dst6 = sys.argv[1:5]
+sip, sport = spoof.rsplit(":", 1)
+dip, dport = to.rsplit(":", 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for t in sys.argv[5:]:
+    p = struct.pack("!IHBB", 6 << 28, 0, 59, 0)
+    p += socket.inet_pton(socket.AF_INET6, src6)
+    p += socket.inet_pton(socket.AF_INET6, dst6)
+    if t != "-":
+        p += bytes.fromhex(t)
+    u = struct.pack("!HHHH", int(sport), int(dport), 8 + len(p), 0) + p
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17,
+                     0, socket.inet_aton(sip), socket.inet_aton(dip))
+    s.sendto(ip + u, (dip, 0))
+    time.sleep(0.3)
+'
+forge() {
+	local src6=$1 dst6=$2
+
+	shift 2
+	ip netns exec "$RLY" python3 -I -S -c "$PY_FORGE" "$SPOOF" \
+		"$PUB_IP:$PUB_PORT" "$src6" "$dst6" "$@"
+}
+
+# ---------------------------------------------------------- topology
+
+topo_up
+topo_site2_up || ktap_bail "cannot build the second site"
+_topo_ns_create PUB CLI3 CLI4 CLI5 ||
+	ktap_bail "cannot create the namespaces"
+# Before topo_cleanup (last registered first): teredod in these.
+at_exit "_topo_kill_ns $PUB $CLI3 $CLI4 $CLI5"
+_topo_batch "$INET" <<-EOF || ktap_bail "cannot build the topology"
+link add v-pub type veth peer name e0 netns $PUB
+link set v-pub master $TOPO_BR4 up
+EOF
+_topo_batch "$PUB" <<-EOF || ktap_bail "cannot build the topology"
+link set lo up
+link set e0 up
+addr add $PUB_IP/24 dev e0
+EOF
+# B on a second LAN of $NAT2: the NAT routes between its two subnets,
+# masquerades only towards e0, and sends nothing back to its LANs that
+# was addressed to its public address (no hairpin).
+_topo_batch "$NAT2" <<-EOF || ktap_bail "cannot build the topology"
+link add i1 type veth peer name e0 netns $CLI3
+link set i1 up
+addr add $B_LAN/24 dev i1
+link add i2 type veth peer name e0 netns $CLI4
+link set i2 up
+addr add $C_LAN/24 dev i2
+link add i3 type veth peer name e0 netns $CLI5
+link set i3 up
+addr add $D_LAN/24 dev i3
+EOF
+for x in "$CLI3 $B_IP $B_LAN" "$CLI4 $C_IP $C_LAN" "$CLI5 $D_IP $D_LAN"; do
+	read -r ns ip gw <<< "$x"
+	_topo_batch "$ns" <<-EOF || ktap_bail "cannot build the topology"
+	link set lo up
+	link set e0 up
+	addr add $ip/24 dev e0
+	route add default via $gw
+	EOF
+done
+# d: hairpinning (RFC 4787 REQ-9) for C's and D's ports, the nftables
+# way: what the LAN sends to a client's public address:port goes to that
+# client (DNAT), from the sender's public address:port (SNAT): the peers
+# see each other's mappings.  Their ports are fixed and masquerade keeps
+# them.  A's and B's traffic is not touched: no hairpin for them.
+ip netns exec "$NAT2" nft -f - <<-EOF || ktap_bail "cannot make the NAT hairpin"
+table ip hairpin {
+	chain pre {
+		type nat hook prerouting priority dstnat; policy accept;
+		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $C_PORT dnat to $C_IP:$C_PORT
+		iifname != "e0" ip daddr $TOPO_NAT2_IP udp dport $D_PORT dnat to $D_IP:$D_PORT
+	}
+	chain post {
+		type nat hook postrouting priority srcnat - 1; policy accept;
+		oifname != "e0" ct status dnat ip saddr 10.0.0.0/8 snat to $TOPO_NAT2_IP
+	}
+}
+EOF
+# $NAT: a new public port for every flow (RFC 4787 "address and port
+# dependent mapping"), as teredo_client_qualify.sh's round 6.
+if ! { ip netns exec "$NAT" nft flush chain ip topo_nat postrouting &&
+	ip netns exec "$NAT" nft add rule ip topo_nat postrouting \
+		oifname e0 masquerade fully-random; }; then
+	ktap_bail "cannot make the NAT symmetric"
+fi
+topo_server_ours || ktap_bail "our server did not start"
+topo_relay_ours || ktap_bail "our relay did not start"
+
+topo_capture_start inet || ktap_bail "cannot capture"
+# A's LAN: what reaches A, what A sends.
+ip netns exec "$NAT2" tcpdump -i i0 -n -U -s 0 -w "$TOPO_DIR/lan-a.pcap" \
+	udp >/dev/null 2>"$TOPO_DIR/tcpdump-lan-a.log" </dev/null &
+LAN_PID=$!
+wait_until 60 grep -q "listening on" "$TOPO_DIR/tcpdump-lan-a.log" ||
+	ktap_bail "cannot capture A's LAN"
+
+# All four at once: qualification is the slow part under TCG.
+start "$CLI" cli-s 0 --default-route || ktap_bail "cannot create S"
+start "$PUB" cli-p "$PUB_PORT" || ktap_bail "cannot create P"
+start "$CLI2" cli-a "$A_PORT" --hairpinning on || ktap_bail "cannot create A"
+start "$CLI3" cli-b "$B_PORT" --hairpinning on || ktap_bail "cannot create B"
+start "$CLI4" cli-c "$C_PORT" || ktap_bail "cannot create C"
+start "$CLI5" cli-d "$D_PORT" || ktap_bail "cannot create D"
+
+# -------------------------------------- a: our client behind a symmetric NAT
+elapsed "a"
+rc=0
+qualified "$CLI" cli-s || rc=1
+qualified "$PUB" cli-p || rc=1
+S=$(_topo_teredo_addr "$CLI")
+P=$(_topo_teredo_addr "$PUB")
+SM=$(mapping "$S")
+ktap_info "S $S (embeds $SM), P $P"
+assert_contains "S: log" "qualified: $S: mapped $SM, nat symmetric (the server saw $SM and $TOPO_NAT_IP:" \
+	"$(cat "$(topo_log cli-s)")" || rc=1
+out=$(ip netns exec "$CLI" "$CTL" show teredo)
+assert_contains "S: teredoctl show" "state qualified" "$out" || rc=1
+assert_contains "S: teredoctl show" "nat symmetric" "$out" || rc=1
+assert_contains "S: ip -d link show" "nat symmetric" \
+	"$(ip -n "$CLI" -d link show dev teredo)" || rc=1
+ktap_result $rc "a: behind a fully-random NAT S qualifies anyway: nat symmetric, the primary's mapping $SM (log, teredoctl show, ip -d link show)"
+
+assert_ping "S -> native host" "$CLI" "$TOPO_HOST_IP6"
+ktap_result $? "a: S reaches the native host $TOPO_HOST_IP6 through our relay (scenario 3)"
+
+moved0=$(counter "$PUB" rx_moved)
+assert_ping "S -> P" "$CLI" "$P"
+ktap_result $? "a: ping6 S -> P, 3/3 (S's answer from another mapping proved by its nonce)"
+
+rc=0
+read -r pm pt <<< "$(peer "$PUB" "$S")"
+moved1=$(counter "$PUB" rx_moved)
+ktap_info "P's entry for S: $pm trusted $pt; rx_moved $moved0 -> $moved1"
+assert_eq "P's entry for S: trusted" yes "$pt" || rc=1
+assert_ne "P's entry for S: not the embedded mapping" "$SM" "$pm" || rc=1
+assert_eq "P's entry for S: the NAT's address" "$TOPO_NAT_IP" "${pm%:*}" || rc=1
+assert_num "P: rx_moved" "$moved1" -gt "$moved0" || rc=1
+ktap_result $rc "a: P's entry for S moved to where S sends from ($pm, not $SM): rx_moved"
+
+# The wire: S's bubbles carry one nonce (01 04 + 4 bytes) through the
+# server and directly; P's answer echoes it.
+w=$(wire_now)
+rc=0
+ind=$(awk -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v d6="$P" \
+	'$3 == d && $5 == s6 && $6 == d6 && $7 == "bubble" { print $4, $11; exit }' <<< "$w")
+read -r ilen itr <<< "$ind"
+nonce=${itr#0104}
+ktap_info "S's indirect bubble: ${ilen:-none} bytes, trailers ${itr:-none}"
+assert_eq "S's indirect bubble: 40 + a Nonce trailer" 46 "${ilen:-0}" || rc=1
+assert_eq "its trailer" "0104" "${itr:0:4}" || rc=1
+n=$(awk -v s="$TOPO_NAT_IP" -v d="$PUB_IP:$PUB_PORT" -v t="0104$nonce" \
+	'split($2, a, ":") && a[1] == s && $3 == d && $7 == "bubble" && $11 == t' <<< "$w" | wc -l)
+assert_num "S's direct bubbles to P with that nonce" "$n" -ge 1 || rc=1
+n=$(awk -v s="$PUB_IP:$PUB_PORT" -v t="0104$nonce" \
+	'$2 == s && $7 == "bubble" && $11 == t' <<< "$w" | wc -l)
+assert_num "P's bubbles echoing it" "$n" -ge 1 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w")"
+ktap_result $rc "a: wire: S's indirect bubble 46 B with Nonce $nonce, S's direct bubble and P's answer carry the same"
+
+rc=0
+ip netns exec "$PUB" "$CTL" peers flush teredo || rc=1
+ip netns exec "$CLI" "$CTL" peers flush teredo || rc=1
+assert_ping "P -> S" "$PUB" "$S" || rc=1
+ktap_result $rc "a: tables flushed, ping6 P -> S, 3/3 (S's answers carry its nonce, told P through the server)"
+
+# ------------------------------------------------ b: forged moves refused
+elapsed "b"
+read -r pm _ <<< "$(peer "$PUB" "$S")"
+m0=$(counter "$PUB" rx_mapping)
+b0=$(counter "$PUB" rx_bad_nonce)
+# No nonce, a wrong one, then the nonce that moved S in a (captured).
+forge "$S" "$P" - 0104deadbeef "0104$nonce"
+sleep 0.3
+m1=$(counter "$PUB" rx_mapping)
+b1=$(counter "$PUB" rx_bad_nonce)
+read -r pm1 _ <<< "$(peer "$PUB" "$S")"
+ktap_info "rx_mapping $m0 -> $m1, rx_bad_nonce $b0 -> $b1; P's entry for S at $pm1"
+rc=0
+assert_num "rx_mapping (no nonce)" "$m1" -eq $((m0 + 1)) || rc=1
+assert_num "rx_bad_nonce (wrong, replayed)" "$b1" -eq $((b0 + 2)) || rc=1
+assert_eq "P's entry for S" "$pm" "$pm1" || rc=1
+ktap_result $rc "b: bubbles \"from S\" at $SPOOF without a nonce (rx_mapping), with a wrong one (rx_bad_nonce): S stays at $pm"
+assert_ne "the nonce that moved S" "" "$nonce" && [ "$b1" = $((b0 + 2)) ] &&
+	[ "$pm" = "$pm1" ]
+ktap_result $? "b: the nonce that moved S, replayed from $SPOOF: rx_bad_nonce, S stays (a nonce moves a peer once)"
+
+# ------------------------------------------ c: the hairpinning extension
+rc=0
+qualified "$CLI2" cli-a || rc=1
+qualified "$CLI3" cli-b || rc=1
+A=$(_topo_teredo_addr "$CLI2")
+B=$(_topo_teredo_addr "$CLI3")
+ktap_info "A $A ($A_IP:$A_PORT), B $B ($B_IP:$B_PORT), both behind $TOPO_NAT2_IP"
+assert_contains "A: teredoctl show" "alternate $A_IP:$A_PORT" \
+	"$(ip netns exec "$CLI2" "$CTL" show teredo)" || rc=1
+assert_contains "A: ip -d link show" "alternate $A_IP:$A_PORT" \
+	"$(ip -n "$CLI2" -d link show dev teredo)" || rc=1
+ktap_result $rc "c: A and B qualified with --hairpinning on: alternate $A_IP:$A_PORT (teredoctl show, ip -d link show)"
+
+elapsed "c"
+assert_ping "A -> B" "$CLI2" "$B"
+ktap_result $? "c: ping6 A -> B, 3/3, through a NAT that does not hairpin"
+assert_ping "B -> A" "$CLI3" "$A"
+ktap_result $? "c: ping6 B -> A, 3/3"
+
+rc=0
+read -r ab _ <<< "$(peer "$CLI2" "$B")"
+read -r ba _ <<< "$(peer "$CLI3" "$A")"
+alts=$(counter "$CLI3" tx_alternates)
+ma=$(counter "$CLI2" rx_moved)
+mb=$(counter "$CLI3" rx_moved)
+ktap_info "A's entry for B: $ab, B's for A: $ba; B tx_alternates $alts, rx_moved A $ma B $mb"
+assert_eq "A's entry for B" "$B_IP:$B_PORT" "$ab" || rc=1
+assert_eq "B's entry for A" "$A_IP:$A_PORT" "$ba" || rc=1
+assert_num "B: tx_alternates" "$alts" -ge 1 || rc=1
+assert_num "A: rx_moved" "$ma" -ge 1 || rc=1
+assert_num "B: rx_moved" "$mb" -ge 1 || rc=1
+ktap_result $rc "c: each at the other's LAN address (A: B at $B_IP:$B_PORT, B: A at $A_IP:$A_PORT); B answered A's alternate (tx_alternates), a nonce moved each (rx_moved)"
+
+sleep 0.2
+kill -TERM "$LAN_PID" 2>/dev/null
+_topo_wait_gone 5 "$LAN_PID" || kill -KILL "$LAN_PID" 2>/dev/null
+wh=$(wire_now)
+wl=$(wire "$TOPO_DIR/lan-a.pcap")
+rc=0
+alt=$(printf '0308%04x%02x%02x%02x%02x%04x' 0 10 0 1 2 "$A_PORT")
+itr=$(awk -v d="$TOPO_SRV_IP:3544" -v s6="$A" -v d6="$B" \
+	'$3 == d && $5 == s6 && $6 == d6 && $7 == "bubble" { print $11; exit }' <<< "$wh")
+ktap_info "A's indirect bubble: trailers ${itr:-none}"
+assert_eq "A's indirect bubble: Nonce, then Alternate Address $A_IP:$A_PORT" \
+	"0104${itr:4:8}$alt" "${itr:-none}" || rc=1
+n=$(awk -v s="$B_IP:$B_PORT" -v d="$A_IP:$A_PORT" -v t="0104${itr:4:8}" \
+	'$2 == s && $3 == d && $7 == "bubble" && $11 == t' <<< "$wl" | wc -l)
+assert_num "B's bubbles to A's LAN address echoing the nonce" "$n" -ge 1 || rc=1
+ab=$(awk -v s="$A_IP:$A_PORT" -v d="$B_IP:$B_PORT" '$2 == s && $3 == d && $7 == "data"' <<< "$wl" | wc -l)
+ba=$(awk -v s="$B_IP:$B_PORT" -v d="$A_IP:$A_PORT" '$2 == s && $3 == d && $7 == "data"' <<< "$wl" | wc -l)
+np=$(awk -v d="$TOPO_NAT2_IP" 'split($3, a, ":") && a[1] == d && $7 == "data"' <<< "$wl" | wc -l)
+ktap_info "on A's LAN: A -> B $ab, B -> A $ba data packets; to the NAT's public address $np"
+assert_num "A -> B on the LAN" "$ab" -ge 6 || rc=1
+assert_num "B -> A on the LAN" "$ba" -ge 6 || rc=1
+assert_num "data to the NAT's public address" "$np" -eq 0 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$wl")"
+ktap_result $rc "c: wire: A's indirect bubble carries Nonce + Alternate Address ($alt), B's bubble to $A_IP:$A_PORT echoes the nonce, the echoes cross the LANs (none to the NAT)"
+
+# ------------------------------------------ d: a NAT that hairpins
+elapsed "d"
+rc=0
+qualified "$CLI4" cli-c || rc=1
+qualified "$CLI5" cli-d || rc=1
+C=$(_topo_teredo_addr "$CLI4")
+D=$(_topo_teredo_addr "$CLI5")
+assert_ping "C -> D (hairpin)" "$CLI4" "$D" || rc=1
+assert_ping "D -> C (hairpin)" "$CLI5" "$C" || rc=1
+ktap_result $rc "d: a hairpinning NAT: C and D without --hairpinning, ping6 both ways, 3/3"
+
+rc=0
+read -r cd _ <<< "$(peer "$CLI4" "$D")"
+read -r dc _ <<< "$(peer "$CLI5" "$C")"
+ktap_info "C's entry for D: $cd, D's for C: $dc"
+assert_eq "C's entry for D" "$TOPO_NAT2_IP:$D_PORT" "$cd" || rc=1
+assert_eq "D's entry for C" "$TOPO_NAT2_IP:$C_PORT" "$dc" || rc=1
+w=$(wire_now)
+n=$(awk -v c="$C" -v d="$D" '$7 == "bubble" && ($5 == c || $5 == d)' <<< "$w" | wc -l)
+t=$(awk -v c="$C" -v d="$D" '$7 == "bubble" && ($5 == c || $5 == d) && $11 != "-"' <<< "$w" | wc -l)
+ktap_info "C's and D's bubbles on the Internet side: $n, with trailers: $t"
+assert_num "their bubbles through the server" "$n" -ge 1 || rc=1
+assert_num "with trailers" "$t" -eq 0 || rc=1
+ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$C_PORT, :$D_PORT), RFC 4380 only: no trailer on the wire"
+
+elapsed "end"
+stop "$CLI" "$PUB" "$CLI2" "$CLI3" "$CLI4" "$CLI5"
+ktap_finish
