@@ -17,9 +17,18 @@
 #  - tiny packets to thousands of new destinations: what a relay holds is
 #    bounded by its hold-limit, counted in truesize;
 #  - deleting a netns with RACE_DEVICES relays: the longest any RTNL
-#    operation meanwhile waited.
+#    operation meanwhile waited;
+#  - the device's per-cpu route cache under traffic from every cpu while
+#    the FIB changes (a route via a new device, which is then deleted
+#    under its cached routes; blackhole and unreachable routes), the
+#    relay deleted, the module unloaded;
+#  - a client's local-discovery socket attached and replaced again and
+#    again under discovery bubbles while the device is deleted, the
+#    helper killed, the module unloaded (the module is loaded again at
+#    the end).
 #
-# RACE_SECONDS (default 20) is how long the hammer runs; make check-race
+# RACE_SECONDS (default 20) is how long the hammer runs, and
+# RACE_ROUTE_SECONDS (default 6) the FIB changes; make check-race
 # under the debug kernel runs it longer.  The script also runs against an
 # older module (loaded by hand first) to show what failed before: its
 # checks of what is new then fail, and its figures are the "before".
@@ -43,7 +52,7 @@ CTL=${TEREDO_TOP:-$TEREDO_SELFTEST_DIR/..}/build/tools/teredoctl
 teredo_load
 [ -x "$CTL" ] || ktap_bail "teredoctl not built"
 command -v setpriv >/dev/null || ktap_bail "setpriv not found"
-ktap_plan 21
+ktap_plan 29
 dmesg_start=$(dmesg | wc -l)
 
 TMP=$(mktemp -d)
@@ -326,6 +335,323 @@ check_ok "rtnl: relays hold RTNL no longer than twice the dummies' floor + 0.5 s
 wait_until 60 test "$(dmesg_count destroyed "b$((RACE_DEVICES - 1))")" -ge 1
 check_ok "rtnl: every relay of the deleted netns was destroyed" \
 	test "$(dmesg | grep -cE "teredo: b[0-9]+: destroyed$")" -ge "$RACE_DEVICES"
+
+# ------------------------------- route cache and discovery socket races
+# Two objects of issues 15 and 16 raced against their teardown, each
+# with the evidence that the traffic went through it.
+#
+# The route cache (route.c): senders pinned one to each cpu (race_peer.py
+# blast) send from the native host to 16 Teredo peers of tr, trusted by a
+# direct bubble from each one's mapping, so the relay's transmit fills
+# and reads the cache slots of every cpu; meanwhile rly's FIB changes
+# (a route via a new dummy device, blackhole and unreachable routes,
+# that device deleted under its cached routes), then tr itself is deleted
+# and made again, and at the end the module is unloaded, all under the
+# same traffic.
+#
+# The discovery socket (client.c): discovery bubbles come from the LAN
+# (race_peer.py disc-send, 200 a second) to clients in cli whose
+# stand-in teredod (race_peer.py disc-helper) attaches a discovery
+# socket, replaces it again and again (each new one refused while the
+# last is attached), while the device is deleted; or the helper is
+# killed (kill -9); or the module unloaded with one attached.
+RACE_ROUTE_SECONDS=${RACE_ROUTE_SECONDS:-6}
+TD_PORT=$((CLI_PORT + 200))
+TD2_PORT=$((CLI_PORT + 300))
+STOP=$TMP/stop
+RACE_PIDS=""
+# shellcheck disable=SC2016  # expanded at exit
+at_exit 'touch "$STOP" "$STOP.a" "$STOP.b" "$STOP.c"; kill $RACE_PIDS'
+
+# has FILE TEXT: FILE holds TEXT (no process: under TCG a start costs).
+# shellcheck disable=SC2317  # called through wait_until
+has() {
+	local text
+
+	{ IFS= read -r -d '' text < "$1"; } 2>/dev/null
+	[[ "$text" == *"$2"* ]]
+}
+
+# now_ms: the wall clock in milliseconds, without a process.
+now_ms() {
+	local us=${EPOCHREALTIME//[!0-9]/}
+
+	echo $((us / 1000))
+}
+
+# udp_objs: UDP sockets allocated (slab objects, the per-cpu slabs
+# flushed first: then the count is exact; the VM boots with slab_nomerge).
+udp_objs() {
+	echo 1 > /sys/kernel/slab/UDP/shrink 2>/dev/null
+	awk '$1 == "UDP" { print $2 }' /proc/slabinfo
+}
+
+# udp_refs NS PORT: the reference counts of NS's UDP sockets bound to
+# PORT (/proc/net/udp), space-separated; a socket nobody else holds has 2.
+udp_refs() {
+	local hex
+
+	printf -v hex '%04X' "$2"
+	# shellcheck disable=SC2016  # awk's
+	ip netns exec "$1" awk -v p=":$hex" \
+		'$2 ~ p "$" { printf "%s%s", s, $11; s = " " }' /proc/net/udp
+}
+
+# refs_plain NS PORT...: NS has UDP sockets on the PORTs, and nobody but
+# their owner holds any of them (refs 2 each).
+# shellcheck disable=SC2317  # called through wait_until
+refs_plain() {
+	local ns=$1 port all=""
+
+	shift
+	for port in "$@"; do
+		all+=" $(udp_refs "$ns" "$port")"
+	done
+	[ -n "${all// /}" ] && [ -z "${all//[2 ]/}" ]
+}
+
+# udp_objs_at_most N
+# shellcheck disable=SC2317  # called through wait_until
+udp_objs_at_most() {
+	[ "$(udp_objs)" -le "$1" ]
+}
+
+# tr_peers_at_least N: tr's table holds N entries.
+# shellcheck disable=SC2317  # called through wait_until
+tr_peers_at_least() {
+	[ "$(cj "$rly" tr peers)" -ge "$1" ]
+}
+
+# peer_tx NS DEV: "TRUSTED TX": how many of DEV's peers are trusted, and
+# the packets sent to them all (tx-pkts: the cached route's path only).
+peer_tx() {
+	ctl "$1" -j peers "$2" | awk -v RS=, '/"trusted":true/ { t++ }
+		/"tx-pkts":/ { sub(/.*:/, ""); s += $0 } END { print t + 0, s + 0 }'
+}
+
+# trusted_at_least N: N of tr's peers trusted.
+# shellcheck disable=SC2317  # called through wait_until
+trusted_at_least() {
+	local t _
+
+	read -r t _ <<< "$(peer_tx "$rly" tr)"
+	[ "$t" -ge "$1" ]
+}
+
+# trust_blasted: tr has an entry for each of the blasted destinations
+# (made by the blast, their packets held), then a direct bubble from
+# each one's mapping trusts it.
+trust_blasted() {
+	local try
+
+	wait_until 30 tr_peers_at_least 16 || return 1
+	for try in 1 2 3; do
+		ask flood bubble --server $V_SERVER --src-net 198.19.1.1 \
+			--sources 16 --count 16 --src-port 5000 \
+			--to $RELAY_IP:3544
+		wait_until 5 trusted_at_least 16 && return 0
+		ktap_info "trust, try $try: $ANSWER"
+	done
+	return 1
+}
+
+# destroyed_all WANT NAME...: each NAME's "teredo: NAME: destroyed"
+# logged at least WANT[NAME] times (WANT an associative array).
+# shellcheck disable=SC2317  # called through wait_until
+destroyed_all() {
+	local -n _want=$1
+	local -A _now=()
+	local name
+
+	shift
+	dmesg_tally _now destroyed ""
+	for name in "$@"; do
+		[ "${_now[$name]:-0}" -ge "${_want[$name]}" ] || return 1
+	done
+}
+
+t_section=$SECONDS
+blast_dsts=()
+for ((i = 0; i < 16; i++)); do
+	blast_dsts+=("$(teredo_addr $V_SERVER 198.19.1.$((i + 1)) $((5000 + i)))")
+done
+ip -n "$cli" -batch - <<-EOF || ktap_bail "cannot make the discovery client"
+link add td type teredo server $SERVER port $TD_PORT
+link set td up
+EOF
+ctl "$rly" peers flush tr
+u_pre=$(udp_objs)
+racepy "$host" blast "$STOP" 300 1500 "${blast_dsts[@]}" > "$TMP/blast" 2>&1 &
+blast=$!
+racepy "$ext" disc-send 198.18.1.254 $SERVER $CLI_IP "$STOP" 200 \
+	> "$TMP/disc-send" 2>&1 &
+disc_send=$!
+racepy "$cli" disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.a" \
+	> "$TMP/helper-a" 2>&1 &
+helper_a=$!
+RACE_PIDS+=" $blast $disc_send $helper_a"
+trust_blasted ||
+	ktap_info "route cache: tr's peers not trusted: $(ctl "$rly" peers tr)"
+wait_until 60 has "$TMP/helper-a" disc-ready ||
+	ktap_info "discovery: helper A: $(cat "$TMP/helper-a")"
+wait_until 30 has "$TMP/blast" blast-ready ||
+	ktap_info "blast: $(cat "$TMP/blast")"
+
+# ------------------------- the FIB changes under the cache, both cpus
+read -r _ tx0 <<< "$(peer_tx "$rly" tr)"
+nr0=$(cj "$rly" tr tx_no_route) rxd0=$(cj "$cli" td rx_discovery)
+rounds=0 alt_tx=0 alt_made=0 del_max=0
+end=$((SECONDS + RACE_ROUTE_SECONDS))
+while [ $SECONDS -lt $end ] || [ $rounds -lt 2 ]; do
+	# The flows' routes now go through a new device ...
+	ip -n "$rly" -batch - <<-EOF && alt_made=$((alt_made + 1))
+	link add alt type dummy
+	link set alt up
+	route replace 198.19.1.0/24 dev alt
+	EOF
+	sleep 0.4
+	# ... which goes with their routes cached on both cpus: at once (the
+	# cache holds no reference to it) ...
+	n=$(ip -n "$rly" -s -j link show alt)
+	[[ "$n" =~ \"tx\":\{\"bytes\":[0-9]+,\"packets\":([0-9]+) ]] &&
+		alt_tx=$((alt_tx + BASH_REMATCH[1]))
+	t0=$(now_ms)
+	ip -n "$rly" link del alt
+	t1=$(now_ms)
+	[ $((t1 - t0)) -gt "$del_max" ] && del_max=$((t1 - t0))
+	# ... then they go nowhere ...
+	ip -n "$rly" -batch - <<-EOF
+	route replace blackhole 198.19.1.0/25
+	route replace unreachable 198.19.1.128/25
+	EOF
+	sleep 0.4
+	# ... then the default way again.
+	ip -n "$rly" -batch - <<-EOF
+	route del blackhole 198.19.1.0/25
+	route del unreachable 198.19.1.128/25
+	EOF
+	sleep 0.4
+	rounds=$((rounds + 1))
+done
+read -r trusted tx1 <<< "$(peer_tx "$rly" tr)"
+nr1=$(cj "$rly" tr tx_no_route) rxd1=$(cj "$cli" td rx_discovery)
+ktap_info "route cache: $rounds rounds of FIB changes; to the trusted peers ($trusted of 16) +$((tx1 - tx0)) packets, tx_no_route +$((nr1 - nr0)), through the new device $alt_tx; its deletion took at most $del_max ms"
+check_ok "route cache: it follows the FIB under traffic: blackhole and unreachable routes drop at once (tx_no_route), a route via a new device is taken (its tx_packets)" \
+	test "$((nr1 - nr0))" -gt 0 -a "$alt_tx" -gt 0 -a "$trusted" -ge 16 \
+	-a "$((tx1 - tx0))" -gt 0
+check_ok "route cache: the device its routes went through is deleted at once each round ($del_max ms at most) and made again" \
+	test "$rounds" -ge 2 -a "$alt_made" = "$rounds" -a "$del_max" -lt 5000
+
+# ------------------------------------- both devices deleted under it
+declare -A want=()
+dmesg_tally want destroyed ""
+want[tr]=$((${want[tr]:-0} + 1)) want[td]=$((${want[td]:-0} + 1))
+ip -n "$cli" link del td
+ip -n "$rly" link del tr
+wait_until 20 destroyed_all want tr td
+rc_gone=$?
+ip -n "$rly" -batch - <<-EOF
+link add tr type teredo mode relay local $RELAY_IP
+link set tr up
+route add 2001::/32 dev tr
+EOF
+rc_add=$?
+check_ok "route cache: the relay deleted under traffic from every cpu is destroyed; one of the same name on its port is made again" \
+	test "$rc_gone" = 0 -a "$rc_add" = 0
+
+# Helper A's device went: its sockets are its own again (refs 2); they
+# go when it exits.
+wait_until 10 refs_plain "$cli" 3544 $TD_PORT
+rc_refs=$?
+refs_a="3544: $(udp_refs "$cli" 3544), $TD_PORT: $(udp_refs "$cli" $TD_PORT)"
+touch "$STOP.a"
+wait "$helper_a"
+out_a=$(cat "$TMP/helper-a")
+left=$(udp_refs "$cli" 3544)$(udp_refs "$cli" $TD_PORT)
+ktap_info "discovery: helper A: ${out_a//$'\n'/; }; rx_discovery +$((rxd1 - rxd0)); refs $refs_a; left after its exit: '$left'"
+[[ "$out_a" =~ attached=([0-9]+)\ refused=([0-9]+)\ double=0\ gone=1 ]] &&
+	[ "${BASH_REMATCH[1]}" -ge 3 ] && [ "${BASH_REMATCH[2]}" -ge 2 ] &&
+	[ "$((rxd1 - rxd0))" -gt 0 ]
+ktap_result $? "discovery: the socket replaced again and again (refused while one is attached) while discovery bubbles are taken (rx_discovery)"
+test "$rc_gone" = 0 -a "$rc_refs" = 0 -a -z "$left"
+ktap_result $? "discovery: the client deleted with it attached under bubbles is destroyed; the helper's sockets are plain again (refs 2), its ports free once it exits"
+
+# --------------------------------------------- the helper killed
+ip -n "$cli" -batch - <<-EOF
+link add td type teredo server $SERVER port $TD_PORT
+link set td up
+link add td2 type teredo server $SERVER port $TD2_PORT
+link set td2 up
+EOF
+u1=$(udp_objs)
+racepy "$cli" disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.b" \
+	> "$TMP/helper-b" 2>&1 &
+helper_b=$!
+racepy "$cli" disc-helper td2 $CLI_IP:$TD2_PORT $SERVER e0 hold "$STOP.c" \
+	> "$TMP/helper-c" 2>&1 &
+helper_c=$!
+RACE_PIDS+=" $helper_b $helper_c"
+trust_blasted || ktap_info "route cache: the new tr's peers not trusted"
+wait_until 60 has "$TMP/helper-b" disc-ready
+wait_until 60 has "$TMP/helper-c" disc-ready
+rxb0=$(cj "$cli" td rx_discovery)
+sleep 1
+kill -9 "$helper_b"
+wait "$helper_b" 2>/dev/null
+rxb1=$(cj "$cli" td rx_discovery)
+state=$(ctl "$cli" -j show td)
+[[ "$state" =~ \"state\":\"([a-z]+)\" ]] && state=${BASH_REMATCH[1]}
+# The killed helper's sockets are freed; the holding one's two remain.
+wait_until 10 udp_objs_at_most $((u1 + 2))
+u2=$(udp_objs)
+ktap_info "discovery: helper B killed; td $state, rx_discovery +$((rxb1 - rxb0)) in the second before; UDP sockets $u1 -> $u2 (helper C holds 2)"
+check_ok "discovery: the helper killed while it replaces the socket under bubbles: the client offline, both its sockets freed" \
+	test "$state" = offline -a "$u2" -le $((u1 + 2)) -a "$((rxb1 - rxb0))" -gt 0
+
+# ------------------------------------------ the module unloaded under it
+read -r _ tx2 <<< "$(peer_tx "$rly" tr)"
+rxc0=$(cj "$cli" td2 rx_discovery)
+sleep 1
+read -r trusted3 tx3 <<< "$(peer_tx "$rly" tr)"
+rxc1=$(cj "$cli" td2 rx_discovery)
+# No teredoctl and no "type teredo" from here to the modprobe: either
+# would load the module again (its genl family and rtnl link aliases).
+declare -A want=()
+dmesg_tally want destroyed ""
+for d in tr td td2 tc; do
+	want[$d]=$((${want[$d]:-0} + 1))
+done
+t0=$(now_ms)
+timeout 120 rmmod teredo
+rc_rmmod=$?
+t_rmmod=$(($(now_ms) - t0))
+wait_until 20 destroyed_all want tr td td2 tc
+rc_gone=$?
+unloaded=1
+[ -d /sys/module/teredo ] && unloaded=0
+wait_until 10 refs_plain "$cli" 3544 $TD2_PORT
+rc_refs=$?
+refs_c="3544: $(udp_refs "$cli" 3544), $TD2_PORT: $(udp_refs "$cli" $TD2_PORT)"
+touch "$STOP" "$STOP.c"
+wait "$helper_c" "$blast" "$disc_send" 2>/dev/null
+modprobe teredo dyndbg=+p
+rc_load=$?
+ktap_info "unload: under +$((tx3 - tx2)) packets in a second to $trusted3 trusted peers and +$((rxc1 - rxc0)) discovery bubbles: rmmod rc $rc_rmmod in $t_rmmod ms; every device destroyed: $((1 - (rc_gone != 0))); helper C's sockets: $refs_c; modprobe rc $rc_load"
+check_ok "unload: rmmod under traffic through the route cache, a discovery socket attached under bubbles: every device destroyed, the helper's sockets plain again (refs 2), the module loads again" \
+	test "$rc_rmmod" = 0 -a "$unloaded" = 1 -a "$rc_gone" = 0 \
+	-a "$rc_refs" = 0 -a "$rc_load" = 0 -a "$((tx3 - tx2))" -gt 0 \
+	-a "$((rxc1 - rxc0))" -gt 0
+
+# Every socket of this part is freed but the stand-in's of tc, which
+# u_pre counted: tr's own went with the module.
+wait_until 10 udp_objs_at_most $((u_pre - 1))
+u3=$(udp_objs)
+out_b=$(cat "$TMP/blast")
+ktap_info "blast: ${out_b//$'\n'/; }; disc-send: $(tail -n 1 "$TMP/disc-send"); UDP sockets $u_pre before this part, $u3 after; the part took $((SECONDS - t_section)) s"
+ncpu=$(nproc)
+ncpu_sent=$(grep -cE 'cpu[0-9]+=[1-9][0-9]*/' <<< "${out_b// /$'\n'}")
+check_ok "route cache: senders pinned on each of the $ncpu cpus sent throughout; every UDP socket of this part freed" \
+	test "$ncpu_sent" = "$ncpu" -a "$u3" -le $((u_pre - 1))
 
 # ------------------------------------------------------------ kernel log
 splats=$(dmesg | tail -n +$((dmesg_start + 1)) |
