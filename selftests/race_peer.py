@@ -251,6 +251,12 @@ def run_echo_replay(server, client, relay1, relay2):
     print(f"replayed nonce={body[4:12].hex()}", flush=True)
 
 
+def stopped(stop):
+    """The caller's word to stop: the file, or its directory gone (the
+    caller exited)."""
+    return os.path.exists(stop) or not os.path.isdir(os.path.dirname(stop))
+
+
 def run_blast(stop, seconds, rate, dsts):
     """Senders on every cpu: the relay's transmit runs in the sender's
     context (veth), so each cpu's route cache slots are used."""
@@ -270,7 +276,7 @@ def run_blast(stop, seconds, rate, dsts):
             os.write(ready_w, b".")
             sent = errors = 0
             start = time.monotonic()
-            while not os.path.exists(stop) and \
+            while not stopped(stop) and \
                     time.monotonic() - start < seconds:
                 for a in addrs:
                     try:
@@ -312,7 +318,7 @@ def run_disc_send(bind, server, mapped, stop, rate):
     print("disc-send-ready", flush=True)
     sent = 0
     start = time.monotonic()
-    while not os.path.exists(stop):
+    while not stopped(stop):
         try:
             sock.sendto(pkts[sent % len(pkts)], (DISCOVERY_GROUP, 3544))
         except OSError:
@@ -362,7 +368,7 @@ def run_disc_helper(ifname, bind, server, iface, mode, stop):
     disc = None
     attached = refused = double = 0
     gone = False
-    while not os.path.exists(stop):
+    while not stopped(stop):
         if not gone and (disc is None or mode == "replace"):
             new = disc_socket()
             keep.append(new)

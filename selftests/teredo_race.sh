@@ -360,8 +360,20 @@ TD_PORT=$((CLI_PORT + 200))
 TD2_PORT=$((CLI_PORT + 300))
 STOP=$TMP/stop
 RACE_PIDS=""
+blast="" disc_send="" helper_a="" helper_b="" helper_c=""
 # shellcheck disable=SC2016  # expanded at exit
 at_exit 'touch "$STOP" "$STOP.a" "$STOP.b" "$STOP.c"; kill $RACE_PIDS'
+
+# racepy_bg VAR NS OUT CMD...: race_peer.py CMD in NS in the background,
+# its output in OUT; its pid (python's own: ip execs it, so that kill
+# reaches it) in VAR and RACE_PIDS.
+racepy_bg() {
+	local -n _pid=$1
+
+	ip netns exec "$2" python3 -I -S "$RACEPY" "${@:4}" > "$3" 2>&1 &
+	_pid=$!
+	RACE_PIDS+=" $_pid"
+}
 
 # has FILE TEXT: FILE holds TEXT (no process: under TCG a start costs).
 # shellcheck disable=SC2317  # called through wait_until
@@ -481,15 +493,11 @@ link set td up
 EOF
 ctl "$rly" peers flush tr
 u_pre=$(udp_objs)
-racepy "$host" blast "$STOP" 300 1500 "${blast_dsts[@]}" > "$TMP/blast" 2>&1 &
-blast=$!
-racepy "$ext" disc-send 198.18.1.254 $SERVER $CLI_IP "$STOP" 200 \
-	> "$TMP/disc-send" 2>&1 &
-disc_send=$!
-racepy "$cli" disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.a" \
-	> "$TMP/helper-a" 2>&1 &
-helper_a=$!
-RACE_PIDS+=" $blast $disc_send $helper_a"
+racepy_bg blast "$host" "$TMP/blast" blast "$STOP" 300 1500 "${blast_dsts[@]}"
+racepy_bg disc_send "$ext" "$TMP/disc-send" \
+	disc-send 198.18.1.254 $SERVER $CLI_IP "$STOP" 200
+racepy_bg helper_a "$cli" "$TMP/helper-a" \
+	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.a"
 trust_blasted ||
 	ktap_info "route cache: tr's peers not trusted: $(ctl "$rly" peers tr)"
 wait_until 60 has "$TMP/helper-a" disc-ready ||
@@ -584,13 +592,10 @@ link add td2 type teredo server $SERVER port $TD2_PORT
 link set td2 up
 EOF
 u1=$(udp_objs)
-racepy "$cli" disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.b" \
-	> "$TMP/helper-b" 2>&1 &
-helper_b=$!
-racepy "$cli" disc-helper td2 $CLI_IP:$TD2_PORT $SERVER e0 hold "$STOP.c" \
-	> "$TMP/helper-c" 2>&1 &
-helper_c=$!
-RACE_PIDS+=" $helper_b $helper_c"
+racepy_bg helper_b "$cli" "$TMP/helper-b" \
+	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.b"
+racepy_bg helper_c "$cli" "$TMP/helper-c" \
+	disc-helper td2 $CLI_IP:$TD2_PORT $SERVER e0 hold "$STOP.c"
 trust_blasted || ktap_info "route cache: the new tr's peers not trusted"
 wait_until 60 has "$TMP/helper-b" disc-ready
 wait_until 60 has "$TMP/helper-c" disc-ready
