@@ -365,12 +365,13 @@ blast="" disc_send="" helper_a="" helper_b="" helper_c=""
 at_exit 'touch "$STOP" "$STOP.a" "$STOP.b" "$STOP.c"; kill $RACE_PIDS'
 
 # racepy_bg VAR NS OUT CMD...: race_peer.py CMD in NS in the background,
-# its output in OUT; its pid (python's own: ip execs it, so that kill
-# reaches it) in VAR and RACE_PIDS.
+# its output in OUT; its pid in VAR and RACE_PIDS: python's own, so that
+# kill reaches it (the ip binary, not lib.sh's function, which would
+# leave a shell in between: $IP execs python).
 racepy_bg() {
 	local -n _pid=$1
 
-	ip netns exec "$2" python3 -I -S "$RACEPY" "${@:4}" > "$3" 2>&1 &
+	"$IP" netns exec "$2" python3 -I -S "$RACEPY" "${@:4}" > "$3" 2>&1 &
 	_pid=$!
 	RACE_PIDS+=" $_pid"
 }
@@ -420,6 +421,28 @@ refs_plain() {
 		all+=" $(udp_refs "$ns" "$port")"
 	done
 	[ -n "${all// /}" ] && [ -z "${all//[2 ]/}" ]
+}
+
+# udp_owners NS PORT: who holds NS's UDP sockets on PORT: "inode:ref
+# pid/comm ..." each (for the diagnostics of a failure).
+udp_owners() {
+	local hex
+
+	printf -v hex '%04X' "$2"
+	# shellcheck disable=SC2016  # awk's
+	ip netns exec "$1" awk -v p=":$hex" '$2 ~ p "$" { print $10, $11 }' \
+		/proc/net/udp | {
+		out=""
+		while read -r inode ref; do
+			out+=" $inode:$ref"
+			for f in $(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" \
+				2>/dev/null); do
+				f=${f#/proc/}
+				out+=" ${f%%/*}/$(cat "/proc/${f%%/*}/comm" 2>/dev/null)"
+			done
+		done
+		echo "${out# }"
+	}
 }
 
 # udp_objs_at_most N
@@ -601,6 +624,7 @@ wait_until 60 has "$TMP/helper-b" disc-ready
 wait_until 60 has "$TMP/helper-c" disc-ready
 rxb0=$(cj "$cli" td rx_discovery)
 sleep 1
+ktap_info "discovery: helper B (pid $helper_b): $(tr '\n' ' ' < "$TMP/helper-b")$(awk '/^State/ { print $2 }' "/proc/$helper_b/status" 2>/dev/null)"
 kill -9 "$helper_b"
 wait "$helper_b" 2>/dev/null
 rxb1=$(cj "$cli" td rx_discovery)
@@ -610,6 +634,8 @@ state=$(ctl "$cli" -j show td)
 wait_until 10 udp_objs_at_most $((u1 + 2))
 u2=$(udp_objs)
 ktap_info "discovery: helper B killed; td $state, rx_discovery +$((rxb1 - rxb0)) in the second before; UDP sockets $u1 -> $u2 (helper C holds 2)"
+# shellcheck disable=SC2009  # their state and wait channel too
+[ "$u2" -le $((u1 + 2)) ] || ktap_info "discovery: after the kill: 3544: $(udp_owners "$cli" 3544); $TD_PORT: $(udp_owners "$cli" $TD_PORT); $(ps -eo pid,stat,wchan:30,args | grep -E '[p]ython3|race_peer' | tr '\n' ';')"
 check_ok "discovery: the helper killed while it replaces the socket under bubbles: the client offline, both its sockets freed" \
 	test "$state" = offline -a "$u2" -le $((u1 + 2)) -a "$((rxb1 - rxb0))" -gt 0
 
