@@ -435,6 +435,7 @@ udp_owners() {
 		out=""
 		while read -r inode ref; do
 			out+=" $inode:$ref"
+			# shellcheck disable=SC2044  # /proc paths: no spaces
 			for f in $(find /proc/[0-9]*/fd -lname "socket:\[$inode\]" \
 				2>/dev/null); do
 				f=${f#/proc/}
