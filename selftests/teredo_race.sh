@@ -474,17 +474,22 @@ trusted_at_least() {
 	[ "$t" -ge "$1" ]
 }
 
+# bubble_blasted: a direct bubble from the mapping of each of the
+# blasted destinations to tr: it trusts them (again: trust lapses 30 s
+# after a peer was last heard from, RFC 4380 §5.2.4).
+bubble_blasted() {
+	ask flood bubble --server $V_SERVER --src-net 198.19.1.1 \
+		--sources 16 --count 16 --src-port 5000 --to $RELAY_IP:3544
+}
+
 # trust_blasted: tr has an entry for each of the blasted destinations
-# (made by the blast, their packets held), then a direct bubble from
-# each one's mapping trusts it.
+# (made by the blast, their packets held), then bubbles trust them.
 trust_blasted() {
 	local try
 
 	wait_until 30 tr_peers_at_least 16 || return 1
 	for try in 1 2 3; do
-		ask flood bubble --server $V_SERVER --src-net 198.19.1.1 \
-			--sources 16 --count 16 --src-port 5000 \
-			--to $RELAY_IP:3544
+		bubble_blasted
 		wait_until 5 trusted_at_least 16 && return 0
 		ktap_info "trust, try $try: $ANSWER"
 	done
@@ -522,12 +527,12 @@ racepy_bg disc_send "$ext" "$TMP/disc-send" \
 	disc-send 198.18.1.254 $SERVER $CLI_IP "$STOP" 200
 racepy_bg helper_a "$cli" "$TMP/helper-a" \
 	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.a"
-trust_blasted ||
-	ktap_info "route cache: tr's peers not trusted: $(ctl "$rly" peers tr)"
 wait_until 60 has "$TMP/helper-a" disc-ready ||
 	ktap_info "discovery: helper A: $(cat "$TMP/helper-a")"
 wait_until 30 has "$TMP/blast" blast-ready ||
 	ktap_info "blast: $(cat "$TMP/blast")"
+trust_blasted ||
+	ktap_info "route cache: tr's peers not trusted: $(ctl "$rly" peers tr)"
 
 # ------------------------- the FIB changes under the cache, both cpus
 read -r _ tx0 <<< "$(peer_tx "$rly" tr)"
@@ -535,6 +540,7 @@ nr0=$(cj "$rly" tr tx_no_route) rxd0=$(cj "$cli" td rx_discovery)
 rounds=0 alt_tx=0 alt_made=0 del_max=0
 end=$((SECONDS + RACE_ROUTE_SECONDS))
 while [ $SECONDS -lt $end ] || [ $rounds -lt 2 ]; do
+	bubble_blasted
 	# The flows' routes now go through a new device ...
 	ip -n "$rly" -batch - <<-EOF && alt_made=$((alt_made + 1))
 	link add alt type dummy
@@ -565,6 +571,7 @@ while [ $SECONDS -lt $end ] || [ $rounds -lt 2 ]; do
 	sleep 0.4
 	rounds=$((rounds + 1))
 done
+bubble_blasted
 read -r trusted tx1 <<< "$(peer_tx "$rly" tr)"
 nr1=$(cj "$rly" tr tx_no_route) rxd1=$(cj "$cli" td rx_discovery)
 ktap_info "route cache: $rounds rounds of FIB changes; to the trusted peers ($trusted of 16) +$((tx1 - tx0)) packets, tx_no_route +$((nr1 - nr0)), through the new device $alt_tx; its deletion took at most $del_max ms"
@@ -620,9 +627,9 @@ racepy_bg helper_b "$cli" "$TMP/helper-b" \
 	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.b"
 racepy_bg helper_c "$cli" "$TMP/helper-c" \
 	disc-helper td2 $CLI_IP:$TD2_PORT $SERVER e0 hold "$STOP.c"
-trust_blasted || ktap_info "route cache: the new tr's peers not trusted"
 wait_until 60 has "$TMP/helper-b" disc-ready
 wait_until 60 has "$TMP/helper-c" disc-ready
+trust_blasted || ktap_info "route cache: the new tr's peers not trusted"
 rxb0=$(cj "$cli" td rx_discovery)
 sleep 1
 ktap_info "discovery: helper B (pid $helper_b): $(tr '\n' ' ' < "$TMP/helper-b")$(awk '/^State/ { print $2 }' "/proc/$helper_b/status" 2>/dev/null)"
@@ -641,6 +648,7 @@ check_ok "discovery: the helper killed while it replaces the socket under bubble
 	test "$state" = offline -a "$u2" -le $((u1 + 2)) -a "$((rxb1 - rxb0))" -gt 0
 
 # ------------------------------------------ the module unloaded under it
+bubble_blasted
 read -r _ tx2 <<< "$(peer_tx "$rly" tr)"
 rxc0=$(cj "$cli" td2 rx_discovery)
 sleep 1
