@@ -37,7 +37,7 @@
                         of SERVER that embed MAPPED, RATE a second, until
                         STOP exists; "disc-send-ready", then "disc-send
                         sent=N"
-  disc-helper IFNAME IP:PORT SERVER IFACE replace|hold STOP  a stand-in
+  disc-helper IFNAME IP:PORT SERVER IFACE replace|hold STOP [GO]  a stand-in
                         teredod with local discovery: binds IP:PORT,
                         attaches it to the client IFNAME qualified at that
                         mapping, then a socket on *:3544 that joined
@@ -47,7 +47,8 @@
                         last is closed); hold: that one.  Until STOP
                         exists; a device gone (ENODEV) stops the attaching
                         but not the holding: the sockets stay open until
-                        STOP.  "disc-ready" after the first attach, then
+                        STOP; with GO, it begins once the file GO exists.
+                        "disc-ready" after the first attach, then
                         "disc attached=N refused=N double=N gone=0|1"
 """
 
@@ -336,7 +337,13 @@ def newlink(ifname, attrs):
                         "teredo", attrs))[0]
 
 
-def run_disc_helper(ifname, bind, server, iface, mode, stop):
+def run_disc_helper(ifname, bind, server, iface, mode, stop, go=None):
+    # Started early (a python start is dear under TCG), it waits for its
+    # word to begin.
+    while go and not os.path.exists(go):
+        if stopped(stop):
+            return
+        time.sleep(0.05)
     h, p = bind.split(":")
     main_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     main_sock.bind((h, int(p)))
@@ -422,7 +429,7 @@ def main(argv):
     elif argv[:1] == ["disc-send"]:
         run_disc_send(argv[1], argv[2], argv[3], argv[4], float(argv[5]))
     elif argv[:1] == ["disc-helper"]:
-        run_disc_helper(*argv[1:7])
+        run_disc_helper(*argv[1:8])
     else:
         print(__doc__, file=sys.stderr)
         return 2
