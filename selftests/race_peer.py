@@ -50,6 +50,11 @@
                         STOP; with GO, it begins once the file GO exists.
                         "disc-ready" after the first attach, then
                         "disc attached=N refused=N double=N gone=0|1"
+  multi LIST            several of these from one python (a start costs
+                        seconds under TCG): each line of the file LIST is
+                        "NETNS OUT CMD ARG...", run in a child of its own
+                        in the netns /run/netns/NETNS, its output in OUT,
+                        its pid in OUT.pid once it runs; waits for them all
 """
 
 import errno
@@ -62,7 +67,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nlraw import Request, talk  # noqa: E402
 from teredo_peer import (nl_request, nlattr, nlattrs,  # noqa: E402
-                         raw_socket, raw_udp)
+                         raw_socket, raw_udp, setns)
 from wire import icmp6, ipv6, teredo_addr  # noqa: E402
 
 NETLINK_GENERIC = 16
@@ -409,6 +414,35 @@ def run_disc_helper(ifname, bind, server, iface, mode, stop, go=None):
         s.close()
 
 
+def run_multi(path):
+    with open(path) as f:
+        jobs = [line.split() for line in f if line.strip()]
+    pids = []
+    for netns, out, *argv in jobs:
+        pid = os.fork()
+        if pid:
+            pids.append(pid)
+            continue
+        rc = 1
+        try:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+            setns(f"/run/netns/{netns}")
+            with open(f"{out}.pid.new", "w") as p:
+                p.write(f"{os.getpid()}\n")
+            os.rename(f"{out}.pid.new", f"{out}.pid")
+            rc = main(argv)
+        except Exception as e:  # pylint: disable=broad-except
+            print(f"error {e!r}", flush=True)
+        finally:
+            sys.stdout.flush()
+            os._exit(rc)
+    for pid in pids:
+        os.waitpid(pid, 0)
+
+
 def main(argv):
     if argv[:1] == ["hammer"]:
         run_hammer(float(argv[1]))
@@ -430,6 +464,8 @@ def main(argv):
         run_disc_send(argv[1], argv[2], argv[3], argv[4], float(argv[5]))
     elif argv[:1] == ["disc-helper"]:
         run_disc_helper(*argv[1:8])
+    elif argv[:1] == ["multi"]:
+        run_multi(argv[1])
     else:
         print(__doc__, file=sys.stderr)
         return 2

@@ -361,20 +361,47 @@ TD_PORT=$((CLI_PORT + 200))
 TD2_PORT=$((CLI_PORT + 300))
 STOP=$TMP/stop
 RACE_PIDS=""
-blast="" disc_send="" helper_a="" helper_b="" helper_c=""
+multi="" helper_a="" helper_b=""
 # shellcheck disable=SC2016  # expanded at exit
 at_exit 'touch "$STOP" "$STOP.a" "$STOP.b" "$STOP.c"; kill $RACE_PIDS'
 
-# racepy_bg VAR NS OUT CMD...: race_peer.py CMD in NS in the background,
-# its output in OUT; its pid in VAR and RACE_PIDS: python's own, so that
-# kill reaches it (the ip binary, not lib.sh's function, which would
-# leave a shell in between: $IP execs python).
-racepy_bg() {
+# multi_add NS OUT CMD...: race_peer.py CMD in NS, in the background with
+# the others added, its output in OUT; multi_run starts them all from one
+# python (a start costs seconds under TCG, five of them at once more than
+# the rest of this part); multi_pid VAR OUT: the pid of OUT's command
+# (its own process: kill reaches it) in VAR.
+MULTI=""
+multi_add() {
+	MULTI+="$*"$'\n'
+}
+
+multi_run() {
+	printf '%s' "$MULTI" > "$TMP/multi"
+	python3 -I -S "$RACEPY" multi "$TMP/multi" > "$TMP/multi.log" 2>&1 &
+	multi=$!
+	RACE_PIDS+=" $multi"
+}
+
+multi_pid() {
 	local -n _pid=$1
 
-	"$IP" netns exec "$2" python3 -I -S "$RACEPY" "${@:4}" > "$3" 2>&1 &
-	_pid=$!
+	wait_until 60 test -s "$2.pid" || return 1
+	read -r _pid < "$2.pid"
 	RACE_PIDS+=" $_pid"
+}
+
+# exited PID: PID has exited (gone, or a zombie: multi reaps its children
+# in turn), its files closed.
+# shellcheck disable=SC2317  # called through wait_until
+exited() {
+	local line
+
+	while read -r line; do
+		[[ "$line" == State:* ]] || continue
+		[[ "$line" == *Z* ]]
+		return
+	done 2>/dev/null < "/proc/$1/status"
+	return 0
 }
 
 # has FILE TEXT: FILE holds TEXT (no process: under TCG a start costs).
@@ -523,17 +550,19 @@ link set td up
 EOF
 ctl "$rly" peers flush tr
 u_pre=$(udp_objs)
-racepy_bg blast "$host" "$TMP/blast" blast "$STOP" 300 300 "${blast_dsts[@]}"
-racepy_bg disc_send "$ext" "$TMP/disc-send" \
+multi_add "$host" "$TMP/blast" blast "$STOP" 300 300 "${blast_dsts[@]}"
+multi_add "$ext" "$TMP/disc-send" \
 	disc-send 198.18.1.254 $SERVER $CLI_IP "$STOP" 50
-racepy_bg helper_a "$cli" "$TMP/helper-a" \
+multi_add "$cli" "$TMP/helper-a" \
 	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.a"
-# Helpers B and C start now too (a python start costs seconds), and
-# begin when told (the file go), once A is gone.
-racepy_bg helper_b "$cli" "$TMP/helper-b" \
+# Helpers B and C begin when told (the file go), once A is gone.
+multi_add "$cli" "$TMP/helper-b" \
 	disc-helper td $CLI_IP:$TD_PORT $SERVER e0 replace "$STOP.b" "$TMP/go"
-racepy_bg helper_c "$cli" "$TMP/helper-c" \
+multi_add "$cli" "$TMP/helper-c" \
 	disc-helper td2 $CLI_IP:$TD2_PORT $SERVER e0 hold "$STOP.c" "$TMP/go"
+multi_run
+multi_pid helper_a "$TMP/helper-a"
+multi_pid helper_b "$TMP/helper-b"
 wait_until 60 has "$TMP/helper-a" disc-ready ||
 	ktap_info "discovery: helper A: $(cat "$TMP/helper-a") [+$((SECONDS - t_section)) s]"
 wait_until 30 has "$TMP/blast" blast-ready ||
@@ -611,7 +640,7 @@ wait_until 10 refs_plain "$cli" 3544 $TD_PORT
 rc_refs=$?
 refs_a="3544: $(udp_refs "$cli" 3544), $TD_PORT: $(udp_refs "$cli" $TD_PORT)"
 touch "$STOP.a"
-wait "$helper_a"
+wait_until 30 exited "$helper_a"
 out_a=$(cat "$TMP/helper-a")
 left=$(udp_refs "$cli" 3544)$(udp_refs "$cli" $TD_PORT)
 ktap_info "discovery: helper A: ${out_a//$'\n'/; }; rx_discovery +$((rxd1 - rxd0)); refs $refs_a; left after its exit: '$left'"
@@ -638,7 +667,8 @@ rxb0=$(cj "$cli" td rx_discovery)
 sleep 0.5
 ktap_info "discovery: helper B (pid $helper_b): $(tr '\n' ' ' < "$TMP/helper-b")$(awk '/^State/ { print $2 }' "/proc/$helper_b/status" 2>/dev/null)"
 kill -9 "$helper_b"
-wait "$helper_b" 2>/dev/null
+# Its exit closes its sockets (helper_gone(), disc_gone()).
+wait_until 30 exited "$helper_b"
 rxb1=$(cj "$cli" td rx_discovery)
 state=$(ctl "$cli" -j show td)
 [[ "$state" =~ \"state\":\"([a-z]+)\" ]] && state=${BASH_REMATCH[1]}
@@ -677,7 +707,7 @@ wait_until 10 refs_plain "$cli" 3544 $TD2_PORT
 rc_refs=$?
 refs_c="3544: $(udp_refs "$cli" 3544), $TD2_PORT: $(udp_refs "$cli" $TD2_PORT)"
 touch "$STOP" "$STOP.c"
-wait "$helper_c" "$blast" "$disc_send" 2>/dev/null
+wait "$multi" 2>/dev/null
 modprobe teredo dyndbg=+p
 rc_load=$?
 ktap_info "unload: under +$((tx3 - tx2)) packets in half a second to $trusted3 trusted peers and +$((rxc1 - rxc0)) discovery bubbles: rmmod rc $rc_rmmod in $t_rmmod ms; every device destroyed: $((1 - (rc_gone != 0))); helper C's sockets: $refs_c; modprobe rc $rc_load [+$((SECONDS - t_section)) s]"
