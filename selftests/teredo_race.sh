@@ -630,7 +630,7 @@ done
 bubble_blasted
 read -r trusted tx1 <<< "$(peer_tx "$rly" tr)"
 nr1=$(cj "$rly" tr tx_no_route) rxd1=$(cj "$cli" td rx_discovery)
-ktap_info "route cache: $rounds rounds of FIB changes; to the trusted peers ($trusted of 16) +$((tx1 - tx0)) packets, tx_no_route +$((nr1 - nr0)), through the new device $alt_tx; its deletion took at most $del_max ms [+$((SECONDS - t_section)) s]"
+ktap_info "route cache: FIB changes, rounds: $rounds; to the trusted peers ($trusted of 16) +$((tx1 - tx0)) packets, tx_no_route +$((nr1 - nr0)), through the new device $alt_tx; its deletion took at most $del_max ms [+$((SECONDS - t_section)) s]"
 check_ok "route cache: it follows the FIB under traffic: blackhole and unreachable routes drop at once (tx_no_route), a route via a new device is taken (its tx_packets)" \
 	test "$((nr1 - nr0))" -gt 0 -a "$alt_tx" -gt 0 -a "$trusted" -ge 16 \
 	-a "$((tx1 - tx0))" -gt 0
