@@ -7,9 +7,14 @@
 # one boot, the table of one relay is filled with N entries and this is
 # measured:
 #   create   how long N new Teredo destinations take to become entries;
-#   memory   /proc/meminfo's Slab, Percpu and VmallocUsed before and after,
-#            less what is held for the untrusted entries, per entry; the
-#            teredo_peer slab objects from /proc/slabinfo;
+#   memory   per entry, what the table itself holds, cache by cache: the
+#            pages of the teredo_peer and radix_tree_node (the xarray of
+#            peer numbers) slab caches from /proc/slabinfo before and
+#            after, and the hash table's buckets (vmalloc'ed by
+#            bucket_table_alloc, /proc/vmallocinfo); apart from it, the
+#            rest of /proc/meminfo's Slab ("other": packets in flight,
+#            what the flood left in partly used pages), the rest of
+#            VmallocUsed, Percpu, and what the untrusted entries held;
 #   cap      the flood of new destinations goes on 5 s with the table at
 #            its cap (max-peers N + 1): evictions, and no loss for the
 #            trusted client;
@@ -43,7 +48,10 @@
 # context (veth), so "per cpu-second" counts both cpus' busy time.
 #
 # Runs inside the QEMU guest; writes $TEREDO_RESULTS/bench-scale.md (also
-# printed) and bench-scale.tsv.
+# printed), bench-scale.tsv, and what grew by slab cache and by vmalloc
+# caller (bench-scale-slab.txt, bench-scale-vmalloc.txt).  Under
+# bench/hostload.sh it notes the host's load (1-minute average, lowest
+# and highest seen during each size).
 
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -87,7 +95,9 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	cp "$WORK"/*.log "$TEREDO_RESULTS/" 2>/dev/null
-	rm -rf "$WORK"
+	# host_loadavg may have bound the root there.
+	umount "$WORK/hostroot" 2>/dev/null
+	mountpoint -q "$WORK/hostroot" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 
@@ -213,10 +223,19 @@ lost_since() {
 	echo "$n/$((b[0] - a[0]))"
 }
 
-# vmalloc_callers FILE: bytes vmalloc'ed by each caller, into FILE.
+# vmalloc_callers FILE: bytes vmalloc'ed by each caller, into FILE, and
+# /proc/vmallocinfo itself into FILE.info.
 vmalloc_callers() {
+	cat /proc/vmallocinfo > "$1.info"
 	awk '$3 ~ /\+0x/ { sub(/\+.*/, "", $3); n[$3] += $2 }
-	     END { for (c in n) print n[c], c }' /proc/vmallocinfo | sort -rn > "$1"
+	     END { for (c in n) print n[c], c }' "$1.info" | sort -rn > "$1"
+}
+
+# areas FILE: the sizes of the bucket tables' areas (guard page
+# included) in a copy of /proc/vmallocinfo.
+areas() {
+	awk '$3 ~ /^bucket_table_alloc/ { print $2 }' "$1.info" | sort -n |
+		tr '\n' ' '
 }
 
 # mem: "slab percpu vmalloc" in kB, and teredo_peer's active objects and
@@ -225,6 +244,52 @@ mem() {
 	awk '/^Slab:/ { s = $2 } /^Percpu:/ { p = $2 } /^VmallocUsed:/ { v = $2 }
 	     END { printf "%d %d %d ", s, p, v }' /proc/meminfo
 	awk '$1 == "teredo_peer" { printf "%d %d", $2, $4 }' /proc/slabinfo
+}
+
+PAGE_SIZE=$(getconf PAGESIZE)
+
+# slab_pages FILE: the bytes of slab pages each cache holds, "BYTES NAME
+# ACTIVE_OBJS OBJSIZE" a line, into FILE.  /proc/slabinfo: name
+# active_objs num_objs objsize objperslab pagesperslab : tunables ... :
+# slabdata active_slabs num_slabs sharedavail; a cache holds num_slabs
+# slabs of pagesperslab pages, used or not (the guest boots with
+# slab_nomerge: a cache is nobody else's).
+slab_pages() {
+	awk -v page="$PAGE_SIZE" 'NR > 2 { print $15 * $6 * page, $1, $2, $4 }' \
+		/proc/slabinfo | sort -k2 > "$1"
+}
+
+# cache_bytes FILE NAME: what slab_pages said of cache NAME.
+cache_bytes() {
+	awk -v c="$2" '$2 == c { print $1; f = 1 } END { if (!f) print 0 }' "$1"
+}
+
+# The caches of the table: its entries, and the xarray that numbers them
+# (xa_alloc_cyclic: radix_tree_node, which the page cache uses too).
+TABLE_CACHES="teredo_peer radix_tree_node"
+
+# The host's load, from the file bench/hostload.sh keeps (lib.sh):
+# load_sample notes its 1-minute average, load_range prints "MIN-MAX" of
+# those noted since load_reset.
+HOST_LOADAVG=""
+LOADS=""
+load_sample() {
+	local l
+
+	[ -n "$HOST_LOADAVG" ] || return 0
+	read -r l _ < "$HOST_LOADAVG" 2>/dev/null && LOADS+=" $l"
+	return 0
+}
+
+load_reset() {
+	LOADS=""
+	load_sample
+}
+
+load_range() {
+	[ -n "$LOADS" ] || { echo "?"; return; }
+	tr ' ' '\n' <<< "$LOADS" | awk 'NF { if (n++ == 0 || $1 < lo) lo = $1
+		if ($1 > hi) hi = $1 } END { printf "%s-%s", lo, hi }'
 }
 
 # backlog_drops: packets the cpus' input backlogs dropped (full) so far.
@@ -286,6 +351,7 @@ fill_until() {
 	while p=$(peers); [ "${p:-0}" -lt "$1" ]; do
 		[ "$SECONDS" -ge "$deadline" ] && return 1
 		if [ "$SECONDS" -ge "$next" ]; then
+			load_sample
 			log "filling: $p entries; $(pktgen_result)"
 			next=$((SECONDS + 10))
 		fi
@@ -322,6 +388,8 @@ run_size() {
 	local n=$1 t0 t1 m0 m1 p0 held tx0 tx1 c0 c1 e0 e1 ms lines
 	local fill_ms cap_lost rate cpu_s per_cpu_s dump_ms collect_ms
 	local first_ms flush_ms peers_max evicted0 evicted1 rate_lost b0 b1 kept
+	local c bytes0 bytes1 buckets
+	local -a table0 table1
 
 	t0=$(now_ms)
 	nsx rly "$CTL" peers flush teredo0 || die "flush"
@@ -329,8 +397,10 @@ run_size() {
 	ip -n rly link set teredo0 type teredo max-peers $((n + 1)) ||
 		die "max-peers $((n + 1))"
 	trust || die "the client is not reachable"
+	load_reset
 	sleep 1
 	read -r -a m0 <<< "$(mem)"
+	slab_pages "$WORK/slab0"
 	vmalloc_callers "$WORK/vmalloc0"
 
 	# create, then the cap
@@ -349,12 +419,36 @@ run_size() {
 	evicted1=$(show_num peers_evicted)
 	cap_lost=$(lost_since "$p0")
 	b1=$(backlog_drops)
+	load_sample
 	read -r -a m1 <<< "$(mem)"
+	slab_pages "$WORK/slab1"
 	vmalloc_callers "$WORK/vmalloc1"
 	# Who vmalloc'ed the difference (the table's buckets, and what else).
 	awk 'NR == FNR { a[$2] = $1; next } { d = $1 - a[$2]; if (d) print d, $2 }' \
-		"$WORK/vmalloc0" "$WORK/vmalloc1" | sort -rn | head -5 |
-		sed "s/^/$n: vmalloc +/" >> "$TEREDO_RESULTS/bench-scale-vmalloc.txt"
+		"$WORK/vmalloc0" "$WORK/vmalloc1" | sort -rn > "$WORK/vmalloc.d"
+	head -5 "$WORK/vmalloc.d" | sed "s/^/$n: vmalloc +/" \
+		>> "$TEREDO_RESULTS/bench-scale-vmalloc.txt"
+	# Every rhashtable's bucket tables in vmalloc, before and after, one
+	# area each (ours is the one that grew; the kernel has others).
+	{
+		echo "$n: bucket_table_alloc areas before: $(areas "$WORK/vmalloc0")"
+		echo "$n: bucket_table_alloc areas after: $(areas "$WORK/vmalloc1")"
+	} >> "$TEREDO_RESULTS/bench-scale-vmalloc.txt"
+	# The buckets: bucket_table_alloc (bucket_table_alloc.isra.0 and
+	# the like); a table small enough for kmalloc is not in vmalloc.
+	buckets=$(awk '$2 ~ /^bucket_table_alloc/ { n += $1 } END { print n + 0 }' \
+		"$WORK/vmalloc.d")
+	# Which slab caches grew, in bytes of pages: the table's, and what
+	# the rest of Slab is.
+	awk 'NR == FNR { a[$2] = $1; next } { d = $1 - a[$2]; if (d) print d, $2 }' \
+		"$WORK/slab0" "$WORK/slab1" | sort -rn | head -8 |
+		sed "s/^/$n: slab +/" >> "$TEREDO_RESULTS/bench-scale-slab.txt"
+	table0=() table1=()
+	for c in $TABLE_CACHES; do
+		bytes0=$(cache_bytes "$WORK/slab0" "$c")
+		bytes1=$(cache_bytes "$WORK/slab1" "$c")
+		table0+=("$bytes0") table1+=("$bytes1")
+	done
 	held=$(show_num held)
 	t1=$(now_ms)
 
@@ -388,13 +482,15 @@ run_size() {
 	first_ms=$(($(now_ms) - t1))
 	wait_until 400 peers_at_most 1 || log "$n: entries left: $(peers)"
 	collect_ms=$(($(now_ms) - t1))
+	load_sample
 
 	printf '%s\t' "$n" "$fill_ms" "$peers_max" "$((evicted1 - evicted0))" \
 		"$cap_lost" "${m0[0]}" "${m1[0]}" "${m0[1]}" "${m1[1]}" "${m0[2]}" \
 		"${m1[2]}" "${m1[3]:-0}" "${m1[4]:-0}" "${held:-0}" "$rate" \
 		"$cpu_s" "$per_cpu_s" "$rate_lost" "$((lines - 1))" "$dump_ms" \
 		"$first_ms" "$collect_ms" "$(lost_since "$p0")" "$flush_ms" \
-		"$(splats)" "$((b1 - b0))" "$kept" >> "$TSV"
+		"$(splats)" "$((b1 - b0))" "$kept" "${table0[0]}" "${table1[0]}" \
+		"${table0[1]}" "${table1[1]}" "$buckets" "$(load_range)" >> "$TSV"
 	echo >> "$TSV"
 	log "$n: $(tail -1 "$TSV")"
 }
@@ -406,30 +502,48 @@ report() {
 
 	# Per-cpu memory is allocated for every possible cpu.
 	cpus=$(awk -F- '{ print $NF + 1 }' /sys/devices/system/cpu/possible)
+	# Per entry: the table (teredo_peer's pages, radix_tree_node's,
+	# the buckets' vmalloc), then what is not the table.
 	awk -F'\t' -v cpus="$cpus" '
 	NR == 1 { next }
 	{
-		n = $1; slab = ($7 - $6) * 1024 / n; pc = ($9 - $8) * 1024 / n
-		vm = ($11 - $10) * 1024 / n; held = $14 / n
+		n = $1; slab = ($7 - $6) * 1024; pc = ($9 - $8) * 1024 / n
+		vm = ($11 - $10) * 1024; held = $14 / n
+		peer = $29 - $28; xa = $31 - $30; bk = $32
+		other = (slab - peer - xa) / n; vmo = (vm - bk) / n
+		# rhashtable: 64 buckets, doubled while more than 3/4 full.
+		for (size = 64; $3 > size / 4 * 3; size *= 2)
+			;
+		# A table kvmalloc got from kmalloc (up to a few MiB) is
+		# pages of the page allocator, neither Slab nor vmalloc:
+		# then its computed size counts (marked *).
+		mark = bk ? "" : "*"
+		table = (peer + xa + (bk ? bk : size * 8)) / n
 		if (!base)
 			base = $15
 		printf "| %d | %.1f s (%d/s) | %d entries, %d evicted; ping lost %s, backlog drops %d; client trusted: %s |",
 			n, $2 / 1000, $2 ? n * 1000 / $2 : 0, $3, $4, $5, $26,
 			$27 == "" ? "gone" : $27
-		printf " %.0f (%d objects of %d B) | %.0f (%.0f per cpu × %d) | %.0f | %.0f | %.0f |",
-			slab, $12, $13, pc, pc / cpus, cpus, vm, held, slab + pc + vm - held
-		printf " %d/s, %d per cpu-s (%.2f×); ping lost %s | %d lines in %.1f s | %.0f s, %.0f s; ping lost %s | %.1f s | %d |\n",
+		printf " %.1f (%d objects of %d B: %.1f) | %.1f | %.1f (%d buckets: %.1f%s) | **%.1f** |",
+			peer / n, $12, $13, $12 * $13 / n, xa / n, bk / n, size,
+			size * 8 / n, mark, table
+		printf " %.0f (%.0f per cpu × %d) | %.1f | %.1f | %.0f |",
+			pc, pc / cpus, cpus, other, vmo, held
+		printf " %d/s, %d per cpu-s (%.2f×); ping lost %s | %d lines in %.1f s | %.0f s, %.0f s; ping lost %s | %.1f s | %s | %d |\n",
 			$15, $17, base ? $15 / base : 0, $18, $19, $20 / 1000,
-			$21 / 1000, $22 / 1000, $23, $24 / 1000, $25
+			$21 / 1000, $22 / 1000, $23, $24 / 1000, $33, $25
 	}' "$TSV" > "$WORK/rows"
 	{
 		echo "## bench-scale: a relay's peer table at $(echo "$SIZES" | tr ' ' '/') entries"
 		echo
-		echo "$(uname -r), $(nproc) vCPU, TCG; floods of $FLOOD new destinations a second; rate phases of $TIME s; bytes per entry from /proc/meminfo deltas."
+		echo "$(uname -r), $(nproc) vCPU, TCG; floods of $FLOOD new destinations a second; rate phases of $TIME s."
+		echo "Bytes per entry: the table's own, cache by cache (slab pages from /proc/slabinfo, the buckets' vmalloc from /proc/vmallocinfo), and apart from it the rest of Slab (other), of VmallocUsed, Percpu and what untrusted entries held, from /proc/meminfo; all before and after the fill."
 		echo
-		echo "| entries | create | 5 s more flood at the cap | slab B/entry | per-cpu B/entry | table (vmalloc) B/entry | held B/entry | total B/entry | rate to the trusted client (× the first size) | dump | collected after the flood: first, last | flush | splats |"
-		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+		echo "| entries | create | 5 s more flood at the cap | teredo_peer slab pages B/entry (objects) | xarray: radix_tree_node pages B/entry | buckets (vmalloc; the table's size and its 8 B a bucket) B/entry | table B/entry | per-cpu B/entry | other slab (not the table) B/entry | other vmalloc B/entry | held B/entry | rate to the trusted client (× the first size) | dump | collected after the flood: first, last | flush | host load | splats |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 		cat "$WORK/rows"
+		echo
+		echo "*: not in vmalloc (kvmalloc took it from kmalloc: pages outside Slab and vmalloc); the table's computed size counts in its total."
 	} > "$OUT"
 	cat "$OUT"
 }
@@ -437,8 +551,11 @@ report() {
 printf '%s\t' size fill_ms peers_max evicted cap_lost slab0 slab1 percpu0 \
 	percpu1 vmalloc0 vmalloc1 peer_objs peer_objsize held rate cpu_s \
 	per_cpu_s rate_lost dump_lines dump_ms collect_first_ms collect_ms \
-	collect_lost flush_ms splats backlog_drops trusted_kept > "$TSV"
+	collect_lost flush_ms splats backlog_drops trusted_kept peer_bytes0 \
+	peer_bytes1 xa_bytes0 xa_bytes1 buckets_vmalloc host_load > "$TSV"
 echo >> "$TSV"
+HOST_LOADAVG=$(host_loadavg)
+[ -n "$HOST_LOADAVG" ] && log "host load: $(cat "$HOST_LOADAVG")"
 setup
 daemon host ping busybox ping -6 -i 0.2 "$TADDR"
 for n in $SIZES; do

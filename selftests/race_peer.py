@@ -26,6 +26,35 @@
                         client's echo test, answers it from RELAY1, then
                         replays the same answer from RELAY2; prints
                         "replayed nonce=HEX"
+  blast STOP SECONDS RATE DST6...  one sender pinned to each cpu it may
+                        run on, UDP to the DST6s in turn, RATE packets a
+                        second each, until the file STOP exists (or
+                        SECONDS); prints "blast-ready" once every sender
+                        has its socket, then "blast cpuN=SENT/ERRORS ..."
+  disc-send BIND SERVER MAPPED STOP RATE  local discovery bubbles
+                        (224.0.0.253:3544 out of BIND's interface, TTL 1,
+                        hop limit 1, to ff02::1) from 256 Teredo addresses
+                        of SERVER that embed MAPPED, RATE a second, until
+                        STOP exists; "disc-send-ready", then "disc-send
+                        sent=N"
+  disc-helper IFNAME IP:PORT SERVER IFACE replace|hold STOP [GO]  a stand-in
+                        teredod with local discovery: binds IP:PORT,
+                        attaches it to the client IFNAME qualified at that
+                        mapping, then a socket on *:3544 that joined
+                        224.0.0.253 on IFACE as IFNAME's discovery socket;
+                        replace: again and again a new one (first refused
+                        while the last is attached, then attached once the
+                        last is closed); hold: that one.  Until STOP
+                        exists; a device gone (ENODEV) stops the attaching
+                        but not the holding: the sockets stay open until
+                        STOP; with GO, it begins once the file GO exists.
+                        "disc-ready" after the first attach, then
+                        "disc attached=N refused=N double=N gone=0|1"
+  multi LIST            several of these from one python (a start costs
+                        seconds under TCG): each line of the file LIST is
+                        "NETNS OUT CMD ARG...", run in a child of its own
+                        in the netns /run/netns/NETNS, its output in OUT,
+                        its pid in OUT.pid once it runs; waits for them all
 """
 
 import errno
@@ -38,8 +67,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from nlraw import Request, talk  # noqa: E402
 from teredo_peer import (nl_request, nlattr, nlattrs,  # noqa: E402
-                         raw_socket, raw_udp)
-from wire import icmp6, teredo_addr  # noqa: E402
+                         raw_socket, raw_udp, setns)
+from wire import icmp6, ipv6, teredo_addr  # noqa: E402
 
 NETLINK_GENERIC = 16
 GENL_ID_CTRL = 16
@@ -56,6 +85,14 @@ RTM_NEWLINK, RTM_DELLINK = 16, 17
 NLM_F_REQUEST = 0x1
 IFLA_MTU = 4
 IFLA_TEREDO_FD = 10
+IFLA_TEREDO_STATE = 11
+IFLA_TEREDO_NAT = 13
+IFLA_TEREDO_MAPPED = 14
+IFLA_TEREDO_MAPPED_PORT = 15
+IFLA_TEREDO_ADDRESS = 16
+IFLA_TEREDO_DISCOVERY_FD = 23
+TEREDO_STATE_QUALIFIED = 2
+DISCOVERY_GROUP = "224.0.0.253"
 
 
 def genl():
@@ -220,6 +257,192 @@ def run_echo_replay(server, client, relay1, relay2):
     print(f"replayed nonce={body[4:12].hex()}", flush=True)
 
 
+def stopped(stop):
+    """The caller's word to stop: the file, or its directory gone (the
+    caller exited)."""
+    return os.path.exists(stop) or not os.path.isdir(os.path.dirname(stop))
+
+
+def run_blast(stop, seconds, rate, dsts):
+    """Senders on every cpu: the relay's transmit runs in the sender's
+    context (veth), so each cpu's route cache slots are used."""
+    cpus = sorted(os.sched_getaffinity(0))
+    addrs = [(d, 9) for d in dsts]
+    ready_r, ready_w = os.pipe()
+    out_r, out_w = os.pipe()
+    pids = []
+    for cpu in cpus:
+        pid = os.fork()
+        if pid:
+            pids.append(pid)
+            continue
+        try:
+            os.sched_setaffinity(0, {cpu})
+            sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+            os.write(ready_w, b".")
+            sent = errors = 0
+            start = time.monotonic()
+            while not stopped(stop) and \
+                    time.monotonic() - start < seconds:
+                for a in addrs:
+                    try:
+                        sock.sendto(b"x" * 16, a)
+                        sent += 1
+                    except OSError:
+                        errors += 1
+                ahead = sent / rate - (time.monotonic() - start)
+                if ahead > 0:
+                    time.sleep(ahead)
+            os.write(out_w, f"cpu{cpu}={sent}/{errors} ".encode())
+        finally:
+            os._exit(0)
+    os.close(out_w)
+    got = b""
+    while len(got) < len(cpus):
+        got += os.read(ready_r, len(cpus))
+    print("blast-ready", flush=True)
+    for pid in pids:
+        os.waitpid(pid, 0)
+    out = b""
+    while True:
+        chunk = os.read(out_r, 4096)
+        if not chunk:
+            break
+        out += chunk
+    print(f"blast {out.decode().strip()}", flush=True)
+
+
+def run_disc_send(bind, server, mapped, stop, rate):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((bind, 0))
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
+    sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF,
+                    socket.inet_aton(bind))
+    all_nodes = socket.inet_pton(socket.AF_INET6, "ff02::1")
+    pkts = [ipv6(teredo_addr(server, mapped, 1 + i), all_nodes, 59, b"",
+                 hlim=1) for i in range(256)]
+    print("disc-send-ready", flush=True)
+    sent = 0
+    start = time.monotonic()
+    while not stopped(stop):
+        try:
+            sock.sendto(pkts[sent % len(pkts)], (DISCOVERY_GROUP, 3544))
+        except OSError:
+            pass
+        sent += 1
+        ahead = sent / rate - (time.monotonic() - start)
+        if ahead > 0:
+            time.sleep(ahead)
+    print(f"disc-send sent={sent}", flush=True)
+
+
+def newlink(ifname, attrs):
+    """RTM_NEWLINK on the client ifname: 0 or the errno."""
+    return talk(Request(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, ifname,
+                        "teredo", attrs))[0]
+
+
+def run_disc_helper(ifname, bind, server, iface, mode, stop, go=None):
+    # Started early (a python start is dear under TCG), it waits for its
+    # word to begin.
+    while go and not os.path.exists(go):
+        if stopped(stop):
+            return
+        time.sleep(0.05)
+    h, p = bind.split(":")
+    main_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    main_sock.bind((h, int(p)))
+    err = newlink(ifname, [
+        (IFLA_TEREDO_FD, struct.pack("=i", main_sock.fileno()), "fd"),
+        (IFLA_TEREDO_STATE, bytes([TEREDO_STATE_QUALIFIED]), "state"),
+        (IFLA_TEREDO_NAT, b"\1", "nat"),
+        (IFLA_TEREDO_MAPPED, socket.inet_aton(h), "mapped"),
+        (IFLA_TEREDO_MAPPED_PORT, struct.pack(">H", int(p)), "mapped-port"),
+        (IFLA_TEREDO_ADDRESS, teredo_addr(server, h, int(p)), "address")])
+    if err:
+        raise OSError(err, "attach")
+    mreq = struct.pack("=4s4si", socket.inet_aton(DISCOVERY_GROUP),
+                       bytes(4), socket.if_nametoindex(iface))
+
+    def disc_socket():
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", 3544))
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+        return s
+
+    def attach(s):
+        return newlink(ifname, [(IFLA_TEREDO_DISCOVERY_FD,
+                                 struct.pack("=i", s.fileno()),
+                                 "discovery-fd")])
+
+    keep = [main_sock]
+    disc = None
+    attached = refused = double = 0
+    gone = False
+    while not stopped(stop):
+        if not gone and (disc is None or mode == "replace"):
+            new = disc_socket()
+            keep.append(new)
+            err = attach(new) if disc is not None else errno.EBUSY
+            if err == 0:            # two attached: must not happen
+                double += 1
+                disc = new
+            elif err == errno.ENODEV:
+                gone = True
+            else:
+                if disc is not None:
+                    refused += 1
+                    # Its last close detaches it (disc_gone()).
+                    keep.remove(disc)
+                    disc.close()
+                err = attach(new)
+                if err == errno.ENODEV:
+                    gone = True
+                    disc = None
+                elif err:
+                    raise OSError(err, "discovery-fd")
+                else:
+                    disc = new
+                    attached += 1
+                    if attached == 1:
+                        print("disc-ready", flush=True)
+        time.sleep(0.1)
+    print(f"disc attached={attached} refused={refused} double={double} "
+          f"gone={int(gone)}", flush=True)
+    for s in keep:
+        s.close()
+
+
+def run_multi(path):
+    with open(path) as f:
+        jobs = [line.split() for line in f if line.strip()]
+    pids = []
+    for netns, out, *argv in jobs:
+        pid = os.fork()
+        if pid:
+            pids.append(pid)
+            continue
+        rc = 1
+        try:
+            fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.dup2(fd, 1)
+            os.dup2(fd, 2)
+            os.close(fd)
+            setns(f"/run/netns/{netns}")
+            with open(f"{out}.pid.new", "w") as p:
+                p.write(f"{os.getpid()}\n")
+            os.rename(f"{out}.pid.new", f"{out}.pid")
+            rc = main(argv)
+        except Exception as e:  # pylint: disable=broad-except
+            print(f"error {e!r}", flush=True)
+        finally:
+            sys.stdout.flush()
+            os._exit(rc)
+    for pid in pids:
+        os.waitpid(pid, 0)
+
+
 def main(argv):
     if argv[:1] == ["hammer"]:
         run_hammer(float(argv[1]))
@@ -235,6 +458,14 @@ def main(argv):
         run_mcloop(argv[1], argv[2])
     elif argv[:1] == ["echo-replay"]:
         run_echo_replay(*argv[1:5])
+    elif argv[:1] == ["blast"]:
+        run_blast(argv[1], float(argv[2]), float(argv[3]), argv[4:])
+    elif argv[:1] == ["disc-send"]:
+        run_disc_send(argv[1], argv[2], argv[3], argv[4], float(argv[5]))
+    elif argv[:1] == ["disc-helper"]:
+        run_disc_helper(*argv[1:8])
+    elif argv[:1] == ["multi"]:
+        run_multi(argv[1])
     else:
         print(__doc__, file=sys.stderr)
         return 2
