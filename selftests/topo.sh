@@ -770,12 +770,26 @@ topo_capture_file() {
 # topo_capture_stop NAME: stop it cleanly (SIGTERM: tcpdump completes the
 # file; SIGINT is ignored by background commands of a script).
 topo_capture_stop() {
-	local pid=${TOPO_CAP_PIDS[$1]:-}
+	local pid=${TOPO_CAP_PIDS[$1]:-} f size=-1 now same=0 i
 
 	unset "TOPO_CAP_PIDS[$1]"
 	[ -n "$pid" ] || return 0
-	# Let the last packets reach the socket.
-	sleep 0.2
+	# Let the last packets reach the socket and tcpdump write them out
+	# (-U: one by one).  Under TCG it can be seconds behind, and what it
+	# has not read when SIGTERM comes is lost ("received by filter" but
+	# not "captured"): wait until the file has not grown for half a
+	# second, 5 s at most.
+	f=$(topo_capture_file "$1")
+	for i in $(seq 50); do
+		sleep 0.1
+		now=$(stat -c %s "$f" 2>/dev/null || echo 0)
+		if [ "$now" = "$size" ]; then
+			same=$((same + 1))
+			[ "$same" -ge 5 ] && break
+		else
+			same=0 size=$now
+		fi
+	done
 	kill -TERM "$pid" 2>/dev/null
 	_topo_wait_gone 5 "$pid" || kill -KILL "$pid" 2>/dev/null
 	return 0
