@@ -68,6 +68,7 @@ bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 {
 	struct net_device *dev = t->dev;
 	unsigned int len = skb->len - offset;
+	int ret;
 
 	if (iptunnel_pull_header(skb, offset, htons(ETH_P_IPV6),
 				 !net_eq(t->net, dev_net(dev)))) {
@@ -78,7 +79,16 @@ bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 	skb_reset_mac_header(skb);
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
-	if (unlikely(gro_cells_receive(&t->gro_cells, skb) != NET_RX_SUCCESS))
+	/*
+	 * Only TCP merges in the GRO cell's pass.  Anything else would pay
+	 * for GRO's protocol callbacks (UDP's looks up a socket) and merge
+	 * nothing, so it takes the backlog, as sit's packets do.
+	 */
+	if (ipv6_hdr(skb)->nexthdr == IPPROTO_TCP)
+		ret = gro_cells_receive(&t->gro_cells, skb);
+	else
+		ret = netif_rx(skb);
+	if (unlikely(ret != NET_RX_SUCCESS))
 		return false;
 	dev_sw_netstats_rx_add(dev, len);
 	return true;

@@ -232,13 +232,13 @@ static int send_sk(struct teredo_dev *t, struct sock *sk, struct sk_buff *skb,
 			   rt->dst.header_len + sizeof(struct iphdr) +
 			   sizeof(struct udphdr));
 	/*
-	 * A single packet leaves complete: its receiver may be a userspace
-	 * Teredo implementation reading a UDP socket, and an inner checksum
-	 * left to offload would reach it unfinished whenever the path stays
-	 * virtual.  GSO packets are finished by whoever segments them.
+	 * An inner checksum left to offload stays so, as sit and fou leave
+	 * it: udp_tunnel_xmit_skb() fills the outer one by local checksum
+	 * offload, and the device that sends the datagram finishes the inner
+	 * one (a NIC, or validate_xmit_skb() where the device cannot).  A
+	 * veth never finishes it: over veth to a userspace Teredo peer, turn
+	 * transmit checksumming off on the veth, or on this device.
 	 */
-	if (!err && skb->ip_summed == CHECKSUM_PARTIAL && !skb_is_gso(skb))
-		err = skb_checksum_help(skb);
 	if (!err)
 		err = udp_tunnel_handle_offloads(skb, true);
 	if (unlikely(err)) {

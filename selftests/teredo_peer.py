@@ -62,7 +62,8 @@
       one line about the bubbles per destination instead: "bubbles
       dests=D most=M four=F mingap=SECONDS span=SECONDS median=SECONDS"
       (the gaps between two bubbles to one destination: the closest,
-      the median)
+      the median); --checksums adds two columns, the outer UDP and the
+      inner TCP/UDP checksum: ok, bad or "-" (none, or no TCP/UDP inside)
 Events go to stdout as "event key=value ..." lines, flushed at once.
 """
 import argparse
@@ -704,6 +705,33 @@ def bubble_summary(path):
         median=f"{gaps[len(gaps) // 2] if gaps else 999:.3f}")
 
 
+def csum_ok(data):
+    """Whether DATA (a pseudo-header and a segment with its checksum)
+    sums to all ones, as a correct Internet checksum makes it."""
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while total >> 16:
+        total = (total & 0xffff) + (total >> 16)
+    return total == 0xffff
+
+
+def checksums(ip, ihl, ulen, pkt):
+    """'outer inner': each ok, bad or - for the outer UDP checksum and the
+    checksum of the TCP or UDP segment inside the IPv6 packet PKT."""
+    udp = ip[ihl:ihl + ulen]
+    outer = "-"
+    if struct.unpack("!H", udp[6:8])[0]:
+        pseudo = ip[12:20] + struct.pack("!BBH", 0, 17, ulen)
+        outer = "ok" if csum_ok(pseudo + udp) else "bad"
+    inner = "-"
+    if pkt and pkt[6] in (6, 17):
+        plen = struct.unpack("!H", pkt[4:6])[0]
+        pseudo = pkt[8:40] + struct.pack("!I3xB", plen, pkt[6])
+        inner = "ok" if csum_ok(pseudo + pkt[40:40 + plen]) else "bad"
+    return f"{outer} {inner}"
+
+
 def run_pcap(args):
     if args.bubbles:
         bubble_summary(args.file)
@@ -720,6 +748,7 @@ def run_pcap(args):
         src6 = dst6 = "-"
         kind = "other"
         trailers = "-"
+        pkt = None
         if parsed:
             oi, pkt = parsed
             src6 = ipaddress.IPv6Address(pkt[8:24])
@@ -736,6 +765,8 @@ def run_pcap(args):
                 f"{src6} {dst6} {kind} {ip[8]} {df} {ip[1]}")
         if args.trailers:
             line += " " + trailers
+        if args.checksums:
+            line += " " + checksums(ip, ihl, ulen, pkt)
         print(line)
 
 
@@ -820,6 +851,8 @@ def main():
     pc.add_argument("--bubbles", action="store_true")
     pc.add_argument("--trailers", action="store_true",
                     help="a last column: the bytes after the IPv6 packet")
+    pc.add_argument("--checksums", action="store_true",
+                    help="two last columns: the outer and inner checksums")
     args = ap.parse_args()
     if args.cmd == "serve":
         run_serve(ap)

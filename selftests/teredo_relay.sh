@@ -21,7 +21,7 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 79
+ktap_plan 81
 
 ext="" rly="" host=""
 ns_create ext rly host
@@ -146,6 +146,30 @@ sleep 0.3
 check_eq "ttl 17 on the wire" 17 "$(peer pcap "$CAP/relay.pcap" |
 	awk '$2 == "198.18.0.20:3544" && $7 == "data" { t = $8 } END { print t }')"
 ip -n "$rly" link set teredo0 type teredo ttl 0
+
+# Checksums: the relay leaves the inner checksum of a single packet to
+# the device that sends the datagram and fills the outer one by local
+# checksum offload, as sit and fou do.  veth0 passes both on unfinished
+# (a NIC would finish them); with its transmit checksumming off the
+# stack finishes them in software, and both must then be right.
+# udp_to_client: one 32-byte UDP datagram from the native host to the
+# client's port 9, from a socket, so its checksum is left to offload.
+udp_to_client() {
+	ip netns exec "$host" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.sendto(b"x" * 32, (sys.argv[1], 9))' "$TADDR"
+	sleep 0.5
+	peer pcap --checksums "$CAP/relay.pcap" | awk '$2 == "198.18.0.20:3544" &&
+		$3 == "198.18.0.10:40000" && $4 == 80 && $7 == "data" {
+		c = $11 " " $12 } END { print c }'
+}
+check_eq "a host's UDP datagram leaves with its checksums unfinished" \
+	"bad bad" "$(udp_to_client)"
+ip netns exec "$rly" ethtool -K veth0 tx off >/dev/null 2>&1
+check_eq "finished by the device, both checksums are right" "ok ok" \
+	"$(udp_to_client)"
+ip netns exec "$rly" ethtool -K veth0 tx on >/dev/null 2>&1
 
 check_ok "a second relay on another port" \
 	ip -n "$rly" link add teredo1 type teredo mode relay port 3545

@@ -261,7 +261,23 @@ _topo_build() {
 	route add default via $TOPO_NAT_LAN_IP
 	EOF
 
-	_topo_nat_rules "$NAT"
+	_topo_nat_rules "$NAT" || return 1
+	topo_nic "$SRV" "$RLY" "$CLI"
+}
+
+# topo_nic NS...: e0 in each NS finishes transmit checksums in software,
+# as a NIC does in hardware.  Our devices, as sit and fou, leave an inner
+# checksum to the device that sends the datagram; a veth passes it on
+# unfinished, and a userspace Teredo (Miredo) would copy the unfinished
+# bytes into its TUN device, where the kernel drops them.
+topo_nic() {
+	local ns
+
+	for ns; do
+		ip netns exec "$ns" ethtool -K e0 tx off >/dev/null 2>&1 && continue
+		ktap_info "ethtool: cannot turn tx checksumming off for $ns e0"
+		return 1
+	done
 }
 
 # _topo_nat_rules NS: the port-restricted cone NAT (see the comment at
@@ -308,7 +324,7 @@ topo_site2_up() {
 	addr add $TOPO_CLI2_IP/24 dev e0
 	route add default via $TOPO_NAT2_LAN_IP
 	EOF
-	_topo_nat_rules "$NAT2"
+	_topo_nat_rules "$NAT2" && topo_nic "$CLI2"
 }
 
 # topo_up: build the namespaces, links, addresses and the NAT.  Sets INET
