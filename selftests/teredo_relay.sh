@@ -21,7 +21,7 @@ CPORT=40000
 
 teredo_load
 [ -x "$CTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan 81
+ktap_plan 83
 
 ext="" rly="" host=""
 ns_create ext rly host
@@ -170,6 +170,37 @@ ip netns exec "$rly" ethtool -K veth0 tx off >/dev/null 2>&1
 check_eq "finished by the device, both checksums are right" "ok ok" \
 	"$(udp_to_client)"
 ip netns exec "$rly" ethtool -K veth0 tx on >/dev/null 2>&1
+
+# Delivery: a decapsulated TCP segment takes the device's GRO cell, where
+# TCP merges; anything else takes the backlog (netif_rx), as sit's
+# packets do, and pays for no GRO pass.  Told apart by the kernel's own
+# tracepoints, filtered to teredo0.
+TR=/sys/kernel/tracing
+[ -d "$TR/events" ] || mount -t tracefs nodev "$TR" 2>/dev/null
+# delivered KIND...: one packet from the client to the host (KIND: echo,
+# or echo with next header TCP), then "netif_rx N gro N" for teredo0.
+delivered() {
+	local ev
+
+	echo > "$TR/trace"
+	for ev in netif_rx_entry napi_gro_receive_entry; do
+		echo 'name == "teredo0"' > "$TR/events/net/$ev/filter"
+		echo 1 > "$TR/events/net/$ev/enable"
+	done
+	ip netns exec "$ext" python3 "$PEERPY" send --raw-src $CLIENT:$CPORT \
+		--to 198.18.0.20:3544 "$@" >/dev/null
+	sleep 0.5
+	for ev in netif_rx_entry napi_gro_receive_entry; do
+		echo 0 > "$TR/events/net/$ev/enable"
+		echo 0 > "$TR/events/net/$ev/filter"
+	done
+	echo "netif_rx $(grep -c ' netif_rx_entry:' "$TR/trace")" \
+		"gro $(grep -c ' napi_gro_receive_entry:' "$TR/trace")"
+}
+check_eq "an echo request from the client takes the backlog" \
+	"netif_rx 1 gro 0" "$(delivered echo)"
+check_eq "a TCP segment from the client takes the GRO cell" \
+	"netif_rx 0 gro 1" "$(delivered echo --nxt 6)"
 
 check_ok "a second relay on another port" \
 	ip -n "$rly" link add teredo1 type teredo mode relay port 3545
