@@ -15,6 +15,12 @@
 #     trusted at the NAT's public address and port.
 #   round 2 (scenario 11, after topo_reset_peers: new client, new relay): the native host pings first;
 #     the first echo request is delivered after the bubble exchange.
+#   round 3 (scenario 14): the NAT turned fully-random symmetric; the
+#     Miredo client qualifies with the server's mapping and pings the
+#     native host, which pings back: its direct bubble answers our
+#     relay's keyed fe80:: bubble source from another public port than
+#     its address embeds, and our relay moves the client there (RFC 6081
+#     §5.2's exchange, as Miredo's relay does it).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -26,7 +32,7 @@ DEV=teredo0
 
 teredo_load
 topo_init
-ktap_plan $((12 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
+ktap_plan $((20 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
 
 # ours_relay_up DESC: our relay; one result.
 ours_relay_up() {
@@ -111,6 +117,41 @@ topo_scenario_inbound
 assert_ping "client -> native host" "$CLI" "$TOPO_HOST_IP6" 3
 ktap_result $? "round 2: the client pings the native host back"
 check_teredoctl_peer "round 2: teredoctl: client trusted, mapped at the NAT's public address:port"
+
+# ------------------------- round 3: scenario 14, a symmetric NAT
+topo_reset_peers
+topo_nat_symmetric
+ktap_result $? "round 3: the NAT is symmetric (masquerade fully-random: another public port per destination)"
+ours_relay_up "round 3: our relay $DEV up"
+topo_client_miredo || ktap_bail "round 3: the Miredo client did not qualify"
+topo_check_qualified "round 3"
+f=$(topo_capture_file s14)
+topo_capture_start s14 || ktap_bail "cannot capture"
+assert_ping "client -> native host" "$CLI" "$TOPO_HOST_IP6" 3
+ktap_result $? "round 3 (scenario 14): the client behind the symmetric NAT pings the native host through our relay"
+assert_ping "native host -> client" "$HOST" "$TOPO_CLI_ADDR" 3
+ktap_result $? "round 3: the native host pings the client back"
+out=$(ip netns exec "$RLY" timeout 10 "$TEREDOCTL" -j peers "$DEV" 2>&1)
+peer=$(json_eval "[\"%s %s\" % (p[\"trusted\"], p[\"mapped\"])
+	for p in d if p[\"peer\"] == \"$TOPO_CLI_ADDR\"]" <<< "$out" 2>/dev/null)
+moved=${peer#*\"True }
+moved=${moved%\"*}
+rc=0
+assert_eq "the client's entry: trusted, at the NAT's address" \
+	"$TOPO_NAT_IP" "${moved%:*}" || rc=1
+assert_ne "its port (not the embedded $TOPO_CLI_MAPPED_PORT)" \
+	"$TOPO_CLI_MAPPED_PORT" "${moved#*:}" || rc=1
+[ $rc = 0 ] || ktap_info "teredoctl -j peers $DEV: $out"
+ktap_result $rc "round 3: our relay trusts the client at the mapping it really sends from (${moved:-?}), not the embedded :$TOPO_CLI_MAPPED_PORT"
+topo_capture_stop s14
+n=$(topo_cap_count "$f" src="$TOPO_NAT_IP" sport="${moved#*:}" \
+	dst="$TOPO_RLY_IP" dport="$TOPO_TEREDO_PORT" bubble=1 ll6dst=1)
+check_num "round 3: the client's direct bubble to the relay's fe80:: key from that port" \
+	"${n:-0}" -ge 1
+n=$(topo_cap_count "$f" src="$TOPO_RLY_IP" dst="$TOPO_NAT_IP" \
+	dport="${moved#*:}" icmp6=128)
+check_num "round 3: the host's echo requests encapsulated to that port" \
+	"${n:-0}" -ge 3
 
 ktap_info "elapsed: $SECONDS s"
 ktap_finish

@@ -729,6 +729,23 @@ topo_nat_check() {
 	return $rc
 }
 
+# topo_nat_symmetric: turn $NAT fully-random symmetric (masquerade
+# fully-random: a public port per flow) and prove it: 0 when the two
+# listeners of topo_nat_probe saw the NAT's address at two ports.
+topo_nat_symmetric() {
+	local rc=0
+
+	ip netns exec "$NAT" nft flush chain ip topo_nat postrouting &&
+		ip netns exec "$NAT" nft add rule ip topo_nat postrouting \
+			oifname e0 masquerade fully-random || return 1
+	topo_nat_probe || rc=1
+	assert_eq "NAT address seen by both" "$TOPO_NAT_IP $TOPO_NAT_IP" \
+		"${TOPO_PROBE_SRV%:*} ${TOPO_PROBE_RLY%:*}" || rc=1
+	assert_ne "NAT mappings seen by $TOPO_SRV_IP and $TOPO_RLY_IP" \
+		"$TOPO_PROBE_SRV" "$TOPO_PROBE_RLY" || rc=1
+	return $rc
+}
+
 # topo_nat_probe: one socket in $CLI (port 5000) sends a datagram to
 # $TOPO_SRV_IP:7000 and one to $TOPO_RLY_IP:7000, whose listener answers
 # from port 7001 first (a port the client never talked to), then from
