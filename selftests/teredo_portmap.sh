@@ -23,6 +23,10 @@
 #   N  UPnP off on the router (enable_upnp=no): --port-mapping auto finds
 #      no IGD and takes NAT-PMP (12 + 16 bytes on port 5351): qualified
 #      through "NAT-PMP mapping via 10.0.0.1"; SIGTERM deletes it.
+#   P  --port-mapping pcp (UPnP still off): a PCP MAP request (RFC 6887,
+#      60 bytes, version 2) to 10.0.0.1:5351 and its SUCCESS answer:
+#      qualified through "PCP mapping via 10.0.0.1"; SIGTERM deletes it
+#      (the same request with lifetime 0).
 #   O  no port mapping: offline, symmetric-nat, today's line and a hint.
 #   F  port 3544 forwarded by hand (DNAT in, SNAT out, teredo.rst):
 #      qualified on 198.18.0.40:3544; the native host reaches the client
@@ -44,7 +48,7 @@ teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 command -v miniupnpd >/dev/null || ktap_skip_all "miniupnpd not found"
-ktap_plan 18
+ktap_plan 21
 
 # ------------------------------------------------------------ helpers
 
@@ -264,6 +268,47 @@ assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
 assert_contains "$S: log" "$dev: port mapping: deleted (NAT-PMP)" "$(td_log "$dev")" || rc=1
 assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (NAT-PMP)\", the router's DNAT gone"
+
+# ------------------------------------------------- P: PCP (RFC 6887)
+S=PCP
+lan_capture_start lan-p || ktap_bail "cannot capture on the LAN"
+td_start "$CLI" "$dev" --port-mapping pcp
+rc=0
+td_wait_log "$dev" ": port mapping: mapped $TOPO_NAT_IP:$PORT -> port $PORT, PCP mapping via $GW, lifetime [0-9]+ s$" 60 || rc=1
+td_wait_log "$dev" ": qualified: 2001:0:c612:1:[0-9a-f:]*: mapped $TOPO_NAT_IP:$PORT, nat symmetric, PCP mapping via $GW \(the server saw" 60 || rc=1
+assert_eq "$S: teredoctl state" qualified "$(show state "$dev")" || rc=1
+assert_eq "$S: teredoctl portmap" pcp "$(show portmap "$dev")" || rc=1
+assert_eq "$S: teredoctl mapped" "$TOPO_NAT_IP:$PORT" "$(show mapped "$dev")" || rc=1
+assert_contains "$S: teredoctl show" "nat symmetric  PCP mapping via $GW  mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip netns exec "$CLI" "$CTL" show "$dev")" || rc=1
+assert_contains "$S: ip -d link show" "nat symmetric portmap pcp portmap-gateway $GW mapped $TOPO_NAT_IP:$PORT" \
+	"$(ip -n "$CLI" -d link show dev "$dev")" || rc=1
+assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PORT" \
+	"$(upnp_mappings "$NAT")" || rc=1
+ktap_result $rc "$S: --port-mapping pcp: qualified through \"PCP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"
+
+rc=0
+td_signal "$dev" TERM 30
+assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
+assert_contains "$S: log" "$dev: port mapping: deleted (PCP)" "$(td_last_run "$dev")" || rc=1
+assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
+ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (PCP)\", the router's DNAT gone"
+
+lan_capture_stop
+rc=0
+# The UDP payload from udp[8]: version, opcode (R bit 0x80), the result
+# (answers), the lifetime (udp[12:4]); 60 bytes, UDP length 68.
+q="src host $TOPO_CLI_IP and dst host $GW and udp dst port 5351 and udp[4:2] == 68 and udp[8] == 2 and udp[9] == 1"
+a="src host $GW and udp src port 5351 and udp[4:2] == 68 and udp[8] == 2 and udp[9] == 0x81 and udp[11] == 0"
+assert_num "$S: MAP requests for 7200 s" \
+	"$(lan_count lan-p "$q and udp[12:4] == 7200")" -ge 1 || rc=1
+assert_num "$S: SUCCESS answers" "$(lan_count lan-p "$a")" -ge 2 || rc=1
+assert_num "$S: the deletion (lifetime 0)" \
+	"$(lan_count lan-p "$q and udp[12:4] == 0")" -ge 1 || rc=1
+assert_num "$S: no NAT-PMP (version 0), no SSDP" \
+	"$(lan_count lan-p "src host $TOPO_CLI_IP and ((udp dst port 5351 and udp[8] == 0) or udp dst port 1900)")" -eq 0 || rc=1
+[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$TOPO_DIR/lan-p.pcap" 2>/dev/null | head -20)"
+ktap_result $rc "$S wire: MAP requests (60 B, version 2, UDP, 7200 s) to $GW:5351, SUCCESS answers, the deletion with lifetime 0; no NAT-PMP, no SSDP"
 
 # ------------------------------------------ O: no port mapping at all
 S=off

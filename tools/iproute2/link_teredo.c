@@ -104,6 +104,7 @@ static const char * const teredo_portmaps[] = {
 	[TEREDO_PORTMAP_NONE]		= "none",
 	[TEREDO_PORTMAP_UPNP]		= "upnp",
 	[TEREDO_PORTMAP_NATPMP]		= "natpmp",
+	[TEREDO_PORTMAP_PCP]		= "pcp",
 };
 
 /* The running state: printed, and skipped when pasted back. */

@@ -177,6 +177,7 @@ static const char * const portmap_names[] = {
 	[TEREDO_PORTMAP_NONE]		= "none",
 	[TEREDO_PORTMAP_UPNP]		= "upnp",
 	[TEREDO_PORTMAP_NATPMP]		= "natpmp",
+	[TEREDO_PORTMAP_PCP]		= "pcp",
 };
 
 const char *portmap_name(char *buf, size_t size, __u8 portmap)
@@ -199,6 +200,9 @@ const char *portmap_desc(char *buf, size_t size, const struct link_info *li)
 		break;
 	case TEREDO_PORTMAP_NATPMP:
 		what = "NAT-PMP";
+		break;
+	case TEREDO_PORTMAP_PCP:
+		what = "PCP";
 		break;
 	default:
 		what = portmap_name(name, sizeof(name), li->portmap);

@@ -520,6 +520,12 @@ static void test_show_qualified(void)
 	result(strstr(o.buf, "\"nat\":\"symmetric\",\"portmap\":\"natpmp\",\"portmap-gateway\":\"10.0.0.1\",") != NULL,
 	       "show -j: \"portmap\":\"natpmp\",\"portmap-gateway\":\"10.0.0.1\"");
 	free(o.buf);
+	li.portmap = TEREDO_PORTMAP_PCP;
+	print_link(out_open(&o), &li, NULL);
+	fclose(o.f);
+	result(strstr(o.buf, "nat symmetric  PCP mapping via 10.0.0.1  ") != NULL,
+	       "show: \"PCP mapping via 10.0.0.1\"");
+	free(o.buf);
 	li.portmap = TEREDO_PORTMAP_NONE;
 	print_link(out_open(&o), &li, NULL);
 	fclose(o.f);

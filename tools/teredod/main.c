@@ -26,9 +26,9 @@
  * at the start of each qualification round and solicited in turn (each
  * A record of a name too); the device's server follows the one in use.
  * Without it, the device's own server (`ip link add ... server X`).
- * --port-mapping auto|upnp|natpmp (off by default: it opens a port on the
- * router): a UDP mapping of the client's port through UPnP IGD or NAT-PMP
- * (portmap.c), renewed before it expires, deleted at exit; behind a
+ * --port-mapping auto|upnp|natpmp|pcp (off by default: it opens a port on
+ * the router): a UDP mapping of the client's port through UPnP IGD,
+ * NAT-PMP or PCP (portmap.c), renewed before it expires, deleted at exit; behind a
  * symmetric NAT the address embeds it (RFC 6081 §4.3, §5.3).
  * --local-discovery on (off by default: Miredo has none): a second
  * socket, on port 3544 where discovery bubbles go, joins 224.0.0.253 on
@@ -927,7 +927,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: teredod [-f] [--default-route] [--state-file FILE] [--no-sunset]\n"
 		"               [--dormant-after SECONDS] [--server LIST]\n"
-		"               [--port-mapping auto|upnp|natpmp|off]\n"
+		"               [--port-mapping auto|upnp|natpmp|pcp|off]\n"
 		"               [--local-discovery on|off] [--symmetric-nat on|off]\n"
 		"               [--hairpinning on|off] DEV\n"
 		"Qualifies the Teredo client device DEV (ip link add DEV type teredo\n"
@@ -949,8 +949,9 @@ static void usage(FILE *f)
 		"                      again at each attempt (default: DEV's)\n"
 		"  --port-mapping M    ask the router for a UDP mapping of the\n"
 		"                      client's port: upnp (UPnP IGD), natpmp\n"
-		"                      (NAT-PMP), auto (UPnP, then NAT-PMP), off\n"
-		"                      (the default: no port is opened)\n"
+		"                      (NAT-PMP), pcp (PCP), auto (UPnP, then\n"
+		"                      NAT-PMP, then PCP), off (the default: no\n"
+		"                      port is opened)\n"
 		"  --local-discovery on|off\n"
 		"                      find clients behind the same NAT with\n"
 		"                      multicast bubbles on the link and talk to\n"
@@ -1033,7 +1034,7 @@ int main(int argc, char **argv)
 		}
 		case 'P':
 			if (pm_mode_parse(optarg, &d.pm_mode)) {
-				fprintf(stderr, "teredod: --port-mapping: auto, upnp, natpmp or off\n");
+				fprintf(stderr, "teredod: --port-mapping: auto, upnp, natpmp, pcp or off\n");
 				return 2;
 			}
 			break;

@@ -11,6 +11,7 @@ static const char *const mode_names[] = {
 	[PM_MODE_AUTO]	 = "auto",
 	[PM_MODE_UPNP]	 = "upnp",
 	[PM_MODE_NATPMP] = "natpmp",
+	[PM_MODE_PCP]	 = "pcp",
 };
 
 int pm_mode_parse(const char *s, enum pm_mode *mode)
@@ -34,7 +35,7 @@ int pm_mode_parse(const char *s, enum pm_mode *mode)
 
 const char *pm_mode_name(enum pm_mode mode)
 {
-	return (unsigned int)mode <= PM_MODE_NATPMP ? mode_names[mode] : "?";
+	return (unsigned int)mode <= PM_MODE_PCP ? mode_names[mode] : "?";
 }
 
 const char *pm_method_name(enum pm_method m)
@@ -44,6 +45,8 @@ const char *pm_method_name(enum pm_method m)
 		return "UPnP";
 	case PM_NATPMP:
 		return "NAT-PMP";
+	case PM_PCP:
+		return "PCP";
 	case PM_NONE:
 		break;
 	}

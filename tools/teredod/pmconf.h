@@ -17,9 +17,10 @@
 /* What the user asked for. */
 enum pm_mode {
 	PM_MODE_OFF,		/* the default: no port is opened */
-	PM_MODE_AUTO,		/* UPnP IGD, then NAT-PMP */
+	PM_MODE_AUTO,		/* UPnP IGD, then NAT-PMP, then PCP */
 	PM_MODE_UPNP,
 	PM_MODE_NATPMP,
+	PM_MODE_PCP,
 };
 
 /* What is in use: what the kernel reports (IFLA_TEREDO_PORTMAP). */
@@ -27,6 +28,7 @@ enum pm_method {
 	PM_NONE = TEREDO_PORTMAP_NONE,
 	PM_UPNP = TEREDO_PORTMAP_UPNP,
 	PM_NATPMP = TEREDO_PORTMAP_NATPMP,
+	PM_PCP = TEREDO_PORTMAP_PCP,
 };
 
 enum {
@@ -36,6 +38,7 @@ enum {
 	 * 6886's recommendation for NAT-PMP. */
 	PM_UPNP_LEASE = 3600,
 	PM_NATPMP_LIFETIME = 7200,
+	PM_PCP_LIFETIME = 7200,
 	/* A permanent mapping is added again this often (the router may
 	 * have restarted), ms. */
 	PM_PERMANENT_RECHECK = 1800 * 1000,
@@ -47,10 +50,10 @@ enum {
 	PM_RETRY_OPEN = 30 * 1000,
 };
 
-/* "auto", "upnp", "natpmp", "off" (also "no", "none"): 0, or -1. */
+/* "auto", "upnp", "natpmp", "pcp", "off" (also "no", "none"): 0, or -1. */
 int pm_mode_parse(const char *s, enum pm_mode *mode);
 const char *pm_mode_name(enum pm_mode mode);
-/* "UPnP", "NAT-PMP", "none". */
+/* "UPnP", "NAT-PMP", "PCP", "none". */
 const char *pm_method_name(enum pm_method m);
 /*
  * Milliseconds from a grant of @lifetime seconds (0: permanent) to its

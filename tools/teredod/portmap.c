@@ -2,14 +2,18 @@
 /*
  * Port mapping: the router side (see portmap.h).  UPnP IGD through
  * Debian's libminiupnpc (AddPortMapping external = internal = our port,
- * UDP, RFC 6081 §5.3), NAT-PMP through libnatpmp (RFC 6886).
+ * UDP, RFC 6081 §5.3), PCP's MAP (RFC 6887, pcp.c) over a UDP socket of
+ * our own, NAT-PMP through libnatpmp (RFC 6886).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 
 #include <miniupnpc/miniupnpc.h>
@@ -20,6 +24,7 @@
 #include <natpmp.h>
 
 #include "log.h"
+#include "pcp.h"
 #include "portmap.h"
 
 #define PM_DESC "Teredo"
@@ -223,6 +228,143 @@ static bool try_natpmp(struct portmap *pm)
 	return true;
 }
 
+/* The default gateway, as libnatpmp finds it: 0 when there is none. */
+static __be32 default_gateway(void)
+{
+	natpmp_t np;
+	__be32 gw;
+
+	if (initnatpmp(&np, 0, 0) < 0)
+		return 0;
+	gw = np.gateway;
+	closenatpmp(&np);
+	return gw;
+}
+
+/*
+ * One MAP exchange with the PCP server on @gw: @req sent (again after 1
+ * s, then 2 s: RFC 6887 §8.1.1's doubling, PM_PCP_WAIT_MS in all) from
+ * a socket of our own, whose address is the request's client address
+ * (the server checks it).  0 with @ans; -1 without an answer, or a
+ * negative errno, with @what.
+ */
+static int pcp_exchange(__be32 gw, struct pcp_map *req, struct pcp_map *ans,
+			const char **what)
+{
+	struct sockaddr_in to = {
+		.sin_family = AF_INET,
+		.sin_port = htons(PCP_SERVER_PORT),
+		.sin_addr.s_addr = gw,
+	};
+	struct sockaddr_in me;
+	socklen_t len = sizeof(me);
+	uint8_t buf[1100], out[PCP_MAP_LEN];
+	int fd, wait = 1000, left = PM_PCP_WAIT_MS, r = -1;
+	struct pollfd p;
+	ssize_t n;
+
+	*what = "socket";
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&to, sizeof(to)) ||
+	    getsockname(fd, (struct sockaddr *)&me, &len)) {
+		r = -errno;
+		goto out;
+	}
+	req->client = me.sin_addr.s_addr;
+	pcp_map_request(out, sizeof(out), req);
+	*what = "no answer";
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	while (left > 0) {
+		if (send(fd, out, sizeof(out), 0) < 0) {
+			*what = "send";
+			r = -errno;
+			break;
+		}
+		if (wait > left)
+			wait = left;
+		left -= wait;
+		while (poll(&p, 1, wait) > 0) {
+			n = recv(fd, buf, sizeof(buf), 0);
+			/* Not ours (another version: NAT-PMP only): skip. */
+			if (n >= 0 && !pcp_map_answer(buf, n, req, ans)) {
+				r = 0;
+				goto out;
+			}
+			if (n < 0 && errno == ECONNREFUSED) {
+				*what = "refused (no PCP server)";
+				r = -ECONNREFUSED;
+				goto out;
+			}
+		}
+		wait *= 2;
+	}
+out:
+	close(fd);
+	return r;
+}
+
+/* Maps (or renews: the same nonce) our port for @lifetime s. */
+static bool pcp_map(struct portmap *pm, uint32_t lifetime, const char **what,
+		    char *res, size_t res_size)
+{
+	struct pcp_map req = {
+		.int_port = pm->int_port,
+		.ext_port = pm->ext_port ? pm->ext_port : pm->int_port,
+		.ext_addr = pm->ext_addr,
+		.lifetime = lifetime,
+	}, ans;
+	int r;
+
+	memcpy(req.nonce, pm->pcp_nonce, PCP_NONCE_LEN);
+	r = pcp_exchange(pm->gateway, &req, &ans, what);
+	if (r) {
+		snprintf(res, res_size, "%s%s%s", *what, r < -1 ? ": " : "",
+			 r < -1 ? strerror(-r) : "");
+		return false;
+	}
+	if (ans.result != PCP_SUCCESS || (lifetime && !ans.ext_addr)) {
+		*what = "refused";
+		pcp_result_name(res, res_size, ans.result);
+		if (ans.result == PCP_SUCCESS)
+			snprintf(res, res_size, "no IPv4 external address");
+		return false;
+	}
+	pm->ext_addr = ans.ext_addr;
+	pm->ext_port = ans.ext_port;
+	pm->lifetime = ans.lifetime;
+	return true;
+}
+
+static bool try_pcp(struct portmap *pm)
+{
+	const char *what = "";
+	char res[64];
+
+	pm->gateway = default_gateway();
+	if (!pm->gateway) {
+		snprintf(pm->why, sizeof(pm->why), "PCP: no default gateway");
+		return false;
+	}
+	/* A new mapping: a new nonce (RFC 6887 §11.1), no suggestion but
+	 * our own port. */
+	pm->ext_port = 0;
+	pm->ext_addr = 0;
+	if (getrandom(pm->pcp_nonce, PCP_NONCE_LEN, 0) != PCP_NONCE_LEN) {
+		snprintf(pm->why, sizeof(pm->why), "PCP: no random nonce");
+		return false;
+	}
+	if (!pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res))) {
+		snprintf(pm->why, sizeof(pm->why), "PCP: %s", res);
+		pm->ext_port = 0;
+		pm->ext_addr = 0;
+		return false;
+	}
+	pm->method = PM_PCP;
+	return true;
+}
+
 static void granted(struct portmap *pm, uint64_t now)
 {
 	pm->renew_at = now + pm_renew_ms(pm->lifetime);
@@ -242,10 +384,29 @@ static void log_mapping(struct portmap *pm, const char *verb)
 		 pm->lifetime ? pm->lifetime : PM_PERMANENT_RECHECK / 1000);
 }
 
+/*
+ * The next protocol, @try, after the failures so far: logs the last one
+ * (pm->why) and gathers it in @before.
+ */
+static bool after(struct portmap *pm, const char *name,
+		  bool (*try)(struct portmap *pm), char *before, size_t size)
+{
+	size_t used;
+
+	if (pm->why[0]) {
+		log_line("port mapping: %s; trying %s", pm->why, name);
+		used = strlen(before);
+		snprintf(before + used, size - used, "%s%.100s",
+			 used ? "; " : "", pm->why);
+		pm->why[0] = '\0';
+	}
+	return try(pm);
+}
+
 bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 	     uint64_t now)
 {
-	char upnp_why[sizeof(pm->why)] = "";
+	char before[sizeof(pm->why)] = "";	/* what failed so far */
 	bool ok = false;
 
 	memset(pm, 0, sizeof(*pm));
@@ -256,18 +417,16 @@ bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 		return false;
 	if (mode == PM_MODE_AUTO || mode == PM_MODE_UPNP)
 		ok = try_upnp(pm);
-	if (!ok && (mode == PM_MODE_AUTO || mode == PM_MODE_NATPMP)) {
-		snprintf(upnp_why, sizeof(upnp_why), "%s", pm->why);
-		if (upnp_why[0])
-			log_line("port mapping: %s; trying NAT-PMP", upnp_why);
-		ok = try_natpmp(pm);
-		if (!ok && upnp_why[0]) {
-			char n[sizeof(pm->why)];
+	if (!ok && (mode == PM_MODE_AUTO || mode == PM_MODE_NATPMP))
+		ok = after(pm, "NAT-PMP", try_natpmp, before, sizeof(before));
+	if (!ok && (mode == PM_MODE_AUTO || mode == PM_MODE_PCP))
+		ok = after(pm, "PCP", try_pcp, before, sizeof(before));
+	if (!ok && before[0]) {
+		char last[sizeof(pm->why)];
 
-			snprintf(n, sizeof(n), "%s", pm->why);
-			snprintf(pm->why, sizeof(pm->why), "%.120s; %.120s",
-				 upnp_why, n);
-		}
+		snprintf(last, sizeof(last), "%s", pm->why);
+		snprintf(pm->why, sizeof(pm->why), "%.170s; %.80s", before,
+			 last);
 	}
 	if (!ok) {
 		pm->method = PM_NONE;
@@ -295,6 +454,19 @@ bool pm_renew(struct portmap *pm, uint64_t now)
 		}
 		log_line("port mapping: renewing through UPnP: %d %s", r,
 			 strupnperror(r));
+	} else if (pm->method == PM_PCP) {
+		__be16 ext = pm->ext_port;
+		char res[64];
+
+		if (pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res))) {
+			granted(pm, now);
+			log_mapping(pm, "renewed");
+			if (ext != pm->ext_port)
+				log_line("port mapping: the router moved it from port %u",
+					 ntohs(ext));
+			return true;
+		}
+		log_line("port mapping: renewing through PCP: %s", res);
 	} else if (pm->method == PM_NATPMP) {
 		__be16 ext = pm->ext_port;
 
@@ -341,6 +513,14 @@ void pm_close(struct portmap *pm)
 		else
 			log_line("port mapping: deleted (UPnP)");
 		upnp_free(pm);
+	} else if (pm->method == PM_PCP) {
+		const char *what;
+		char res[64];
+
+		if (pcp_map(pm, 0, &what, res, sizeof(res)))
+			log_line("port mapping: deleted (PCP)");
+		else
+			log_line("port mapping: deleting through PCP: %s", res);
 	} else if (pm->method == PM_NATPMP) {
 		r = initnatpmp(&np, 1, pm->gateway);
 		if (r >= 0) {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Port mapping on the router (RFC 6081 §4.3, §5.3): a UDP mapping of the
- * client's port through UPnP IGD (libminiupnpc) or NAT-PMP (libnatpmp),
- * renewed before it expires, deleted when teredod stops.  The calls
+ * client's port through UPnP IGD (libminiupnpc), NAT-PMP (libnatpmp) or
+ * PCP (RFC 6887, pcp.c), renewed before it expires, deleted when teredod
+ * stops.  The calls
  * block (SSDP discovery up to PM_DISCOVER_MS, each request up to a few
  * seconds): at start, at each renewal and at exit, never per packet.
  */
@@ -18,6 +19,7 @@
 enum {
 	PM_DISCOVER_MS = 2000,		/* SSDP M-SEARCH wait */
 	PM_NATPMP_WAIT_MS = 3000,	/* one NAT-PMP request, retries incl. */
+	PM_PCP_WAIT_MS = 3000,		/* one PCP request, retries incl. */
 };
 
 struct pm_upnp;
@@ -33,6 +35,7 @@ struct portmap {
 	uint64_t renew_at;		/* ms, monotonic; UINT64_MAX: none */
 	uint64_t expires_at;
 	struct pm_upnp *upnp;		/* the IGD found, while UPnP */
+	uint8_t pcp_nonce[12];		/* names the mapping, while PCP */
 	char why[256];			/* why there is none */
 };
 

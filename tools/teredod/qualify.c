@@ -609,7 +609,7 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 			go_offline(q, now, TEREDO_REASON_SYMMETRIC_NAT,
 				   TEREDO_NAT_SYMMETRIC, why);
 			q->ops->log(q->ctx,
-				    "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto (UPnP IGD or NAT-PMP on the router; PORT_MAPPING=auto in DEV.conf), or forward a UDP port to this host and use it (ip link add ... port N)");
+				    "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto (UPnP IGD, NAT-PMP or PCP on the router; PORT_MAPPING=auto in DEV.conf), or forward a UDP port to this host and use it (ip link add ... port N)");
 			break;
 		}
 		qualified(q, now, &ra,

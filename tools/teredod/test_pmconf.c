@@ -23,10 +23,13 @@ UNIT_TEST(pm_mode_words)
 	m = PM_MODE_UPNP;
 	CHECK(pm_mode_parse("", &m) && m == PM_MODE_UPNP);
 	CHECK(pm_mode_parse("UPnP", &m) && m == PM_MODE_UPNP);
-	CHECK(pm_mode_parse("pcp", &m) && m == PM_MODE_UPNP);
+	CHECK(!pm_mode_parse("pcp", &m) && m == PM_MODE_PCP);
+	m = PM_MODE_UPNP;
+	CHECK(pm_mode_parse("PCP", &m) && m == PM_MODE_UPNP);
 	CHECK(pm_mode_parse("auto ", &m) && m == PM_MODE_UPNP);
 	CHECK(pm_mode_parse(NULL, &m) && m == PM_MODE_UPNP);
 	CHECK(!strcmp(pm_mode_name(PM_MODE_NATPMP), "natpmp"));
+	CHECK(!strcmp(pm_mode_name(PM_MODE_PCP), "pcp"));
 	CHECK(!strcmp(pm_mode_name(PM_MODE_OFF), "off"));
 	CHECK(!strcmp(pm_mode_name(99), "?"));
 }
@@ -77,4 +80,5 @@ UNIT_TEST(pm_names_in_windows_words)
 		      "no port mapping"));
 	CHECK(!strcmp(pm_method_name(PM_UPNP), "UPnP"));
 	CHECK(!strcmp(pm_method_name(PM_NATPMP), "NAT-PMP"));
+	CHECK(!strcmp(pm_method_name(PM_PCP), "PCP"));
 }
