@@ -158,6 +158,16 @@ def main():
     write("ra", "ra-mtu-small", b"\x01" + ra(mtu=1000))
     write("ra", "ra-hlim", b"\x01" + ra(hlim=64))
     write("ra", "rs", b"\x00" + rs())
+    # teredod's pcp.c: answers to a MAP request (nonce 01..0c, UDP 40001).
+    pcp_nonce = bytes(range(1, 13))
+    def pcp_answer(result=0, addr=b"\0" * 10 + b"\xff\xff" + v4("198.18.0.40")):
+        return (bytes([2, 0x81, 0, result]) + struct.pack("!II", 3600, 256) +
+                bytes(12) + pcp_nonce + bytes([17, 0, 0, 0]) +
+                struct.pack("!HH", 40001, 40001) + addr)
+    write("pcp", "success", pcp_answer())
+    write("pcp", "not-authorized", pcp_answer(result=2))
+    write("pcp", "ipv6-external", pcp_answer(addr=v6("2001:db8::1")))
+    write("pcp", "natpmp-answer", bytes([0, 0x81, 0, 1]) + bytes(4))
     # link_teredo.so's parse_opt(): the words after "type teredo".
     write("iproute2", "client", words("server", "192.0.2.1", "server2",
                                       "192.0.2.2", "refresh", "30"))

@@ -29,6 +29,7 @@ sources() {
 			"$top/tools/teredoctl/format.c" ;;
 	nl) echo "$top/tools/teredoctl/nl.c" "$top/tools/lib/nl.c" ;;
 	ra) echo "$top/tools/teredod/ra.c" ;;
+	pcp) echo "$top/tools/teredod/pcp.c" ;;
 	esac
 }
 
