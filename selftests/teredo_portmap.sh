@@ -123,6 +123,21 @@ lan_count() {
 	tcpdump -n -r "$TOPO_DIR/$1.pcap" "$2" 2>/dev/null | wc -l
 }
 
+# stop_deleted METHOD: SIGTERM to teredod for $dev; one result: exit 0,
+# its last run logged "port mapping: deleted (METHOD)", the router holds
+# no mapping.
+stop_deleted() {
+	local rc=0
+
+	td_signal "$dev" TERM 30
+	assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
+	assert_contains "$S: log" "$dev: port mapping: deleted ($1)" \
+		"$(td_last_run "$dev")" || rc=1
+	assert_eq "$S: the router's mappings after SIGTERM" "" \
+		"$(upnp_mappings "$NAT")" || rc=1
+	ktap_result $rc "$S: SIGTERM: \"port mapping: deleted ($1)\", the router's DNAT gone"
+}
+
 # ---------------------------------------------------------- topology
 
 topo_up
@@ -262,12 +277,7 @@ assert_contains "$S: log" "$dev: port mapping: UPnP: no IGD answered in 2000 ms;
 	"$(td_last_run "$dev")" || rc=1
 ktap_result $rc "$S wire: SSDP unanswered (\"UPnP: no IGD answered\"), then NAT-PMP to $GW:5351: public address, mapping"
 
-rc=0
-td_signal "$dev" TERM 30
-assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
-assert_contains "$S: log" "$dev: port mapping: deleted (NAT-PMP)" "$(td_log "$dev")" || rc=1
-assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
-ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (NAT-PMP)\", the router's DNAT gone"
+stop_deleted NAT-PMP
 
 # ------------------------------------------------- P: PCP (RFC 6887)
 S=PCP
@@ -287,12 +297,7 @@ assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PO
 	"$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: --port-mapping pcp: qualified through \"PCP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"
 
-rc=0
-td_signal "$dev" TERM 30
-assert_eq "$S: teredod exit status" 0 "$TD_RC" || rc=1
-assert_contains "$S: log" "$dev: port mapping: deleted (PCP)" "$(td_last_run "$dev")" || rc=1
-assert_eq "$S: the router's mappings after SIGTERM" "" "$(upnp_mappings "$NAT")" || rc=1
-ktap_result $rc "$S: SIGTERM: \"port mapping: deleted (PCP)\", the router's DNAT gone"
+stop_deleted PCP
 
 lan_capture_stop
 rc=0

@@ -440,6 +440,17 @@ bool pm_open(struct portmap *pm, enum pm_mode mode, __be16 port,
 	return true;
 }
 
+/* A renewal granted; NAT-PMP and PCP may move the mapping from @ext. */
+static bool renewed(struct portmap *pm, uint64_t now, __be16 ext)
+{
+	granted(pm, now);
+	log_mapping(pm, "renewed");
+	if (ext != pm->ext_port)
+		log_line("port mapping: the router moved it from port %u",
+			 ntohs(ext));
+	return true;
+}
+
 bool pm_renew(struct portmap *pm, uint64_t now)
 {
 	const char *what = "";
@@ -458,26 +469,14 @@ bool pm_renew(struct portmap *pm, uint64_t now)
 		__be16 ext = pm->ext_port;
 		char res[64];
 
-		if (pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res))) {
-			granted(pm, now);
-			log_mapping(pm, "renewed");
-			if (ext != pm->ext_port)
-				log_line("port mapping: the router moved it from port %u",
-					 ntohs(ext));
-			return true;
-		}
+		if (pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res)))
+			return renewed(pm, now, ext);
 		log_line("port mapping: renewing through PCP: %s", res);
 	} else if (pm->method == PM_NATPMP) {
 		__be16 ext = pm->ext_port;
 
-		if (natpmp_map(pm, &what, &r)) {
-			granted(pm, now);
-			log_mapping(pm, "renewed");
-			if (ext != pm->ext_port)
-				log_line("port mapping: the router moved it from port %u",
-					 ntohs(ext));
-			return true;
-		}
+		if (natpmp_map(pm, &what, &r))
+			return renewed(pm, now, ext);
 		log_line("port mapping: renewing through NAT-PMP: %s: %s",
 			 what, natpmp_err(r));
 	} else {
