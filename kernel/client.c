@@ -378,6 +378,14 @@ struct pushed {
 	u32 next_refresh;
 };
 
+/* All three kinds of RFC 6081's symmetric NAT. */
+static bool nat_symmetric(u8 nat)
+{
+	return nat == TEREDO_NAT_SYMMETRIC ||
+	       nat == TEREDO_NAT_SYMMETRIC_PORT_PRESERVING ||
+	       nat == TEREDO_NAT_SYMMETRIC_SEQUENTIAL;
+}
+
 static int parse_state(struct teredo_dev *t, struct nlattr *data[],
 		       struct pushed *p, struct netlink_ext_ack *extack)
 {
@@ -500,7 +508,7 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 			return -ENOMEM;
 		q->addr = p.addr;
 		q->dormant = p.state == TEREDO_STATE_DORMANT;
-		q->symmetric = p.nat == TEREDO_NAT_SYMMETRIC &&
+		q->symmetric = nat_symmetric(p.nat) &&
 			       p.portmap == TEREDO_PORTMAP_NONE;
 		if (p.alt) {
 			q->alt_addr = p.alt;

@@ -117,7 +117,8 @@ MODES = {"client": 0, "relay": 1, "server": 2}
 STATES = ["offline", "qualifying", "qualified", "dormant"]
 REASONS = ["none", "no-helper", "no-server", "symmetric-nat", "no-route",
            "native-ipv6"]
-NATS = ["unknown", "none", "restricted", "symmetric"]
+NATS = ["unknown", "none", "restricted", "symmetric",
+        "symmetric-port-preserving", "symmetric-sequential"]
 PORTMAPS = ["none", "upnp", "natpmp"]
 
 INTS = {

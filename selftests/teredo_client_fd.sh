@@ -137,7 +137,7 @@ refuse "qualified without a socket" \
 refuse "dormant without a mapping" \
 	"state: qualified needs mapped, mapped-port and address" state=3
 refuse "unknown state" "state: unknown state" state=4
-refuse "unknown NAT type" "nat: unknown NAT type" nat=4
+refuse "unknown NAT type" "nat: unknown NAT type" nat=6
 refuse "private mapped address" \
 	"mapped: not a global unicast IPv4 address" mapped=10.0.0.1
 nlb_req get t0

@@ -27,6 +27,12 @@
 #      and $CLI5 (D, 10.0.4.2), on two more subnets (DNAT + SNAT to the
 #      public address on the LAN side): without --hairpinning they talk
 #      through it, as RFC 4380 has it, with plain bubbles.
+#   e  S behind $NAT made port-preserving symmetric (the first mapping of
+#      an inside port keeps it, the next ones get random ports; a probe
+#      proves it): nat "symmetric (port-preserving)" (RFC 6081 §5.4), its
+#      RS on the wire, the native host through our relay, P both ways.
+#   f  the same behind a sequential symmetric NAT (each new mapping the
+#      next public port; probed): nat "symmetric (sequential)" (§5.5).
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -55,7 +61,7 @@ teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 15
+ktap_plan 25
 
 # ------------------------------------------------------------ helpers
 
@@ -411,6 +417,141 @@ ktap_info "C's and D's bubbles on the Internet side: $n, with trailers: $t"
 assert_num "their bubbles through the server" "$n" -ge 1 || rc=1
 assert_num "with trailers" "$t" -eq 0 || rc=1
 ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$C_PORT, :$D_PORT), RFC 4380 only: no trailer on the wire"
+
+# ------------------------- e, f: the kinds of symmetric NAT (RFC 6081 §5.4, §5.5)
+# S again behind $NAT, at a fixed port, the NAT rebuilt each time.
+E_PORT=40061
+F_PORT=40062
+SEQ_BASE=30000
+
+# nat_port_preserving: a mapping per destination; the first one of an
+# inside address:port keeps its port (snat without a port: kept where
+# free), the next ones cannot (a NAT that gives a public port to one
+# destination only) and get a random one out of 20000-29999.  The set
+# remembers which inside endpoints have had their first mapping.
+nat_port_preserving() {
+	ip netns exec "$NAT" nft -f - <<-EOF
+	flush chain ip topo_nat postrouting
+	add set ip topo_nat pp_seen { type ipv4_addr . inet_service; flags dynamic,timeout; timeout 10m; }
+	add rule ip topo_nat postrouting oifname "e0" ip saddr . udp sport @pp_seen snat to $TOPO_NAT_IP:20000-29999 fully-random
+	add rule ip topo_nat postrouting oifname "e0" add @pp_seen { ip saddr . udp sport } snat to $TOPO_NAT_IP
+	add rule ip topo_nat postrouting oifname "e0" masquerade
+	EOF
+}
+
+# nat_sequential: a mapping per destination, each new one (whoever's)
+# at the next public port: $SEQ_BASE, +1, ... (numgen inc counts the
+# flows the NAT chain sees, their first packets; a map makes it a port
+# in network byte order).
+nat_sequential() {
+	local i m=""
+
+	for i in $(seq 0 255); do
+		m+="$i : $((SEQ_BASE + i)), "
+	done
+	ip netns exec "$NAT" nft -f - <<-EOF
+	flush chain ip topo_nat postrouting
+	add rule ip topo_nat postrouting oifname "e0" meta l4proto udp snat to $TOPO_NAT_IP : numgen inc mod 256 map { ${m%, } }
+	add rule ip topo_nat postrouting oifname "e0" masquerade
+	EOF
+}
+
+# rs_ports SINCE: "P1 P2", the NAT's public ports of S's first datagrams
+# to the primary and to the secondary server after SINCE (epoch s).
+rs_ports() {
+	wire_now | awk -v t="$1" -v n="$TOPO_NAT_IP" -v a="$TOPO_SRV_IP:3544" \
+		-v b="$TOPO_SRV_IP2:3544" '
+		$1 >= t && split($2, s, ":") && s[1] == n {
+			if ($3 == a && p1 == "") p1 = s[2]
+			if ($3 == b && p2 == "") p2 = s[2]
+		}
+		END { print (p1 == "" ? "-" : p1), (p2 == "" ? "-" : p2) }'
+}
+
+# nat_round LETTER NAME PORT KIND: S at PORT behind the NAT as it is now:
+# qualified with nat KIND (log, teredoctl show, ip -d link show), the
+# wire of its two-server test (RS_P1, RS_P2), traffic with the native
+# host through our relay and with P both ways.
+nat_round() {
+	local r=$1 name=$2 port=$3 kind=$4 since rc out pm pt
+
+	since=$(date +%s.%N)
+	start "$CLI" "$name" "$port" --default-route ||
+		ktap_info "$r: cannot create S"
+	rc=0
+	qualified "$CLI" "$name" || rc=1
+	S=$(_topo_teredo_addr "$CLI")
+	SM=$(mapping "$S")
+	ktap_info "$r: S $S (embeds $SM)"
+	assert_contains "$r: S: log" "qualified: $S: mapped $SM, nat $kind (the server saw $SM and $TOPO_NAT_IP:" \
+		"$(cat "$(topo_log "$name")")" || rc=1
+	out=$(ip netns exec "$CLI" "$CTL" show teredo)
+	assert_contains "$r: S: teredoctl show" "state qualified" "$out" || rc=1
+	assert_contains "$r: S: teredoctl show" "nat $kind" "$out" || rc=1
+	assert_contains "$r: S: ip -d link show" "nat $kind" \
+		"$(ip -n "$CLI" -d link show dev teredo)" || rc=1
+	ktap_result $rc "$r: S qualified: nat $kind, mapped $SM (log, teredoctl show, ip -d link show)"
+
+	read -r RS_P1 RS_P2 <<< "$(rs_ports "$since")"
+	ktap_info "$r: S's RS left the NAT from $TOPO_NAT_IP:$RS_P1 (primary) and :$RS_P2 (secondary)"
+
+	assert_ping "$r: S -> native host" "$CLI" "$TOPO_HOST_IP6"
+	ktap_result $? "$r: S reaches the native host $TOPO_HOST_IP6 through our relay"
+
+	rc=0
+	assert_ping "$r: S -> P" "$CLI" "$P" || rc=1
+	read -r pm pt <<< "$(peer "$PUB" "$S")"
+	ktap_info "$r: P's entry for S: $pm trusted $pt"
+	assert_eq "$r: P's entry for S: trusted" yes "$pt" || rc=1
+	assert_eq "$r: P's entry for S: the NAT's address" "$TOPO_NAT_IP" "${pm%:*}" || rc=1
+	ip netns exec "$PUB" "$CTL" peers flush teredo || rc=1
+	ip netns exec "$CLI" "$CTL" peers flush teredo || rc=1
+	assert_ping "$r: P -> S" "$PUB" "$S" || rc=1
+	ktap_result $rc "$r: ping6 S -> P and, tables flushed, P -> S, 3/3 each; P trusts S at $pm"
+	stop "$CLI"
+}
+
+elapsed "e"
+stop "$CLI"
+rc=0
+nat_port_preserving || rc=1
+TOPO_PROBE_PORT=5061 topo_nat_probe || rc=1
+ktap_info "e: NAT probe: $TOPO_CLI_IP:5061 -> $TOPO_SRV_IP:7000 seen as $TOPO_PROBE_SRV, -> $TOPO_RLY_IP:7000 seen as $TOPO_PROBE_RLY"
+assert_eq "e: the first mapping keeps the port" "$TOPO_NAT_IP:5061" "$TOPO_PROBE_SRV" || rc=1
+assert_eq "e: the second: the NAT's address" "$TOPO_NAT_IP" "${TOPO_PROBE_RLY%:*}" || rc=1
+assert_num "e: the second: another port" "${TOPO_PROBE_RLY#*:}" -ge 20000 || rc=1
+assert_num "e: the second: another port" "${TOPO_PROBE_RLY#*:}" -le 29999 || rc=1
+assert_eq "e: datagrams let in (from the flow's port only)" \
+	"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
+ktap_result $rc "e: the NAT is port-preserving symmetric: $TOPO_CLI_IP:5061 seen as $TOPO_PROBE_SRV, then $TOPO_PROBE_RLY"
+
+nat_round e cli-e "$E_PORT" "symmetric (port-preserving)"
+rc=0
+assert_eq "e: RS to the primary: the inside port kept" "$E_PORT" "$RS_P1" || rc=1
+assert_ne "e: RS to the secondary: another port" "$E_PORT" "$RS_P2" || rc=1
+assert_ne "e: RS to the secondary seen" "-" "$RS_P2" || rc=1
+ktap_result $rc "e: wire: S's RS leave the NAT from :$RS_P1 (= S's port $E_PORT) to $TOPO_SRV_IP, from :$RS_P2 to $TOPO_SRV_IP2"
+
+elapsed "f"
+rc=0
+nat_sequential || rc=1
+# A port of its own: e's probe flows may still be in the NAT's table.
+TOPO_PROBE_PORT=5062 topo_nat_probe || rc=1
+p1=${TOPO_PROBE_SRV#*:} p2=${TOPO_PROBE_RLY#*:}
+ktap_info "f: NAT probe: $TOPO_CLI_IP:5062 -> $TOPO_SRV_IP:7000 seen as $TOPO_PROBE_SRV, -> $TOPO_RLY_IP:7000 seen as $TOPO_PROBE_RLY"
+assert_eq "f: the first mapping: the NAT's address" "$TOPO_NAT_IP" "${TOPO_PROBE_SRV%:*}" || rc=1
+assert_eq "f: the second: the NAT's address" "$TOPO_NAT_IP" "${TOPO_PROBE_RLY%:*}" || rc=1
+assert_num "f: the first: a port of the NAT's sequence" "$p1" -ge "$SEQ_BASE" || rc=1
+assert_num "f: the second port follows the first" "$p2" -eq $((p1 + 1)) || rc=1
+assert_eq "f: datagrams let in (from the flow's port only)" \
+	"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
+ktap_result $rc "f: the NAT is sequential symmetric: $TOPO_CLI_IP:5062 seen as $TOPO_PROBE_SRV, then $TOPO_PROBE_RLY"
+
+nat_round f cli-f "$F_PORT" "symmetric (sequential)"
+rc=0
+assert_num "f: RS to the primary: a NAT port" "$RS_P1" -ge "$SEQ_BASE" || rc=1
+assert_num "f: RS to the secondary: the next one" "$RS_P2" -eq $((RS_P1 + 1)) || rc=1
+ktap_result $rc "f: wire: S's RS leave the NAT from :$RS_P1 to $TOPO_SRV_IP, from :$RS_P2 (the next port) to $TOPO_SRV_IP2"
 
 elapsed "end"
 stop "$CLI" "$PUB" "$CLI2" "$CLI3" "$CLI4" "$CLI5"

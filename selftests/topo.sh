@@ -731,14 +731,15 @@ topo_nat_check() {
 
 # topo_nat_symmetric: turn $NAT fully-random symmetric (masquerade
 # fully-random: a public port per flow) and prove it: 0 when the two
-# listeners of topo_nat_probe saw the NAT's address at two ports.
+# listeners of topo_nat_probe saw the NAT's address at two ports (from a
+# port of its own: the cone's flows may still be in conntrack).
 topo_nat_symmetric() {
 	local rc=0
 
 	ip netns exec "$NAT" nft flush chain ip topo_nat postrouting &&
 		ip netns exec "$NAT" nft add rule ip topo_nat postrouting \
 			oifname e0 masquerade fully-random || return 1
-	topo_nat_probe || rc=1
+	TOPO_PROBE_PORT=5001 topo_nat_probe || rc=1
 	assert_eq "NAT address seen by both" "$TOPO_NAT_IP $TOPO_NAT_IP" \
 		"${TOPO_PROBE_SRV%:*} ${TOPO_PROBE_RLY%:*}" || rc=1
 	assert_ne "NAT mappings seen by $TOPO_SRV_IP and $TOPO_RLY_IP" \
@@ -746,14 +747,17 @@ topo_nat_symmetric() {
 	return $rc
 }
 
-# topo_nat_probe: one socket in $CLI (port 5000) sends a datagram to
-# $TOPO_SRV_IP:7000 and one to $TOPO_RLY_IP:7000, whose listener answers
-# from port 7001 first (a port the client never talked to), then from
-# 7000.  TOPO_PROBE_SRV and TOPO_PROBE_RLY: the source each listener saw;
-# TOPO_PROBE_SEEN: the sources of what reached the client.
+# topo_nat_probe: one socket in $CLI (port TOPO_PROBE_PORT, default 5000)
+# sends a datagram to $TOPO_SRV_IP:7000 and one to $TOPO_RLY_IP:7000, whose
+# listener answers from port 7001 first (a port the client never talked
+# to), then from 7000.  TOPO_PROBE_SRV and TOPO_PROBE_RLY: the source each
+# listener saw; TOPO_PROBE_SEEN: the sources of what reached the client.
+# Another port for a NAT rebuilt since the last probe: the old flows may
+# still be in its conntrack table, with their old mappings.
 TOPO_PROBE_SRV="" TOPO_PROBE_RLY="" TOPO_PROBE_SEEN=""
 topo_nat_probe() {
-	local rs=$TOPO_DIR/nat-srv rr=$TOPO_DIR/nat-rly rc=0 pids=()
+	local port=${TOPO_PROBE_PORT:-5000} rs=$TOPO_DIR/nat-srv
+	local rr=$TOPO_DIR/nat-rly rc=0 pids=()
 
 	rm -f "$rs".* "$rr".*
 	"$IP" netns exec "$SRV" timeout 40 python3 -c "$TOPO_PY_UDP" listen \
@@ -767,7 +771,7 @@ topo_nat_probe() {
 		rc=1
 	}
 	TOPO_PROBE_SEEN=$(ip netns exec "$CLI" timeout 40 python3 -c \
-		"$TOPO_PY_UDP" send "$TOPO_CLI_IP" 5000 "$TOPO_SRV_IP:7000" \
+		"$TOPO_PY_UDP" send "$TOPO_CLI_IP" "$port" "$TOPO_SRV_IP:7000" \
 		"$TOPO_RLY_IP:7000")
 	wait "${pids[@]}"
 	TOPO_PROBE_SRV=$(cat "$rs.out") TOPO_PROBE_RLY=$(cat "$rr.out")

@@ -115,6 +115,13 @@ refused "pasted state words are skipped" 'unknown keyword "bogus"' \
 	bound 0.0.0.0:40000 reason none bogus 1
 refused "a state word needs its value" '"bound" needs a value' \
 	server 192.0.2.1 bound
+# RFC 6081 §5.4/§5.5's NAT types are two words: the "(...)" goes too.
+refused "pasted nat symmetric (port-preserving) is skipped" \
+	'unknown keyword "bogus"' server 192.0.2.1 \
+	nat symmetric "(port-preserving)" mapped 198.18.0.40:40000 bogus 1
+refused "pasted nat symmetric (sequential) is skipped" \
+	'unknown keyword "bogus"' server 192.0.2.1 \
+	state qualified nat symmetric "(sequential)" bogus 1
 
 # `help` after type teredo prints the usage and aborts the command.
 if [ "$iso" != none ]; then

@@ -98,6 +98,9 @@ static const char * const teredo_nats[] = {
 	[TEREDO_NAT_NONE]		= "none",
 	[TEREDO_NAT_RESTRICTED]		= "restricted",
 	[TEREDO_NAT_SYMMETRIC]		= "symmetric",
+	/* Two words: pasted back, "(...)" is skipped with the value. */
+	[TEREDO_NAT_SYMMETRIC_PORT_PRESERVING] = "symmetric (port-preserving)",
+	[TEREDO_NAT_SYMMETRIC_SEQUENTIAL] = "symmetric (sequential)",
 };
 
 static const char * const teredo_portmaps[] = {
@@ -279,6 +282,11 @@ static int teredo_parse_opt(struct link_util *lu, int argc, char **argv,
 			}
 			argc--;
 			argv++;
+			/* "nat symmetric (sequential)": one value, two words. */
+			if (argc > 1 && argv[1][0] == '(') {
+				argc--;
+				argv++;
+			}
 			continue;
 		}
 		if (!kw) {

@@ -108,6 +108,9 @@ static const char * const nat_names[] = {
 	[TEREDO_NAT_NONE]		= "none",
 	[TEREDO_NAT_RESTRICTED]		= "restricted",
 	[TEREDO_NAT_SYMMETRIC]		= "symmetric",
+	/* Windows' words (netsh interface teredo show state) */
+	[TEREDO_NAT_SYMMETRIC_PORT_PRESERVING] = "symmetric (port-preserving)",
+	[TEREDO_NAT_SYMMETRIC_SEQUENTIAL] = "symmetric (sequential)",
 };
 
 /* Router Solicitations before the helper gives up (RFC 4380 §5.2.1). */

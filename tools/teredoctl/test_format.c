@@ -412,10 +412,15 @@ static void test_client_names(void)
 		   "restricted");
 	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_SYMMETRIC),
 		   "symmetric");
+	ok &= same(nat_name(buf, sizeof(buf),
+			    TEREDO_NAT_SYMMETRIC_PORT_PRESERVING),
+		   "symmetric (port-preserving)");
+	ok &= same(nat_name(buf, sizeof(buf), TEREDO_NAT_SYMMETRIC_SEQUENTIAL),
+		   "symmetric (sequential)");
 	ok &= same(nat_name(buf, sizeof(buf), 255), "255");
 	/* A value added to the UAPI must get a name here. */
 	if (TEREDO_STATE_MAX != 3 || TEREDO_REASON_MAX != 5 ||
-	    TEREDO_NAT_MAX != 3) {
+	    TEREDO_NAT_MAX != 5) {
 		printf("# the client enums grew: name the new values\n");
 		ok = false;
 	}

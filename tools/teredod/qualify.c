@@ -16,6 +16,8 @@ static const char *const nat_names[] = {
 	[TEREDO_NAT_NONE]	= "none",
 	[TEREDO_NAT_RESTRICTED]	= "restricted",
 	[TEREDO_NAT_SYMMETRIC]	= "symmetric",
+	[TEREDO_NAT_SYMMETRIC_PORT_PRESERVING] = "symmetric (port-preserving)",
+	[TEREDO_NAT_SYMMETRIC_SEQUENTIAL] = "symmetric (sequential)",
 };
 
 static const char *const state_names[] = {
@@ -347,6 +349,29 @@ static enum teredo_nat nat_type(struct qual *q, const struct ra_info *ra,
 	return otherwise;
 }
 
+enum teredo_nat qual_symmetric_kind(__be16 local, __be32 m1, __be16 p1,
+				    __be32 m2, __be16 p2)
+{
+	unsigned int step = (ntohs(p2) - ntohs(p1)) & 0xffff;
+
+	if (p1 == local)
+		return TEREDO_NAT_SYMMETRIC_PORT_PRESERVING;
+	if (m1 == m2 && step >= 1 && step <= QUAL_SEQ_DELTA_MAX)
+		return TEREDO_NAT_SYMMETRIC_SEQUENTIAL;
+	return TEREDO_NAT_SYMMETRIC;
+}
+
+/* The kind of symmetric NAT the primary's @q->first and @ra show. */
+static enum teredo_nat symmetric_kind(struct qual *q, const struct ra_info *ra)
+{
+	__be32 addr = 0;
+	__be16 port = 0;
+
+	q->ops->local(q->ctx, &addr, &port);
+	return qual_symmetric_kind(port, q->first.mapped, q->first.mapped_port,
+				   ra->mapped, ra->mapped_port);
+}
+
 static void qualified(struct qual *q, qual_time now, const struct ra_info *ra,
 		      enum teredo_nat nat, const char *why)
 {
@@ -578,7 +603,7 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 					  q->first.mapped_port),
 				 endpoint(&b, ra.mapped, ra.mapped_port));
 			qualified_portmap(q, now, &q->first,
-					  TEREDO_NAT_SYMMETRIC, why);
+					  symmetric_kind(q, &ra), why);
 			break;
 		}
 		/*
@@ -596,7 +621,8 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 				 endpoint(&a, q->first.mapped,
 					  q->first.mapped_port),
 				 endpoint(&b, ra.mapped, ra.mapped_port));
-			qualified(q, now, &q->first, TEREDO_NAT_SYMMETRIC, why);
+			qualified(q, now, &q->first, symmetric_kind(q, &ra),
+				  why);
 			break;
 		}
 		if (ra.mapped != q->first.mapped ||
@@ -607,7 +633,7 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 					  q->first.mapped_port),
 				 endpoint(&b, ra.mapped, ra.mapped_port));
 			go_offline(q, now, TEREDO_REASON_SYMMETRIC_NAT,
-				   TEREDO_NAT_SYMMETRIC, why);
+				   symmetric_kind(q, &ra), why);
 			q->ops->log(q->ctx,
 				    "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto (UPnP IGD, NAT-PMP or PCP on the router; PORT_MAPPING=auto in DEV.conf), or forward a UDP port to this host and use it (ip link add ... port N)");
 			break;

@@ -38,6 +38,7 @@ typedef uint64_t qual_time;
 enum {
 	QUAL_RS_INTERVAL = 4000,	/* T, RFC 4380 §5.2.1 */
 	QUAL_RS_TRIES = 3,		/* N */
+	QUAL_SEQ_DELTA_MAX = 4,		/* ports, a sequential NAT's step */
 	QUAL_BACKOFF_MIN = 15000,	/* first retry after going offline */
 	QUAL_BACKOFF_MAX = 300000,	/* doubling up to this */
 	QUAL_IGNORED_LINES = 10,	/* "ignored" log lines per window */
@@ -202,6 +203,16 @@ void qual_rx(struct qual *q, qual_time now, __be32 from, __be16 port,
 qual_time qual_deadline(const struct qual *q);
 
 const char *qual_nat_name(enum teredo_nat nat);
+/*
+ * Which symmetric NAT answered the two-server test from local port
+ * @local: the primary saw @m1:@p1 first, then the secondary @m2:@p2
+ * (the two differ).  RFC 6081 §5.4: the first mapping kept the local
+ * port: port-preserving.  §5.5: same address, and the secondary's port
+ * follows the primary's by 1 to QUAL_SEQ_DELTA_MAX (modulo 65536):
+ * sequential.  Anything else: plain symmetric.
+ */
+enum teredo_nat qual_symmetric_kind(__be16 local, __be32 m1, __be16 p1,
+				    __be32 m2, __be16 p2);
 const char *qual_state_name(enum teredo_state state);
 
 #endif /* _TEREDOD_QUALIFY_H */

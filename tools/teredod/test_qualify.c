@@ -266,9 +266,11 @@ UNIT_TEST(symmetric_nat_qualifies_with_the_primary_mapping)
 	struct in6_addr addr;
 
 	setup(30);
+	/* Neither port-preserving nor sequential (RFC 6081 §5.4, §5.5). */
+	F.local_port = htons(50000);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
-	answer(NAT, 40001);
+	answer(NAT, 47311);
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
 	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC);
 	CHECK_EQ(last_pub()->reason, TEREDO_REASON_NONE);
@@ -279,7 +281,7 @@ UNIT_TEST(symmetric_nat_qualifies_with_the_primary_mapping)
 	CHECK_EQ(teredo_addr_mapped(&last_pub()->addr), ip4(NAT));
 	CHECK_EQ(ntohs(teredo_addr_port(&last_pub()->addr)), 40000);
 	CHECK(strstr(last_log(), ": mapped " NAT ":40000, nat symmetric (the server saw "
-		     NAT ":40000 and " NAT ":40001)"));
+		     NAT ":40000 and " NAT ":47311)"));
 	addr = last_pub()->addr;
 	/* The refresh goes to the primary, whose mapping stays. */
 	run_to(qual_deadline(&Q));
@@ -291,7 +293,7 @@ UNIT_TEST(symmetric_nat_qualifies_with_the_primary_mapping)
 	/* Asked again (SIGHUP): the same address. */
 	qual_requalify(&Q, F.now, "test");
 	answer(NAT, 40000);
-	answer(NAT, 40002);
+	answer(NAT, 47312);
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
 	CHECK(!memcmp(&last_pub()->addr, &addr, sizeof(addr)));
 }
@@ -299,15 +301,16 @@ UNIT_TEST(symmetric_nat_qualifies_with_the_primary_mapping)
 UNIT_TEST(symmetric_nat_is_offline)
 {
 	setup_rfc4380(30);
+	F.local_port = htons(50000);
 	qual_start(&Q, F.now);
 	answer(NAT, 40000);
-	answer(NAT, 40001);
+	answer(NAT, 47311);
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
 	CHECK_EQ(last_pub()->reason, TEREDO_REASON_SYMMETRIC_NAT);
 	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC);
 	CHECK(!teredo_addr_is_teredo(&last_pub()->addr));
 	CHECK(!strcmp(F.log[(F.nlog - 2) % 64], "offline: symmetric NAT (mappings "
-		      NAT ":40000 and " NAT ":40001 differ); retry in 15 s"));
+		      NAT ":40000 and " NAT ":47311 differ); retry in 15 s"));
 	/* Then what to do about it. */
 	CHECK(!strncmp(last_log(), "hint: a symmetric NAT needs a port mapping: teredod --port-mapping auto", 71));
 	CHECK(strstr(last_log(), "forward a UDP port"));
@@ -322,6 +325,76 @@ UNIT_TEST(symmetric_nat_is_offline)
 	run_to(F.now + 15000);
 	CHECK_EQ(last_sent()->dst, ip4(SRV));
 	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFYING);
+}
+
+/* RFC 6081 §5.4, §5.5: the kinds of symmetric NAT, from the ports. */
+UNIT_TEST(symmetric_kind_from_the_ports)
+{
+	__be16 l = htons(40000);
+	__be32 a = ip4(NAT), b = ip4("198.18.0.41");
+
+	/* The first mapping kept the local port: port-preserving. */
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(40000), a, htons(1025)),
+		 TEREDO_NAT_SYMMETRIC_PORT_PRESERVING);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(40000), a, htons(40001)),
+		 TEREDO_NAT_SYMMETRIC_PORT_PRESERVING);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(40000), b, htons(40000)),
+		 TEREDO_NAT_SYMMETRIC_PORT_PRESERVING);
+	/* Only the second kept it: the first was another port. */
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30000), a, htons(40000)),
+		 TEREDO_NAT_SYMMETRIC);
+	/* The next port, or a few further: sequential. */
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30000), a, htons(30001)),
+		 TEREDO_NAT_SYMMETRIC_SEQUENTIAL);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30000), a,
+				     htons(30000 + QUAL_SEQ_DELTA_MAX)),
+		 TEREDO_NAT_SYMMETRIC_SEQUENTIAL);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(65535), a, htons(0)),
+		 TEREDO_NAT_SYMMETRIC_SEQUENTIAL);
+	/* Too far, backwards, or another address: plain symmetric. */
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30000), a,
+				     htons(30001 + QUAL_SEQ_DELTA_MAX)),
+		 TEREDO_NAT_SYMMETRIC);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30001), a, htons(30000)),
+		 TEREDO_NAT_SYMMETRIC);
+	CHECK_EQ(qual_symmetric_kind(l, a, htons(30000), b, htons(30001)),
+		 TEREDO_NAT_SYMMETRIC);
+}
+
+/* The two-server test reports them, qualified or (RFC 4380) offline. */
+UNIT_TEST(symmetric_kinds_reported)
+{
+	setup(30);
+	qual_start(&Q, F.now);
+	answer(NAT, 40000);		/* = F.local_port */
+	answer(NAT, 1024);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC_PORT_PRESERVING);
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 40000);
+	CHECK(strstr(last_log(), ": mapped " NAT ":40000, nat symmetric (port-preserving) (the server saw "
+		     NAT ":40000 and " NAT ":1024)"));
+	/* A refresh keeps the kind. */
+	run_to(qual_deadline(&Q));
+	answer(NAT, 40000);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC_PORT_PRESERVING);
+
+	setup(30);
+	qual_start(&Q, F.now);
+	answer(NAT, 20000);
+	answer(NAT, 20001);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_QUALIFIED);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC_SEQUENTIAL);
+	CHECK_EQ(ntohs(last_pub()->mapped_port), 20000);
+	CHECK(strstr(last_log(), ": mapped " NAT ":20000, nat symmetric (sequential) (the server saw "
+		     NAT ":20000 and " NAT ":20001)"));
+
+	setup_rfc4380(30);
+	qual_start(&Q, F.now);
+	answer(NAT, 20000);
+	answer(NAT, 20002);
+	CHECK_EQ(last_pub()->state, TEREDO_STATE_OFFLINE);
+	CHECK_EQ(last_pub()->reason, TEREDO_REASON_SYMMETRIC_NAT);
+	CHECK_EQ(last_pub()->nat, TEREDO_NAT_SYMMETRIC_SEQUENTIAL);
 }
 
 UNIT_TEST(three_rs_four_seconds_apart_then_offline)

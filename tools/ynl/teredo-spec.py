@@ -48,7 +48,7 @@ def enum(name, doc, entries, header=None, prefix=None):
 enum('mode','What a device is (IFLA_TEREDO_MODE).',['client','relay','server'],'linux/if_teredo.h','teredo-mode-')
 enum('state',"A client's qualification (IFLA_TEREDO_STATE).",['offline','qualifying','qualified','dormant'],'linux/if_teredo.h','teredo-state-')
 enum('reason','Why a client is offline (IFLA_TEREDO_REASON).',['none','no-helper','no-server','symmetric-nat','no-route','native-ipv6'],'linux/if_teredo.h','teredo-reason-')
-enum('nat','The NAT in front of a client (IFLA_TEREDO_NAT).',['unknown','none','restricted','symmetric'],'linux/if_teredo.h','teredo-nat-')
+enum('nat','The NAT in front of a client (IFLA_TEREDO_NAT).',['unknown','none','restricted','symmetric','symmetric-port-preserving','symmetric-sequential'],'linux/if_teredo.h','teredo-nat-')
 enum('event','What happened to a peer (peer-ntf).',['unspec','trusted','evicted','unreachable'],None,'teredo-event-')
 A('')
 A('attribute-sets:')

@@ -149,6 +149,12 @@ enum teredo_nat {
 	TEREDO_NAT_NONE,		/* mapped = local: no NAT */
 	TEREDO_NAT_RESTRICTED,		/* one mapping for both addresses */
 	TEREDO_NAT_SYMMETRIC,		/* a mapping per destination */
+	/* Symmetric, and the first mapping keeps the local port (RFC 6081
+	 * §5.4); symmetric, and the next mapping takes the next port or
+	 * nearly (RFC 6081 §5.5).
+	 */
+	TEREDO_NAT_SYMMETRIC_PORT_PRESERVING,
+	TEREDO_NAT_SYMMETRIC_SEQUENTIAL,
 	__TEREDO_NAT_MAX
 };
 
