@@ -14,8 +14,9 @@
                         holds rcu_read_lock_bh() only); prints "sent=N"
   tiny-flood SERVER N K  K IPv6/UDP packets of 64 bytes to each of N new
                         Teredo addresses of SERVER; prints "sent=N"
-  rtnl-probe SECONDS IFNAME  RTNL operations (set IFNAME's MTU) back to
-                        back; prints "rtnl ops=N max_ms=M" (the longest
+  rtnl-probe SECONDS IFNAME [STOP]  RTNL operations (set IFNAME's MTU)
+                        back to back for SECONDS or until the file STOP
+                        exists; prints "rtnl ops=N max_ms=M" (the longest
                         any one waited)
   mcloop IFNAME IP:PORT  a stand-in teredod: binds IP:PORT, attaches the
                         socket to the client IFNAME, deletes the device
@@ -196,13 +197,13 @@ def run_tiny_flood(server, n, k):
     print(f"sent={sent}", flush=True)
 
 
-def run_rtnl_probe(seconds, ifname):
+def run_rtnl_probe(seconds, ifname, stop=None):
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0)
     sock.bind((0, 0))
     ifx = socket.if_nametoindex(ifname)
     ops, worst = 0, 0.0
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and not (stop and os.path.exists(stop)):
         mtu = 1400 + ops % 2
         req = struct.pack("=BxHiII", 0, 0, ifx, 0, 0) + nlattr(
             IFLA_MTU, struct.pack("=I", mtu))
@@ -453,7 +454,7 @@ def main(argv):
     elif argv[:1] == ["tiny-flood"]:
         run_tiny_flood(argv[1], int(argv[2]), int(argv[3]))
     elif argv[:1] == ["rtnl-probe"]:
-        run_rtnl_probe(float(argv[1]), argv[2])
+        run_rtnl_probe(float(argv[1]), argv[2], *argv[3:4])
     elif argv[:1] == ["mcloop"]:
         run_mcloop(argv[1], argv[2])
     elif argv[:1] == ["echo-replay"]:

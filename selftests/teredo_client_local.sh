@@ -118,29 +118,6 @@ stop() {
 	ip -n "$CLIB" link del teredo 2>/dev/null
 }
 
-# LAN capture on the bridge port of $CLI: all A sends and receives there.
-LAN_CAP_PID=""
-lan_capture_start() {
-	local err
-
-	err=$(topo_log "tcpdump-$1")
-	"$IP" netns exec "$NAT" tcpdump -i i0 -n -U -s 0 \
-		-w "$TOPO_DIR/$1.pcap" udp >/dev/null 2>"$err" </dev/null &
-	LAN_CAP_PID=$!
-	wait_until 60 grep -q "listening on" "$err"
-}
-
-lan_capture_stop() {
-	sleep 0.3
-	kill -TERM "$LAN_CAP_PID" 2>/dev/null
-	_topo_wait_gone 5 "$LAN_CAP_PID" || kill -KILL "$LAN_CAP_PID" 2>/dev/null
-	wait "$LAN_CAP_PID" 2>/dev/null
-}
-
-lan_count() {
-	tcpdump -n -r "$TOPO_DIR/$1.pcap" "$2" 2>/dev/null | wc -l
-}
-
 # ---------------------------------------------------------- topology
 
 topo_up
@@ -155,12 +132,8 @@ link add i1 type veth peer name e0 netns $CLIB
 link set i1 master lan up
 addr add $TOPO_NAT_LAN_IP/24 dev lan
 EOF
-_topo_batch "$CLIB" <<-EOF || ktap_bail "cannot build the LAN"
-link set lo up
-link set e0 up
-addr add $CLIB_IP/24 dev e0
-route add default via $TOPO_NAT_LAN_IP
-EOF
+topo_e0_up "$CLIB" "$CLIB_IP/24" "$TOPO_NAT_LAN_IP" ||
+	ktap_bail "cannot build the LAN"
 # What the NAT receives from the LAN for its public address: a hairpin
 # attempt, which it does not forward.
 ip netns exec "$NAT" nft -f - <<-EOF || ktap_bail "cannot load the counter"
@@ -192,7 +165,9 @@ stop
 
 # ------------------------------------------------- D: local discovery
 S=discovery
-lan_capture_start disc
+# The LAN capture on the bridge port of $CLI: all A sends and receives
+# there.
+topo_lan_capture_start disc
 start "$CLI" cli-a --local-discovery on &&
 	start "$CLIB" cli-b --local-discovery on
 ktap_result $? "$S: both clients qualified with --local-discovery on"
@@ -222,20 +197,20 @@ ktap_result $? "$S: ping6 A -> B, 3/3"
 assert_ping "ping B -> A" "$CLIB" "$A"
 ktap_result $? "$S: ping6 B -> A, 3/3"
 h1=$(hairpin)
-lan_capture_stop
+topo_capture_stop disc
 
 # IPv4 TTL 1 (ip[8]), UDP to 3544, IPv6 hop limit 1 (udp[15]) to ff02::1.
 disc="dst host 224.0.0.253 and udp dst port 3544 and ip[8] = 1 and udp[8] = 0x60 and udp[15] = 1 and udp[32:4] = 0xff020000 and udp[44:4] = 1"
-na=$(lan_count disc "$disc and src host $TOPO_CLI_IP and src port $PA")
-nb=$(lan_count disc "$disc and src host $CLIB_IP and src port $PB")
+na=$(topo_capture_count disc "$disc and src host $TOPO_CLI_IP and src port $PA")
+nb=$(topo_capture_count disc "$disc and src host $CLIB_IP and src port $PB")
 ktap_info "discovery bubbles on the LAN: from A $na, from B $nb"
 [ "$na" -ge 1 ] && [ "$nb" -ge 1 ]
 ktap_result $? "$S: discovery bubbles from each: 224.0.0.253:3544 TTL 1, ff02::1 hop limit 1, from the service port"
 
 # Echo requests and replies: IPv6 next header 58 (udp[14]).
 echo6="udp[8] = 0x60 and udp[14] = 58"
-ab=$(lan_count disc "$echo6 and src host $TOPO_CLI_IP and src port $PA and dst host $CLIB_IP and dst port $PB")
-ba=$(lan_count disc "$echo6 and src host $CLIB_IP and src port $PB and dst host $TOPO_CLI_IP and dst port $PA")
+ab=$(topo_capture_count disc "$echo6 and src host $TOPO_CLI_IP and src port $PA and dst host $CLIB_IP and dst port $PB")
+ba=$(topo_capture_count disc "$echo6 and src host $CLIB_IP and src port $PB and dst host $TOPO_CLI_IP and dst port $PA")
 ktap_info "ICMPv6 on the LAN: A -> B $ab, B -> A $ba; to the NAT's public address during the pings: $((h1 - h0))"
 [ "$ab" -ge 6 ] && [ "$ba" -ge 6 ] && [ "$((h1 - h0))" = 0 ]
 ktap_result $? "$S: the echoes cross the LAN directly, both ways; none reaches the NAT"

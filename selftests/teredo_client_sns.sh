@@ -181,11 +181,7 @@ _topo_batch "$INET" <<-EOF || ktap_bail "cannot build the topology"
 link add v-pub type veth peer name e0 netns $PUB
 link set v-pub master $TOPO_BR4 up
 EOF
-_topo_batch "$PUB" <<-EOF || ktap_bail "cannot build the topology"
-link set lo up
-link set e0 up
-addr add $PUB_IP/24 dev e0
-EOF
+topo_e0_up "$PUB" "$PUB_IP/24" "" || ktap_bail "cannot build the topology"
 # B on a second LAN of $NAT2: the NAT routes between its two subnets,
 # masquerades only towards e0, and sends nothing back to its LANs that
 # was addressed to its public address (no hairpin).
@@ -202,12 +198,7 @@ addr add $D_LAN/24 dev i3
 EOF
 for x in "$CLI3 $B_IP $B_LAN" "$CLI4 $C_IP $C_LAN" "$CLI5 $D_IP $D_LAN"; do
 	read -r ns ip gw <<< "$x"
-	_topo_batch "$ns" <<-EOF || ktap_bail "cannot build the topology"
-	link set lo up
-	link set e0 up
-	addr add $ip/24 dev e0
-	route add default via $gw
-	EOF
+	topo_e0_up "$ns" "$ip/24" "$gw" || ktap_bail "cannot build the topology"
 done
 # d: hairpinning (RFC 4787 REQ-9) for C's and D's ports, the nftables
 # way: what the LAN sends to a client's public address:port goes to that

@@ -102,14 +102,11 @@ link set n6 up
 addr add 2001:db8:11::2/64 dev n6 nodad
 route add 2001:db8::/32 via 2001:db8:11::1
 EOF
-_topo_batch "$RLY2" <<-EOF || ktap_bail "cannot build relay 2"
-link set lo up
-link set e0 up
-addr add $RLY2_IP/24 dev e0
-link set n6 up
-addr add 2001:db8:12::2/64 dev n6 nodad
-route add 2001:db8::/32 via 2001:db8:12::1
-EOF
+topo_e0_up "$RLY2" "$RLY2_IP/24" "" \
+	"link set n6 up" \
+	"addr add 2001:db8:12::2/64 dev n6 nodad" \
+	"route add 2001:db8::/32 via 2001:db8:12::1" ||
+	ktap_bail "cannot build relay 2"
 _topo_batch "$HOST" <<-EOF || ktap_bail "cannot readdress the host"
 route replace 2001::/32 via $RTR_IP6
 $host_addrs

@@ -97,30 +97,10 @@ nat_probe() {
 	return $rc
 }
 
-# lan_capture_start NAME / lan_capture_stop: tcpdump on the router's LAN
-# side (i0 in $NAT), UPnP (SSDP 1900, the IGD's HTTP) and NAT-PMP (5351).
-LAN_CAP_PID=""
+# lan_capture_start NAME: tcpdump on the router's LAN side, UPnP (SSDP
+# 1900, the IGD's HTTP) and NAT-PMP (5351); topo_capture_stop NAME ends it.
 lan_capture_start() {
-	local err
-
-	err=$(topo_log "tcpdump-$1")
-	"$IP" netns exec "$NAT" tcpdump -i i0 -n -U -s 0 -w "$TOPO_DIR/$1.pcap" \
-		udp port 1900 or udp port 5351 or tcp >/dev/null 2>"$err" \
-		</dev/null &
-	LAN_CAP_PID=$!
-	wait_until 60 grep -q "listening on" "$err"
-}
-
-lan_capture_stop() {
-	sleep 0.2
-	kill -TERM "$LAN_CAP_PID" 2>/dev/null
-	_topo_wait_gone 5 "$LAN_CAP_PID" || kill -KILL "$LAN_CAP_PID" 2>/dev/null
-	wait "$LAN_CAP_PID" 2>/dev/null
-}
-
-# lan_count NAME FILTER: packets of the LAN capture matching FILTER.
-lan_count() {
-	tcpdump -n -r "$TOPO_DIR/$1.pcap" "$2" 2>/dev/null | wc -l
+	topo_lan_capture_start "$1" "udp port 1900 or udp port 5351 or tcp"
 }
 
 # stop_deleted METHOD: SIGTERM to teredod for $dev; one result: exit 0,
@@ -192,7 +172,7 @@ ktap_result $rc "$S: miniupnpd installed the mapping in nftables: udp dport $POR
 
 sleep 1
 topo_capture_stop u
-lan_capture_stop
+topo_capture_stop lan-u
 f=$(topo_capture_file u)
 rc=0
 # What the server saw: one public port per server address, neither the
@@ -212,9 +192,9 @@ done
 assert_num "$S: datagrams from the mapped port $PORT" \
 	"$(topo_cap_count "$f" "src=$TOPO_NAT_IP" "sport=$PORT")" -eq 0 || rc=1
 assert_num "$S: SSDP M-SEARCH on the LAN" \
-	"$(lan_count lan-u "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
+	"$(topo_capture_count lan-u "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
 assert_num "$S: the IGD's SOAP over HTTP" \
-	"$(lan_count lan-u "src host $TOPO_CLI_IP and dst host $GW and tcp[tcpflags] & tcp-syn != 0")" -ge 2 || rc=1
+	"$(topo_capture_count lan-u "src host $TOPO_CLI_IP and dst host $GW and tcp[tcpflags] & tcp-syn != 0")" -ge 2 || rc=1
 [ $rc = 0 ] || ktap_info "$(topo_cap_show "$f")"
 ktap_result $rc "$S wire: SSDP and SOAP on the LAN; RS leave the NAT from ${p1:-?} and ${p2:-?} (not $PORT: the nftables backend maps inbound only), RAs carry those"
 
@@ -261,18 +241,18 @@ assert_contains "$S: the router's DNAT" "dport $PORT dnat ip to $TOPO_CLI_IP:$PO
 	"$(upnp_mappings "$NAT")" || rc=1
 ktap_result $rc "$S: --port-mapping auto: qualified through \"NAT-PMP mapping via $GW\", $TOPO_NAT_IP:$PORT in the address and in the router's nftables"
 
-lan_capture_stop
+topo_capture_stop lan-n
 rc=0
 assert_num "$S: SSDP M-SEARCH first (auto tries UPnP)" \
-	"$(lan_count lan-n "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
+	"$(topo_capture_count lan-n "src host $TOPO_CLI_IP and udp dst port 1900")" -ge 1 || rc=1
 assert_num "$S: no IGD answers" \
-	"$(lan_count lan-n "dst host $TOPO_CLI_IP and udp src port 1900")" -eq 0 || rc=1
+	"$(topo_capture_count lan-n "dst host $TOPO_CLI_IP and udp src port 1900")" -eq 0 || rc=1
 # Public address (2 + 12 B), mapping (12 + 16 B).
 assert_num "$S: NAT-PMP requests" \
-	"$(lan_count lan-n "src host $TOPO_CLI_IP and dst host $GW and udp dst port 5351")" -ge 2 || rc=1
+	"$(topo_capture_count lan-n "src host $TOPO_CLI_IP and dst host $GW and udp dst port 5351")" -ge 2 || rc=1
 assert_num "$S: NAT-PMP mapping answer (16 B)" \
-	"$(lan_count lan-n "src host $GW and udp src port 5351 and udp[4:2] == 24")" -ge 1 || rc=1
-[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$TOPO_DIR/lan-n.pcap" 2>/dev/null | head -20)"
+	"$(topo_capture_count lan-n "src host $GW and udp src port 5351 and udp[4:2] == 24")" -ge 1 || rc=1
+[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$(topo_capture_file lan-n)" 2>/dev/null | head -20)"
 assert_contains "$S: log" "$dev: port mapping: UPnP: no IGD answered in 2000 ms; trying NAT-PMP" \
 	"$(td_last_run "$dev")" || rc=1
 ktap_result $rc "$S wire: SSDP unanswered (\"UPnP: no IGD answered\"), then NAT-PMP to $GW:5351: public address, mapping"
@@ -299,20 +279,20 @@ ktap_result $rc "$S: --port-mapping pcp: qualified through \"PCP mapping via $GW
 
 stop_deleted PCP
 
-lan_capture_stop
+topo_capture_stop lan-p
 rc=0
 # The UDP payload from udp[8]: version, opcode (R bit 0x80), the result
 # (answers), the lifetime (udp[12:4]); 60 bytes, UDP length 68.
 q="src host $TOPO_CLI_IP and dst host $GW and udp dst port 5351 and udp[4:2] == 68 and udp[8] == 2 and udp[9] == 1"
 a="src host $GW and udp src port 5351 and udp[4:2] == 68 and udp[8] == 2 and udp[9] == 0x81 and udp[11] == 0"
 assert_num "$S: MAP requests for 7200 s" \
-	"$(lan_count lan-p "$q and udp[12:4] == 7200")" -ge 1 || rc=1
-assert_num "$S: SUCCESS answers" "$(lan_count lan-p "$a")" -ge 2 || rc=1
+	"$(topo_capture_count lan-p "$q and udp[12:4] == 7200")" -ge 1 || rc=1
+assert_num "$S: SUCCESS answers" "$(topo_capture_count lan-p "$a")" -ge 2 || rc=1
 assert_num "$S: the deletion (lifetime 0)" \
-	"$(lan_count lan-p "$q and udp[12:4] == 0")" -ge 1 || rc=1
+	"$(topo_capture_count lan-p "$q and udp[12:4] == 0")" -ge 1 || rc=1
 assert_num "$S: no NAT-PMP (version 0), no SSDP" \
-	"$(lan_count lan-p "src host $TOPO_CLI_IP and ((udp dst port 5351 and udp[8] == 0) or udp dst port 1900)")" -eq 0 || rc=1
-[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$TOPO_DIR/lan-p.pcap" 2>/dev/null | head -20)"
+	"$(topo_capture_count lan-p "src host $TOPO_CLI_IP and ((udp dst port 5351 and udp[8] == 0) or udp dst port 1900)")" -eq 0 || rc=1
+[ $rc = 0 ] || ktap_info "$(tcpdump -n -r "$(topo_capture_file lan-p)" 2>/dev/null | head -20)"
 ktap_result $rc "$S wire: MAP requests (60 B, version 2, UDP, 7200 s) to $GW:5351, SUCCESS answers, the deletion with lifetime 0; no NAT-PMP, no SSDP"
 
 # ------------------------------------------ O: no port mapping at all

@@ -220,22 +220,14 @@ _topo_build() {
 	link set w-host master $TOPO_BR6 up
 	EOF
 
-	_topo_batch "$SRV" <<-EOF || return 1
-	link set lo up
-	link set e0 up
-	link set n6 up
-	addr add $TOPO_SRV_IP/24 dev e0
-	addr add $TOPO_SRV_IP2/24 dev e0
-	addr add $TOPO_SRV_IP6/64 dev n6 nodad
-	EOF
+	topo_e0_up "$SRV" "$TOPO_SRV_IP/24" "" \
+		"addr add $TOPO_SRV_IP2/24 dev e0" \
+		"link set n6 up" \
+		"addr add $TOPO_SRV_IP6/64 dev n6 nodad" || return 1
 
-	_topo_batch "$RLY" <<-EOF || return 1
-	link set lo up
-	link set e0 up
-	link set n6 up
-	addr add $TOPO_RLY_IP/24 dev e0
-	addr add $TOPO_RLY_IP6/64 dev n6 nodad
-	EOF
+	topo_e0_up "$RLY" "$TOPO_RLY_IP/24" "" \
+		"link set n6 up" \
+		"addr add $TOPO_RLY_IP6/64 dev n6 nodad" || return 1
 	_topo_sysctl "$RLY" net.ipv6.conf.all.forwarding=1 || return 1
 
 	_topo_batch "$HOST" <<-EOF || return 1
@@ -245,24 +237,43 @@ _topo_build() {
 	route add 2001::/32 via $TOPO_RLY_IP6
 	EOF
 
-	_topo_batch "$NAT" <<-EOF || return 1
+	_topo_home "$NAT" "$TOPO_NAT_IP" "$TOPO_NAT_LAN_IP" "$CLI" \
+		"$TOPO_CLI_IP" || return 1
+	topo_nic "$SRV" "$RLY"
+}
+
+# topo_e0_up NS IP/PREFIX GW [LINE...]: what every host and router of these
+# topologies does first, in one ip(8) run (under TCG each process start
+# costs half a second): loopback and the uplink e0 (the veth its switch or
+# router made) up, IP/PREFIX on e0, a default route via GW unless GW is
+# "", then each LINE (more ip-batch commands).
+topo_e0_up() {
+	local ns=$1 ip=$2 gw=$3 more
+
+	shift 3
+	printf -v more '%s\n' "$@"
+	_topo_batch "$ns" <<-EOF
 	link set lo up
 	link set e0 up
-	addr add $TOPO_NAT_IP/24 dev e0
-	link add i0 type veth peer name e0 netns $CLI
-	link set i0 up
-	addr add $TOPO_NAT_LAN_IP/24 dev i0
+	addr add $ip dev e0
+	${gw:+route add default via $gw}
+	$more
 	EOF
+}
 
-	_topo_batch "$CLI" <<-EOF || return 1
-	link set lo up
-	link set e0 up
-	addr add $TOPO_CLI_IP/24 dev e0
-	route add default via $TOPO_NAT_LAN_IP
-	EOF
+# _topo_home NAT NAT_IP LAN_IP CLI CLI_IP: a home network, the same for
+# each site: router NAT (its e0 already on the "Internet" at NAT_IP/24)
+# with the port-restricted cone NAT from LAN_IP/24 on i0, and CLI at
+# CLI_IP/24 behind it, its default route via LAN_IP.
+_topo_home() {
+	local nat=$1 nat_ip=$2 lan_ip=$3 cli=$4 cli_ip=$5
 
-	_topo_nat_rules "$NAT" || return 1
-	topo_nic "$SRV" "$RLY" "$CLI"
+	topo_e0_up "$nat" "$nat_ip/24" "" \
+		"link add i0 type veth peer name e0 netns $cli" \
+		"link set i0 up" \
+		"addr add $lan_ip/24 dev i0" || return 1
+	topo_e0_up "$cli" "$cli_ip/24" "$lan_ip" || return 1
+	_topo_nat_rules "$nat" && topo_nic "$cli"
 }
 
 # topo_nic NS...: e0 in each NS finishes transmit checksums in software,
@@ -310,21 +321,8 @@ topo_site2_up() {
 	link add v-nat2 type veth peer name e0 netns $NAT2
 	link set v-nat2 master $TOPO_BR4 up
 	EOF
-	_topo_batch "$NAT2" <<-EOF || return 1
-	link set lo up
-	link set e0 up
-	addr add $TOPO_NAT2_IP/24 dev e0
-	link add i0 type veth peer name e0 netns $CLI2
-	link set i0 up
-	addr add $TOPO_NAT2_LAN_IP/24 dev i0
-	EOF
-	_topo_batch "$CLI2" <<-EOF || return 1
-	link set lo up
-	link set e0 up
-	addr add $TOPO_CLI2_IP/24 dev e0
-	route add default via $TOPO_NAT2_LAN_IP
-	EOF
-	_topo_nat_rules "$NAT2" && topo_nic "$CLI2"
+	_topo_home "$NAT2" "$TOPO_NAT2_IP" "$TOPO_NAT2_LAN_IP" "$CLI2" \
+		"$TOPO_CLI2_IP"
 }
 
 # topo_up: build the namespaces, links, addresses and the NAT.  Sets INET
@@ -783,14 +781,26 @@ topo_nat_probe() {
 # topo_capture_start NAME [IFACE]: tcpdump of the UDP on IFACE (default
 # the "Internet" bridge) in $INET into $TOPO_DIR/rROUND-NAME.pcap; prints
 # nothing, waits until tcpdump listens.  topo_capture_file NAME gives the
-# file.
+# file, topo_capture_stop NAME ends it.
 topo_capture_start() {
-	local name=$1 ifc=${2:-$TOPO_BR4} f err pid
+	_topo_capture "$1" "$INET" "${2:-$TOPO_BR4}" udp
+}
+
+# topo_lan_capture_start NAME [FILTER]: the same on the router's LAN side
+# (i0 in $NAT), what FILTER matches (default the UDP): what the client
+# asks of its router (UPnP, NAT-PMP) or sends its neighbours.
+topo_lan_capture_start() {
+	_topo_capture "$1" "$NAT" i0 "${2:-udp}"
+}
+
+# _topo_capture NAME NS IFACE FILTER: see topo_capture_start.
+_topo_capture() {
+	local name=$1 ns=$2 ifc=$3 filter=$4 f err pid
 
 	f=$(topo_capture_file "$name")
 	err=$(topo_log "tcpdump-$name")
-	"$IP" netns exec "$INET" tcpdump -i "$ifc" -n -U -Z root -s 0 \
-		-w "$f" udp >/dev/null 2>"$err" </dev/null &
+	"$IP" netns exec "$ns" tcpdump -i "$ifc" -n -U -Z root -s 0 \
+		-w "$f" "$filter" >/dev/null 2>"$err" </dev/null &
 	pid=$!
 	disown "$pid"
 	TOPO_CAP_PIDS[$name]=$pid
@@ -802,6 +812,12 @@ topo_capture_start() {
 
 topo_capture_file() {
 	echo "$TOPO_DIR/r$TOPO_ROUND-$1.pcap"
+}
+
+# topo_capture_count NAME FILTER: packets of capture NAME (stopped) that
+# tcpdump's FILTER matches.
+topo_capture_count() {
+	tcpdump -n -r "$(topo_capture_file "$1")" "$2" 2>/dev/null | wc -l
 }
 
 # topo_capture_stop NAME: stop it cleanly (SIGTERM: tcpdump completes the
