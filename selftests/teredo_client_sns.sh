@@ -65,6 +65,22 @@ ktap_plan 25
 
 # ------------------------------------------------------------ helpers
 
+# s_reports WHAT KIND LOG: S ($S, embedding $SM) says it is qualified
+# behind a "nat KIND" in its teredod log LOG, teredoctl show and ip -d
+# link show; 0 when all three do.
+s_reports() {
+	local out rc=0
+
+	assert_contains "$1: log" "qualified: $S: mapped $SM, nat $2 (the server saw $SM and $TOPO_NAT_IP:" \
+		"$(cat "$(topo_log "$3")")" || rc=1
+	out=$(ip netns exec "$CLI" "$CTL" show teredo)
+	assert_contains "$1: teredoctl show" "state qualified" "$out" || rc=1
+	assert_contains "$1: teredoctl show" "nat $2" "$out" || rc=1
+	assert_contains "$1: ip -d link show" "nat $2" \
+		"$(ip -n "$CLI" -d link show dev teredo)" || rc=1
+	return $rc
+}
+
 # counter NS NAME: a counter of teredoctl -j show teredo in NS (0: none).
 counter() {
 	local n
@@ -253,13 +269,7 @@ S=$(_topo_teredo_addr "$CLI")
 P=$(_topo_teredo_addr "$PUB")
 SM=$(mapping "$S")
 ktap_info "S $S (embeds $SM), P $P"
-assert_contains "S: log" "qualified: $S: mapped $SM, nat symmetric (the server saw $SM and $TOPO_NAT_IP:" \
-	"$(cat "$(topo_log cli-s)")" || rc=1
-out=$(ip netns exec "$CLI" "$CTL" show teredo)
-assert_contains "S: teredoctl show" "state qualified" "$out" || rc=1
-assert_contains "S: teredoctl show" "nat symmetric" "$out" || rc=1
-assert_contains "S: ip -d link show" "nat symmetric" \
-	"$(ip -n "$CLI" -d link show dev teredo)" || rc=1
+s_reports S symmetric cli-s || rc=1
 ktap_result $rc "a: behind a fully-random NAT S qualifies anyway: nat symmetric, the primary's mapping $SM (log, teredoctl show, ip -d link show)"
 
 assert_ping "S -> native host" "$CLI" "$TOPO_HOST_IP6"
@@ -474,13 +484,7 @@ nat_round() {
 	S=$(_topo_teredo_addr "$CLI")
 	SM=$(mapping "$S")
 	ktap_info "$r: S $S (embeds $SM)"
-	assert_contains "$r: S: log" "qualified: $S: mapped $SM, nat $kind (the server saw $SM and $TOPO_NAT_IP:" \
-		"$(cat "$(topo_log "$name")")" || rc=1
-	out=$(ip netns exec "$CLI" "$CTL" show teredo)
-	assert_contains "$r: S: teredoctl show" "state qualified" "$out" || rc=1
-	assert_contains "$r: S: teredoctl show" "nat $kind" "$out" || rc=1
-	assert_contains "$r: S: ip -d link show" "nat $kind" \
-		"$(ip -n "$CLI" -d link show dev teredo)" || rc=1
+	s_reports "$r: S" "$kind" "$name" || rc=1
 	ktap_result $rc "$r: S qualified: nat $kind, mapped $SM (log, teredoctl show, ip -d link show)"
 
 	read -r RS_P1 RS_P2 <<< "$(rs_ports "$since")"
