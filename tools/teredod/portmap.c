@@ -305,9 +305,12 @@ out:
 	return r;
 }
 
-/* Maps (or renews: the same nonce) our port for @lifetime s. */
-static bool pcp_map(struct portmap *pm, uint32_t lifetime, const char **what,
-		    char *res, size_t res_size)
+/*
+ * Maps (or renews: the same nonce) our port for @lifetime s; without a
+ * mapping, says why in @res.  pm's address and port change only with one.
+ */
+static bool pcp_map(struct portmap *pm, uint32_t lifetime, char *res,
+		    size_t res_size)
 {
 	struct pcp_map req = {
 		.int_port = pm->int_port,
@@ -315,20 +318,22 @@ static bool pcp_map(struct portmap *pm, uint32_t lifetime, const char **what,
 		.ext_addr = pm->ext_addr,
 		.lifetime = lifetime,
 	}, ans;
+	const char *what;
 	int r;
 
 	memcpy(req.nonce, pm->pcp_nonce, PCP_NONCE_LEN);
-	r = pcp_exchange(pm->gateway, &req, &ans, what);
+	r = pcp_exchange(pm->gateway, &req, &ans, &what);
 	if (r) {
-		snprintf(res, res_size, "%s%s%s", *what, r < -1 ? ": " : "",
+		snprintf(res, res_size, "%s%s%s", what, r < -1 ? ": " : "",
 			 r < -1 ? strerror(-r) : "");
 		return false;
 	}
-	if (ans.result != PCP_SUCCESS || (lifetime && !ans.ext_addr)) {
-		*what = "refused";
+	if (ans.result != PCP_SUCCESS) {
 		pcp_result_name(res, res_size, ans.result);
-		if (ans.result == PCP_SUCCESS)
-			snprintf(res, res_size, "no IPv4 external address");
+		return false;
+	}
+	if (lifetime && !ans.ext_addr) {
+		snprintf(res, res_size, "no IPv4 external address");
 		return false;
 	}
 	pm->ext_addr = ans.ext_addr;
@@ -339,7 +344,6 @@ static bool pcp_map(struct portmap *pm, uint32_t lifetime, const char **what,
 
 static bool try_pcp(struct portmap *pm)
 {
-	const char *what = "";
 	char res[64];
 
 	pm->gateway = default_gateway();
@@ -355,10 +359,8 @@ static bool try_pcp(struct portmap *pm)
 		snprintf(pm->why, sizeof(pm->why), "PCP: no random nonce");
 		return false;
 	}
-	if (!pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res))) {
+	if (!pcp_map(pm, PM_PCP_LIFETIME, res, sizeof(res))) {
 		snprintf(pm->why, sizeof(pm->why), "PCP: %s", res);
-		pm->ext_port = 0;
-		pm->ext_addr = 0;
 		return false;
 	}
 	pm->method = PM_PCP;
@@ -469,7 +471,7 @@ bool pm_renew(struct portmap *pm, uint64_t now)
 		__be16 ext = pm->ext_port;
 		char res[64];
 
-		if (pcp_map(pm, PM_PCP_LIFETIME, &what, res, sizeof(res)))
+		if (pcp_map(pm, PM_PCP_LIFETIME, res, sizeof(res)))
 			return renewed(pm, now, ext);
 		log_line("port mapping: renewing through PCP: %s", res);
 	} else if (pm->method == PM_NATPMP) {
@@ -513,10 +515,9 @@ void pm_close(struct portmap *pm)
 			log_line("port mapping: deleted (UPnP)");
 		upnp_free(pm);
 	} else if (pm->method == PM_PCP) {
-		const char *what;
 		char res[64];
 
-		if (pcp_map(pm, 0, &what, res, sizeof(res)))
+		if (pcp_map(pm, 0, res, sizeof(res)))
 			log_line("port mapping: deleted (PCP)");
 		else
 			log_line("port mapping: deleting through PCP: %s", res);
