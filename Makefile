@@ -10,6 +10,7 @@
 # make demo         a whole Teredo network in the VM, one line per step
 # make bench-scale  a relay's peer table at 1k, 100k and 1M entries
 # make bench-profile the tunnels' own code per packet, ours against sit+fou
+# make bench-client-profile  the same on the client path, both ends
 # make install      module (+ depmod), tools, plugin, unit, man pages;
 #                   DESTDIR= stages; make uninstall; make dkms-install
 # See README.md.
@@ -31,7 +32,7 @@ KREL = $(if $(filter /lib/modules/%/build,$(KDIR)),$(patsubst \
 	/lib/modules/%/build,%,$(KDIR)),$(notdir $(abspath $(KDIR))))
 
 .PHONY: all module modules-all tools deps check unit static vmtest clean bench \
-	bench-client bench-profile bench-server bench-scale fuzz debug-kernel check-debug check-storm \
+	bench-client bench-profile bench-client-profile bench-server bench-scale fuzz debug-kernel check-debug check-storm \
 	check-race \
 	install install-module install-tools uninstall dkms-install \
 	dkms-uninstall demo deb check-packages
@@ -108,6 +109,11 @@ bench: modules-all tools $(O)/bench/rsflood
 bench-profile: modules-all tools
 	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 900 -- \
 		bash bench/run.sh --profile $(PROFILE_ARGS)
+
+# The same for the client path, both tunnel ends (bench/client.sh).
+bench-client-profile: modules-all tools
+	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- \
+		bash bench/client.sh --profile $(PROFILE_ARGS)
 
 bench-client: modules-all tools
 	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh

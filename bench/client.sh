@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# bench/client.sh [--reps N] [--time S]
+# bench/client.sh [--reps N] [--time S] [--profile [--depth N]]
 #
 # Client throughput: our client (device "teredo" + teredod) against
 # Miredo's client and against the kernel's own sit+fou encapsulation of
@@ -33,6 +33,11 @@
 # 2001::/32 route goes to our relay: both clients reach the host through
 # it, so only the client differs between ON and MN; SN's packets take
 # the same wires and NAT as ON's, only the tunnel ends are sit+fou.
+#
+# --profile measures nothing of that: it times the tunnels' own functions
+# at both ends (ftrace's function_graph, lib.sh's trace_setup) in one run
+# of each test for ON and SN and writes
+# $TEREDO_RESULTS/profile-client-depthN.md (bench/profile.py).
 
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
@@ -45,12 +50,17 @@ TIME=5
 # last variant's runs and the boot the bench stays within make
 # bench-client's 20 minutes.
 BUDGET=960
+PROFILE=0
+DEPTH=1
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--reps) REPS=$2; shift 2 ;;
 	--time) TIME=$2; shift 2 ;;
-	*) echo "usage: $0 [--reps N] [--time S]" >&2; exit 2 ;;
+	--profile) PROFILE=1; shift ;;
+	--depth) DEPTH=$2; shift 2 ;;
+	*) echo "usage: $0 [--reps N] [--time S] [--profile [--depth N]]" >&2
+	   exit 2 ;;
 	esac
 done
 
@@ -445,6 +455,36 @@ sample() {
 		"$cpu_s cpu-s busy in $wall_s s: $per_cpu per cpu-s)"
 }
 
+# The entry points of both tunnel ends, client and relay: ours are
+# separate functions per mode; sit+fou's are the same at both ends.
+# run.sh's PROFILE_FUNCS say what each part is.
+PROFILE_FUNCS="teredo_client_encap_recv teredo_client_xmit relay_recv
+	teredo_relay_xmit teredo_gro_receive
+	fou_udp_recv ipip6_rcv sit_tunnel_xmit fou_gro_receive"
+
+# profile: one run of each test for ours (ON) and sit+fou (SN) with
+# those functions traced.
+profile() {
+	local v t runs=()
+
+	# shellcheck disable=SC2086  # one function a word
+	trace_setup "$DEPTH" $PROFILE_FUNCS || return 1
+	for v in ON SN; do
+		if [ -n "${FAILED[$v]:-}" ] || ! host_csum "$v" || ! warm "$v"
+		then
+			log "profile: variant $v has no path"
+			continue
+		fi
+		for t in $TESTS; do
+			runs+=("$(trace_run "$v" "$t" measure "$v" "$t" \
+				"$WORK/prof-$v-$t.json")")
+		done
+	done
+	trace_stop
+	py "$BENCH_DIR/profile.py" "$RESULTS/profile-client-depth$DEPTH.md" \
+		"${TRACE_CLOCK_ARGS[@]}" "${runs[@]}"
+}
+
 fail_samples() {
 	local t
 
@@ -521,6 +561,11 @@ for v in $VARIANTS; do
 	[ -n "${FAILED[$v]:-}" ] && log "variant $v: ${FAILED[$v]}"
 done
 log "setup done in $SECONDS s"
+
+if [ "$PROFILE" = 1 ]; then
+	profile
+	exit $?
+fi
 
 for rep in $(seq 1 "$REPS"); do
 	for v in $VARIANTS; do

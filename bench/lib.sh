@@ -125,3 +125,114 @@ host_loadavg() {
 		echo "$WORK/hostroot/proc/loadavg"
 	fi
 }
+
+# The tunnels' own entry points timed by ftrace, for bench/profile.py
+# (run.sh --profile, client.sh --profile).  perf's sampling is no use
+# under TCG (its timer lands in the idle loop and at the points that
+# enable interrupts, not where the time goes); the tracer's per-call
+# times are.
+TRACEFS=/sys/kernel/tracing
+PROBE_GROUP=teredo_prof
+# profile.py's options for the trace clock: the default clock prints
+# microseconds, too coarse for calls of a few; x86-tsc prints cycles,
+# each cpu's own (a call starts and ends on one cpu), at the rate the
+# kernel measured.
+TRACE_CLOCK_ARGS=()
+
+# trace_setup DEPTH FUNC...: time those of FUNC that can be (the others
+# are inlined or absent: logged); tracing stays off until trace_run.
+# Depth 1: a kprobe and a kretprobe on each (profile.py takes the calls
+# nested in one out of its time: function_graph's depth limit would lose
+# them, and with them the filter); deeper: function_graph on them, which
+# also times their callees, each traced call costing the tracer's
+# overhead.
+trace_setup() {
+	local depth=$1 f funcs=""
+
+	shift
+	[ -d "$TRACEFS/options" ] || mount -t tracefs nodev "$TRACEFS" ||
+		{ log "profile: no tracefs"; return 1; }
+	echo 0 > "$TRACEFS/tracing_on"
+	echo nop > "$TRACEFS/current_tracer"
+	for f in "$@"; do
+		if ! grep -qE "^$f( |$)" "$TRACEFS/available_filter_functions"
+		then
+			log "profile: $f cannot be traced (inlined or absent)"
+		elif [ "$depth" -gt 1 ]; then
+			funcs="$funcs $f"
+		else
+			printf 'p:%s/%s_e %s\nr:%s/%s_x %s\n' "$PROBE_GROUP" "$f" \
+				"$f" "$PROBE_GROUP" "$f" "$f" >> "$TRACEFS/kprobe_events"
+		fi
+	done
+	echo 32768 > "$TRACEFS/buffer_size_kb"
+	trace_clock_tsc
+	if [ "$depth" = 1 ]; then
+		echo 1 > "$TRACEFS/events/$PROBE_GROUP/enable"
+		return
+	fi
+	echo "$funcs" > "$TRACEFS/set_graph_function"
+	echo "$depth" > "$TRACEFS/max_graph_depth"
+	echo 1 > "$TRACEFS/options/funcgraph-tail"
+	echo 0 > "$TRACEFS/options/funcgraph-irqs"
+	echo function_graph > "$TRACEFS/current_tracer"
+}
+
+# trace_clock_tsc: the x86-tsc clock where the kernel has it and says
+# its rate (TRACE_CLOCK_ARGS), else the default.
+trace_clock_tsc() {
+	local mhz
+
+	mhz=$(dmesg | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p; s/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' |
+		tail -1)
+	if [ -n "$mhz" ] && grep -qw x86-tsc "$TRACEFS/trace_clock" &&
+		echo x86-tsc > "$TRACEFS/trace_clock"; then
+		# shellcheck disable=SC2034  # the callers pass it on
+		TRACE_CLOCK_ARGS=(--tsc-mhz "$mhz")
+		log "profile: trace clock x86-tsc at $mhz MHz"
+	else
+		echo local > "$TRACEFS/trace_clock"
+	fi
+}
+
+# trace_lost: events the full ring buffer overwrote (since the trace was
+# last cleared) and returns the kretprobes missed (ever: kprobe_profile's
+# last column).
+trace_lost() {
+	{ cat "$TRACEFS"/per_cpu/cpu*/stats; cat "$TRACEFS/kprobe_profile"; } |
+		awk '/^overrun:/ { n += $2 } $1 ~ /_x$/ { n += $NF }
+		END { print n + 0 }'
+}
+
+# trace_run V TEST CMD...: CMD (one iperf3 run writing
+# $WORK/prof-V-TEST.json) traced; the trace and the JSON go to $LOGS, and
+# "V:TEST:busy-cpu-s:lost:trace.xz:json" (profile.py's RUN; lost: events
+# the full ring buffer overwrote, which would make the sums short) to
+# stdout.
+trace_run() {
+	local v=$1 t=$2 mark cpu_s wall_s lost missed
+
+	shift 2
+	echo > "$TRACEFS/trace"
+	missed=$(trace_lost)
+	echo 1 > "$TRACEFS/tracing_on"
+	mark=$(cpu_mark)
+	"$@"
+	read -r cpu_s wall_s <<< "$(cpu_span "$mark")"
+	echo 0 > "$TRACEFS/tracing_on"
+	lost=$(($(trace_lost) - missed))
+	grep -v '^#' "$TRACEFS/trace" | xz -1 > "$WORK/trace-$v-$t.xz"
+	cp "$WORK/trace-$v-$t.xz" "$WORK/prof-$v-$t.json" "$LOGS/"
+	log "profile: $v $t traced ($cpu_s cpu-s busy in $wall_s s," \
+		"$lost events lost)"
+	echo "$v:$t:$cpu_s:$lost:$WORK/trace-$v-$t.xz:$WORK/prof-$v-$t.json"
+}
+
+trace_stop() {
+	echo nop > "$TRACEFS/current_tracer"
+	echo > "$TRACEFS/set_graph_function"
+	[ -d "$TRACEFS/events/$PROBE_GROUP" ] &&
+		echo 0 > "$TRACEFS/events/$PROBE_GROUP/enable"
+	echo > "$TRACEFS/kprobe_events"
+	echo local > "$TRACEFS/trace_clock"
+}

@@ -326,61 +326,33 @@ sample() {
 }
 
 # The tunnels' own entry points, timed per call by the function_graph
-# tracer at depth 1 (bench/profile.py).  Decapsulation: ours is one
-# encap_rcv; sit+fou's is fou's encap_rcv and, after the resubmit, sit's
-# receive.  Encapsulation: each device's ndo_start_xmit.  GRO: each UDP
-# tunnel socket's gro_receive.
+# tracer (lib.sh's trace_setup, bench/profile.py).  Decapsulation: ours
+# is one encap_rcv; sit+fou's is fou's encap_rcv and, after the resubmit,
+# sit's receive.  Encapsulation: each device's ndo_start_xmit.  GRO:
+# each UDP tunnel socket's gro_receive.
 PROFILE_FUNCS="relay_recv teredo_relay_xmit teredo_gro_receive
 	fou_udp_recv ipip6_rcv sit_tunnel_xmit fou_gro_receive"
 
 # profile: one UDP64 run each way for ours and sit+fou with those
-# functions traced; perf's sampling is no use under TCG (its timer lands
-# in the idle loop and at the points that enable interrupts, not where
-# the time goes), the tracer's per-call durations are.
+# functions traced.
 profile() {
-	local v t f mark cpu_s wall_s funcs="" runs=()
-	local tr=/sys/kernel/tracing
+	local v t runs=()
 
-	[ -d "$tr/options" ] || mount -t tracefs nodev "$tr" ||
-		{ log "profile: no tracefs"; return 1; }
-	for f in $PROFILE_FUNCS; do
-		if grep -qE "^$f( |$)" "$tr/available_filter_functions"; then
-			funcs="$funcs $f"
-		else
-			log "profile: $f cannot be traced (inlined or absent)"
-		fi
-	done
-	echo 0 > "$tr/tracing_on"
-	echo nop > "$tr/current_tracer"
-	echo "$funcs" > "$tr/set_graph_function"
-	# Depth 1: each call's whole time; deeper: its callees' too (named
-	# where they end), each traced call costing the tracer's overhead.
-	echo "$DEPTH" > "$tr/max_graph_depth"
-	echo 1 > "$tr/options/funcgraph-tail"
-	echo 0 > "$tr/options/funcgraph-irqs"
-	echo 32768 > "$tr/buffer_size_kb"
-	echo function_graph > "$tr/current_tracer"
+	# shellcheck disable=SC2086  # one function a word
+	trace_setup "$DEPTH" $PROFILE_FUNCS || return 1
 	for v in A C; do
 		if [ -n "${FAILED[$v]:-}" ] || ! select_variant "$v" || ! warm; then
 			log "profile: variant $v has no path"
 			continue
 		fi
 		for t in udp_up udp_down; do
-			echo > "$tr/trace"
-			echo 1 > "$tr/tracing_on"
-			mark=$(cpu_mark)
-			measure "$t" "$WORK/prof-$v-$t.json"
-			read -r cpu_s wall_s <<< "$(cpu_span "$mark")"
-			echo 0 > "$tr/tracing_on"
-			grep -v '^#' "$tr/trace" | xz -1 > "$WORK/trace-$v-$t.xz"
-			cp "$WORK/trace-$v-$t.xz" "$WORK/prof-$v-$t.json" "$LOGS/"
-			runs+=("$v:$t:$cpu_s:$WORK/trace-$v-$t.xz:$WORK/prof-$v-$t.json")
-			log "profile: $v $t traced ($cpu_s cpu-s busy in $wall_s s)"
+			runs+=("$(trace_run "$v" "$t" measure "$t" \
+				"$WORK/prof-$v-$t.json")")
 		done
 	done
-	echo nop > "$tr/current_tracer"
-	echo > "$tr/set_graph_function"
-	py "$BENCH_DIR/profile.py" "$RESULTS/profile-depth$DEPTH.md" "${runs[@]}"
+	trace_stop
+	py "$BENCH_DIR/profile.py" "$RESULTS/profile-depth$DEPTH.md" \
+		"${TRACE_CLOCK_ARGS[@]}" "${runs[@]}"
 }
 
 # fail_samples REP V REASON: the variant's tests of this repetition failed.
