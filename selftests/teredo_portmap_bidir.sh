@@ -225,7 +225,7 @@ ktap_result $rc "$S: a datagram from $TOPO_RLY_IP:7002 (never contacted) to $TOP
 # and echo requests are new flows into the router (the DNAT), and the
 # client's answers new flows out (the MASQUERADE).
 topo_capture_stop u
-TOPO_SC_IN=U
+TOPO_SC_IN="$S S11"
 topo_scenario_inbound
 
 # Both halves on the wire: what the client sent to three destinations
