@@ -10,9 +10,9 @@
 #
 # The router ($NAT) is upnp.sh's: a fully-random symmetric NAT
 # (masquerade fully-random) with miniupnpd's chains and a STUN responder
-# for miniupnpd's own test.  nat_probe proves the NAT: one inside socket,
-# two destinations, two public ports, neither the inside one; a datagram
-# from a third party dropped.
+# for miniupnpd's own test.  upnp_nat_probe proves the NAT: one inside
+# socket, two destinations, two public ports, neither the inside one; a
+# datagram from a third party dropped.
 #
 #   0  the NAT is fully-random symmetric (probe); miniupnpd up
 #   U  --port-mapping upnp: miniupnpd's DNAT for the port; RS leave the
@@ -78,25 +78,6 @@ counter_above() {
 	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
 }
 
-# nat_probe: 0 when the NAT is fully-random symmetric: one inside socket
-# (port 5000) to two destinations leaves from two public ports, neither
-# 5000; the datagram from a port it did not talk to is dropped.
-nat_probe() {
-	local p1 p2 rc=0
-
-	topo_nat_probe || rc=1
-	p1=$TOPO_PROBE_SRV p2=$TOPO_PROBE_RLY
-	ktap_info "NAT probe: 10.0.0.2:5000 -> $TOPO_SRV_IP:7000 seen as $p1, -> $TOPO_RLY_IP:7000 seen as $p2"
-	assert_eq "public address towards $TOPO_SRV_IP" "$TOPO_NAT_IP" "${p1%:*}" || rc=1
-	assert_eq "public address towards $TOPO_RLY_IP" "$TOPO_NAT_IP" "${p2%:*}" || rc=1
-	assert_ne "public ports per destination (symmetric)" "${p1#*:}" "${p2#*:}" || rc=1
-	assert_ne "the inside port kept towards $TOPO_SRV_IP" 5000 "${p1#*:}" || rc=1
-	assert_ne "the inside port kept towards $TOPO_RLY_IP" 5000 "${p2#*:}" || rc=1
-	assert_eq "datagrams let in (from the flow's port only)" \
-		"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
-	return $rc
-}
-
 # lan_capture_start NAME: tcpdump on the router's LAN side, UPnP (SSDP
 # 1900, the IGD's HTTP) and NAT-PMP (5351); topo_capture_stop NAME ends it.
 lan_capture_start() {
@@ -130,7 +111,7 @@ upnp_syslog_sink "$NAT" || ktap_bail "no /dev/log"
 
 # ------------------------------------------------------ 0: the router
 S=NAT
-nat_probe
+upnp_nat_probe
 ktap_result $? "$S: fully-random symmetric: one inside port, a public port per destination, none the inside one; strangers dropped"
 
 S=miniupnpd

@@ -5,7 +5,9 @@
 # as a fully-random symmetric NAT whose nftables leave room for the real
 # miniupnpd (Debian's miniupnpd-nftables: UPnP IGD, NAT-PMP/PCP), a STUN
 # responder in $SRV for miniupnpd's own test, and miniupnpd itself.  For
-# teredo_portmap.sh and make demo; sourced after topo.sh.
+# teredo_portmap.sh and make demo; sourced after topo.sh.  The same NAT
+# with legacy-iptables chains for miniupnpd-iptables, which maps both
+# halves (upnp_legacy_rules), is teredo_portmap_bidir.sh's.
 #
 #   postrouting (srcnat): jump postrouting_miniupnpd, then
 #     ip saddr LAN oifname e0 masquerade fully-random
@@ -62,6 +64,84 @@ upnp_nat_rules() {
 		}
 	}
 	EOF
+}
+
+# upnp_legacy_rules ROUTER LAN: the same fully-random symmetric NAT for
+# the clients on LAN, with room for miniupnpd's legacy-iptables flavour
+# (miniupnpd-iptables), which maps both halves: in iptables' nat table
+# MINIUPNPD (its DNATs, from PREROUTING) and MINIUPNPD-POSTROUTING (a
+# MASQUERADE --to-ports of the mapped port for the inside address and
+# port, from POSTROUTING), in the filter table MINIUPNPD (its accepts,
+# from FORWARD).  Replaces topo.sh's NAT and upnp_nat_rules'.
+#
+# Both NAT hooks feed one conntrack entry, and the first chain that binds
+# its source wins.  Legacy nat POSTROUTING and nftables' srcnat sit at the
+# same priority (100), in no promised order: the masquerade runs at
+# srcnat + 10, so miniupnpd's MASQUERADE to the mapped port comes first
+# and the random port takes only what it left alone.  What its DNATs let
+# in is new from the WAN: the forward chain accepts it (ct status dnat)
+# before it drops the rest.
+upnp_legacy_rules() {
+	local ns=$1 lan=$2
+
+	ip netns exec "$ns" nft delete table ip topo_nat 2>/dev/null
+	ip netns exec "$ns" nft delete table inet filter 2>/dev/null
+	ip netns exec "$ns" nft -f - <<-EOF || return 1
+	table inet filter {
+		chain forward {
+			type filter hook forward priority filter; policy accept;
+			ct state established,related accept
+			iifname "e0" ct status dnat accept
+			iifname "e0" ct state new drop
+		}
+		chain input {
+			type filter hook input priority filter; policy accept;
+			iifname "e0" ct state new drop
+		}
+		chain postrouting {
+			type nat hook postrouting priority srcnat + 10; policy accept;
+			ip saddr $lan oifname "e0" masquerade fully-random
+		}
+	}
+	EOF
+	ip netns exec "$ns" iptables-legacy-restore <<-EOF
+	*nat
+	:PREROUTING ACCEPT [0:0]
+	:INPUT ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	:POSTROUTING ACCEPT [0:0]
+	:MINIUPNPD - [0:0]
+	:MINIUPNPD-POSTROUTING - [0:0]
+	-A PREROUTING -i e0 -j MINIUPNPD
+	-A POSTROUTING -o e0 -j MINIUPNPD-POSTROUTING
+	COMMIT
+	*filter
+	:INPUT ACCEPT [0:0]
+	:FORWARD ACCEPT [0:0]
+	:OUTPUT ACCEPT [0:0]
+	:MINIUPNPD - [0:0]
+	-A FORWARD -i e0 ! -o e0 -j MINIUPNPD
+	COMMIT
+	EOF
+}
+
+# upnp_nat_probe: 0 when the NAT is fully-random symmetric: one inside
+# socket (port 5000) to two destinations leaves from two public ports,
+# neither 5000; the datagram from a port it did not talk to is dropped.
+upnp_nat_probe() {
+	local p1 p2 rc=0
+
+	topo_nat_probe || rc=1
+	p1=$TOPO_PROBE_SRV p2=$TOPO_PROBE_RLY
+	ktap_info "NAT probe: 10.0.0.2:5000 -> $TOPO_SRV_IP:7000 seen as $p1, -> $TOPO_RLY_IP:7000 seen as $p2"
+	assert_eq "public address towards $TOPO_SRV_IP" "$TOPO_NAT_IP" "${p1%:*}" || rc=1
+	assert_eq "public address towards $TOPO_RLY_IP" "$TOPO_NAT_IP" "${p2%:*}" || rc=1
+	assert_ne "public ports per destination (symmetric)" "${p1#*:}" "${p2#*:}" || rc=1
+	assert_ne "the inside port kept towards $TOPO_SRV_IP" 5000 "${p1#*:}" || rc=1
+	assert_ne "the inside port kept towards $TOPO_RLY_IP" 5000 "${p2#*:}" || rc=1
+	assert_eq "datagrams let in (from the flow's port only)" \
+		"$TOPO_RLY_IP:7000" "$TOPO_PROBE_SEEN" || rc=1
+	return $rc
 }
 
 # STUN Binding responder (RFC 5389: XOR-MAPPED-ADDRESS of the source),
@@ -125,13 +205,33 @@ upnp_stun_start() {
 	wait_until 30 test -e "$ready"
 }
 
-MUPNP_PID=""
-# upnp_miniupnpd_start ROUTER LAN UPNP(yes|no): miniupnpd -d in ROUTER
-# for the clients on LAN (a prefix), NAT-PMP/PCP on, UPnP as asked; waits
-# until port forwarding is enabled (STUN passed).
-upnp_miniupnpd_start() {
-	local ns=$1 lan=$2 upnp=$3 conf log
+# miniupnpd-iptables, unpacked by make deps (tools/vm/deps.sh): it
+# conflicts with the installed miniupnpd-nftables.
+UPNP_IPT_MINIUPNPD=${UPNP_IPT_MINIUPNPD:-${TEREDO_CACHE:-/var/cache/teredo}/miniupnpd-iptables/usr/sbin/miniupnpd}
 
+# The chains of each flavour, as its config names them.
+UPNP_NFT_CHAINS="upnp_table_name=filter
+upnp_nat_table_name=filter
+upnp_forward_chain=miniupnpd
+upnp_nat_chain=prerouting_miniupnpd
+upnp_nat_postrouting_chain=postrouting_miniupnpd"
+UPNP_IPT_CHAINS="upnp_forward_chain=MINIUPNPD
+upnp_nat_chain=MINIUPNPD
+upnp_nat_postrouting_chain=MINIUPNPD-POSTROUTING"
+
+MUPNP_PID=""
+# upnp_miniupnpd_start ROUTER LAN UPNP(yes|no) [iptables]: miniupnpd -d
+# in ROUTER for the clients on LAN (a prefix), NAT-PMP/PCP on, UPnP as
+# asked; Debian's nftables flavour in upnp_nat_rules' chains, or with
+# "iptables" miniupnpd-iptables in upnp_legacy_rules' chains; waits until
+# port forwarding is enabled (STUN passed).
+upnp_miniupnpd_start() {
+	local ns=$1 lan=$2 upnp=$3 bin=miniupnpd chains=$UPNP_NFT_CHAINS
+	local conf log
+
+	if [ "${4:-}" = iptables ]; then
+		bin=$UPNP_IPT_MINIUPNPD chains=$UPNP_IPT_CHAINS
+	fi
 	conf=$TOPO_DIR/r$TOPO_ROUND-miniupnpd-$upnp.conf
 	log=$(topo_log "miniupnpd-$upnp")
 	cat > "$conf" <<-EOF
@@ -144,16 +244,12 @@ upnp_miniupnpd_start() {
 	ext_perform_stun=yes
 	ext_stun_host=$TOPO_SRV_IP
 	ext_stun_port=3478
-	upnp_table_name=filter
-	upnp_nat_table_name=filter
-	upnp_forward_chain=miniupnpd
-	upnp_nat_chain=prerouting_miniupnpd
-	upnp_nat_postrouting_chain=postrouting_miniupnpd
+	$chains
 	uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07b
 	allow 1024-65535 $lan 1024-65535
 	deny 0-65535 0.0.0.0/0 0-65535
 	EOF
-	"$IP" netns exec "$ns" miniupnpd -d -f "$conf" \
+	"$IP" netns exec "$ns" "$bin" -d -f "$conf" \
 		-P "$TOPO_DIR/miniupnpd.pid" >"$log" 2>&1 </dev/null &
 	MUPNP_PID=$!
 	wait_until 60 grep -q "Listening for NAT-PMP/PCP traffic" "$log" &&
@@ -176,3 +272,10 @@ upnp_mappings() {
 		grep -o 'dport [0-9]* dnat ip to [0-9.:]*'
 }
 
+# upnp_legacy_mappings ROUTER PORT: miniupnpd-iptables' rules for PORT
+# there, as iptables-legacy -S prints them (nat: the DNAT, the
+# MASQUERADE; filter: the accept).
+upnp_legacy_mappings() {
+	ip netns exec "$1" sh -c 'iptables-legacy -t nat -S; iptables-legacy -S' |
+		grep -E -- "^-A MINIUPNPD.* --([ds]port|to-ports) $2( |\$)"
+}

@@ -92,6 +92,28 @@ apt_install libminiupnpc-dev libnatpmp-dev miniupnpd-nftables
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now miniupnpd >/dev/null 2>&1 || true
 fi
+# The router of teredo_portmap_bidir.sh runs miniupnpd's legacy-iptables
+# flavour, which maps both halves (a DNAT in, a MASQUERADE to the mapped
+# port out).  miniupnpd-iptables conflicts with miniupnpd-nftables (both
+# ship /usr/sbin/miniupnpd): its binary is unpacked into the cache, never
+# installed; its libraries and iptables-legacy are.
+apt_install iptables libip4tc2 libip6tc2
+fetch_miniupnpd_iptables() {
+	local dir=$CACHE/miniupnpd-iptables tmp
+	[ -x "$dir/usr/sbin/miniupnpd" ] && [ -f "$dir/.done" ] && return 0
+	log "unpacking miniupnpd-iptables into $dir"
+	rm -rf "$dir"
+	tmp=$(mktemp -d)
+	(cd "$tmp" && apt-get download -qq miniupnpd-iptables >/dev/null 2>&1) || {
+		apt_update
+		(cd "$tmp" && apt-get download -qq miniupnpd-iptables)
+	}
+	mkdir -p "$dir"
+	dpkg-deb -x "$tmp"/miniupnpd-iptables_*.deb "$dir"
+	rm -rf "$tmp"
+	touch "$dir/.done"
+}
+fetch_miniupnpd_iptables
 # The relay farm (selftests/teredo_farm.sh): FRR's zebra and bgpd, started
 # by the test in namespaces (the host's frr service stays stopped).
 apt_install frr
