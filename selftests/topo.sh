@@ -515,8 +515,11 @@ topo_relay_ours() {
 		"net.ipv6.conf.$dev.addr_gen_mode=1" || return 1
 	assert_ok ip -n "$RLY" link set "$dev" up || return 1
 	assert_ok ip -n "$RLY" -6 route add 2001::/32 dev "$dev" || return 1
-	# NAPI and GRO on the relay's IPv4 side, so the clients' datagrams
-	# go through the relay's UDP tunnel GRO as behind a real NIC.
+	# NAPI and GRO on the relay's IPv4 side, as behind a real NIC.  A
+	# veth hands NAPI only what comes from a device without TSO (or from
+	# a local socket), and the bridge's end has TSO: datagrams forwarded
+	# to the relay still take the backlog (teredo_client_miredo.sh turns
+	# TSO off where it needs the UDP tunnel's GRO to merge).
 	ip netns exec "$RLY" ethtool -K e0 gro on >/dev/null 2>&1 ||
 		ktap_info "ethtool: cannot turn GRO on for $RLY e0"
 	TOPO_RELAY_DEV=$dev TOPO_RELAY_KIND=our
