@@ -178,6 +178,8 @@ if want static; then
 		selftests/*.sh .ci/run tools/fuzz/run.sh tools/demo/demo.sh \
 		tools/tests/*.sh tools/demo/play.sh tools/systemd/teredo-link \
 		bench/*.sh
+	single docs rst2html --halt=warning \
+		Documentation/networking/teredo.rst /dev/null
 fi
 if want unit; then
 	tap unit make -s unit

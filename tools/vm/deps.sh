@@ -84,6 +84,9 @@ apt_install build-essential make gcc libc6-dev pkg-config libmnl-dev \
 # systemd-analyze (tools/install-test.sh verifies the unit with it; a
 # skip fails make check) and setpriv (the selftests' unprivileged user).
 apt_install systemd util-linux
+# rst2html (python3-docutils): make check's static suite renders the
+# documentation with warnings as errors.
+apt_install python3-docutils
 
 # teredod's port mapping (RFC 6081 §4.3): UPnP IGD and NAT-PMP clients;
 # the NAT router of teredo_portmap.sh runs the real miniupnpd (its
