@@ -80,14 +80,15 @@ bool teredo_receive_decap(struct teredo_dev *t, struct sk_buff *skb,
 	skb->dev = dev;
 	skb->pkt_type = PACKET_HOST;
 	/*
-	 * Only single TCP segments merge in the GRO cell's pass.  Anything
-	 * else would pay for GRO's protocol callbacks (UDP's looks up a
-	 * socket) and merge nothing, so it takes the backlog, as sit's
-	 * packets do: other protocols, and TCP that the UDP tunnel's GRO
-	 * merged already (a GSO packet: what followed it in the flow was
-	 * merged in the same pass, so nothing is left to merge with it).
+	 * Only TCP merges in the GRO cell's pass.  Anything else would pay
+	 * for GRO's protocol callbacks (UDP's looks up a socket) and merge
+	 * nothing, so it takes the backlog, as sit's packets do.  All of
+	 * TCP takes the cell, what the UDP tunnel's GRO merged already (a
+	 * GSO packet, which the pass mostly hands on as it is) too: a flow
+	 * split between the two queues could be reordered, as whichever of
+	 * the two NAPIs was scheduled first runs first.
 	 */
-	if (ipv6_hdr(skb)->nexthdr == IPPROTO_TCP && !skb_is_gso(skb))
+	if (ipv6_hdr(skb)->nexthdr == IPPROTO_TCP)
 		ret = gro_cells_receive(&t->gro_cells, skb);
 	else
 		ret = netif_rx(skb);
