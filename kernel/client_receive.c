@@ -241,7 +241,7 @@ static enum teredo_stat check_teredo(struct teredo_dev *t,
  * keeps for the server alone.  Answer this one where it came from, from
  * our address to its key, as Miredo's own answers go: it takes our
  * mapping (the one our address embeds) and sends what it holds for us,
- * whose source then names it (recv(), held_moves()).  One bubble for
+ * whose source then names it (hold_moving()).  One bubble for
  * one, no bigger, at the device's reply rate: any sender can have it.
  */
 static void answer_keyed(struct teredo_dev *t,
@@ -520,8 +520,10 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
  * with our key (key_moves()); it goes up only if it came from there
  * (teredo_peer_release_ready()), else it is dropped (rx_unverified).
  * Only the port may differ: anyone else's address stays a spoof
- * (rx_mapping), and neither makes us send to a third party.  A peer
- * trusted elsewhere, or one that sent a nonce, is none of this.
+ * (rx_mapping).  The round goes where any round to that address goes
+ * (its server, the mapping it embeds), within the peer's bubble budget
+ * and, since anyone can send such packets, the device's reply rate.  A
+ * peer trusted elsewhere, or one that sent a nonce, is none of this.
  *
  * Return: whether the packet was taken (held, or dropped and counted).
  */
@@ -533,7 +535,8 @@ static bool hold_moving(struct teredo_dev *t, struct sk_buff *skb,
 	if (tr->has_nonce ||
 	    teredo_addr_mapped(src) != teredo_mapping_addr(mapping) ||
 	    !teredo_send_reachable(src) ||
-	    (peer && (teredo_peer_is_fresh(peer) || READ_ONCE(peer->local))))
+	    (peer && (teredo_peer_is_fresh(peer) || READ_ONCE(peer->local))) ||
+	    !__ratelimit(&t->client.reply_limit))
 		return false;
 	if (!peer) {
 		u64 embedded = teredo_mapping(teredo_addr_mapped(src),
