@@ -21,6 +21,14 @@
 #     relay's keyed fe80:: bubble source from another public port than
 #     its address embeds, and our relay moves the client there (RFC 6081
 #     §5.2's exchange, as Miredo's relay does it).
+#   round 4 (scenario 14, the other half): our client with no NAT as the
+#     peer of that Miredo client.  (a) Miredo starts: we answer its
+#     fe80:: direct bubble where it came from, hold its first packet
+#     from that port, and our keyed indirect bubble's answer moves it
+#     there; (b) a new Miredo client, ours starts: the same proof.  On
+#     the wire, in the peer table (trusted at the port it sends from)
+#     and the counters (rx_moved); its answer replayed from elsewhere is
+#     rx_bad_nonce, a bubble without the key rx_mapping, neither moves it.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
