@@ -9,7 +9,9 @@
  *
  * RFC 6081 §5.2 and §5.6 (symmetric NAT support, hairpinning): a peer
  * that answers from another mapping than the one its address embeds is
- * taken there only on a Nonce trailer that proves it (below).
+ * taken there only on a Nonce trailer that proves it, or (a peer that
+ * knows no trailers: Miredo) on the keyed fe80:: source of our indirect
+ * bubble, which its answer carries back (below).
  */
 
 #include <linux/icmpv6.h>
@@ -147,27 +149,50 @@ static enum teredo_stat nonce_moves(struct teredo_peer *peer, u32 nonce)
 }
 
 /*
- * The peer proved @mapping with @nonce: a bubble there first, with the
- * nonce, so that it takes us from where we really are too (a peer
- * behind our NAT sees our LAN address, not our mapping) before what we
- * held for it arrives; then trust, which sends that.  The bubble
- * answers a reception, so the bubble spacing does not apply; the
- * device's reply rate does.
+ * The same without a trailer: a peer that knows no RFC 6081 (Miredo)
+ * answers our indirect bubble with a direct one to its source, which
+ * is keyed and salted with the exchange's nonce (teredo_bubble_source(),
+ * client_send.c).  Only the path through the peer's server saw it; as
+ * a nonce, it moves the peer once, and only while the exchange is in
+ * progress.  A link-local destination that is no such key is a
+ * forgery or a replay: rx_bad_nonce.  @key: the bubble's link-local
+ * destination; NULL for anything else.
+ */
+static enum teredo_stat key_moves(struct teredo_peer *peer,
+				  const struct in6_addr *key)
+{
+	if (!key)
+		return TEREDO_STAT_RX_MAPPING;
+	if (!peer || !teredo_peer_key_matches(peer, key))
+		return TEREDO_STAT_RX_BAD_NONCE;
+	return TEREDO_STAT_UNSPEC;
+}
+
+/*
+ * The peer proved @mapping with @nonce (0: with our key): a bubble
+ * there first, with the nonce, so that it takes us from where we really
+ * are too (a peer behind our NAT sees our LAN address, not our mapping)
+ * before what we held for it arrives; then trust, which sends that.
+ * The bubble answers a reception, so the bubble spacing does not apply;
+ * the device's reply rate does.
  */
 static void moved(struct teredo_dev *t, const struct teredo_qualified *q,
 		  struct teredo_peer *peer, u64 mapping, u32 nonce)
 {
 	u8 tr[2 + TEREDO_NONCE_LEN];
-	size_t len;
+	size_t len = 0;
 
 	teredo_stat_inc(t, TEREDO_STAT_RX_MOVED);
 	if (__ratelimit(&t->client.reply_limit)) {
-		len = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
+		if (nonce)
+			len = teredo_trailer_nonce_build(tr,
+							 (const u8 *)&nonce);
 		teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
 					    teredo_mapping_addr(mapping),
 					    teredo_mapping_port(mapping),
 					    tr, len);
-		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+		if (len)
+			teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
 	} else {
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 	}
@@ -177,13 +202,14 @@ static void moved(struct teredo_dev *t, const struct teredo_qualified *q,
 /*
  * Where a Teredo source may send from (cases 1, 3 and 5, RFC 6081):
  * where it is trusted, its address on our link, the mapping its
- * address embeds, or a mapping a nonce proves (then it moves there,
- * *@moved).
+ * address embeds, or a mapping a nonce or our key (@key, a bubble's
+ * link-local destination) proves (then it moves there, *@moved).
  */
 static enum teredo_stat check_teredo(struct teredo_dev *t,
 				     const struct teredo_qualified *q,
 				     const struct in6_addr *src, u64 mapping,
 				     const struct teredo_trailers *tr,
+				     const struct in6_addr *key,
 				     struct teredo_peer *peer, bool *moved_here)
 {
 	enum teredo_stat why;
@@ -199,12 +225,39 @@ static enum teredo_stat check_teredo(struct teredo_dev *t,
 	if (why != TEREDO_STAT_RX_MAPPING)
 		return why;
 	nonce = trailer_nonce(tr);
-	why = nonce_moves(peer, nonce);
+	why = nonce ? nonce_moves(peer, nonce) : key_moves(peer, key);
 	if (!why) {
 		moved(t, q, peer, mapping, nonce);
 		*moved_here = true;
 	}
 	return why;
+}
+
+/*
+ * A Miredo client or relay opens an exchange with a direct bubble from
+ * its own keyed fe80:: source, which tells us nothing of who it is.
+ * Behind a symmetric NAT it reaches us only from there: our answer to
+ * its indirect bubble goes to the mapping its server saw, which its NAT
+ * keeps for the server alone.  Answer this one where it came from, from
+ * our address to its key, as Miredo's own answers go: it takes our
+ * mapping (the one our address embeds) and sends what it holds for us,
+ * whose source then names it (hold_moving()).  One bubble for
+ * one, no bigger, at the device's reply rate: any sender can have it.
+ */
+static void answer_keyed(struct teredo_dev *t,
+			 const struct teredo_qualified *q,
+			 const struct in6_addr *src,
+			 const struct in6_addr *dst, u64 mapping)
+{
+	if (!ipv6_addr_equal(dst, &q->addr) ||
+	    !teredo_ipv4_is_global(teredo_mapping_addr(mapping)))
+		return;
+	if (!__ratelimit(&t->client.reply_limit)) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
+		return;
+	}
+	teredo_send_bubble_to(t, &q->addr, src, teredo_mapping_addr(mapping),
+			      teredo_mapping_port(mapping));
 }
 
 /*
@@ -214,19 +267,27 @@ static enum teredo_stat check_teredo(struct teredo_dev *t,
 static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		  const struct teredo_qualified *q,
 		  const struct teredo_trailers *tr,
-		  const struct in6_addr *src, u64 mapping)
+		  const struct in6_addr *src, const struct in6_addr *dst,
+		  u64 mapping)
 {
+	const struct in6_addr *key = NULL;
 	struct teredo_peer *peer = NULL;
 	enum teredo_stat why = TEREDO_STAT_UNSPEC;
 	bool moved_here = false;
 
-	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL)
-		goto consume;		/* a Miredo relay's or client's */
+	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL) {
+		/* a Miredo relay's or client's */
+		answer_keyed(t, q, src, dst, mapping);
+		goto consume;
+	}
+	if (ipv6_addr_type(dst) & IPV6_ADDR_LINKLOCAL)
+		key = dst;
 	if (!teredo_addr_is_teredo(src)) {
 		why = TEREDO_STAT_RX_NOT_TEREDO;
 	} else {
 		peer = teredo_peer_lookup(&t->peers, src);
-		why = check_teredo(t, q, src, mapping, tr, peer, &moved_here);
+		why = check_teredo(t, q, src, mapping, tr, key, peer,
+				   &moved_here);
 	}
 	if (why) {
 		teredo_rx_drop(t, skb, why);
@@ -450,6 +511,48 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 }
 
 /*
+ * A packet from a Teredo peer we do not trust, from the public address
+ * its address embeds but another port: the peer is behind a symmetric
+ * NAT, and this is its mapping towards us (a Miredo client that our
+ * answer_keyed() made trust us, say).  Nothing proves it yet: the
+ * packet is held as one from an unverified relay is (RFC 4380 §5.2.3
+ * case 6), and the bubble round that holding starts proves the mapping
+ * with our key (key_moves()); it goes up only if it came from there
+ * (teredo_peer_release_ready()), else it is dropped (rx_unverified).
+ * Only the port may differ: anyone else's address stays a spoof
+ * (rx_mapping).  The round goes where any round to that address goes
+ * (its server, the mapping it embeds), within the peer's bubble budget
+ * and, since anyone can send such packets, the device's reply rate.  A
+ * peer trusted elsewhere, or one that sent a nonce, is none of this.
+ *
+ * Return: whether the packet was taken (held, or dropped and counted).
+ */
+static bool hold_moving(struct teredo_dev *t, struct sk_buff *skb,
+			unsigned int off, const struct in6_addr *src,
+			u64 mapping, const struct teredo_trailers *tr,
+			struct teredo_peer *peer)
+{
+	if (tr->has_nonce ||
+	    teredo_addr_mapped(src) != teredo_mapping_addr(mapping) ||
+	    !teredo_send_reachable(src) ||
+	    (peer && (teredo_peer_is_fresh(peer) || READ_ONCE(peer->local))) ||
+	    !__ratelimit(&t->client.reply_limit))
+		return false;
+	if (!peer) {
+		u64 embedded = teredo_mapping(teredo_addr_mapped(src),
+					      teredo_addr_port(src));
+
+		peer = teredo_peer_create(t, src, embedded, false);
+	}
+	if (IS_ERR(peer)) {
+		teredo_rx_drop(t, skb, teredo_peer_rx_error(peer));
+		return true;
+	}
+	teredo_peer_hold_received(peer, skb, off, mapping);
+	return true;
+}
+
+/*
  * After the first two bytes (teredo_receive_header()).
  * Return: 0 when consumed, 1 to queue it on teredod's socket.
  */
@@ -557,7 +660,7 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		}
 	}
 	if (teredo_is_bubble((const u8 *)ip6, len))
-		return bubble(t, skb, q, &tr, &src, mapping);
+		return bubble(t, skb, q, &tr, &src, &ip6->daddr, mapping);
 	if (ipv6_addr_type(&src) & IPV6_ADDR_LINKLOCAL) {
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_LINK_LOCAL);
 		return 0;
@@ -574,8 +677,11 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		 * case 5: from its address on our link, or (RFC 6081) from
 		 * where a nonce proves it is.
 		 */
-		why = check_teredo(t, q, &src, mapping, &tr, peer,
+		why = check_teredo(t, q, &src, mapping, &tr, NULL, peer,
 				   &moved_here);
+		if (why == TEREDO_STAT_RX_MAPPING &&
+		    hold_moving(t, skb, off, &src, mapping, &tr, peer))
+			return 0;
 		if (!why && !peer)
 			peer = teredo_peer_create(t, &src, mapping, false);
 		if (!why && IS_ERR(peer))

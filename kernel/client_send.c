@@ -143,7 +143,8 @@ static bool behind_our_nat(const struct teredo_qualified *q,
  * @t: the client device
  * @q: our qualified state
  * @peer: the Teredo peer (its address, its mapping)
- * @nonce: the Nonce trailer's value, 0 = none
+ * @nonce: the exchange's nonce: in a Nonce trailer where one is needed,
+ *	else the salt of the indirect bubble's keyed source; 0 = none
  * @indirect: also the indirect bubble, through the peer's server, with
  *	our alternate address when the peer is behind our NAT
  * @direct: also the direct bubble, to where the peer is
@@ -169,12 +170,26 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 	if (nonce && (q->symmetric || hairpin))
 		nlen = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
 	if (indirect) {
+		struct in6_addr src = q->addr;
+
 		len = nlen;
 		if (hairpin && nlen)
 			len += teredo_trailer_alt_build(tr + len, &q->alt_addr,
 							&q->alt_port, 1);
+		/*
+		 * Without trailers, from the keyed fe80:: source of the
+		 * exchange, as Miredo's: a peer behind a symmetric NAT
+		 * answers from another mapping than its address embeds,
+		 * and a peer that knows no RFC 6081 (Miredo) has no nonce
+		 * to prove it with; the answer's destination, which only
+		 * the path through its server saw, does
+		 * (client_receive.c).  Trailers go with our own address:
+		 * the peer keeps or echoes them for us (RFC 6081 §5.2.4).
+		 */
+		if (!len && nonce)
+			teredo_bubble_source(t, &peer->addr, nonce, &src);
 		/* Indirect, through the peer's server: it adds our origin. */
-		teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
+		teredo_send_bubble_trailers(t, &src, &peer->addr,
 					    teredo_addr_server(&peer->addr),
 					    htons(TEREDO_PORT), tr, len);
 		if (len)

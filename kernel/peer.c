@@ -19,6 +19,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/time.h>
+#include <net/ipv6.h>
 
 #include "device.h"
 #include "events.h"
@@ -628,6 +629,38 @@ bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce)
 	return match;
 }
 
+/**
+ * teredo_peer_key_matches - a direct bubble answers our keyed bubble
+ * @peer: the Teredo peer the bubble claims to come from (client)
+ * @dst: the bubble's destination, link-local
+ *
+ * The answer to the indirect bubble of the exchange in progress, whose
+ * keyed source (teredo_bubble_source(), salted with @nonce_sent) only
+ * the path through the peer's server saw.  Once, as a nonce: it is
+ * forgotten when it matches, and trust forgets it anyway.
+ *
+ * Return: whether it matched.
+ */
+bool teredo_peer_key_matches(struct teredo_peer *peer,
+			     const struct in6_addr *dst)
+{
+	struct in6_addr key;
+	bool match = false;
+
+	spin_lock_bh(&peer->lock);
+	if (peer->teredo && peer->nonce_sent) {
+		teredo_bubble_source(peer->t, &peer->addr, peer->nonce_sent,
+				     &key);
+		match = ipv6_addr_equal(&key, dst);
+	}
+	if (match) {
+		peer->nonce_sent = 0;
+		peer->nonce_received = 0;
+	}
+	spin_unlock_bh(&peer->lock);
+	return match;
+}
+
 enum hold_result {
 	HELD,
 	READY,			/* trust came first: send or deliver it now */
@@ -692,14 +725,16 @@ void teredo_peer_queue(struct teredo_peer *peer, struct sk_buff *skb)
 
 /**
  * teredo_peer_hold_received - keep a packet from an unverified source
- * @peer: the native peer it claims to come from
+ * @peer: the peer it claims to come from: native, or (client) a Teredo
+ *	peer behind a symmetric NAT
  * @skb: the datagram, trimmed, @skb->data at the UDP header
  * @offset: where its IPv6 header starts, from @skb->data
- * @mapping: the relay it came through
+ * @mapping: the relay or the mapping it came through
  *
  * Anyone can claim a native source (RFC 4380 §5.2.3, last case): the
  * packet waits for the echo test, and goes to the stack only if the test
- * finds the relay it came through.
+ * finds the relay it came through.  A Teredo peer's waits for the bubble
+ * round to prove the mapping it came from (client_receive.c).
  */
 void teredo_peer_hold_received(struct teredo_peer *peer, struct sk_buff *skb,
 			       unsigned int offset, u64 mapping)

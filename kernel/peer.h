@@ -210,6 +210,8 @@ void teredo_peer_received(struct teredo_peer *peer, u64 mapping);
 u32 teredo_peer_nonce(struct teredo_peer *peer);
 void teredo_peer_nonce_received(struct teredo_peer *peer, u32 nonce);
 bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce);
+bool teredo_peer_key_matches(struct teredo_peer *peer,
+			     const struct in6_addr *dst);
 
 int teredo_peer_cache_init(void);
 void teredo_peer_cache_uninit(void);

@@ -49,7 +49,7 @@ static enum teredo_stat check_moved(struct teredo_dev *t,
 		if (!teredo_is_bubble((const u8 *)ip6, len) ||
 		    teredo_peer_is_fresh(peer))
 			return TEREDO_STAT_RX_MAPPING;
-		teredo_bubble_source(t, &ip6->saddr, &key);
+		teredo_bubble_source(t, &ip6->saddr, 0, &key);
 		if (!ipv6_addr_equal(&ip6->daddr, &key))
 			return TEREDO_STAT_RX_MAPPING;
 	}
@@ -225,7 +225,7 @@ static void relay_bubble(struct teredo_dev *t, struct teredo_peer *peer,
 {
 	struct in6_addr src;
 
-	teredo_bubble_source(t, &peer->addr, &src);
+	teredo_bubble_source(t, &peer->addr, 0, &src);
 	teredo_send_bubble_to(t, &src, &peer->addr,
 			      teredo_addr_server(&peer->addr),
 			      htons(TEREDO_PORT));

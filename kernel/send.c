@@ -72,20 +72,25 @@ void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
  * teredo_bubble_source - the source of our indirect bubbles to a peer
  * @t: the device
  * @addr: the peer's Teredo address
+ * @salt: what else the key covers: 0 for a relay, the exchange's nonce
+ *	for a client (below)
  * @src: filled with fe80:: and a keyed hash of the mapping @addr embeds
  *
  * As Miredo's.  The direct bubble that answers carries it back as its
  * destination, which tells a reply from a forgery: only the path
  * through the peer's server has seen it.  The embedded mapping, not the
  * one in use, so the key stays the same when a symmetric NAT moves the
- * peer (receive.c).
+ * peer (relay.c).  A client salts it with the nonce of the exchange
+ * (peer.h), which trust forgets: an answer proves one exchange only, and
+ * a copy of it replayed later proves nothing (client_receive.c).
  */
 void teredo_bubble_source(const struct teredo_dev *t,
-			  const struct in6_addr *addr, struct in6_addr *src)
+			  const struct in6_addr *addr, u32 salt,
+			  struct in6_addr *src)
 {
 	u64 mapping = teredo_mapping(teredo_addr_mapped(addr),
 				     teredo_addr_port(addr));
-	u64 id = siphash_1u64(mapping, &t->bubble_key);
+	u64 id = siphash_2u64(mapping, salt, &t->bubble_key);
 
 	src->s6_addr32[0] = htonl(0xfe800000);
 	src->s6_addr32[1] = 0;

@@ -33,7 +33,8 @@ teredo_xmit_with(struct sk_buff *skb, struct net_device *dev,
 void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			 struct sk_buff *skb);
 void teredo_bubble_source(const struct teredo_dev *t,
-			  const struct in6_addr *addr, struct in6_addr *src);
+			  const struct in6_addr *addr, u32 salt,
+			  struct in6_addr *src);
 void teredo_send_bubble(struct teredo_dev *t, struct teredo_peer *peer,
 			const struct teredo_probe *probe);
 struct sk_buff *teredo_send_alloc(struct teredo_dev *t,

@@ -36,7 +36,7 @@ static const char *const reasons[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_NO_MEMORY] = "out of memory",
 	[TEREDO_STAT_RX_NOT_QUALIFIED] = "client not qualified",
 	[TEREDO_STAT_RX_NOT_OURS] = "destination not our address",
-	[TEREDO_STAT_RX_UNVERIFIED] = "native source not verified",
+	[TEREDO_STAT_RX_UNVERIFIED] = "source not verified",
 	[TEREDO_STAT_TX_NOT_QUALIFIED] = "client not qualified",
 	[TEREDO_STAT_RX_NOT_ICMP] = "neither a bubble nor ICMPv6",
 	[TEREDO_STAT_RX_NOT_SERVED] = "not for a client of this server",
@@ -50,7 +50,7 @@ static const char *const reasons[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_HOLD_LIMIT] = "hold-limit of the device reached",
 	[TEREDO_STAT_RX_TRAILER] = "trailer type asks to discard (RFC 6081)",
 	[TEREDO_STAT_RX_BAD_DISCOVERY] = "discovery bubble not from our link",
-	[TEREDO_STAT_RX_BAD_NONCE] = "from another mapping, nonce matches none",
+	[TEREDO_STAT_RX_BAD_NONCE] = "from another mapping, nonce/key unknown",
 };
 
 void teredo_stats_sum(const struct teredo_dev *t, u64 sum[__TEREDO_STAT_MAX])

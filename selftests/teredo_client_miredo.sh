@@ -206,12 +206,14 @@ peer=$(peer_of "$CLI" "$TOPO_CLI2_ADDR")
 assert_word "our peer entry" "True" "$peer" &&
 	assert_contains "its mapping" "$TOPO_NAT2_IP:" "$peer"
 ktap_result $? "S9: the Miredo client trusted at its NAT's address ($peer)"
-# Our bubbles: indirect through the server to the peer, direct to its
-# mapping, both from our Teredo address (RFC 4380 §5.2.4 case 5).
+# Our bubbles (RFC 4380 §5.2.4 case 5): indirect through the server to
+# the peer, from our keyed fe80:: source as Miredo's (the peer's answer
+# carries it back: proof of a peer behind a symmetric NAT,
+# teredo_relay_miredo.sh round 4), direct to its mapping from our address.
 assert_cap "indirect bubble" "$f" "src=$TOPO_NAT_IP" \
 	"dst=$TOPO_SRV_IP" "dport=$TOPO_TEREDO_PORT" paylen=40 bubble=1 \
-	"ip6src=$TOPO_CLI_ADDR" "ip6dst=$TOPO_CLI2_ADDR"
-ktap_result $? "S9: our indirect bubble to the peer's server, 40 B, from our address"
+	ll6src=1 "ip6dst=$TOPO_CLI2_ADDR"
+ktap_result $? "S9: our indirect bubble to the peer's server, 40 B, from our keyed fe80:: source"
 assert_cap "direct bubble" "$f" "src=$TOPO_NAT_IP" "dst=$TOPO_NAT2_IP" \
 	paylen=40 bubble=1 "ip6src=$TOPO_CLI_ADDR" "ip6dst=$TOPO_CLI2_ADDR"
 ktap_result $? "S9: our direct bubble to the peer's mapping, 40 B"

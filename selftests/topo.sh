@@ -325,6 +325,23 @@ topo_site2_up() {
 		"$TOPO_CLI2_IP"
 }
 
+# topo_public_up VAR IP: a host with no NAT on the "Internet" at IP (its
+# e0 on the bridge, no default route: the /24 is all it needs), in a new
+# namespace whose name goes in VAR; deleted at exit, and its processes
+# killed then (before topo_cleanup).
+topo_public_up() {
+	local var=$1 ip=$2 ns
+
+	_topo_ns_create "$var" || return 1
+	ns=${!var}
+	at_exit "_topo_kill_ns $ns"
+	_topo_batch "$INET" <<-EOF || return 1
+	link add v-$var type veth peer name e0 netns $ns
+	link set v-$var master $TOPO_BR4 up
+	EOF
+	topo_e0_up "$ns" "$ip/24" ""
+}
+
 # topo_up: build the namespaces, links, addresses and the NAT.  Sets INET
 # SRV NAT CLI RLY HOST.  Bails out on failure.
 topo_up() {
@@ -1135,6 +1152,36 @@ assert_cap() {
 	ktap_info "$what: no datagram with $*; capture:"
 	ktap_info "$(topo_cap_show "$f")"
 	return 1
+}
+
+# topo_forge_bubble NS SPOOF TO SRC6 DST6 HEX...: from NS, bubbles to TO
+# (IPv4:port) with the forged outer source SPOOF (IPv4:port), from SRC6
+# to DST6, one for each HEX (its trailers; "-": none), 0.3 s apart, from
+# one process (a raw socket: NS needs no address of SPOOF's).
+# shellcheck disable=SC2016
+TOPO_PY_FORGE='
+import socket, struct, sys, time
+spoof, to, src6, dst6 = sys.argv[1:5]
+sip, sport = spoof.rsplit(":", 1)
+dip, dport = to.rsplit(":", 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+for t in sys.argv[5:]:
+    p = struct.pack("!IHBB", 6 << 28, 0, 59, 0)
+    p += socket.inet_pton(socket.AF_INET6, src6)
+    p += socket.inet_pton(socket.AF_INET6, dst6)
+    if t != "-":
+        p += bytes.fromhex(t)
+    u = struct.pack("!HHHH", int(sport), int(dport), 8 + len(p), 0) + p
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(u), 0, 0, 64, 17,
+                     0, socket.inet_aton(sip), socket.inet_aton(dip))
+    s.sendto(ip + u, (dip, 0))
+    time.sleep(0.3)
+'
+topo_forge_bubble() {
+	local ns=$1
+
+	shift
+	ip netns exec "$ns" python3 -I -S -c "$TOPO_PY_FORGE" "$@"
 }
 
 # ------------------------------------------------------------ traffic

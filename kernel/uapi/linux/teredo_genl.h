@@ -147,7 +147,7 @@ enum teredo_stat {
 	/* client */
 	TEREDO_STAT_RX_NOT_QUALIFIED,	/* arrived while not qualified */
 	TEREDO_STAT_RX_NOT_OURS,	/* destination is not our address */
-	TEREDO_STAT_RX_UNVERIFIED,	/* unknown source, echo test failed */
+	TEREDO_STAT_RX_UNVERIFIED,	/* held, its source never proven */
 	TEREDO_STAT_RX_TO_HELPER,	/* event: RA or auth to teredod */
 	TEREDO_STAT_TX_NOT_QUALIFIED,	/* sent while not qualified */
 	TEREDO_STAT_TX_ECHO_TESTS,	/* event: direct connectivity tests */
@@ -172,8 +172,8 @@ enum teredo_stat {
 	TEREDO_STAT_RX_BAD_DISCOVERY,	/* discovery bubble fails a check */
 	TEREDO_STAT_TX_DISCOVERY,	/* event: discovery bubbles sent */
 	/* client, RFC 6081 §5.2 and §5.6 */
-	TEREDO_STAT_RX_BAD_NONCE,	/* from elsewhere, nonce matches none */
-	TEREDO_STAT_RX_MOVED,		/* event: a nonce moved a peer */
+	TEREDO_STAT_RX_BAD_NONCE,	/* from elsewhere, nonce/key unknown */
+	TEREDO_STAT_RX_MOVED,		/* event: a nonce or key moved a peer */
 	TEREDO_STAT_TX_NONCES,		/* event: bubbles with a nonce */
 	TEREDO_STAT_TX_ALTERNATES,	/* event: to alternate addresses */
 	__TEREDO_STAT_MAX
