@@ -1147,3 +1147,31 @@ _dmesg_is() {
 wait_dmesg_count() {
 	wait_until "${4:-10}" _dmesg_is "$1" "$2" "$3"
 }
+
+# rx_queues FILTER CMD...: CMD (its output to stderr) with the kernel's
+# net:netif_rx_entry and net:napi_gro_receive_entry tracepoints on,
+# filtered by FILTER (e.g. 'name == "teredo0"'); prints "netif_rx N gro
+# N": how many packets each path took (the backlog, or a GRO cell's
+# NAPI), half a second after CMD for what the backlog delivers later.
+# Returns CMD's status.
+rx_queues() {
+	local tr=/sys/kernel/tracing filter=$1 ev rc
+
+	shift
+	[ -d "$tr/events" ] || mount -t tracefs nodev "$tr" 2>/dev/null
+	echo > "$tr/trace"
+	for ev in netif_rx_entry napi_gro_receive_entry; do
+		echo "$filter" > "$tr/events/net/$ev/filter"
+		echo 1 > "$tr/events/net/$ev/enable"
+	done
+	"$@" >&2
+	rc=$?
+	sleep 0.5
+	for ev in netif_rx_entry napi_gro_receive_entry; do
+		echo 0 > "$tr/events/net/$ev/enable"
+		echo 0 > "$tr/events/net/$ev/filter"
+	done
+	echo "netif_rx $(grep -c ' netif_rx_entry:' "$tr/trace")" \
+		"gro $(grep -c ' napi_gro_receive_entry:' "$tr/trace")"
+	return $rc
+}

@@ -150,37 +150,16 @@ ktap_result $? "iperf3 -t 3, native host -> our client through our relay"
 # hands its peer's NAPI only what comes from a device without TSO (or
 # from a local socket): TSO off on the router's i0, for the packets it
 # forwards to our client.  Told by the kernel's own tracepoints, on our
-# device and packets with a GSO size only (teredo_relay.sh shows single
-# TCP segments taking the cell too, and the rest the backlog).
-TR=/sys/kernel/tracing
-[ -d "$TR/events" ] || mount -t tracefs nodev "$TR" 2>/dev/null
-# merged_delivery CMD...: CMD traced (its output to stderr); "netif_rx N
-# gro N" for GSO packets delivered by $DEV; CMD's status.
-merged_delivery() {
-	local ev rc
-
-	echo > "$TR/trace"
-	for ev in netif_rx_entry napi_gro_receive_entry; do
-		echo "name == \"$DEV\" && gso_size > 0" \
-			> "$TR/events/net/$ev/filter"
-		echo 1 > "$TR/events/net/$ev/enable"
-	done
-	"$@" >&2
-	rc=$?
-	for ev in netif_rx_entry napi_gro_receive_entry; do
-		echo 0 > "$TR/events/net/$ev/enable"
-		echo 0 > "$TR/events/net/$ev/filter"
-	done
-	echo "netif_rx $(grep -c ' netif_rx_entry:' "$TR/trace")" \
-		"gro $(grep -c ' napi_gro_receive_entry:' "$TR/trace")"
-	return $rc
-}
+# device and packets with a GSO size only (lib.sh's rx_queues;
+# teredo_relay.sh shows single TCP segments taking the cell too, and the
+# rest the backlog).
 { ip netns exec "$CLI" ethtool -K e0 gro on &&
 	ip netns exec "$NAT" ethtool -K i0 tso off; } >/dev/null 2>&1 ||
 	ktap_info "ethtool: cannot turn GRO on for $CLI e0 or TSO off for $NAT i0"
 rc=0
-got=$(merged_delivery assert_iperf "TCP native host -> our client, GRO" \
-	"$CLI" "$TOPO_CLI_ADDR" "$HOST") || rc=1
+got=$(rx_queues "name == \"$DEV\" && gso_size > 0" assert_iperf \
+	"TCP native host -> our client, GRO" "$CLI" "$TOPO_CLI_ADDR" "$HOST") ||
+	rc=1
 ip netns exec "$CLI" ethtool -K e0 gro off >/dev/null 2>&1
 ip netns exec "$NAT" ethtool -K i0 tso on >/dev/null 2>&1
 assert_num "merged packets to the GRO cell" "$(awk '{ print $4 }' <<< "$got")" \

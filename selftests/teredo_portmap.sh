@@ -64,20 +64,6 @@ show() {
 		ip netns exec "$CLI" "$CTL" -j show "$2" | json_eval "d[\"$1\"]"
 }
 
-# counter NAME DEV: a drop counter of teredoctl -j show DEV.
-counter() {
-	local n
-
-	n=$(ip netns exec "$CLI" "$CTL" -j show "$2" |
-		grep -o "\"$1\":[0-9]*" | head -1)
-	echo "${n#*:}"
-}
-
-# shellcheck disable=SC2317  # called through wait_until
-counter_above() {
-	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
-}
-
 # lan_capture_start NAME: tcpdump on the router's LAN side, UPnP (SSDP
 # 1900, the IGD's HTTP) and NAT-PMP (5351); topo_capture_stop NAME ends it.
 lan_capture_start() {
@@ -184,13 +170,7 @@ ktap_result $rc "$S wire: SSDP and SOAP on the LAN; RS leave the NAT from ${p1:-
 # header: rx_bad_header).
 rc=0
 before=$(counter rx_bad_header "$dev")
-ip netns exec "$RLY" python3 -I -S -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 7002))
-s.sendto(b"\x45" * 40, (sys.argv[2], int(sys.argv[3])))
-' "$TOPO_RLY_IP" "$TOPO_NAT_IP" "$PORT"
-wait_until 10 counter_above rx_bad_header "$dev" "${before:-0}" || rc=1
+stranger_to "$PORT" "$dev" "${before:-0}" || rc=1
 ktap_result $rc "$S: a datagram from $TOPO_RLY_IP:7002 (never contacted) to $TOPO_NAT_IP:$PORT reaches the client: rx_bad_header ${before:-?} -> $(counter rx_bad_header "$dev")"
 
 rc=0

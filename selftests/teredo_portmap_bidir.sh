@@ -79,20 +79,6 @@ nat_packets() {
 		awk -v p="$2" '$0 ~ "(dpt:|ports: )" p "( |$)" { print $1 }'
 }
 
-# counter NAME DEV: a counter of teredoctl -j show DEV in $CLI.
-counter() {
-	local n
-
-	n=$(ip netns exec "$CLI" "$CTL" -j show "$2" |
-		grep -o "\"$1\":[0-9]*" | head -1)
-	echo "${n#*:}"
-}
-
-# shellcheck disable=SC2317  # called through wait_until
-counter_above() {
-	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
-}
-
 # qualify_through METHOD DEV PORT: teredod --port-mapping for DEV (PORT)
 # has its mapping and is qualified on it, "nat restricted, METHOD
 # mapping via $GW"; sets ADDR.  0 when all of that holds.
@@ -211,13 +197,7 @@ ktap_result $? "$S: miniupnpd-iptables mapped both halves: DNAT $TOPO_NAT_IP:$po
 # rx_bad_header), through miniupnpd's DNAT.
 rc=0
 before=$(counter rx_bad_header "$dev")
-ip netns exec "$RLY" python3 -I -S -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], 7002))
-s.sendto(b"\x45" * 40, (sys.argv[2], int(sys.argv[3])))
-' "$TOPO_RLY_IP" "$TOPO_NAT_IP" "$port"
-wait_until 10 counter_above rx_bad_header "$dev" "${before:-0}" || rc=1
+stranger_to "$port" "$dev" "${before:-0}" || rc=1
 assert_num "$S: flows the DNAT let in" "$(nat_packets MINIUPNPD "$port")" -ge 1 || rc=1
 ktap_result $rc "$S: a datagram from $TOPO_RLY_IP:7002 (never contacted) to $TOPO_NAT_IP:$port reaches the client through the DNAT ($(nat_packets MINIUPNPD "$port") flows): rx_bad_header ${before:-?} -> $(counter rx_bad_header "$dev")"
 

@@ -174,28 +174,12 @@ ip netns exec "$rly" ethtool -K veth0 tx on >/dev/null 2>&1
 # Delivery: a decapsulated TCP segment takes the device's GRO cell, where
 # TCP merges; anything else takes the backlog (netif_rx), as sit's
 # packets do, and pays for no GRO pass.  Told apart by the kernel's own
-# tracepoints, filtered to teredo0.
-TR=/sys/kernel/tracing
-[ -d "$TR/events" ] || mount -t tracefs nodev "$TR" 2>/dev/null
+# tracepoints, filtered to teredo0 (lib.sh's rx_queues).
 # delivered KIND...: one packet from the client to the host (KIND: echo,
 # or echo with next header TCP), then "netif_rx N gro N" for teredo0.
 delivered() {
-	local ev
-
-	echo > "$TR/trace"
-	for ev in netif_rx_entry napi_gro_receive_entry; do
-		echo 'name == "teredo0"' > "$TR/events/net/$ev/filter"
-		echo 1 > "$TR/events/net/$ev/enable"
-	done
-	ip netns exec "$ext" python3 "$PEERPY" send --raw-src $CLIENT:$CPORT \
-		--to 198.18.0.20:3544 "$@" >/dev/null
-	sleep 0.5
-	for ev in netif_rx_entry napi_gro_receive_entry; do
-		echo 0 > "$TR/events/net/$ev/enable"
-		echo 0 > "$TR/events/net/$ev/filter"
-	done
-	echo "netif_rx $(grep -c ' netif_rx_entry:' "$TR/trace")" \
-		"gro $(grep -c ' napi_gro_receive_entry:' "$TR/trace")"
+	rx_queues 'name == "teredo0"' ip netns exec "$ext" python3 "$PEERPY" \
+		send --raw-src $CLIENT:$CPORT --to 198.18.0.20:3544 "$@"
 }
 check_eq "an echo request from the client takes the backlog" \
 	"netif_rx 1 gro 0" "$(delivered echo)"

@@ -204,6 +204,21 @@ check_moved_peer() {
 	ktap_result $rc "$1"
 }
 
+# assert_keyed_exchange FILE PORT: in the capture FILE, our indirect
+# bubble from our keyed fe80:: source through the Miredo client's server
+# (40 bytes, no trailer) and its answer to that key from the NAT's PORT.
+assert_keyed_exchange() {
+	local rc=0
+
+	assert_cap "our keyed indirect bubble" "$1" "src=$PUB_IP" \
+		"sport=$pport" "dst=$TOPO_SRV_IP" "dport=$TOPO_TEREDO_PORT" \
+		paylen=40 bubble=1 ll6src=1 "ip6dst=$TOPO_CLI_ADDR" || rc=1
+	assert_cap "its answer to our key" "$1" "src=$TOPO_NAT_IP" \
+		"sport=$2" "dst=$PUB_IP" "dport=$pport" paylen=40 bubble=1 \
+		"ip6src=$TOPO_CLI_ADDR" ll6dst=1 || rc=1
+	return $rc
+}
+
 topo_public_up PUB "$PUB_IP" || ktap_bail "round 4: cannot add the public host"
 _topo_ours "$PUB" pub "$TOPO_SRV_IP" ||
 	ktap_bail "round 4: our public client did not qualify"
@@ -234,12 +249,7 @@ assert_cap "our answer to its key" "$f" "src=$PUB_IP" "sport=$pport" \
 	ll6dst=1 || rc=1
 ktap_result $rc "round 4 (a): wire: its direct bubble from fe80:: at :$MOVED_A, our 40-byte answer from $P to that fe80:: there"
 rc=0
-assert_cap "our keyed indirect bubble" "$f" "src=$PUB_IP" "sport=$pport" \
-	"dst=$TOPO_SRV_IP" "dport=$TOPO_TEREDO_PORT" paylen=40 bubble=1 \
-	ll6src=1 "ip6dst=$TOPO_CLI_ADDR" || rc=1
-assert_cap "its answer to our key" "$f" "src=$TOPO_NAT_IP" "sport=$MOVED_A" \
-	"dst=$PUB_IP" "dport=$pport" paylen=40 bubble=1 \
-	"ip6src=$TOPO_CLI_ADDR" ll6dst=1 || rc=1
+assert_keyed_exchange "$f" "$MOVED_A" || rc=1
 ktap_result $rc "round 4 (a): wire: our indirect bubble from our fe80:: key through its server (40 B, no trailer), its answer to it from :$MOVED_A"
 
 # Its answer, replayed from elsewhere: the key served one exchange.
@@ -278,12 +288,7 @@ ktap_result $? "round 4 (b): our public client pings the Miredo client behind th
 check_moved_peer "round 4 (b): our client trusts it at the NAT's port it answers from"
 topo_capture_stop s14q
 rc=0
-assert_cap "our keyed indirect bubble" "$f" "src=$PUB_IP" "sport=$pport" \
-	"dst=$TOPO_SRV_IP" "dport=$TOPO_TEREDO_PORT" paylen=40 bubble=1 \
-	ll6src=1 "ip6dst=$TOPO_CLI_ADDR" || rc=1
-assert_cap "its answer to our key" "$f" "src=$TOPO_NAT_IP" "sport=$MOVED" \
-	"dst=$PUB_IP" "dport=$pport" paylen=40 bubble=1 \
-	"ip6src=$TOPO_CLI_ADDR" ll6dst=1 || rc=1
+assert_keyed_exchange "$f" "$MOVED" || rc=1
 n=$(topo_cap_count "$f" "src=$PUB_IP" "dst=$TOPO_NAT_IP" "dport=$MOVED" \
 	icmp6=128)
 assert_num "echo requests to :$MOVED" "${n:-0}" -ge 3 || rc=1

@@ -279,3 +279,32 @@ upnp_legacy_mappings() {
 	ip netns exec "$1" sh -c 'iptables-legacy -t nat -S; iptables-legacy -S' |
 		grep -E -- "^-A MINIUPNPD.* --([ds]port|to-ports) $2( |\$)"
 }
+
+# counter NAME DEV: a counter of the client's device DEV in $CLI, from
+# teredoctl -j show ($CTL, the caller's); counter_above NAME DEV N: above N.
+counter() {
+	local n
+
+	n=$(ip netns exec "$CLI" "$CTL" -j show "$2" |
+		grep -o "\"$1\":[0-9]*" | head -1)
+	echo "${n#*:}"
+}
+
+# shellcheck disable=SC2317  # called through wait_until
+counter_above() {
+	[ "$(counter "$1" "$2")" -gt "$3" ] 2>/dev/null
+}
+
+# stranger_to PORT DEV BEFORE: a datagram from $RLY:7002, which the client
+# never contacted, to the router's public PORT; it must reach the client's
+# socket through the mapping, where the kernel counts it (no Teredo
+# header: DEV's rx_bad_header above BEFORE within 10 s).
+stranger_to() {
+	ip netns exec "$RLY" python3 -I -S -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 7002))
+s.sendto(b"\x45" * 40, (sys.argv[2], int(sys.argv[3])))
+' "$TOPO_RLY_IP" "$TOPO_NAT_IP" "$1" &&
+		wait_until 10 counter_above rx_bad_header "$2" "$3"
+}
