@@ -348,6 +348,8 @@ static bool make_local(struct teredo_peer *peer, u64 mapping, bool *news)
 		WRITE_ONCE(peer->local, true);
 		WRITE_ONCE(peer->last_rx, jiffies);
 		peer->bubbles = 0;
+		/* Reached on the link from now on, not by solicitations. */
+		peer->slr_rounds = 0;
 	}
 	local = peer->local && peer->mapping == mapping;
 	spin_unlock_bh(&peer->lock);

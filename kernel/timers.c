@@ -181,7 +181,7 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
  * @peer: the peer it goes to
  *
  * For bubbles the data path sends on its own (a client's answer to an
- * origin indication): they count as any other.
+ * origin indication or to a solicitation): they count as any other.
  *
  * Return: whether it may go.
  */
