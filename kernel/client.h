@@ -98,6 +98,9 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 				const struct teredo_qualified *q,
 				struct teredo_peer *peer, u32 nonce,
 				bool indirect, bool direct);
+void teredo_client_nd_bubble(struct teredo_dev *t,
+			     const struct teredo_qualified *q,
+			     struct teredo_peer *peer, u64 mapping, u8 type);
 
 /* RFC 4380 §5.2.8, local discovery; under RCU (BH) */
 int teredo_client_discovery_ifindex(struct teredo_dev *t);

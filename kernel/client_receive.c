@@ -11,7 +11,9 @@
  * that answers from another mapping than the one its address embeds is
  * taken there only on a Nonce trailer that proves it, or (a peer that
  * knows no trailers: Miredo) on the keyed fe80:: source of our indirect
- * bubble, which its answer carries back (below).
+ * bubble, which its answer carries back (below).  §5.7 (server load
+ * reduction): a trusted peer's solicitation is answered with an
+ * advertisement (nd_option()).
  */
 
 #include <linux/icmpv6.h>
@@ -261,6 +263,43 @@ static void answer_keyed(struct teredo_dev *t,
 }
 
 /*
+ * RFC 6081 §5.7 (server load reduction): the Neighbor Discovery Option
+ * of a direct bubble from @peer, which the bubble has just trusted
+ * again.  @known: the peer was trusted at @mapping before it came.
+ *
+ * A solicitation is answered with an advertisement only then: from a
+ * peer we do not know, or from elsewhere than where we trust it, it
+ * gets nothing, so that nobody can have us send to a third party.
+ * One answer per solicitation at most, no larger than it, under the
+ * peer's bubble budget and spacing and the device's reply rate.  Not
+ * answered, the solicitation still trusted the peer again here, and
+ * its next one finds us.
+ *
+ * An advertisement trusts the peer as any bubble from its mapping
+ * does, whether or not we solicited it; one from elsewhere was dropped
+ * by check_teredo() before (rx_mapping) and trusts nothing.
+ */
+static void nd_option(struct teredo_dev *t, const struct teredo_qualified *q,
+		      const struct teredo_trailers *tr,
+		      struct teredo_peer *peer, u64 mapping, bool known)
+{
+	if (!tr->nd || !known)
+		return;
+	teredo_peer_slr_heard(peer);
+	if (tr->nd == TEREDO_ND_ADVERT) {
+		teredo_stat_inc(t, TEREDO_STAT_RX_ADVERTISEMENTS);
+		return;
+	}
+	if (!__ratelimit(&t->client.reply_limit) ||
+	    !teredo_timers_bubble_allowed(peer)) {
+		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
+		return;
+	}
+	teredo_client_nd_bubble(t, q, peer, mapping,
+				TEREDO_ND_WIRE_ADVERTISEMENT);
+}
+
+/*
  * A bubble from a peer: trust it if it comes from where check_teredo()
  * says it may.  Consumed either way.
  */
@@ -273,7 +312,7 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 	const struct in6_addr *key = NULL;
 	struct teredo_peer *peer = NULL;
 	enum teredo_stat why = TEREDO_STAT_UNSPEC;
-	bool moved_here = false;
+	bool moved_here = false, known = false;
 
 	if (ipv6_addr_type(src) & IPV6_ADDR_LINKLOCAL) {
 		/* a Miredo relay's or client's */
@@ -286,6 +325,8 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		why = TEREDO_STAT_RX_NOT_TEREDO;
 	} else {
 		peer = teredo_peer_lookup(&t->peers, src);
+		known = peer && READ_ONCE(peer->trusted) &&
+			READ_ONCE(peer->mapping) == mapping;
 		why = check_teredo(t, q, src, mapping, tr, key, peer,
 				   &moved_here);
 	}
@@ -302,6 +343,7 @@ static int bubble(struct teredo_dev *t, struct sk_buff *skb,
 		return 0;
 	}
 	teredo_peer_received(peer, mapping);
+	nd_option(t, q, tr, peer, mapping, known);
 consume:
 	teredo_stat_inc(t, TEREDO_STAT_RX_BUBBLES);
 	consume_skb(skb);
@@ -367,6 +409,8 @@ static bool make_local(struct teredo_peer *peer, u64 mapping, bool *news)
 		WRITE_ONCE(peer->local, true);
 		WRITE_ONCE(peer->last_rx, jiffies);
 		peer->bubbles = 0;
+		/* Reached on the link from now on, not by solicitations. */
+		peer->slr_rounds = 0;
 	}
 	local = peer->local && peer->mapping == mapping;
 	spin_unlock_bh(&peer->lock);

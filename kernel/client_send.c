@@ -220,6 +220,37 @@ static void probe_teredo(struct teredo_dev *t,
 }
 
 /**
+ * teredo_client_nd_bubble - a direct bubble with a Neighbor Discovery
+ * Option (RFC 6081 §5.7, server load reduction)
+ * @t: the client device
+ * @q: our qualified state
+ * @peer: the Teredo peer
+ * @mapping: where it goes (the peer's)
+ * @type: TEREDO_ND_WIRE_SOLICITATION or _ADVERTISEMENT
+ *
+ * Only ever direct, so no Miredo server sees its trailer; a Miredo
+ * client takes it as a plain bubble (it reads 40 + payload length
+ * bytes) and does not answer.
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_client_nd_bubble(struct teredo_dev *t,
+			     const struct teredo_qualified *q,
+			     struct teredo_peer *peer, u64 mapping, u8 type)
+{
+	u8 tr[2 + TEREDO_ND_LEN];
+	size_t len;
+
+	len = teredo_trailer_nd_build(tr, type);
+	teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
+				    teredo_mapping_addr(mapping),
+				    teredo_mapping_port(mapping), tr, len);
+	teredo_stat_inc(t, type == TEREDO_ND_WIRE_SOLICITATION ?
+			   TEREDO_STAT_TX_SOLICITATIONS :
+			   TEREDO_STAT_TX_ADVERTISEMENTS);
+}
+
+/**
  * teredo_client_probe - one round of making an untrusted peer answer
  * @t: the client device
  * @peer: the peer
@@ -236,6 +267,11 @@ void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 		return;
 	if (!peer->teredo) {
 		send_echo(t, &q->addr, peer, probe->nonce);
+		return;
+	}
+	if (probe->solicit) {
+		teredo_client_nd_bubble(t, q, peer, READ_ONCE(peer->mapping),
+					TEREDO_ND_WIRE_SOLICITATION);
 		return;
 	}
 	if (READ_ONCE(peer->local)) {

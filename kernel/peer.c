@@ -511,10 +511,14 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	WRITE_ONCE(peer->trusted, true);
 	peer->bubbles = 0;
 	peer->retries = 0;
-	/* RFC 6081 nonces serve one exchange (peer.h). */
+	/*
+	 * RFC 6081 nonces serve one exchange, and solicitations one
+	 * lapse of trust (peer.h).
+	 */
 	if (peer->teredo) {
 		peer->nonce_sent = 0;
 		peer->nonce_received = 0;
+		peer->slr_rounds = 0;
 	}
 	teredo_peer_take_queue(peer, &ready);
 	spin_unlock_bh(&peer->lock);
@@ -659,6 +663,22 @@ bool teredo_peer_key_matches(struct teredo_peer *peer,
 	}
 	spin_unlock_bh(&peer->lock);
 	return match;
+}
+
+/**
+ * teredo_peer_slr_heard - the peer speaks RFC 6081 §5.7
+ * @peer: a Teredo peer that sent us a solicitation or an advertisement
+ *
+ * Solicitations are worth trying again when its trust lapses.
+ */
+void teredo_peer_slr_heard(struct teredo_peer *peer)
+{
+	/* A hint: read without the lock, written under it. */
+	if (!peer->teredo || !data_race(peer->slr_deaf))
+		return;
+	spin_lock_bh(&peer->lock);
+	peer->slr_deaf = false;
+	spin_unlock_bh(&peer->lock);
 }
 
 enum hold_result {

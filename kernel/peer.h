@@ -68,7 +68,27 @@ struct teredo_peer {
 	 * from the 24 days it takes them to wrap.
 	 */
 	u32 last_bubble;
-	u32 test_until;			/* native: 0 = no test pending */
+	union {
+		u32 test_until;		/* native: 0 = no test pending */
+		/*
+		 * Teredo (client): RFC 6081 §5.7, server load reduction,
+		 * in what a native peer's echo test would use.
+		 * @slr_rounds of the rounds for the queue (0 or
+		 * TEREDO_SLR_TRIES, decided when it starts) are direct
+		 * bubbles with a solicitation, the indirect ones after
+		 * them; trust clears it.  @slr_deaf: the peer left them
+		 * unanswered, so the next lapse of its trust goes to
+		 * indirect bubbles at once; a solicitation or an
+		 * advertisement from it clears it.  Nothing of its own
+		 * to tear down: the rounds are the bubble timer's (its
+		 * reference and its removal as for any round), and these
+		 * two bytes go with the entry.
+		 */
+		struct {
+			u8 slr_rounds;
+			bool slr_deaf;
+		};
+	};
 	union {
 		u64 nonce;		/* native: of the pending echo test */
 		/*
@@ -113,6 +133,7 @@ struct teredo_probe {
 	unsigned int cost;		/* bubbles counted; 0: send nothing */
 	u64 nonce;			/* of the echo test (client, native) */
 	u32 nonce_sent;			/* client, Teredo: RFC 6081 §5.2 */
+	bool solicit;			/* client, Teredo: RFC 6081 §5.7 */
 };
 
 /*
@@ -212,6 +233,7 @@ void teredo_peer_nonce_received(struct teredo_peer *peer, u32 nonce);
 bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce);
 bool teredo_peer_key_matches(struct teredo_peer *peer,
 			     const struct in6_addr *dst);
+void teredo_peer_slr_heard(struct teredo_peer *peer);
 
 int teredo_peer_cache_init(void);
 void teredo_peer_cache_uninit(void);

@@ -66,6 +66,7 @@ enum teredo_timing {
 	TEREDO_TRUST_LIFETIME = 30,	/* RFC 4380 §5.2.4: rx in 30 s */
 	TEREDO_PEER_IDLE = 60,		/* collect after this long unused */
 	TEREDO_LOCAL_LIFETIME = 600,	/* RFC 4380 §5.2.4 case 3 */
+	TEREDO_SLR_TRIES = 3,		/* RFC 6081 §5.7: 2 s apart */
 	/*
 	 * Held per untrusted peer, in truesize: a few full-size packets
 	 * (Miredo holds 1280 bytes of packet), or a dozen tiny ones.
@@ -99,14 +100,29 @@ static inline bool teredo_trailers_discard(const __u8 *p, size_t len)
 	return false;
 }
 
-/* The trailers a client reads (RFC 6081 §4.2, §4.3). */
+/* The trailers a client reads (RFC 6081 §4.2, §4.3, §4.4). */
 enum teredo_trailer_type {
 	TEREDO_TRAILER_NONCE = 0x01,		/* §4.2: 4 random bytes */
 	TEREDO_TRAILER_ALTERNATE = 0x03,	/* §4.3: 2 reserved + N x 6 */
+	TEREDO_TRAILER_ND = 0x04,		/* §4.4: type + 3 reserved */
+};
+
+/* The DiscoveryType of a Neighbor Discovery Option trailer (§4.4). */
+enum teredo_nd_wire {
+	TEREDO_ND_WIRE_SOLICITATION = 0x00,
+	TEREDO_ND_WIRE_ADVERTISEMENT = 0x01,
+};
+
+/* What the Neighbor Discovery Option of a packet says (§5.7). */
+enum teredo_nd {
+	TEREDO_ND_NONE,			/* none, or one that says nothing */
+	TEREDO_ND_SOLICIT,
+	TEREDO_ND_ADVERT,
 };
 
 enum teredo_trailer_lengths {
 	TEREDO_NONCE_LEN = 4,
+	TEREDO_ND_LEN = 4,			/* DiscoveryType, 3 reserved */
 	TEREDO_ALT_RESERVED = 2,
 	TEREDO_ALT_ENTRY = 6,			/* IPv4 address, UDP port */
 	TEREDO_ALT_MAX = 4,			/* §7: at most 4 entries */
@@ -119,15 +135,19 @@ enum teredo_trailer_lengths {
 /*
  * What the trailers of one packet say to a client: the nonce of the
  * symmetric NAT and hairpinning extensions (RFC 6081 §5.2, §5.6), the
- * alternate addresses of the hairpinning extension.  A trailer of the
- * wrong shape (a nonce not 4 bytes long, an address list not 8, 14, 20
- * or 26 bytes long or with a port 0) or one that comes twice says
- * nothing: it is skipped as an unknown one would be, as the packet is
- * good without it.
+ * alternate addresses of the hairpinning extension, the Neighbor
+ * Discovery Option of server load reduction (§5.7).  A trailer of the
+ * wrong shape (a nonce or a neighbor discovery option not 4 bytes long,
+ * an address list not 8, 14, 20 or 26 bytes long or with a port 0), one
+ * that comes twice, or a neighbor discovery option of a DiscoveryType
+ * other than solicitation and advertisement says nothing: it is skipped
+ * as an unknown one would be, as the packet is good without it.  The
+ * reserved bytes are not looked at (zero when sent).
  */
 struct teredo_trailers {
 	__u8 nonce[TEREDO_NONCE_LEN];
 	bool has_nonce;
+	__u8 nd;			/* enum teredo_nd */
 	__u8 nalt;
 	__be32 alt_addr[TEREDO_ALT_MAX];
 	__be16 alt_port[TEREDO_ALT_MAX];
@@ -155,6 +175,22 @@ static inline bool teredo_trailer_alternates(const __u8 *v, size_t len,
 	return true;
 }
 
+/*
+ * The @n-th Neighbor Discovery Option of a packet, @len bytes of value
+ * at @v: what it says (a second one unsays the first).
+ */
+static inline __u8 teredo_trailer_nd(const __u8 *v, size_t len,
+				     unsigned int n)
+{
+	if (n > 1 || len != TEREDO_ND_LEN)
+		return TEREDO_ND_NONE;
+	if (v[0] == TEREDO_ND_WIRE_SOLICITATION)
+		return TEREDO_ND_SOLICIT;
+	if (v[0] == TEREDO_ND_WIRE_ADVERTISEMENT)
+		return TEREDO_ND_ADVERT;
+	return TEREDO_ND_NONE;
+}
+
 /**
  * teredo_trailers_parse - read the trailers after an IPv6 packet
  * @p: the first byte after it
@@ -167,7 +203,7 @@ static inline bool teredo_trailer_alternates(const __u8 *v, size_t len,
 static inline bool teredo_trailers_parse(const __u8 *p, size_t len,
 					 struct teredo_trailers *tr)
 {
-	unsigned int nonces = 0, lists = 0;
+	unsigned int nonces = 0, lists = 0, nds = 0;
 	struct teredo_trailers alt;
 
 	memset(tr, 0, sizeof(*tr));
@@ -190,6 +226,8 @@ static inline bool teredo_trailers_parse(const __u8 *p, size_t len,
 			if (++lists > 1 ||
 			    !teredo_trailer_alternates(v, vlen, &alt))
 				alt.nalt = 0;
+		} else if (p[0] == TEREDO_TRAILER_ND) {
+			tr->nd = teredo_trailer_nd(v, vlen, ++nds);
 		}
 		len -= 2 + vlen;
 		p += 2 + vlen;
@@ -209,6 +247,21 @@ static inline size_t teredo_trailer_nonce_build(__u8 *p, const __u8 *nonce)
 	p[1] = TEREDO_NONCE_LEN;
 	memcpy(p + 2, nonce, TEREDO_NONCE_LEN);
 	return 2 + TEREDO_NONCE_LEN;
+}
+
+/*
+ * A Neighbor Discovery Option trailer at @p (6 bytes), @type
+ * TEREDO_ND_WIRE_SOLICITATION or _ADVERTISEMENT.  Return: its length.
+ */
+static inline size_t teredo_trailer_nd_build(__u8 *p, __u8 type)
+{
+	p[0] = TEREDO_TRAILER_ND;
+	p[1] = TEREDO_ND_LEN;
+	p[2] = type;
+	p[3] = 0;
+	p[4] = 0;
+	p[5] = 0;
+	return 2 + TEREDO_ND_LEN;
 }
 
 /*

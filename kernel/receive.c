@@ -26,8 +26,9 @@
  * teredo_receive_trailers - apply RFC 6081 §4 to what follows the packet
  * @skb: the datagram, @skb->data at the UDP header
  * @end: where the IPv6 packet ends, from @skb->data
- * @tr: (client) filled with the nonce and alternate addresses they
- *	carry (teredo_trailers_parse()); NULL when the mode reads none
+ * @tr: (client) filled with the nonce, alternate addresses and neighbor
+ *	discovery option they carry (teredo_trailers_parse()); NULL when
+ *	the mode reads none
  *
  * Rare (no implementation we meet sends trailers but Windows and our
  * own client), so the datagram is made linear for it.  Pointers into
@@ -42,6 +43,7 @@ enum teredo_stat teredo_receive_trailers(struct sk_buff *skb,
 	if (likely(skb->len <= end)) {
 		if (tr) {
 			tr->has_nonce = false;
+			tr->nd = TEREDO_ND_NONE;
 			tr->nalt = 0;
 		}
 		return TEREDO_STAT_UNSPEC;

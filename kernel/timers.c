@@ -12,6 +12,20 @@
  *   the peer answers (§5.2.6); a client's round to a Teredo peer is two
  *   bubbles (through its server and direct).  Rounds are decided under
  *   the peer's lock and sent after it.
+ * - Server load reduction (RFC 6081 §5.7), on the same timer: when a
+ *   client's Teredo peer that was trusted (not on our link) lapsed, the
+ *   first TEREDO_SLR_TRIES (3) rounds for its queue are one direct bubble
+ *   each, with a Neighbor Discovery Option "solicitation", 2 s apart;
+ *   the peer's "advertisement" (or anything else from it at its mapping)
+ *   trusts it again, and nothing went through its server.  Unanswered,
+ *   the rounds of RFC 4380 follow, with all their retries and budget:
+ *   the solicitations are not counted in the budget of §5.2.6, which
+ *   is for bubbles to a peer that has not answered, and this one did
+ *   before its trust lapsed (at most 3 of them a lapse, and a lapse
+ *   ends only with a reception).  A peer that left them unanswered (one
+ *   without RFC 6081, a Miredo) gets none the next time.  On the next
+ *   transmission, not ahead of it: a peer nobody sends to costs
+ *   nothing, needs no timer of its own, and is collected as before.
  * - Collector, per device, every 10 s: removes peers unused for
  *   TEREDO_PEER_IDLE (60 s) whose trust lapsed (30 s) and whose bubble
  *   budget window is over.
@@ -47,6 +61,34 @@ static void arm(struct teredo_peer *peer, unsigned long expires)
 static unsigned int round_cost(const struct teredo_peer *peer)
 {
 	return peer->t->cfg.mode == TEREDO_MODE_CLIENT && peer->teredo ? 2 : 1;
+}
+
+/*
+ * RFC 6081 §5.7: a client's Teredo peer; @slr_rounds and @slr_deaf mean
+ * something only for these (the echo test's @test_until otherwise).
+ */
+static bool slr_peer(const struct teredo_peer *peer)
+{
+	return peer->t->cfg.mode == TEREDO_MODE_CLIENT && peer->teredo;
+}
+
+/*
+ * How many of the rounds for a queue starting now are solicitations: a
+ * peer trusted at its mapping before its trust lapsed, not one on our
+ * link (local discovery has its own way), and not one that left them
+ * unanswered before.  Caller holds peer->lock.
+ */
+static u8 slr_rounds(const struct teredo_peer *peer)
+{
+	lockdep_assert_held(&peer->lock);
+	return slr_peer(peer) && peer->trusted && !peer->local &&
+	       !peer->slr_deaf ? TEREDO_SLR_TRIES : 0;
+}
+
+/* The rounds for the queue: solicitations first (if any), RFC 4380's. */
+static unsigned int max_retries(const struct teredo_peer *peer)
+{
+	return TEREDO_BUBBLE_RETRIES + (slr_peer(peer) ? peer->slr_rounds : 0);
 }
 
 /* RFC 4380 §5.2.6.  Caller holds peer->lock. */
@@ -88,6 +130,27 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 
 	lockdep_assert_held(&peer->lock);
 	probe->cost = 0;
+	probe->solicit = false;
+	if (slr_peer(peer) && peer->slr_rounds) {
+		if (peer->retries < peer->slr_rounds) {
+			/* The spacing, not the budget (above). */
+			if (time_before(now, READ_ONCE(peer->last_tx) +
+					TEREDO_BUBBLE_INTERVAL * HZ)) {
+				teredo_stat_inc(peer->t,
+						TEREDO_STAT_TX_BUBBLES_LIMITED);
+				return;
+			}
+			WRITE_ONCE(peer->last_tx, now);
+			probe->solicit = true;
+			probe->cost = 1;
+			return;
+		}
+		/* The first round of RFC 4380's: none was answered. */
+		if (peer->retries == peer->slr_rounds && !peer->slr_deaf) {
+			peer->slr_deaf = true;
+			teredo_stat_inc(peer->t, TEREDO_STAT_SLR_FALLBACKS);
+		}
+	}
 	if (!bubble_allowed(peer, cost, now)) {
 		teredo_stat_inc(peer->t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
@@ -118,7 +181,7 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
  * @peer: the peer it goes to
  *
  * For bubbles the data path sends on its own (a client's answer to an
- * origin indication): they count as any other.
+ * origin indication or to a solicitation): they count as any other.
  *
  * Return: whether it may go.
  */
@@ -159,7 +222,7 @@ static void bubble_expired(struct timer_list *timer)
 		if (teredo_peer_is_fresh(peer))
 			teredo_peer_take_ready(peer, &ready);
 		if (!skb_queue_empty(&peer->queue)) {
-			if (peer->retries < TEREDO_BUBBLE_RETRIES) {
+			if (peer->retries < max_retries(peer)) {
 				peer->retries++;
 				plan_round(peer, &probe);
 				arm(peer, jiffies +
@@ -205,6 +268,8 @@ void teredo_timers_packet_queued(struct teredo_peer *peer,
 	if (timer_pending(&peer->bubble_timer))
 		return;
 	peer->retries = 0;
+	if (slr_peer(peer))
+		peer->slr_rounds = slr_rounds(peer);
 	plan_round(peer, probe);
 	arm(peer, jiffies + TEREDO_BUBBLE_INTERVAL * HZ);
 }

@@ -14,7 +14,9 @@
 #     link-local bubble is consumed, never delivered.
 #   round 3: the same through our relay.
 #   round 4 (scenario 9): our client and a Miredo client behind two NATs
-#     ping each other; each trusts the other at its NAT's public address.
+#     ping each other; each trusts the other at its NAT's public address;
+#     33 s later our client's solicitations (RFC 6081 §5.7) go unanswered
+#     3 times, then its indirect bubble reaches the Miredo client.
 #   round 5: two of our clients behind two NATs; TCP between them;
 #     teredod killed: carrier off, nothing sent.
 #   round 6: an all-ours network: our server, our relay, our client.
@@ -31,7 +33,7 @@ teredo_load
 topo_init
 [ -x "$TEREDO_TOP/build/tools/teredod" ] || ktap_skip_all "teredod not built"
 [ -x "$TEREDOCTL" ] || ktap_skip_all "teredoctl not built"
-ktap_plan $((30 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
+ktap_plan $((31 + TOPO_OUTBOUND_TESTS + TOPO_INBOUND_TESTS))
 
 ctl() {
 	local ns=$1
@@ -198,6 +200,34 @@ assert_cap "direct bubble" "$f" "src=$TOPO_NAT_IP" "dst=$TOPO_NAT2_IP" \
 ktap_result $? "S9: our direct bubble to the peer's mapping, 40 B"
 assert_num "bubbles sent" "$(counter "$CLI" tx_bubbles)" -le 8
 ktap_result $? "S9: at most 4 rounds of bubbles (tx_bubbles <= 8)"
+
+# Server load reduction (RFC 6081 §5.7) towards a Miredo client, which
+# knows no RFC 6081: once the trust window is over, our client's next
+# packet first solicits it 3 times, 2 s apart (Miredo reads the bubble
+# as a plain one and does not answer), then RFC 4380's bubbles through
+# the server reach it.
+sleep 33
+f0=$(counter "$CLI" slr_fallbacks)
+topo_capture_start slr || ktap_bail "cannot capture"
+rc=0
+out=$(ip netns exec "$CLI" busybox ping -6 -c 1 -W 20 -w 25 \
+	"$TOPO_CLI2_ADDR" 2>&1)
+grep -q " 1 packets received" <<< "$out" || { rc=1; ktap_info "$out"; }
+topo_capture_stop slr
+f1=$(counter "$CLI" slr_fallbacks)
+w=$(python3 -I -S "$TEREDO_SELFTEST_DIR/teredo_peer.py" pcap --trailers \
+	"$(topo_capture_file slr)")
+ns=$(awk -v s="$TOPO_NAT_IP" -v d="$TOPO_NAT2_IP" '$7 == "bubble" &&
+	$11 == "040400000000" && index($2, s ":") == 1 &&
+	index($3, d ":") == 1' <<< "$w" | wc -l)
+ni=$(awk -v s="$TOPO_NAT_IP" -v d="$TOPO_SRV_IP:$TOPO_TEREDO_PORT" \
+	'$7 == "bubble" && index($2, s ":") == 1 && $3 == d' <<< "$w" | wc -l)
+ktap_info "S9, 33 s later: solicitations $ns, indirect bubbles $ni, slr_fallbacks $f0 -> $f1"
+assert_num "solicitations" "$ns" -eq 3 || rc=1
+assert_num "indirect bubbles" "$ni" -ge 1 || rc=1
+assert_num "slr_fallbacks" "$f1" -eq $((f0 + 1)) || rc=1
+[ "$rc" = 0 ] || ktap_info "$w"
+ktap_result $rc "S9, 33 s later: 3 solicitations the Miredo client ignores (RFC 6081 §5.7), then our indirect bubble; ping6 answered (slr_fallbacks)"
 
 # ------------------------------ round 5: our client <-> our client
 topo_reset_peers

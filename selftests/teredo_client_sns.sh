@@ -33,6 +33,18 @@
 #      RS on the wire, the native host through our relay, P both ways.
 #   f  the same behind a sequential symmetric NAT (each new mapping the
 #      next public port; probed): nat "symmetric (sequential)" (§5.5).
+#   g  server load reduction (§5.7): C and P talk, then nothing for
+#      longer than the trust window; a forged advertisement and a
+#      forged solicitation "from C" at another mapping renew nothing
+#      and get nothing; C pings P again: its direct bubble carries the
+#      Neighbor Discovery Option solicitation (04 04 00 00 00 00), P
+#      answers with an advertisement (04 04 01 00 00 00), both trust
+#      again (teredoctl -j peers) and no bubble goes to or through the
+#      server.
+#   h  a peer that does not answer solicitations (P drops them, as a
+#      Miredo client ignores them): 3 of them 2 s apart, then RFC
+#      4380's indirect bubble (slr_fallbacks); the next lapse goes to
+#      the indirect bubble at once.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -61,7 +73,7 @@ teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 25
+ktap_plan 31
 
 # ------------------------------------------------------------ helpers
 
@@ -392,6 +404,185 @@ ktap_info "C's and D's bubbles on the Internet side: $n, with trailers: $t"
 assert_num "their bubbles through the server" "$n" -ge 1 || rc=1
 assert_num "with trailers" "$t" -eq 0 || rc=1
 ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$C_PORT, :$D_PORT), RFC 4380 only: no trailer on the wire"
+
+# ---------------------------- g, h: server load reduction (RFC 6081 §5.7)
+IDLE=33		# past the trust window (30 s), short of collection (60 s)
+SOL=040400000000
+ADV=040401000000
+
+# jtrusted NS ADDR: "trusted" of peer ADDR in teredoctl -j peers.
+jtrusted() {
+	ip netns exec "$1" "$CTL" -j peers teredo |
+		grep -o "\"peer\":\"$2\",\"mapped\":\"[^\"]*\",\"trusted\":[a-z]*" |
+		sed 's/.*://'
+}
+
+# since T: the wire of the "Internet" capture from T (epoch s) on.
+since() {
+	wire_now | awk -v t="$1" '$1 >= t'
+}
+
+# since_having T AWK-ARG...: the wire since T, read again every 0.5 s
+# (10 s at most) until awk with AWK-ARGs matches a line of it: tcpdump
+# can be seconds behind under TCG, and what it has not written yet would
+# look as if it never went.
+since_having() {
+	local t=$1 w i
+
+	shift
+	for i in $(seq 20); do
+		w=$(since "$t")
+		awk "$@" <<< "$w" | grep -q . && break
+		sleep 0.5
+	done
+	echo "$w"
+}
+
+# server_bubbles WIRE: bubbles between C and P (either way) that went
+# to or came from port 3544: through the server.
+server_bubbles() {
+	awk -v c="$C" -v p="$P" '($7 == "bubble" || $7 == "origin-bubble") &&
+		(($5 == c && $6 == p) || ($5 == p && $6 == c)) &&
+		($2 ~ /:3544$/ || $3 ~ /:3544$/)' <<< "$1" | wc -l
+}
+
+# ping1 NS DST: one echo request answered, however long the bubbles take
+# (assert_ping's runs give up 5 s after their last request).
+ping1() {
+	local out
+
+	out=$(ip netns exec "$1" busybox ping -6 -c 1 -W 20 -w 25 "$2" 2>&1)
+	grep -q " 1 packets received" <<< "$out" && return 0
+	ktap_info "ping $2: $out"
+	return 1
+}
+
+elapsed "g"
+CM=$TOPO_NAT2_IP:$C_PORT
+rc=0
+assert_ping "g: C -> P" "$CLI4" "$P" || rc=1
+sleep "$IDLE"
+read -r _ cp <<< "$(peer "$CLI4" "$P")"
+read -r _ pc <<< "$(peer "$PUB" "$C")"
+ktap_info "g: after $IDLE s: C's entry for P trusted $cp, P's for C $pc"
+assert_eq "g: C's entry for P, stale" no "$cp" || rc=1
+assert_eq "g: P's entry for C, stale" no "$pc" || rc=1
+ktap_result $rc "g: C and P talked (ping6 3/3), then $IDLE s of nothing: both entries stale"
+
+rc=0
+t0=$(date +%s.%N)
+m0=$(counter "$PUB" rx_mapping)
+a0=$(counter "$PUB" tx_advertisements)
+forge "$C" "$P" "$ADV" "$SOL"
+sleep 0.3
+m1=$(counter "$PUB" rx_mapping)
+a1=$(counter "$PUB" tx_advertisements)
+read -r pm pc <<< "$(peer "$PUB" "$C")"
+n=$(since "$t0" | awk -v s="${SPOOF%:*}" 'split($3, a, ":") && a[1] == s' | wc -l)
+ktap_info "g: forged at $SPOOF: P rx_mapping $m0 -> $m1, tx_advertisements $a0 -> $a1, P's entry for C $pm trusted $pc, $n datagrams to $SPOOF"
+assert_num "g: rx_mapping" "$m1" -eq $((m0 + 2)) || rc=1
+assert_num "g: tx_advertisements" "$a1" -eq "$a0" || rc=1
+assert_eq "g: P's entry for C: still stale" no "$pc" || rc=1
+assert_eq "g: P's entry for C: where it was" "$CM" "$pm" || rc=1
+assert_num "g: datagrams to $SPOOF" "$n" -eq 0 || rc=1
+ktap_result $rc "g: a forged advertisement and solicitation \"from C\" at $SPOOF: rx_mapping, P's entry for C not renewed, nothing answered"
+
+rc=0
+t1=$(date +%s.%N)
+s0=$(counter "$CLI4" tx_solicitations)
+r0=$(counter "$CLI4" rx_advertisements)
+f0=$(counter "$CLI4" slr_fallbacks)
+a0=$(counter "$PUB" tx_advertisements)
+assert_ping "g: C -> P after the idle" "$CLI4" "$P" || rc=1
+s1=$(counter "$CLI4" tx_solicitations)
+r1=$(counter "$CLI4" rx_advertisements)
+f1=$(counter "$CLI4" slr_fallbacks)
+a1=$(counter "$PUB" tx_advertisements)
+cp=$(jtrusted "$CLI4" "$P")
+pc=$(jtrusted "$PUB" "$C")
+ktap_info "g: C tx_solicitations $s0 -> $s1, rx_advertisements $r0 -> $r1, slr_fallbacks $f0 -> $f1; P tx_advertisements $a0 -> $a1; trusted: C's entry for P $cp, P's for C $pc"
+assert_num "g: C tx_solicitations" "$s1" -ge $((s0 + 1)) || rc=1
+assert_num "g: C rx_advertisements" "$r1" -ge $((r0 + 1)) || rc=1
+assert_num "g: C slr_fallbacks" "$f1" -eq "$f0" || rc=1
+assert_num "g: P tx_advertisements" "$a1" -ge $((a0 + 1)) || rc=1
+assert_eq "g: C's entry for P (-j peers)" true "$cp" || rc=1
+assert_eq "g: P's entry for C (-j peers)" true "$pc" || rc=1
+ktap_result $rc "g: ping6 C -> P after the idle, 3/3: trusted again both ways (teredoctl -j peers), tx_solicitations, rx_advertisements, tx_advertisements, no fallback"
+
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t1" -v s="$PUB_IP:$PUB_PORT" -v t="$ADV" '$2 == s && $11 == t')
+rc=0
+ns=$(awk -v s="$CM" -v d="$PUB_IP:$PUB_PORT" -v c="$C" -v p="$P" -v t="$SOL" \
+	'$2 == s && $3 == d && $5 == c && $6 == p && $7 == "bubble" && $4 == 46 && $11 == t' <<< "$w" | wc -l)
+na=$(awk -v s="$PUB_IP:$PUB_PORT" -v d="$CM" -v c="$C" -v p="$P" -v t="$ADV" \
+	'$2 == s && $3 == d && $5 == p && $6 == c && $7 == "bubble" && $4 == 46 && $11 == t' <<< "$w" | wc -l)
+nsrv=$(server_bubbles "$w")
+ktap_info "g: since the ping: C's solicitations $ns, P's advertisements $na, bubbles to or from the server $nsrv"
+assert_num "g: C's direct bubble with $SOL" "$ns" -ge 1 || rc=1
+assert_num "g: P's answer with $ADV" "$na" -ge 1 || rc=1
+assert_num "g: bubbles to or from the server" "$nsrv" -eq 0 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w")"
+ktap_result $rc "g: wire: C's direct bubble carries $SOL, P's answer $ADV (46 B each), no bubble to or through the server"
+
+# h: P drops what carries a Neighbor Discovery Option (a 46-byte UDP
+# payload to its port: C sends it nothing else of that size).
+elapsed "h"
+rc=0
+ip netns exec "$PUB" nft -f - <<-EOF || rc=1
+table ip slr {
+	chain in {
+		type filter hook input priority 0; policy accept;
+		udp dport $PUB_PORT udp length 54 drop
+	}
+}
+EOF
+sleep "$IDLE"
+read -r _ cp <<< "$(peer "$CLI4" "$P")"
+assert_eq "h: C's entry for P, stale" no "$cp" || rc=1
+t2=$(date +%s.%N)
+f0=$(counter "$CLI4" slr_fallbacks)
+ping1 "$CLI4" "$P" || rc=1
+f1=$(counter "$CLI4" slr_fallbacks)
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t2" -v s="$CM" -v d="$TOPO_SRV_IP:3544" \
+	'$2 == s && $3 == d && $7 == "bubble"')
+sol=$(awk -v s="$CM" -v d="$PUB_IP:$PUB_PORT" -v t="$SOL" \
+	'$2 == s && $3 == d && $7 == "bubble" && $11 == t { print $1 }' <<< "$w")
+ind=$(awk -v s="$CM" -v d="$TOPO_SRV_IP:3544" -v p="$P" \
+	'$2 == s && $3 == d && $6 == p && $7 == "bubble" { print $1 }' <<< "$w")
+ns=$(grep -c . <<< "$sol")
+ni=$(grep -c . <<< "$ind")
+gaps=$(awk 'NR > 1 { printf "%.1f ", $1 - p } { p = $1 }' <<< "$sol")
+ktap_info "h: solicitations $ns (gaps ${gaps:-none} s), indirect bubbles $ni, slr_fallbacks $f0 -> $f1"
+assert_num "h: solicitations" "$ns" -eq 3 || rc=1
+assert_num "h: indirect bubbles" "$ni" -ge 1 || rc=1
+assert_num "h: slr_fallbacks" "$f1" -eq $((f0 + 1)) || rc=1
+awk -v g="$gaps" 'BEGIN { n = split(g, a, " ")
+	for (i = 1; i <= n; i++) if (a[i] < 1.5) exit 1 }' || {
+	rc=1; ktap_info "h: solicitations less than 2 s apart"; }
+awk -v a="$(head -1 <<< "$ind")" -v b="$(tail -1 <<< "$sol")" \
+	'BEGIN { exit !(a + 0 > b + 0) }' || {
+	rc=1; ktap_info "h: an indirect bubble before the last solicitation"; }
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w")"
+ktap_result $rc "h: a peer that does not answer: 3 solicitations 2 s apart, then the indirect bubble through the server (slr_fallbacks), ping6 answered"
+
+rc=0
+sleep "$IDLE"
+read -r _ cp <<< "$(peer "$CLI4" "$P")"
+assert_eq "h: C's entry for P, stale again" no "$cp" || rc=1
+t3=$(date +%s.%N)
+ping1 "$CLI4" "$P" || rc=1
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t3" -v s="$CM" -v d="$TOPO_SRV_IP:3544" \
+	'$2 == s && $3 == d && $7 == "bubble"')
+ns=$(awk -v s="$CM" -v t="$SOL" '$2 == s && $7 == "bubble" && $11 == t' <<< "$w" | wc -l)
+ni=$(awk -v s="$CM" -v d="$TOPO_SRV_IP:3544" -v p="$P" \
+	'$2 == s && $3 == d && $6 == p && $7 == "bubble"' <<< "$w" | wc -l)
+ktap_info "h: the next lapse: solicitations $ns, indirect bubbles $ni"
+assert_num "h: solicitations" "$ns" -eq 0 || rc=1
+assert_num "h: indirect bubbles" "$ni" -ge 1 || rc=1
+ip netns exec "$PUB" nft delete table ip slr || rc=1
+ktap_result $rc "h: the next lapse of its trust: no solicitation, the indirect bubble at once, ping6 answered"
 
 # ------------------------- e, f: the kinds of symmetric NAT (RFC 6081 §5.4, §5.5)
 # S again behind $NAT, at a fixed port, the NAT rebuilt each time.

@@ -52,6 +52,8 @@ IP6_20=6000000000003b00000102030405060708090a0b
 # RFC 6081 §4 trailers: a nonce; an alternate address list of two.
 NONCE_TR=0104a1b2c3d4
 ALT_TR=030e0000c0000221ea60c0a80102ea61
+# A neighbor discovery option, solicitation (RFC 6081 §4.4, §5.7).
+ND_SOL=040400000000
 
 # The table.  Columns: class | what teredo_peer.py send makes of it
 # (KIND [OPTIONS], after the mode's defaults, so options here win) |
@@ -104,6 +106,10 @@ tr-discard|echo --suffix ${NONCE_TR}4102abcd|rx_trailer|rx_trailer|rx_trailer|a 
 tr-nonce-short|bubble --suffix 0103a1b2c3|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a nonce trailer of 3 bytes (not a nonce: ignored)
 tr-alt-port0|bubble --suffix ${NONCE_TR}03080000c00002210000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|an alternate address with port 0 (not a list: ignored)
 tr-nonce-moved|bubble --src6 $MISMATCH --suffix $NONCE_TR|rx_bad_nonce|rx_mapping|rx_mapping|a bubble from another mapping than its source's with a nonce nobody sent (RFC 6081 §5.2: no move)
+tr-nd-truncated|bubble --suffix 04040000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a neighbor discovery option cut short, 2 of its 4 bytes (parsing stops: no answer)
+tr-nd-oversized|bubble --suffix 04050000000000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a neighbor discovery option of 5 bytes (not the option: ignored, no answer)
+tr-nd-unknown|bubble --suffix 040402000000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a neighbor discovery option of DiscoveryType 02 (unknown: ignored, no answer)
+tr-nd-forged|bubble --src6 $MISMATCH --suffix $ND_SOL|rx_mapping|rx_mapping|rx_mapping|a solicitation from another mapping than its source's (RFC 6081 §5.7: no answer)
 bubble|bubble|event:rx_bubbles|rx_unknown_peer|-|bubble from a Teredo peer
 valid|echo|deliver|rx_unknown_peer|forward:tx_forwarded|echo request from a Teredo peer
 "

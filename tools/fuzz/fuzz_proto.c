@@ -50,8 +50,9 @@ static void check_ipv4(__be32 addr, unsigned int len)
 
 /*
  * What a client reads of them: the same discard verdict; at most 4
- * alternates, none with port 0; each rebuilt and parsed again gives the
- * same (a lone nonce, a lone list).
+ * alternates, none with port 0; a neighbor discovery option that is a
+ * solicitation or an advertisement, or none; each rebuilt and parsed
+ * again gives the same (a lone nonce, a lone list, a lone option).
  */
 static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
 {
@@ -65,10 +66,19 @@ static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
 	FUZZ_ASSERT(tr.nalt <= TEREDO_ALT_MAX);
 	for (i = 0; i < tr.nalt; i++)
 		FUZZ_ASSERT(tr.alt_port[i]);
+	FUZZ_ASSERT(tr.nd == TEREDO_ND_NONE || tr.nd == TEREDO_ND_SOLICIT ||
+		    tr.nd == TEREDO_ND_ADVERT);
+	if (tr.nd) {
+		n = teredo_trailer_nd_build(buf, tr.nd == TEREDO_ND_SOLICIT ?
+					    TEREDO_ND_WIRE_SOLICITATION :
+					    TEREDO_ND_WIRE_ADVERTISEMENT);
+		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
+		FUZZ_ASSERT(back.nd == tr.nd && !back.has_nonce && !back.nalt);
+	}
 	if (tr.has_nonce) {
 		n = teredo_trailer_nonce_build(buf, tr.nonce);
 		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
-		FUZZ_ASSERT(back.has_nonce && !back.nalt);
+		FUZZ_ASSERT(back.has_nonce && !back.nalt && !back.nd);
 		FUZZ_ASSERT(!memcmp(back.nonce, tr.nonce, TEREDO_NONCE_LEN));
 	}
 	if (tr.nalt) {
@@ -76,7 +86,8 @@ static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
 					     tr.nalt);
 		FUZZ_ASSERT(n <= sizeof(buf));
 		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
-		FUZZ_ASSERT(!back.has_nonce && back.nalt == tr.nalt);
+		FUZZ_ASSERT(!back.has_nonce && back.nalt == tr.nalt &&
+			    !back.nd);
 		FUZZ_ASSERT(!memcmp(back.alt_addr, tr.alt_addr,
 				    tr.nalt * sizeof(tr.alt_addr[0])));
 		FUZZ_ASSERT(!memcmp(back.alt_port, tr.alt_port,

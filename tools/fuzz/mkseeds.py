@@ -145,6 +145,14 @@ def main():
         "0104a1b2c3d4" "030e0000c0000221ea60c0a80102ea61"))
     write("proto", "bubble-trailer-discard", BUBBLE + bytes.fromhex(
         "0104a1b2c3d4" "4102abcd"))
+    # §4.4, §5.7: a server load reduction solicitation and the
+    # advertisement that answers it; one of an unknown DiscoveryType.
+    write("proto", "bubble-nd-solicit", BUBBLE + bytes.fromhex(
+        "040400000000"))
+    write("proto", "bubble-nd-advert", BUBBLE + bytes.fromhex(
+        "040401000000" "0104a1b2c3d4"))
+    write("proto", "bubble-nd-unknown", BUBBLE + bytes.fromhex(
+        "040402000000"))
     write("proto", "ipv6-udp", ip6(TEREDO_B, TEREDO_A, 17,
                                     struct.pack("!HHHH", 1, 2, 12, 0) +
                                     b"data", hlim=64))

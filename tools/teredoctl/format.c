@@ -78,6 +78,10 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_RX_MOVED]		= "rx_moved",
 	[TEREDO_STAT_TX_NONCES]		= "tx_nonces",
 	[TEREDO_STAT_TX_ALTERNATES]	= "tx_alternates",
+	[TEREDO_STAT_TX_SOLICITATIONS]	= "tx_solicitations",
+	[TEREDO_STAT_TX_ADVERTISEMENTS]	= "tx_advertisements",
+	[TEREDO_STAT_RX_ADVERTISEMENTS]	= "rx_advertisements",
+	[TEREDO_STAT_SLR_FALLBACKS]	= "slr_fallbacks",
 };
 
 static const char * const mode_names[] = {

@@ -259,6 +259,59 @@ UNIT_TEST(trailers_nonce_and_alternates)
 	CHECK(tr.has_nonce);
 }
 
+/* RFC 6081 §4.4: the Neighbor Discovery Option of §5.7. */
+UNIT_TEST(trailers_nd_option)
+{
+	static const unsigned char nonce[4] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+	unsigned char buf[32];
+	struct teredo_trailers tr;
+	size_t n;
+
+	n = teredo_trailer_nd_build(buf, TEREDO_ND_WIRE_SOLICITATION);
+	CHECK_EQ(n, 6);
+	CHECK(!memcmp(buf, "\x04\x04\x00\x00\x00\x00", 6));
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_SOLICIT);
+	CHECK(!tr.has_nonce);
+	CHECK_EQ(tr.nalt, 0);
+	n = teredo_trailer_nd_build(buf, TEREDO_ND_WIRE_ADVERTISEMENT);
+	CHECK(!memcmp(buf, "\x04\x04\x01\x00\x00\x00", 6));
+	/* With a nonce after it: both read. */
+	n += teredo_trailer_nonce_build(buf + n, nonce);
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_ADVERT);
+	CHECK(tr.has_nonce);
+	/* Reserved bytes are not looked at. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x04\x01\xff\xff\xff", 6, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_ADVERT);
+	/* An unknown DiscoveryType: the trailer says nothing. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x04\x02\x00\x00\x00", 6, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	/* 3 bytes, 5 bytes: not the option. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x03\x00\x00\x00", 5, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x05\x00\x00\x00\x00\x00", 7,
+				     &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	/* Cut short (4 said, 2 left): parsing stops, nothing read. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x04\x00\x00", 4, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	/* Twice, even the same: neither counts. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x04\x04\x00\x00\x00\x00"
+				     "\x04\x04\x00\x00\x00\x00", 12, &tr));
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	/* A solicitation before a discard type: discarded all the same. */
+	CHECK(teredo_trailers_parse((const unsigned char *)
+				    "\x04\x04\x00\x00\x00\x00\x41\x00", 8,
+				    &tr));
+}
+
 UNIT_TEST(bubble)
 {
 	unsigned char pkt[48] = { 0x60, 0, 0, 0, 0, 0, 59, 0 };

@@ -176,6 +176,11 @@ enum teredo_stat {
 	TEREDO_STAT_RX_MOVED,		/* event: a nonce or key moved a peer */
 	TEREDO_STAT_TX_NONCES,		/* event: bubbles with a nonce */
 	TEREDO_STAT_TX_ALTERNATES,	/* event: to alternate addresses */
+	/* client, RFC 6081 §5.7 (server load reduction) */
+	TEREDO_STAT_TX_SOLICITATIONS,	/* event: ND solicitations sent */
+	TEREDO_STAT_TX_ADVERTISEMENTS,	/* event: ND advertisements sent */
+	TEREDO_STAT_RX_ADVERTISEMENTS,	/* event: ND advertisements taken */
+	TEREDO_STAT_SLR_FALLBACKS,	/* event: SLR unanswered */
 	__TEREDO_STAT_MAX
 };
 
