@@ -73,16 +73,16 @@ static bool slr_peer(const struct teredo_peer *peer)
 }
 
 /*
- * How many of the rounds for a queue starting now are solicitations: a
- * peer trusted at its mapping before its trust lapsed, not one on our
- * link (local discovery has its own way), and not one that left them
- * unanswered before.  Caller holds peer->lock.
+ * How many of the rounds for a queue starting now are solicitations, for
+ * an slr_peer(): one trusted at its mapping before its trust lapsed,
+ * not one on our link (local discovery has its own way), and not one
+ * that left them unanswered before.  Caller holds peer->lock.
  */
 static u8 slr_rounds(const struct teredo_peer *peer)
 {
 	lockdep_assert_held(&peer->lock);
-	return slr_peer(peer) && peer->trusted && !peer->local &&
-	       !peer->slr_deaf ? TEREDO_SLR_TRIES : 0;
+	return peer->trusted && !peer->local && !peer->slr_deaf ?
+	       TEREDO_SLR_TRIES : 0;
 }
 
 /* The rounds for the queue: solicitations first (if any), RFC 4380's. */
@@ -91,13 +91,19 @@ static unsigned int max_retries(const struct teredo_peer *peer)
 	return TEREDO_BUBBLE_RETRIES + (slr_peer(peer) ? peer->slr_rounds : 0);
 }
 
+/* RFC 4380 §5.2.6: a bubble at most every 2 s.  Caller holds peer->lock. */
+static bool bubble_spaced(const struct teredo_peer *peer, unsigned long now)
+{
+	return !time_before(now, READ_ONCE(peer->last_tx) +
+			    TEREDO_BUBBLE_INTERVAL * HZ);
+}
+
 /* RFC 4380 §5.2.6.  Caller holds peer->lock. */
 static bool bubble_allowed(struct teredo_peer *peer, unsigned int cost,
 			   unsigned long now)
 {
 	lockdep_assert_held(&peer->lock);
-	if (time_before(now, READ_ONCE(peer->last_tx) +
-			TEREDO_BUBBLE_INTERVAL * HZ))
+	if (!bubble_spaced(peer, now))
 		return false;
 	if (peer->bubbles + cost > TEREDO_BUBBLE_BUDGET) {
 		if (time_before32((u32)now, peer->last_bubble +
@@ -134,8 +140,7 @@ static void plan_round(struct teredo_peer *peer, struct teredo_probe *probe)
 	if (slr_peer(peer) && peer->slr_rounds) {
 		if (peer->retries < peer->slr_rounds) {
 			/* The spacing, not the budget (above). */
-			if (time_before(now, READ_ONCE(peer->last_tx) +
-					TEREDO_BUBBLE_INTERVAL * HZ)) {
+			if (!bubble_spaced(peer, now)) {
 				teredo_stat_inc(peer->t,
 						TEREDO_STAT_TX_BUBBLES_LIMITED);
 				return;
