@@ -519,5 +519,4 @@ assert_ne "$S: NAT ports towards .1 and .2" "${p1:-x}" "${p2:-x}" || rc=1
 ktap_result $rc "$S wire: the RS to $TOPO_SRV_IP and $TOPO_SRV_IP2 leave the NAT from different ports ($p1, $p2)"
 td_signal "$dev" TERM
 
-ktap_info "elapsed: $SECONDS s"
 ktap_finish

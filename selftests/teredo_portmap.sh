@@ -299,5 +299,4 @@ ktap_result $rc "$S: port 3544 forwarded (DNAT in, SNAT out): qualified, $TOPO_N
 TOPO_SC_IN=forwarded
 topo_scenario_inbound
 
-ktap_info "elapsed: $SECONDS s"
 ktap_finish

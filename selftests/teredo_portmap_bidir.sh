@@ -294,5 +294,4 @@ stop_deleted "$dev" "$port" NAT-PMP
 # Before the syslog sink goes at exit: its last line would reach the
 # console.
 upnp_miniupnpd_stop
-ktap_info "elapsed: $SECONDS s"
 ktap_finish

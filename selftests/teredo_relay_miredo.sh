@@ -294,5 +294,4 @@ n=$(topo_cap_count "$f" "src=$PUB_IP" "dst=$TOPO_NAT_IP" "dport=$MOVED" \
 assert_num "echo requests to :$MOVED" "${n:-0}" -ge 3 || rc=1
 ktap_result $rc "round 4 (b): wire: our keyed indirect bubble, its answer to the key from :$MOVED, our echo requests there"
 
-ktap_info "elapsed: $SECONDS s"
 ktap_finish

@@ -66,5 +66,4 @@ topo_scenario_inbound
 assert_ping "client -> native host" "$CLI" "$TOPO_HOST_IP6" 3
 ktap_result $? "round 2: the client pings the native host back"
 
-ktap_info "elapsed: $SECONDS s"
 ktap_finish

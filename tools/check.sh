@@ -90,7 +90,7 @@ kver_of() { case $1 in 61) echo "$KVER_61" ;; 612) echo "$KVER_612" ;; esac; }
 build_clean() {
 	local kver=$1 out
 	out=$(tools/build-module.sh "/lib/modules/$kver/build" \
-		"build/$kver" W=1 C=2 2>&1) || { echo "$out"; return 1; }
+		"build/sparse/$kver" W=1 C=2 2>&1) || { echo "$out"; return 1; }
 	echo "$out"
 	! echo "$out" | grep -vE '^(make|  [A-Z0-9_]+ |Skipping BTF)' | grep -q .
 }
@@ -130,10 +130,10 @@ ready() {
 
 want() { [[ " $suites " == *" $1 "* ]]; }
 
-# The selftests' two VMs take most of the run, so they start first and
-# everything that needs no VM is done beside them (each kernel's set:
-# selftests/Makefile's print_tests).  The static suite's W=1/sparse build
-# is the module the VM boots.
+# The selftests' two VMs take most of the run, so they start first, each
+# as soon as its module is built, and everything that needs no VM is done
+# beside them (each kernel's set: selftests/Makefile's print_tests),
+# the static suite's W=1/sparse builds included.
 declare -A vm_pid=()
 start_selftests() {	# k
 	local k=$1 kver progs set=B
@@ -157,14 +157,11 @@ start_selftests() {	# k
 	vm_pid[$k]=$!
 }
 
-for k in $kernels; do
-	if want static && [ -n "$(kver_of "$k")" ]; then
-		# From scratch, so that every file is checked.
-		rm -rf "build/$(kver_of "$k")"
-		single "w1-sparse-$k" build_clean "$(kver_of "$k")"
-	fi
-	want vm && start_selftests "$k"
-done
+if want vm; then
+	for k in $kernels; do
+		start_selftests "$k"
+	done
+fi
 
 # What follows until the VMs are waited for runs beside them: at a lower
 # priority, so that it takes the guests' idle time rather than theirs
@@ -172,6 +169,14 @@ done
 # The VMs started above keep their priority.
 [ ${#vm_pid[@]} = 0 ] || renice -n 10 -p $$ > /dev/null
 if want static; then
+	for k in $kernels; do
+		[ -n "$(kver_of "$k")" ] || continue
+		# From scratch, so that every file is checked; a directory
+		# of its own, since a VM may be booting the module in
+		# build/KVER.
+		rm -rf "build/sparse/$(kver_of "$k")"
+		single "w1-sparse-$k" build_clean "$(kver_of "$k")"
+	done
 	single checkpatch run_checkpatch kernel/*.[ch] kernel/uapi/linux/*.h
 	single shellcheck shellcheck -x --source-path=SCRIPTDIR tools/*.sh \
 		tools/vm/*.sh tools/iproute2/check.sh tools/vm/init \
@@ -202,16 +207,25 @@ if want packages; then
 		pkg_prepared=0
 fi
 
-for k in $kernels; do
-	[ -n "${vm_pid[$k]:-}" ] || continue
-	wait "${vm_pid[$k]}"
+# The packages' VM (the longer one) boots when the first selftests VM
+# is done, make demo's when the second is: never more than two VMs on
+# the two cores, and neither waits for both lanes.
+declare -A vm_of=()
+for k in "${!vm_pid[@]}"; do
+	vm_of[${vm_pid[$k]}]=$k
+done
+vm_done() {
+	local pid k
+
+	[ ${#vm_of[@]} != 0 ] || return 1
+	wait -n -p pid "${!vm_of[@]}"
+	k=${vm_of[$pid]}
+	unset "vm_of[$pid]"
 	tally_log "selftests-$k" "$logs/selftests-$k.log" \
 		"$(cat "$logs/selftests-$k.rc" 2>/dev/null || echo 1)" \
 		"${floor[selftests-$k]}"
-done
-
-# make demo's VM and the packages' VM, side by side (one VM leaves a
-# core idle).
+}
+vm_done
 if want packages; then
 	(
 		rc=1
@@ -223,6 +237,7 @@ if want packages; then
 	) &
 	pkg_pid=$!
 fi
+vm_done
 if want demo && ready 61 demo; then
 	single demo tools/vm/run.sh --kernel 61 --timeout 600 \
 		--results build/demo -- bash tools/demo/demo.sh

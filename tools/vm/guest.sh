@@ -12,6 +12,9 @@ ko=@KO@
 kver=@KVER@
 keypin=@KEYPIN@
 
+# run.sh's boot watchdog: the kernel got as far as running us.
+: > "$results/booted"
+
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root TEREDO_TOP=$top IP_LIB_DIR=$top/build/tools
 export TEREDO_RESULTS=$results
