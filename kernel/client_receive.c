@@ -205,7 +205,11 @@ static void moved(struct teredo_dev *t, const struct teredo_qualified *q,
  * Where a Teredo source may send from (cases 1, 3 and 5, RFC 6081):
  * where it is trusted, its address on our link, the mapping its
  * address embeds, or a mapping a nonce or our key (@key, a bubble's
- * link-local destination) proves (then it moves there, *@moved).
+ * link-local destination) proves, or (§5.4) the random port its
+ * indirect bubble gave, at the IPv4 address its address embeds (then
+ * it moves there, *@moved).  A random port proves less than a nonce
+ * (16 bits, not 32), but it takes the peer only to another port of the
+ * address the peer's own address names, once, while it is untrusted.
  */
 static enum teredo_stat check_teredo(struct teredo_dev *t,
 				     const struct teredo_qualified *q,
@@ -227,7 +231,12 @@ static enum teredo_stat check_teredo(struct teredo_dev *t,
 	if (why != TEREDO_STAT_RX_MAPPING)
 		return why;
 	nonce = trailer_nonce(tr);
-	why = nonce ? nonce_moves(peer, nonce) : key_moves(peer, key);
+	if (peer && teredo_peer_port_matches(peer, mapping))
+		why = TEREDO_STAT_UNSPEC;	/* RFC 6081 §5.4 */
+	else if (nonce)
+		why = nonce_moves(peer, nonce);
+	else
+		why = key_moves(peer, key);
 	if (!why) {
 		moved(t, q, peer, mapping, nonce);
 		*moved_here = true;
@@ -409,8 +418,12 @@ static bool make_local(struct teredo_peer *peer, u64 mapping, bool *news)
 		WRITE_ONCE(peer->local, true);
 		WRITE_ONCE(peer->last_rx, jiffies);
 		peer->bubbles = 0;
-		/* Reached on the link from now on, not by solicitations. */
+		/*
+		 * Reached on the link from now on, not by solicitations
+		 * nor at a random port.
+		 */
 		peer->slr_rounds = 0;
+		WRITE_ONCE(peer->random_port, 0);
 	}
 	local = peer->local && peer->mapping == mapping;
 	spin_unlock_bh(&peer->lock);
@@ -456,17 +469,19 @@ static int discovery(struct teredo_dev *t, struct sk_buff *skb,
 
 /*
  * The peer a relayed packet comes from, for the RFC 6081 exchange: a
- * Teredo source that sent a nonce, or any Teredo source when we are
- * behind a symmetric NAT (our answer must carry our nonce); made
- * untrusted at the mapping its address embeds if it is new.  NULL when
- * there is no exchange, or no room.
+ * Teredo source that sent a nonce or a random port, or any Teredo
+ * source when we are behind a symmetric NAT (our answer must carry our
+ * nonce); made untrusted at the mapping its address embeds if it is
+ * new.  NULL when there is no exchange, or no room.
  */
 static struct teredo_peer *exchange_peer(struct teredo_dev *t,
 					 const struct teredo_qualified *q,
 					 const struct in6_addr *src,
-					 struct teredo_peer *peer, u32 nonce)
+					 struct teredo_peer *peer, u32 nonce,
+					 __be16 random_port)
 {
-	if (!teredo_addr_is_teredo(src) || (!nonce && !q->symmetric))
+	if (!teredo_addr_is_teredo(src) ||
+	    (!nonce && !random_port && !q->symmetric))
 		return NULL;
 	if (peer)
 		return teredo_peer_is_fresh(peer) ? NULL : peer;
@@ -497,6 +512,15 @@ static struct teredo_peer *exchange_peer(struct teredo_dev *t,
  * by the bubble spacing nor counted against the peer's budget, which
  * its own rounds need (its bubbles are limited at its end); the
  * device-wide rate still applies, and at most 6 bubbles answer one.
+ *
+ * §5.4: a peer behind a port-preserving symmetric NAT gives in a
+ * Random Port trailer the port it will send to us from, at the address
+ * its own address embeds; kept (while the peer is untrusted), it is
+ * where our answer goes, instead of the origin: that opens our NAT
+ * (port-restricted, say) to the peer's packets from there, and the
+ * peer's NAT lets it in once the peer has sent to us from that port.
+ * The answer is still one bubble, to the address the origin and the
+ * peer's own address name: the trailer changes only the port.
  */
 static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 			    unsigned int off, const struct teredo_qualified *q,
@@ -505,6 +529,7 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
 	u32 nonce = trailer_nonce(tr), ours = 0;
 	struct teredo_peer *peer, *xpeer;
+	bool random = false;
 	u8 trailer[2 + TEREDO_NONCE_LEN];
 	struct teredo_origin oi;
 	size_t len = 0;
@@ -517,22 +542,36 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	if (!teredo_ipv4_is_global(addr))
 		return;
 	peer = teredo_peer_lookup(&t->peers, &ip6->saddr);
-	xpeer = exchange_peer(t, q, &ip6->saddr, peer, nonce);
+	xpeer = exchange_peer(t, q, &ip6->saddr, peer, nonce,
+			      tr->random_port);
 	/* Kept whether or not we may answer now: it is no bubble of ours. */
 	if (xpeer && nonce)
 		teredo_peer_nonce_received(xpeer, nonce);
+	if (xpeer && tr->random_port &&
+	    teredo_peer_random_port(xpeer, tr->random_port)) {
+		teredo_stat_inc(t, TEREDO_STAT_RX_RANDOM_PORTS);
+		random = true;
+	}
 	if (!__ratelimit(&t->client.reply_limit) ||
 	    (!xpeer && peer && !teredo_timers_bubble_allowed(peer))) {
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES_LIMITED);
 		return;
 	}
-	if (xpeer && !nonce)
+	if (xpeer && !nonce && q->symmetric)
 		ours = teredo_peer_nonce(xpeer);
 	if (nonce || ours) {
 		len = teredo_trailer_nonce_build(trailer, nonce ?
 						 (const u8 *)&nonce :
 						 (const u8 *)&ours);
 		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+	}
+	/*
+	 * §5.4: to the random port instead of the origin, the peer's
+	 * mapping towards its server (teredo_client_bubble_nonce()).
+	 */
+	if (random) {
+		addr = teredo_addr_mapped(&ip6->saddr);
+		port = tr->random_port;
 	}
 	teredo_send_bubble_trailers(t, &ip6->daddr, &ip6->saddr, addr, port,
 				    trailer, len);

@@ -200,9 +200,12 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 	/*
 	 * Direct, so our NAT lets the peer's answer in (case 5): where the
 	 * peer is, the mapping its address embeds until a nonce moved it
-	 * (RFC 6081 §5.2, "record the actual mapping").
+	 * (RFC 6081 §5.2, "record the actual mapping"), or the random port
+	 * it said it sends from (§5.4), instead of the embedded one: that
+	 * is its NAT's mapping towards its server alone, which lets
+	 * nothing of ours in, and the round stays two bubbles.
 	 */
-	mapping = READ_ONCE(peer->mapping);
+	mapping = teredo_peer_direct(peer);
 	len = q->symmetric ? nlen : 0;
 	teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
 				    teredo_mapping_addr(mapping),

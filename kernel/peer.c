@@ -512,13 +512,14 @@ void teredo_peer_trust(struct teredo_peer *peer, u64 mapping)
 	peer->bubbles = 0;
 	peer->retries = 0;
 	/*
-	 * RFC 6081 nonces serve one exchange, and solicitations one
-	 * lapse of trust (peer.h).
+	 * RFC 6081 nonces and random ports serve one exchange, and
+	 * solicitations one lapse of trust (peer.h).
 	 */
 	if (peer->teredo) {
 		peer->nonce_sent = 0;
 		peer->nonce_received = 0;
 		peer->slr_rounds = 0;
+		WRITE_ONCE(peer->random_port, 0);
 	}
 	teredo_peer_take_queue(peer, &ready);
 	spin_unlock_bh(&peer->lock);
@@ -679,6 +680,81 @@ void teredo_peer_slr_heard(struct teredo_peer *peer)
 	spin_lock_bh(&peer->lock);
 	peer->slr_deaf = false;
 	spin_unlock_bh(&peer->lock);
+}
+
+/**
+ * teredo_peer_random_port - the peer's Random Port trailer came in
+ * @peer: the Teredo peer whose indirect bubble our server relayed
+ * @port: its port, network order, not 0
+ *
+ * RFC 6081 §5.4: kept while the peer is untrusted (a later one
+ * replaces it: the peer opened a new port for a new exchange); one
+ * that comes while it is trusted is ignored, as it could only move it.
+ * Only for a peer whose embedded IPv4 address we may send to, not on
+ * our link: the port is all the trailer changes of where our bubbles
+ * go.
+ *
+ * Return: whether it was kept.
+ */
+bool teredo_peer_random_port(struct teredo_peer *peer, __be16 port)
+{
+	bool kept;
+
+	spin_lock_bh(&peer->lock);
+	kept = peer->teredo && peer->reachable && !peer->local &&
+	       !teredo_peer_is_fresh(peer);
+	if (kept)
+		WRITE_ONCE(peer->random_port, port);
+	spin_unlock_bh(&peer->lock);
+	return kept;
+}
+
+/**
+ * teredo_peer_port_matches - a packet from the peer's random port
+ * @peer: the Teredo peer the packet claims to come from (client)
+ * @mapping: where it came from
+ *
+ * RFC 6081 §5.4: from the IPv4 address the peer's address embeds and
+ * the port its Random Port trailer gave, while it is untrusted.  Once,
+ * as a nonce: it is forgotten when it matches, and trust forgets it
+ * anyway, so that no replay moves the peer again.
+ *
+ * Return: whether it matched (the caller moves the peer to @mapping).
+ */
+bool teredo_peer_port_matches(struct teredo_peer *peer, u64 mapping)
+{
+	bool match;
+
+	/* A hint: read without the lock, written under it. */
+	if (!READ_ONCE(peer->random_port))
+		return false;
+	spin_lock_bh(&peer->lock);
+	match = peer->random_port && !teredo_peer_is_fresh(peer) &&
+		mapping == teredo_mapping(teredo_addr_mapped(&peer->addr),
+					  peer->random_port);
+	if (match)
+		WRITE_ONCE(peer->random_port, 0);
+	spin_unlock_bh(&peer->lock);
+	return match;
+}
+
+/**
+ * teredo_peer_direct - where a direct bubble to an untrusted peer goes
+ * @peer: the Teredo peer (client)
+ *
+ * RFC 6081 §5.4: to its random port, if its Random Port trailer gave
+ * one, at the IPv4 address its address embeds: that is where it sends
+ * from, so that is what our NAT must be opened to.  Else where it is.
+ *
+ * Return: the mapping.
+ */
+u64 teredo_peer_direct(const struct teredo_peer *peer)
+{
+	__be16 port = READ_ONCE(peer->random_port);
+
+	if (port)
+		return teredo_mapping(teredo_addr_mapped(&peer->addr), port);
+	return READ_ONCE(peer->mapping);
 }
 
 enum hold_result {

@@ -83,10 +83,24 @@ struct teredo_peer {
 		 * to tear down: the rounds are the bubble timer's (its
 		 * reference and its removal as for any round), and these
 		 * two bytes go with the entry.
+		 *
+		 * RFC 6081 §5.4 (port-preserving symmetric NAT), in the
+		 * two bytes left: @random_port (network order, 0 = none)
+		 * of the peer's Random Port trailer, which came in its
+		 * indirect bubble through our server while it was
+		 * untrusted: where it sends from, at the IPv4 address its
+		 * address embeds.  Our direct bubbles go there while it
+		 * is untrusted, and a packet from there moves the peer
+		 * there once (client_receive.c); trust forgets it.  Safe
+		 * beside @test_until for the same reason as the two
+		 * above: that is a native peer's, this a Teredo peer's,
+		 * and @teredo is set at creation and never changes.
+		 * Nothing to tear down either.
 		 */
 		struct {
 			u8 slr_rounds;
 			bool slr_deaf;
+			__be16 random_port;
 		};
 	};
 	union {
@@ -234,6 +248,9 @@ bool teredo_peer_nonce_matches(struct teredo_peer *peer, u32 nonce);
 bool teredo_peer_key_matches(struct teredo_peer *peer,
 			     const struct in6_addr *dst);
 void teredo_peer_slr_heard(struct teredo_peer *peer);
+bool teredo_peer_random_port(struct teredo_peer *peer, __be16 port);
+bool teredo_peer_port_matches(struct teredo_peer *peer, u64 mapping);
+u64 teredo_peer_direct(const struct teredo_peer *peer);
 
 int teredo_peer_cache_init(void);
 void teredo_peer_cache_uninit(void);

@@ -100,11 +100,21 @@ static inline bool teredo_trailers_discard(const __u8 *p, size_t len)
 	return false;
 }
 
-/* The trailers a client reads (RFC 6081 §4.2, §4.3, §4.4). */
+/*
+ * The trailers a client reads (RFC 6081 §4.2 to §4.5).  The Random Port
+ * trailer has two types: 0x02 in the RFC's IANA section, 0x05 in its
+ * §4.5 text.  Both are read, as one trailer: both are "skip if unknown"
+ * (00xxxxxx), so whichever a sender uses, a receiver that reads the
+ * other (or neither) skips it and is no worse off; and no other
+ * trailer of the RFC has either type, so reading both takes nothing
+ * from anyone.
+ */
 enum teredo_trailer_type {
 	TEREDO_TRAILER_NONCE = 0x01,		/* §4.2: 4 random bytes */
+	TEREDO_TRAILER_RANDOM_PORT_IANA = 0x02,	/* §9: a port */
 	TEREDO_TRAILER_ALTERNATE = 0x03,	/* §4.3: 2 reserved + N x 6 */
 	TEREDO_TRAILER_ND = 0x04,		/* §4.4: type + 3 reserved */
+	TEREDO_TRAILER_RANDOM_PORT = 0x05,	/* §4.5: a port */
 };
 
 /* The DiscoveryType of a Neighbor Discovery Option trailer (§4.4). */
@@ -123,6 +133,7 @@ enum teredo_nd {
 enum teredo_trailer_lengths {
 	TEREDO_NONCE_LEN = 4,
 	TEREDO_ND_LEN = 4,			/* DiscoveryType, 3 reserved */
+	TEREDO_RANDOM_PORT_LEN = 2,		/* UDP port, network order */
 	TEREDO_ALT_RESERVED = 2,
 	TEREDO_ALT_ENTRY = 6,			/* IPv4 address, UDP port */
 	TEREDO_ALT_MAX = 4,			/* §7: at most 4 entries */
@@ -136,19 +147,23 @@ enum teredo_trailer_lengths {
  * What the trailers of one packet say to a client: the nonce of the
  * symmetric NAT and hairpinning extensions (RFC 6081 §5.2, §5.6), the
  * alternate addresses of the hairpinning extension, the Neighbor
- * Discovery Option of server load reduction (§5.7).  A trailer of the
- * wrong shape (a nonce or a neighbor discovery option not 4 bytes long,
- * an address list not 8, 14, 20 or 26 bytes long or with a port 0), one
- * that comes twice, or a neighbor discovery option of a DiscoveryType
- * other than solicitation and advertisement says nothing: it is skipped
- * as an unknown one would be, as the packet is good without it.  The
- * reserved bytes are not looked at (zero when sent).
+ * Discovery Option of server load reduction (§5.7), the random port of
+ * a peer behind a port-preserving symmetric NAT (§5.4).  A trailer of
+ * the wrong shape (a nonce or a neighbor discovery option not 4 bytes
+ * long, an address list not 8, 14, 20 or 26 bytes long or with a port
+ * 0, a random port not 2 bytes long or 0), one that comes twice (a
+ * random port of either type counts as the same trailer), or a
+ * neighbor discovery option of a DiscoveryType other than solicitation
+ * and advertisement says nothing: it is skipped as an unknown one would
+ * be, as the packet is good without it.  The reserved bytes are not
+ * looked at (zero when sent).
  */
 struct teredo_trailers {
 	__u8 nonce[TEREDO_NONCE_LEN];
 	bool has_nonce;
 	__u8 nd;			/* enum teredo_nd */
 	__u8 nalt;
+	__be16 random_port;		/* 0 = none */
 	__be32 alt_addr[TEREDO_ALT_MAX];
 	__be16 alt_port[TEREDO_ALT_MAX];
 };
@@ -191,6 +206,22 @@ static inline __u8 teredo_trailer_nd(const __u8 *v, size_t len,
 	return TEREDO_ND_NONE;
 }
 
+/*
+ * The @n-th Random Port trailer of a packet (of either type), @len bytes
+ * of value at @v: its port, network order; 0 says nothing (a second one
+ * unsays the first).
+ */
+static inline __be16 teredo_trailer_random_port(const __u8 *v, size_t len,
+						unsigned int n)
+{
+	__be16 port;
+
+	if (n > 1 || len != TEREDO_RANDOM_PORT_LEN)
+		return 0;
+	memcpy(&port, v, sizeof(port));
+	return port;
+}
+
 /**
  * teredo_trailers_parse - read the trailers after an IPv6 packet
  * @p: the first byte after it
@@ -203,7 +234,7 @@ static inline __u8 teredo_trailer_nd(const __u8 *v, size_t len,
 static inline bool teredo_trailers_parse(const __u8 *p, size_t len,
 					 struct teredo_trailers *tr)
 {
-	unsigned int nonces = 0, lists = 0, nds = 0;
+	unsigned int nonces = 0, lists = 0, nds = 0, ports = 0;
 	struct teredo_trailers alt;
 
 	memset(tr, 0, sizeof(*tr));
@@ -228,6 +259,10 @@ static inline bool teredo_trailers_parse(const __u8 *p, size_t len,
 				alt.nalt = 0;
 		} else if (p[0] == TEREDO_TRAILER_ND) {
 			tr->nd = teredo_trailer_nd(v, vlen, ++nds);
+		} else if (p[0] == TEREDO_TRAILER_RANDOM_PORT ||
+			   p[0] == TEREDO_TRAILER_RANDOM_PORT_IANA) {
+			tr->random_port = teredo_trailer_random_port(v, vlen,
+								     ++ports);
 		}
 		len -= 2 + vlen;
 		p += 2 + vlen;
@@ -262,6 +297,19 @@ static inline size_t teredo_trailer_nd_build(__u8 *p, __u8 type)
 	p[4] = 0;
 	p[5] = 0;
 	return 2 + TEREDO_ND_LEN;
+}
+
+/*
+ * A Random Port trailer at @p (4 bytes) of @type, _RANDOM_PORT or
+ * _RANDOM_PORT_IANA, for @port (network order).  Return: its length.
+ */
+static inline size_t teredo_trailer_random_port_build(__u8 *p, __u8 type,
+						      __be16 port)
+{
+	p[0] = type;
+	p[1] = TEREDO_RANDOM_PORT_LEN;
+	memcpy(p + 2, &port, sizeof(port));
+	return 2 + TEREDO_RANDOM_PORT_LEN;
 }
 
 /*

@@ -45,6 +45,17 @@
 #      Miredo client ignores them): 3 of them 2 s apart, then RFC
 #      4380's indirect bubble (slr_fallbacks); the next lapse goes to
 #      the indirect bubble at once.
+#   i  (run after d) a Random Port trailer (RFC 6081 §5.4) received: W, a scripted
+#      Windows client behind a port-preserving symmetric NAT (played
+#      with no NAT at $W_IP: its address embeds :$W_PORT, it sends
+#      from :$W_RPORT), sends C (behind $NAT2, port-restricted) an
+#      indirect bubble with the trailer 05 02 + the port; C answers
+#      with a direct bubble to $W_IP:$W_RPORT, none to :$W_PORT
+#      (wire, rx_random_ports); a bubble "from W" at :$W_RPORT+1 is
+#      rx_mapping; W's direct bubble from :$W_RPORT passes C's NAT and
+#      moves C's entry for W there, trusted (teredoctl -j peers,
+#      rx_moved); ping6 both ways; after that a bubble from
+#      :$W_RPORT+1 is still rx_mapping and moves nothing.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -68,12 +79,15 @@ D_LAN=10.0.4.1
 D_IP=10.0.4.2
 D_PORT=40012
 SPOOF=198.18.0.99:9999
+W_IP=198.18.0.51
+W_PORT=40070
+W_RPORT=40071
 
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 31
+ktap_plan 35
 
 # ------------------------------------------------------------ helpers
 
@@ -182,6 +196,7 @@ _topo_ns_create CLI3 CLI4 CLI5 || ktap_bail "cannot create the namespaces"
 # Before topo_cleanup (last registered first): teredod in these.
 at_exit "_topo_kill_ns $CLI3 $CLI4 $CLI5"
 topo_public_up PUB "$PUB_IP" || ktap_bail "cannot build the topology"
+topo_public_up WIN "$W_IP" || ktap_bail "cannot build the topology"
 # B on a second LAN of $NAT2: the NAT routes between its two subnets,
 # masquerades only towards e0, and sends nothing back to its LANs that
 # was addressed to its public address (no hairpin).
@@ -405,7 +420,7 @@ assert_num "their bubbles through the server" "$n" -ge 1 || rc=1
 assert_num "with trailers" "$t" -eq 0 || rc=1
 ktap_result $rc "d: each at the other's mapping ($TOPO_NAT2_IP:$C_PORT, :$D_PORT), RFC 4380 only: no trailer on the wire"
 
-# ---------------------------- g, h: server load reduction (RFC 6081 §5.7)
+# ------------------------------------------- helpers of g, h and i
 IDLE=33		# past the trust window (30 s), short of collection (60 s)
 SOL=040400000000
 ADV=040401000000
@@ -457,8 +472,90 @@ ping1() {
 	return 1
 }
 
-elapsed "g"
+# ------------------- i: a Random Port trailer received (RFC 6081 §5.4)
+elapsed "i"
 CM=$TOPO_NAT2_IP:$C_PORT
+WM=$W_IP:$W_PORT
+WR=$W_IP:$W_RPORT
+WR1=$W_IP:$((W_RPORT + 1))
+W=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$W_PORT")
+RP=$(printf '0502%04x' "$W_RPORT")
+WLOG=$TOPO_DIR/win.log
+# jpeer NS ADDR: "MAPPED TRUSTED" of peer ADDR in teredoctl -j peers.
+jpeer() {
+	ip netns exec "$1" "$CTL" -j peers teredo |
+		grep -o "\"peer\":\"$2\",\"mapped\":\"[^\"]*\",\"trusted\":[a-z]*" |
+		sed 's/.*"mapped":"\([^"]*\)","trusted":\(.*\)/\1 \2/'
+}
+rc=0
+t4=$(date +%s.%N)
+k0=$(counter "$CLI4" rx_random_ports)
+m0=$(counter "$CLI4" rx_mapping)
+v0=$(counter "$CLI4" rx_moved)
+ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$WM" \
+	--random-port "$W_RPORT" --server "$TOPO_SRV_IP" --peer6 "$C" \
+	--to "$CM" --go "$TOPO_DIR/win.go" --seconds 30 >"$WLOG" 2>&1 &
+WIN_PID=$!
+wait_until 15 grep -q "^rp-bubble-at-random" "$WLOG" || rc=1
+k1=$(counter "$CLI4" rx_random_ports)
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t4" -v s="$CM" -v d="$WR" '$2 == s && $3 == d && $7 == "bubble"')
+nrel=$(awk -v s="$TOPO_SRV_IP:3544" -v d="$CM" -v s6="$W" -v t="$RP" \
+	'$2 == s && $3 == d && $5 == s6 && $7 == "origin-bubble" && $11 == t' <<< "$w" | wc -l)
+nr=$(awk -v s="$CM" -v d="$WR" -v c="$C" -v x="$W" \
+	'$2 == s && $3 == d && $5 == c && $6 == x && $7 == "bubble" && $4 == 40' <<< "$w" | wc -l)
+ne=$(awk -v s="$CM" -v d="$WM" '$2 == s && $3 == d' <<< "$w" | wc -l)
+read -r wm wt <<< "$(jpeer "$CLI4" "$W")"
+ktap_info "i: W $W ($WM, random port $W_RPORT): the server relayed its bubble with $RP: $nrel; C's bubbles to $WR $nr, to $WM $ne; rx_random_ports $k0 -> $k1; C's entry for W $wm trusted $wt"
+assert_num "i: the server relayed W's bubble with its trailer" "$nrel" -ge 1 || rc=1
+assert_num "i: C's direct bubble to $WR" "$nr" -ge 1 || rc=1
+assert_num "i: datagrams from C to $WM" "$ne" -eq 0 || rc=1
+assert_num "i: C rx_random_ports" "$k1" -eq $((k0 + 1)) || rc=1
+assert_eq "i: C's entry for W" "$WM false" "$wm $wt" || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w"; cat "$WLOG")"
+ktap_result $rc "i: W's indirect bubble with a Random Port trailer ($RP) through the server: C answers at $WR (40 B, wire), nothing to $WM, rx_random_ports"
+
+rc=0
+topo_forge_bubble "$NAT2" "$WR1" "$C_IP:$C_PORT" "$W" "$C" -
+m1=$(counter "$CLI4" rx_mapping)
+read -r wm wt <<< "$(jpeer "$CLI4" "$W")"
+ktap_info "i: a bubble \"from W\" at $WR1: C rx_mapping $m0 -> $m1, C's entry for W $wm trusted $wt"
+assert_num "i: C rx_mapping" "$m1" -eq $((m0 + 1)) || rc=1
+assert_eq "i: C's entry for W" "$WM false" "$wm $wt" || rc=1
+ktap_result $rc "i: a bubble \"from W\" at $WR1 (another port): rx_mapping, W stays untrusted at $WM"
+
+rc=0
+: >"$TOPO_DIR/win.go"
+wait_until 15 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG" || rc=1
+read -r wm wt <<< "$(jpeer "$CLI4" "$W")"
+v1=$(counter "$CLI4" rx_moved)
+assert_ping "i: C -> W" "$CLI4" "$W" || rc=1
+nx=$(grep -c "^rp-echo-reply-rx src=$CM on=random" "$WLOG")
+nc=$(grep -c "^rp-echo-reply to=$CM" "$WLOG")
+ktap_info "i: after W's bubble from $WR: C's entry for W $wm trusted $wt, rx_moved $v0 -> $v1; W's echo requests answered $nx/3, C's answered by W $nc"
+assert_eq "i: C's entry for W (-j peers)" "$WR true" "$wm $wt" || rc=1
+assert_num "i: C rx_moved" "$v1" -eq $((v0 + 1)) || rc=1
+assert_num "i: W's echo requests answered at $WR" "$nx" -eq 3 || rc=1
+assert_num "i: C's echo requests answered by W" "$nc" -ge 3 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(cat "$WLOG")"
+ktap_result $rc "i: W's direct bubble from $WR passes C's NAT: C's entry for W moves there, trusted (teredoctl -j peers, rx_moved), ping6 W -> C and C -> W 3/3 at $WR"
+
+rc=0
+m1=$(counter "$CLI4" rx_mapping)
+topo_forge_bubble "$NAT2" "$WR1" "$C_IP:$C_PORT" "$W" "$C" - -
+m2=$(counter "$CLI4" rx_mapping)
+v2=$(counter "$CLI4" rx_moved)
+read -r wm wt <<< "$(jpeer "$CLI4" "$W")"
+ktap_info "i: after trust, bubbles \"from W\" at $WR1: C rx_mapping $m1 -> $m2, rx_moved $v1 -> $v2, C's entry for W $wm trusted $wt"
+assert_num "i: C rx_mapping" "$m2" -eq $((m1 + 2)) || rc=1
+assert_num "i: C rx_moved" "$v2" -eq "$v1" || rc=1
+assert_eq "i: C's entry for W" "$WR true" "$wm $wt" || rc=1
+ktap_result $rc "i: after trust, bubbles \"from W\" at $WR1: rx_mapping, nothing moves (W stays at $WR)"
+kill -TERM "$WIN_PID" 2>/dev/null
+_topo_wait_gone 5 "$WIN_PID" || kill -KILL "$WIN_PID" 2>/dev/null
+
+# ---------------------------- g, h: server load reduction (RFC 6081 §5.7)
+elapsed "g"
 rc=0
 assert_ping "g: C -> P" "$CLI4" "$P" || rc=1
 sleep "$IDLE"

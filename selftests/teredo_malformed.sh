@@ -110,6 +110,12 @@ tr-nd-truncated|bubble --suffix 04040000|event:rx_bubbles|rx_unknown_peer|forwar
 tr-nd-oversized|bubble --suffix 04050000000000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a neighbor discovery option of 5 bytes (not the option: ignored, no answer)
 tr-nd-unknown|bubble --suffix 040402000000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a neighbor discovery option of DiscoveryType 02 (unknown: ignored, no answer)
 tr-nd-forged|bubble --src6 $MISMATCH --suffix $ND_SOL|rx_mapping|rx_mapping|rx_mapping|a solicitation from another mapping than its source's (RFC 6081 §5.7: no answer)
+tr-rp-truncated|bubble --suffix 05029c|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a random port trailer cut short, 1 of its 2 bytes (parsing stops: kept, nothing moves)
+tr-rp-oversized|bubble --suffix 05039c4100|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a random port trailer (0x05) of 3 bytes (not one: ignored)
+tr-rp-iana-oversized|bubble --suffix 02039c4100|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a random port trailer (0x02, the IANA type) of 3 bytes (not one: ignored)
+tr-rp-zero|bubble --suffix 05020000|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a random port trailer for port 0 (not one: ignored)
+tr-rp-direct|bubble --suffix 05029c41|event:rx_bubbles|rx_unknown_peer|forward:tx_forwarded|a random port trailer in a direct bubble (only a relayed one counts: no rx_random_ports)
+tr-rp-moved|bubble --src6 $MISMATCH --suffix 05029c41|rx_mapping|rx_mapping|rx_mapping|a bubble from another mapping than its source's with a random port trailer (RFC 6081 §5.4: no move)
 bubble|bubble|event:rx_bubbles|rx_unknown_peer|-|bubble from a Teredo peer
 valid|echo|deliver|rx_unknown_peer|forward:tx_forwarded|echo request from a Teredo peer
 "

@@ -55,6 +55,13 @@
       send Router Solicitations as a client qualifying does, print one
       "ra ..." line per answer with its bytes compared with the RA that
       RFC 4380 5.3.2 asks for (match=1), then "summary sent=N answered=M"
+  teredo_peer.py randport --bind IP:PORT --random-port R --server IP
+                 --peer6 ADDR --to IP:PORT [--type 5|2] [--go FILE]
+      a Windows client behind a port-preserving symmetric NAT (RFC 6081
+      5.4) with no NAT: an indirect bubble to ADDR from IP:PORT with a
+      Random Port trailer for R; once a bubble reaches IP:R (and FILE
+      exists), a direct bubble and 3 echo requests from IP:R to IP:PORT
+      of --to; echo requests answered from IP:R; "rp-..." events
   teredo_peer.py pcap FILE
       one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
       "time src:port dst:port payload-length src6 dst6 kind ttl df tos",
@@ -770,13 +777,78 @@ def run_pcap(args):
         print(line)
 
 
+def run_randport(args):
+    """A Windows client behind a port-preserving symmetric NAT (RFC 6081
+    5.4), played with no NAT: its address embeds --bind, where its
+    indirect bubble leaves from with a Random Port trailer (--type, 5 or
+    2) for --random-port, a second socket on the same address; once a
+    bubble reaches that port (the peer opened its NAT to it), and --go
+    FILE exists if given, a direct bubble from there to --to, then 3
+    echo requests 0.5 s apart.  Echo requests are answered from the
+    random port.  Until --seconds."""
+    ip, port = split_hostport(args.bind)
+    rport = args.random_port
+    socks = {"bind": udp_socket(ip, port), "random": udp_socket(ip, rport)}
+    by_fd = {sock.fileno(): key for key, sock in socks.items()}
+    me = teredo_addr(args.server, ip, port)
+    peer6 = ipaddress.IPv6Address(args.peer6).packed
+    to = split_hostport(args.to)
+    trailer = struct.pack("!BBH", args.type, 2, rport)
+    socks["bind"].sendto(bubble(me, peer6) + trailer,
+                         (args.server, TEREDO_PORT))
+    log("rp-indirect", addr=ipaddress.IPv6Address(me), trailer=trailer.hex())
+    end = time.time() + args.seconds
+    phase, seq, next_ping = "wait-bubble", 0, 0.0
+    while time.time() < end:
+        now = time.time()
+        if phase == "wait-go" and (not args.go or os.path.exists(args.go)):
+            socks["random"].sendto(bubble(me, peer6), to)
+            log("rp-direct", to=args.to)
+            phase, next_ping = "ping", now + 1
+        if phase == "ping" and seq < 3 and now >= next_ping:
+            seq += 1
+            socks["random"].sendto(icmp6(me, peer6, 128, 0,
+                                         struct.pack("!HH", 0x5254, seq) +
+                                         b"x" * 8), to)
+            log("rp-echo", seq=seq)
+            next_ping = now + 0.5
+        r, _, _ = select.select(list(socks.values()), [], [], 0.1)
+        for sock in r:
+            try:
+                data, (sip, sport) = sock.recvfrom(65535)
+            except OSError:
+                continue
+            key = by_fd[sock.fileno()]
+            parsed = strip_headers(data)
+            if not parsed:
+                continue
+            oi, pkt = parsed
+            plen = struct.unpack("!H", pkt[4:6])[0]
+            is_bubble = pkt[6] == 59 and plen == 0
+            icmp = pkt[6] == 58 and plen >= 8 and len(pkt) >= 48
+            log("rp-rx", on=key, src=f"{sip}:{sport}", len=len(data),
+                bubble=int(is_bubble), icmp=pkt[40] if icmp else "-",
+                src6=ipaddress.IPv6Address(pkt[8:24]))
+            if is_bubble and key == "random" and phase == "wait-bubble":
+                log("rp-bubble-at-random", src=f"{sip}:{sport}")
+                phase = "wait-go"
+            if icmp and pkt[40] == 128:
+                socks["random"].sendto(icmp6(me, pkt[8:24], 129, 0,
+                                             pkt[44:40 + plen]),
+                                       (sip, sport))
+                log("rp-echo-reply", to=f"{sip}:{sport}")
+            elif icmp and pkt[40] == 129:
+                log("rp-echo-reply-rx", src=f"{sip}:{sport}", on=key,
+                    seq=struct.unpack("!H", pkt[46:48])[0])
+
+
 def run_addr(args):
     print(ipaddress.IPv6Address(teredo_addr(args.server, args.ip, args.port)))
 
 
 RUNNERS = {"addr": run_addr, "server": run_server, "client": run_client,
            "send": run_send, "flood": run_flood, "rs": run_rs,
-           "pcap": run_pcap}
+           "pcap": run_pcap, "randport": run_randport}
 # What serve runs, one command a line; the others run for their lifetime.
 SERVED = ("send", "flood", "pcap")
 
@@ -846,6 +918,15 @@ def main():
     r.add_argument("--wait", type=float, default=1)
     r.add_argument("--mtu", type=int, default=1280)
     r.add_argument("--hlim", type=int, default=255)
+    rp = sub.add_parser("randport")
+    rp.add_argument("--bind", required=True)
+    rp.add_argument("--random-port", type=int, required=True)
+    rp.add_argument("--type", type=int, default=5)
+    rp.add_argument("--server", required=True)
+    rp.add_argument("--peer6", required=True)
+    rp.add_argument("--to", required=True)
+    rp.add_argument("--go")
+    rp.add_argument("--seconds", type=float, default=30)
     pc = sub.add_parser("pcap")
     pc.add_argument("file")
     pc.add_argument("--bubbles", action="store_true")

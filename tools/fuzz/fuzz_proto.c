@@ -51,8 +51,9 @@ static void check_ipv4(__be32 addr, unsigned int len)
 /*
  * What a client reads of them: the same discard verdict; at most 4
  * alternates, none with port 0; a neighbor discovery option that is a
- * solicitation or an advertisement, or none; each rebuilt and parsed
- * again gives the same (a lone nonce, a lone list, a lone option).
+ * solicitation or an advertisement, or none; a random port not 0, or
+ * none; each rebuilt and parsed again gives the same (a lone nonce, a
+ * lone list, a lone option, a lone port).
  */
 static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
 {
@@ -68,6 +69,14 @@ static void check_trailers_parse(const __u8 *p, size_t len, bool whole)
 		FUZZ_ASSERT(tr.alt_port[i]);
 	FUZZ_ASSERT(tr.nd == TEREDO_ND_NONE || tr.nd == TEREDO_ND_SOLICIT ||
 		    tr.nd == TEREDO_ND_ADVERT);
+	if (tr.random_port) {
+		n = teredo_trailer_random_port_build(buf,
+						     TEREDO_TRAILER_RANDOM_PORT,
+						     tr.random_port);
+		FUZZ_ASSERT(!teredo_trailers_parse(buf, n, &back));
+		FUZZ_ASSERT(back.random_port == tr.random_port &&
+			    !back.has_nonce && !back.nalt && !back.nd);
+	}
 	if (tr.nd) {
 		n = teredo_trailer_nd_build(buf, tr.nd == TEREDO_ND_SOLICIT ?
 					    TEREDO_ND_WIRE_SOLICITATION :

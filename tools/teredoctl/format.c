@@ -82,6 +82,7 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_ADVERTISEMENTS]	= "tx_advertisements",
 	[TEREDO_STAT_RX_ADVERTISEMENTS]	= "rx_advertisements",
 	[TEREDO_STAT_SLR_FALLBACKS]	= "slr_fallbacks",
+	[TEREDO_STAT_RX_RANDOM_PORTS]	= "rx_random_ports",
 };
 
 static const char * const mode_names[] = {

@@ -312,6 +312,76 @@ UNIT_TEST(trailers_nd_option)
 				    &tr));
 }
 
+/*
+ * RFC 6081 §4.5, §5.4: the Random Port trailer, of type 0x02 (the IANA
+ * section) or 0x05 (the §4.5 text), read alike.
+ */
+UNIT_TEST(trailers_random_port)
+{
+	static const unsigned char nonce[4] = { 0xa1, 0xb2, 0xc3, 0xd4 };
+	unsigned char buf[32];
+	struct teredo_trailers tr;
+	size_t n;
+
+	n = teredo_trailer_random_port_build(buf, TEREDO_TRAILER_RANDOM_PORT,
+					     htons(40001));
+	CHECK_EQ(n, 4);
+	CHECK(!memcmp(buf, "\x05\x02\x9c\x41", 4));
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK_EQ(tr.random_port, htons(40001));
+	CHECK(!tr.has_nonce);
+	CHECK_EQ(tr.nd, TEREDO_ND_NONE);
+	CHECK_EQ(tr.nalt, 0);
+	/* The IANA type, after a nonce: both read. */
+	n = teredo_trailer_nonce_build(buf, nonce);
+	n += teredo_trailer_random_port_build(buf + n,
+					      TEREDO_TRAILER_RANDOM_PORT_IANA,
+					      htons(3545));
+	CHECK(!memcmp(buf + 6, "\x02\x02\x0d\xd9", 4));
+	CHECK(!teredo_trailers_parse(buf, n, &tr));
+	CHECK_EQ(tr.random_port, htons(3545));
+	CHECK(tr.has_nonce);
+	/* Port 0: none. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x05\x02\x00\x00", 4, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x02\x02\x00\x00", 4, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	/* 1 byte, 3 bytes, of either type: not the trailer. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x05\x01\x9c", 3, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x05\x03\x9c\x41\x00", 5, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x02\x03\x9c\x41\x00", 5, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	/* ...and what follows a wrong length is still read. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x02\x03\x9c\x41\x00"
+				     "\x01\x04\xa1\xb2\xc3\xd4", 11, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	CHECK(tr.has_nonce);
+	/* Cut short (2 said, 1 left): parsing stops, nothing read. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x05\x02\x9c", 3, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	/* Twice, even the same, or one of each type: none counts. */
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x05\x02\x9c\x41\x05\x02\x9c\x41",
+				     8, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	CHECK(!teredo_trailers_parse((const unsigned char *)
+				     "\x02\x02\x9c\x41\x05\x02\x9c\x42",
+				     8, &tr));
+	CHECK_EQ(tr.random_port, 0);
+	/* Before a discard type: discarded all the same. */
+	CHECK(teredo_trailers_parse((const unsigned char *)
+				    "\x05\x02\x9c\x41\x41\x00", 6, &tr));
+}
+
 UNIT_TEST(bubble)
 {
 	unsigned char pkt[48] = { 0x60, 0, 0, 0, 0, 0, 59, 0 };

@@ -181,6 +181,8 @@ enum teredo_stat {
 	TEREDO_STAT_TX_ADVERTISEMENTS,	/* event: ND advertisements sent */
 	TEREDO_STAT_RX_ADVERTISEMENTS,	/* event: ND advertisements taken */
 	TEREDO_STAT_SLR_FALLBACKS,	/* event: SLR unanswered */
+	/* client, RFC 6081 §5.4 (port-preserving symmetric NAT) */
+	TEREDO_STAT_RX_RANDOM_PORTS,	/* event: Random Port trailers kept */
 	__TEREDO_STAT_MAX
 };
 
