@@ -313,6 +313,19 @@ UNIT_TEST(trailers_nd_option)
 }
 
 /*
+ * The port a packet's trailers give (@bytes, @len), host order; 0 for
+ * none, -1 if they discard the packet.
+ */
+static int random_port_of(const char *bytes, size_t len)
+{
+	struct teredo_trailers tr;
+
+	if (teredo_trailers_parse((const unsigned char *)bytes, len, &tr))
+		return -1;
+	return ntohs(tr.random_port);
+}
+
+/*
  * RFC 6081 §4.5, §5.4: the Random Port trailer, of type 0x02 (the IANA
  * section) or 0x05 (the §4.5 text), read alike.
  */
@@ -342,22 +355,12 @@ UNIT_TEST(trailers_random_port)
 	CHECK_EQ(tr.random_port, htons(3545));
 	CHECK(tr.has_nonce);
 	/* Port 0: none. */
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x05\x02\x00\x00", 4, &tr));
-	CHECK_EQ(tr.random_port, 0);
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x02\x02\x00\x00", 4, &tr));
-	CHECK_EQ(tr.random_port, 0);
+	CHECK_EQ(random_port_of("\x05\x02\x00\x00", 4), 0);
+	CHECK_EQ(random_port_of("\x02\x02\x00\x00", 4), 0);
 	/* 1 byte, 3 bytes, of either type: not the trailer. */
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x05\x01\x9c", 3, &tr));
-	CHECK_EQ(tr.random_port, 0);
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x05\x03\x9c\x41\x00", 5, &tr));
-	CHECK_EQ(tr.random_port, 0);
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x02\x03\x9c\x41\x00", 5, &tr));
-	CHECK_EQ(tr.random_port, 0);
+	CHECK_EQ(random_port_of("\x05\x01\x9c", 3), 0);
+	CHECK_EQ(random_port_of("\x05\x03\x9c\x41\x00", 5), 0);
+	CHECK_EQ(random_port_of("\x02\x03\x9c\x41\x00", 5), 0);
 	/* ...and what follows a wrong length is still read. */
 	CHECK(!teredo_trailers_parse((const unsigned char *)
 				     "\x02\x03\x9c\x41\x00"
@@ -365,21 +368,12 @@ UNIT_TEST(trailers_random_port)
 	CHECK_EQ(tr.random_port, 0);
 	CHECK(tr.has_nonce);
 	/* Cut short (2 said, 1 left): parsing stops, nothing read. */
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x05\x02\x9c", 3, &tr));
-	CHECK_EQ(tr.random_port, 0);
+	CHECK_EQ(random_port_of("\x05\x02\x9c", 3), 0);
 	/* Twice, even the same, or one of each type: none counts. */
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x05\x02\x9c\x41\x05\x02\x9c\x41",
-				     8, &tr));
-	CHECK_EQ(tr.random_port, 0);
-	CHECK(!teredo_trailers_parse((const unsigned char *)
-				     "\x02\x02\x9c\x41\x05\x02\x9c\x42",
-				     8, &tr));
-	CHECK_EQ(tr.random_port, 0);
+	CHECK_EQ(random_port_of("\x05\x02\x9c\x41\x05\x02\x9c\x41", 8), 0);
+	CHECK_EQ(random_port_of("\x02\x02\x9c\x41\x05\x02\x9c\x42", 8), 0);
 	/* Before a discard type: discarded all the same. */
-	CHECK(teredo_trailers_parse((const unsigned char *)
-				    "\x05\x02\x9c\x41\x41\x00", 6, &tr));
+	CHECK_EQ(random_port_of("\x05\x02\x9c\x41\x41\x00", 6), -1);
 }
 
 UNIT_TEST(bubble)
