@@ -270,7 +270,10 @@ rc=0
 assert_ne "a key seen" "" "$key" || rc=1
 assert_num "rx_bad_nonce (the key replayed)" "$b1" -eq $((b0 + 1)) || rc=1
 assert_num "rx_mapping (no key)" "$m1" -eq $((m0 + 1)) || rc=1
-assert_eq "its entry" "True $TOPO_NAT_IP:$MOVED_A" "$peer" || rc=1
+# Where it is, not whether it is still trusted: on a slow guest (the
+# debug kernel) the checks since its last packet can outlast the trust
+# window (30 s), which is no move.
+assert_eq "its entry's mapping" "$TOPO_NAT_IP:$MOVED_A" "${peer#* }" || rc=1
 ktap_result $rc "round 4: its answer replayed from $SPOOF (rx_bad_nonce) and a bubble without the key (rx_mapping) move nothing"
 
 # (b): a new Miredo client (new mapping); our client starts.
