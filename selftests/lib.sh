@@ -123,8 +123,6 @@ ktap_bail() {
 ktap_finish() {
 	local rc=$ksft_pass
 
-	# Where CI's time goes, one line per script (TCG is slow).
-	ktap_info "run time: $SECONDS s"
 	echo "# Totals: pass:$KTAP_NPASS fail:$KTAP_NFAIL xfail:0 xpass:0 skip:$KTAP_NSKIP error:0"
 	if [ "$KTAP_NUM" != "$KTAP_PLANNED" ]; then
 		ktap_info "planned $KTAP_PLANNED tests but ran $KTAP_NUM"
