@@ -134,7 +134,8 @@ want() { [[ " $suites " == *" $1 "* ]]; }
 # as soon as its module is built, and everything that needs no VM is done
 # beside them (each kernel's set: selftests/Makefile's print_tests),
 # the static suite's W=1/sparse builds included.
-declare -A vm_pid=()
+# The running selftests VMs: pid -> kernel.
+declare -A vm_of=()
 start_selftests() {	# k
 	local k=$1 kver progs set=B
 
@@ -154,7 +155,7 @@ start_selftests() {	# k
 			> "$logs/selftests-$k.log" 2>&1
 		echo $? > "$logs/selftests-$k.rc"
 	) &
-	vm_pid[$k]=$!
+	vm_of[$!]=$k
 }
 
 if want vm; then
@@ -167,7 +168,7 @@ fi
 # priority, so that it takes the guests' idle time rather than theirs
 # (a guest's test that waits for a timer must not wait for a compiler).
 # The VMs started above keep their priority.
-[ ${#vm_pid[@]} = 0 ] || renice -n 10 -p $$ > /dev/null
+[ ${#vm_of[@]} = 0 ] || renice -n 10 -p $$ > /dev/null
 if want static; then
 	for k in $kernels; do
 		[ -n "$(kver_of "$k")" ] || continue
@@ -210,10 +211,6 @@ fi
 # The packages' VM (the longer one) boots when the first selftests VM
 # is done, make demo's when the second is: never more than two VMs on
 # the two cores, and neither waits for both lanes.
-declare -A vm_of=()
-for k in "${!vm_pid[@]}"; do
-	vm_of[${vm_pid[$k]}]=$k
-done
 vm_done() {
 	local pid k
 
