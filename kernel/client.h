@@ -17,6 +17,7 @@ struct sock;
 struct teredo_dev;
 struct teredo_peer;
 struct teredo_probe;
+struct teredo_rport;
 
 /*
  * What the data path needs of a qualified client; replaced, never edited
@@ -31,6 +32,11 @@ struct teredo_qualified {
 	 * up for it: our bubbles carry a Nonce trailer (client_send.c).
 	 */
 	bool symmetric;
+	/*
+	 * RFC 6081 §5.4: and it keeps the port of a new local port: a
+	 * random port of its own for each Teredo peer (rport.c).
+	 */
+	bool port_preserving;
 	/*
 	 * RFC 6081 §5.6: our address on our side of the NAT, 0 when
 	 * teredod gave none (IFLA_TEREDO_ALTERNATE): the Alternate Address
@@ -90,10 +96,14 @@ teredo_client_qualified(struct teredo_client *c)
 
 /* client_receive.c: RFC 4380 §5.2.3; enum teredo_header from proto.h */
 int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
+int teredo_client_receive(struct teredo_dev *t, struct sk_buff *skb);
 
-/* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.6 */
+/* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.4, §5.6 */
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
+struct teredo_rport *teredo_client_rport(struct teredo_dev *t,
+					 const struct teredo_qualified *q,
+					 struct teredo_peer *peer);
 void teredo_client_bubble_nonce(struct teredo_dev *t,
 				const struct teredo_qualified *q,
 				struct teredo_peer *peer, u32 nonce,

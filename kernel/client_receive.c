@@ -31,6 +31,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
+#include "rport.h"
 #include "send.h"
 #include "stats.h"
 #include "timers.h"
@@ -189,10 +190,9 @@ static void moved(struct teredo_dev *t, const struct teredo_qualified *q,
 		if (nonce)
 			len = teredo_trailer_nonce_build(tr,
 							 (const u8 *)&nonce);
-		teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
-					    teredo_mapping_addr(mapping),
-					    teredo_mapping_port(mapping),
-					    tr, len);
+		teredo_send_bubble_from(t, peer, &q->addr, &peer->addr,
+					teredo_mapping_addr(mapping),
+					teredo_mapping_port(mapping), tr, len);
 		if (len)
 			teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
 	} else {
@@ -529,6 +529,7 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
 	u32 nonce = trailer_nonce(tr), ours = 0;
 	struct teredo_peer *peer, *xpeer;
+	struct teredo_rport *rp;
 	bool random = false;
 	u8 trailer[2 + TEREDO_NONCE_LEN];
 	struct teredo_origin oi;
@@ -573,8 +574,13 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 		addr = teredo_addr_mapped(&ip6->saddr);
 		port = tr->random_port;
 	}
-	teredo_send_bubble_trailers(t, &ip6->daddr, &ip6->saddr, addr, port,
-				    trailer, len);
+	/*
+	 * Behind a port-preserving symmetric NAT, from the peer's own
+	 * random port (§5.4), which the indirect bubble below names.
+	 */
+	rp = xpeer ? teredo_client_rport(t, q, xpeer) : NULL;
+	teredo_send_bubble_from(t, xpeer ?: peer, &ip6->daddr, &ip6->saddr,
+				addr, port, trailer, len);
 	/* Its LAN addresses, if it is behind our NAT (RFC 6081 §5.6.4). */
 	if (xpeer && nonce && tr->nalt &&
 	    teredo_addr_mapped(&ip6->saddr) == teredo_addr_mapped(&q->addr)) {
@@ -588,8 +594,8 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 			teredo_stat_inc(t, TEREDO_STAT_TX_ALTERNATES);
 		}
 	}
-	/* Ours, through the peer's server, to be taken from here. */
-	if (ours)
+	/* Ours (and our port), through the peer's server, to be taken. */
+	if (ours || rp)
 		teredo_client_bubble_nonce(t, q, xpeer, ours, true, false);
 }
 
@@ -824,11 +830,27 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb)
 {
 	struct teredo_dev *t = rcu_dereference_sk_user_data(sk);
-	int hdr;
 
 	if (unlikely(!t))
 		return 1;
-	hdr = teredo_receive_header(t, skb);
+	return teredo_client_receive(t, skb);
+}
+
+/**
+ * teredo_client_receive - what came to one of a client's sockets
+ * @t: the client device
+ * @skb: the datagram, data at the UDP header, checksum verified
+ *
+ * teredod's socket, or a random port (RFC 6081 §5.4, rport.c): the
+ * same reception, a peer is known by its address and mapping alone.
+ *
+ * Context: softirq, under RCU.
+ * Return: 0 when consumed, >0 to queue it on the socket.
+ */
+int teredo_client_receive(struct teredo_dev *t, struct sk_buff *skb)
+{
+	int hdr = teredo_receive_header(t, skb);
+
 	return hdr < 0 ? 0 : recv(t, skb, hdr);
 }
 

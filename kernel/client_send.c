@@ -22,6 +22,7 @@
 #include "mode.h"
 #include "peer.h"
 #include "proto.h"
+#include "rport.h"
 #include "send.h"
 #include "socket.h"
 #include "stats.h"
@@ -139,6 +140,30 @@ static bool behind_our_nat(const struct teredo_qualified *q,
 }
 
 /**
+ * teredo_client_rport - the random port to talk to @peer from, if any
+ * @t: the client device
+ * @q: our qualified state
+ * @peer: a Teredo peer
+ *
+ * RFC 6081 §5.4: behind a port-preserving symmetric NAT, a local port
+ * of the peer's own (rport.c), which our NAT keeps since it is new to
+ * it.  Our direct bubbles and data leave from there, and our indirect
+ * bubbles tell the peer where that is.  Not for a peer behind our own
+ * NAT, which the hairpinning exchange reaches.
+ *
+ * Context: BH disabled, under RCU.
+ * Return: the peer's random port, given one now if it had none; NULL.
+ */
+struct teredo_rport *teredo_client_rport(struct teredo_dev *t,
+					 const struct teredo_qualified *q,
+					 struct teredo_peer *peer)
+{
+	if (!q->port_preserving || behind_our_nat(q, &peer->addr))
+		return NULL;
+	return teredo_rport_assign(t, peer);
+}
+
+/**
  * teredo_client_bubble_nonce - the bubbles of an exchange with a nonce
  * @t: the client device
  * @q: our qualified state
@@ -164,11 +189,13 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 {
 	u8 tr[TEREDO_TRAILERS_MAX];
 	bool hairpin = behind_our_nat(q, &peer->addr);
+	struct teredo_rport *rp;
 	size_t len = 0, nlen = 0;
 	u64 mapping;
 
 	if (nonce && (q->symmetric || hairpin))
 		nlen = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
+	rp = teredo_client_rport(t, q, peer);
 	if (indirect) {
 		struct in6_addr src = q->addr;
 
@@ -176,6 +203,10 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 		if (hairpin && nlen)
 			len += teredo_trailer_alt_build(tr + len, &q->alt_addr,
 							&q->alt_port, 1);
+		/* §4.5's type: the text, which builders follow (proto.h). */
+		if (rp)
+			len += teredo_trailer_random_port_build(tr + len,
+					TEREDO_TRAILER_RANDOM_PORT, rp->port);
 		/*
 		 * Without trailers, from the keyed fe80:: source of the
 		 * exchange, as Miredo's: a peer behind a symmetric NAT
@@ -192,8 +223,10 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 		teredo_send_bubble_trailers(t, &src, &peer->addr,
 					    teredo_addr_server(&peer->addr),
 					    htons(TEREDO_PORT), tr, len);
-		if (len)
+		if (nlen)
 			teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+		if (rp)
+			teredo_stat_inc(t, TEREDO_STAT_TX_RANDOM_PORTS);
 	}
 	if (!direct)
 		return;
@@ -207,9 +240,9 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 	 */
 	mapping = teredo_peer_direct(peer);
 	len = q->symmetric ? nlen : 0;
-	teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
-				    teredo_mapping_addr(mapping),
-				    teredo_mapping_port(mapping), tr, len);
+	teredo_send_bubble_from(t, peer, &q->addr, &peer->addr,
+				teredo_mapping_addr(mapping),
+				teredo_mapping_port(mapping), tr, len);
 	if (len)
 		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
 }
@@ -245,9 +278,9 @@ void teredo_client_nd_bubble(struct teredo_dev *t,
 	size_t len;
 
 	len = teredo_trailer_nd_build(tr, type);
-	teredo_send_bubble_trailers(t, &q->addr, &peer->addr,
-				    teredo_mapping_addr(mapping),
-				    teredo_mapping_port(mapping), tr, len);
+	teredo_send_bubble_from(t, peer, &q->addr, &peer->addr,
+				teredo_mapping_addr(mapping),
+				teredo_mapping_port(mapping), tr, len);
 	teredo_stat_inc(t, type == TEREDO_ND_WIRE_SOLICITATION ?
 			   TEREDO_STAT_TX_SOLICITATIONS :
 			   TEREDO_STAT_TX_ADVERTISEMENTS);

@@ -116,13 +116,15 @@ err_stats:
  *
  * ndo_uninit, RTNL held: the sockets are unhooked (no new reception
  * finds the device, and a client's helper gets its socket back), the
- * collector stops, and the peers go with their timers.
+ * collector stops, a client's random ports are handed out no more and
+ * unhooked (rport.c), and the peers go with their timers.
  *
  * The core then waits one grace period for all the devices it deletes,
  * and for every reference to each: a genetlink request that found the
  * device holds one.  Only after that, in the destructor and without
  * RTNL, goes what such a request or a reception still in flight may
- * read: the sockets themselves, peers a late reception made, the peer
+ * read: the sockets themselves (random ports too, once their work is
+ * done), peers a late reception made, the peer
  * table, the route cache, the rate limiter, the GRO cells and the
  * counters.
  */
@@ -133,6 +135,7 @@ static void teredo_uninit(struct net_device *dev)
 	teredo_socket_unhook(t);
 	teredo_client_release(t);
 	teredo_timers_device_stop(t);
+	teredo_rports_close(t);
 	teredo_peers_flush(t);
 }
 
@@ -145,6 +148,7 @@ static void teredo_destruct(struct net_device *dev)
 	/* No sender is left: the peers, their timers and the sockets went. */
 	teredo_routes_uninit(&t->routes);
 	teredo_socket_release(t);
+	teredo_rports_release(t);
 	teredo_client_free(t);
 	teredo_ratelimiter_uninit(&t->rs_limit);
 	gro_cells_destroy(&t->gro_cells);
@@ -226,6 +230,7 @@ static int teredo_newlink(struct net *link_net, struct net_device *dev,
 	 */
 	ratelimit_set_flags(&t->icmp_limit, RATELIMIT_MSG_ON_RELEASE);
 	teredo_client_init(t);
+	teredo_rports_init(t);
 	/* A relay or a server owns its sockets: a busy port or a foreign
 	 * address refuses the device before it exists.  A client gets its
 	 * socket from teredod.

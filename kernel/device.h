@@ -14,6 +14,7 @@
 #include "peer.h"
 #include "ratelimiter.h"
 #include "route.h"
+#include "rport.h"
 #include "server.h"
 
 struct teredo_stats;
@@ -36,6 +37,7 @@ struct teredo_dev {
 	struct ratelimit_state icmp_limit;
 	siphash_key_t bubble_key;	/* link-local sources of our bubbles */
 	struct teredo_client client;	/* client mode only */
+	struct teredo_rports rports;	/* a client's, RFC 6081 §5.4 */
 	struct teredo_ratelimiter rs_limit;	/* a server's, per RS source */
 	struct teredo_ra_template ra_template;	/* a server's */
 };

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "netlink.h"
 #include "peer.h"
+#include "rport.h"
 #include "stats.h"
 #include "uapi/linux/teredo_genl.h"
 
@@ -146,6 +147,7 @@ static int fill_peer(struct sk_buff *skb, struct teredo_dev *t,
 	unsigned long now = jiffies;
 	struct nlattr *nest;
 	u64 mapping;
+	__be16 port;
 	void *hdr;
 
 	hdr = genlmsg_put(skb, portid, seq, &teredo_genl_family, NLM_F_MULTI,
@@ -188,6 +190,9 @@ static int fill_peer(struct sk_buff *skb, struct teredo_dev *t,
 	    nla_put_u64_64bit(skb, TEREDO_PEER_A_TX_BYTES,
 			      READ_ONCE(peer->tx_bytes),
 			      TEREDO_PEER_A_PAD))
+		goto cancel;
+	port = teredo_rport_port(peer);
+	if (port && nla_put_be16(skb, TEREDO_PEER_A_LOCAL_PORT, port))
 		goto cancel;
 	nla_nest_end(skb, nest);
 	genlmsg_end(skb, hdr);

@@ -26,6 +26,7 @@
 #include "peer.h"
 #include "proto.h"
 #include "receive.h"
+#include "rport.h"
 #include "send.h"
 #include "stats.h"
 #include "timers.h"
@@ -235,6 +236,8 @@ static struct teredo_peer *pick_victim(struct teredo_dev *t, bool outbound)
 static void unlink_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			struct sk_buff_head *purge)
 {
+	struct teredo_rport *rp;
+
 	lockdep_assert_held(&t->peers.lock);
 	rhashtable_remove_fast(&t->peers.table, &peer->node, peer_params);
 	xa_erase(&t->peers.ids, peer->id);
@@ -244,8 +247,14 @@ static void unlink_peer(struct teredo_dev *t, struct teredo_peer *peer,
 	spin_lock(&peer->lock);
 	peer->dead = true;
 	teredo_peer_take_queue(peer, purge);
+	/* Dead first: teredo_rport_assign() gives it no other after this. */
+	rp = rcu_dereference_protected(peer->rport,
+				       lockdep_is_held(&peer->lock));
+	RCU_INIT_POINTER(peer->rport, NULL);
 	spin_unlock(&peer->lock);
 
+	if (rp)
+		teredo_rport_put_back(t, rp);
 	teredo_timers_peer_removed(peer);
 	teredo_peer_put(peer);
 }

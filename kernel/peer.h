@@ -15,6 +15,7 @@
 #include "uapi/linux/teredo_genl.h"
 
 struct teredo_dev;
+struct teredo_rport;
 
 /*
  * A Teredo peer: a client a relay talks to, or a peer of a client.
@@ -37,7 +38,7 @@ struct teredo_dev;
  * memory first (no per-CPU part: the route cache is the device's), then
  * for the data path: what every packet reads first, then what reception
  * writes, then the bubble state, then what transmission writes; the
- * timer and the eviction list last.  sizeof() is 208 on 64-bit.
+ * timer and the eviction list last.  sizeof() is 216 on 64-bit.
  */
 struct teredo_peer {
 	/* read by every packet */
@@ -126,6 +127,12 @@ struct teredo_peer {
 	/* written by transmission */
 	unsigned long last_tx;
 	u64 tx_packets, tx_bytes;
+	/*
+	 * Client, RFC 6081 §5.4: the random local port we talk to this
+	 * peer from (rport.c), NULL for the client's own.  Set once under
+	 * @lock while the peer is alive, taken by its removal.
+	 */
+	struct teredo_rport __rcu *rport;
 
 	struct timer_list bubble_timer;
 	union {

@@ -138,9 +138,10 @@ enum teredo_trailer_lengths {
 	TEREDO_ALT_ENTRY = 6,			/* IPv4 address, UDP port */
 	TEREDO_ALT_MAX = 4,			/* §7: at most 4 entries */
 	TEREDO_ALT_SEND = 2,			/* §4.3: SHOULD send <= 14 B */
-	/* What our bubbles carry at most: a nonce, two alternates. */
+	/* What our bubbles carry at most: a nonce, two alternates, a port. */
 	TEREDO_TRAILERS_MAX = 2 + TEREDO_NONCE_LEN + 2 + TEREDO_ALT_RESERVED +
-			      TEREDO_ALT_SEND * TEREDO_ALT_ENTRY,
+			      TEREDO_ALT_SEND * TEREDO_ALT_ENTRY +
+			      2 + TEREDO_RANDOM_PORT_LEN,
 };
 
 /*

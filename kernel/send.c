@@ -62,7 +62,8 @@ void teredo_send_to_peer(struct teredo_dev *t, struct teredo_peer *peer,
 		WRITE_ONCE(peer->last_tx, now);
 	if (!READ_ONCE(peer->referenced))
 		WRITE_ONCE(peer->referenced, true);
-	if (teredo_socket_send_cached(t, skb, teredo_mapping_addr(mapping),
+	if (teredo_socket_send_cached(t, peer, skb,
+				      teredo_mapping_addr(mapping),
 				      teredo_mapping_port(mapping)))
 		return;
 	teredo_peer_account(&peer->tx_packets, &peer->tx_bytes, len);
@@ -178,6 +179,30 @@ void teredo_send_bubble_trailers(struct teredo_dev *t,
 				 __be16 dport, const u8 *trailers,
 				 unsigned int len)
 {
+	teredo_send_bubble_from(t, NULL, src, dst, daddr, dport, trailers,
+				len);
+}
+
+/**
+ * teredo_send_bubble_from - send a bubble from a peer's socket
+ * @t: the device
+ * @peer: the peer whose socket it leaves from (a client's random port
+ *	for it, socket.c), or NULL for the device's
+ * @src: its IPv6 source
+ * @dst: its IPv6 destination
+ * @daddr: where it goes
+ * @dport: and the port
+ * @trailers: as for teredo_send_bubble_trailers()
+ * @len: 0 for a plain bubble
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ */
+void teredo_send_bubble_from(struct teredo_dev *t, struct teredo_peer *peer,
+			     const struct in6_addr *src,
+			     const struct in6_addr *dst, __be32 daddr,
+			     __be16 dport, const u8 *trailers,
+			     unsigned int len)
+{
 	struct sk_buff *skb;
 
 	skb = teredo_send_alloc(t, src, dst, TEREDO_NEXTHDR_NONE, len);
@@ -187,7 +212,7 @@ void teredo_send_bubble_trailers(struct teredo_dev *t,
 		ipv6_hdr(skb)->payload_len = 0;
 		skb_put_data(skb, trailers, len);
 	}
-	if (!teredo_socket_send(t, skb, daddr, dport))
+	if (!teredo_socket_send_peer(t, peer, skb, daddr, dport))
 		teredo_stat_inc(t, TEREDO_STAT_TX_BUBBLES);
 }
 

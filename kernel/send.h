@@ -49,6 +49,11 @@ void teredo_send_bubble_trailers(struct teredo_dev *t,
 				 const struct in6_addr *dst, __be32 daddr,
 				 __be16 dport, const u8 *trailers,
 				 unsigned int len);
+void teredo_send_bubble_from(struct teredo_dev *t, struct teredo_peer *peer,
+			     const struct in6_addr *src,
+			     const struct in6_addr *dst, __be32 daddr,
+			     __be16 dport, const u8 *trailers,
+			     unsigned int len);
 bool teredo_send_reachable(const struct in6_addr *daddr);
 bool teredo_ipv6_native(const struct in6_addr *a);
 bool teredo_peer_reachable(const struct in6_addr *addr);

@@ -18,6 +18,7 @@
 #include "proto.h"
 #include "receive.h"
 #include "route.h"
+#include "rport.h"
 #include "socket.h"
 #include "stats.h"
 
@@ -102,6 +103,18 @@ int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
 	return err;
 }
 
+/*
+ * A kernel socket the data path sends from: it may run in atomic context
+ * and must not fail on a full send buffer (the device's queue is the
+ * only one), and it sends GSO packets whole.
+ */
+void teredo_socket_prepare(struct sock *sk)
+{
+	sk->sk_allocation = GFP_ATOMIC;
+	sk->sk_sndbuf = INT_MAX;
+	udp_allow_gso(sk);
+}
+
 static struct sock *attach_one(struct teredo_dev *t, struct socket *sock)
 {
 	struct udp_tunnel_sock_cfg cfg = {
@@ -111,12 +124,7 @@ static struct sock *attach_one(struct teredo_dev *t, struct socket *sock)
 	};
 	struct sock *sk = sock->sk;
 
-	/* The data path may run in atomic context and must not fail on a
-	 * full send buffer: the device's queue is the only one.
-	 */
-	sk->sk_allocation = GFP_ATOMIC;
-	sk->sk_sndbuf = INT_MAX;
-	udp_allow_gso(sk);
+	teredo_socket_prepare(sk);
 	if (t->ops->gro)
 		teredo_gro_setup(&cfg);
 	setup_udp_tunnel_sock(t->net, sock, &cfg);
@@ -273,24 +281,57 @@ int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 	return send_sk(t, sk, skb, daddr, dport, NULL);
 }
 
+/*
+ * The socket to send to @peer from: a client's random port for it (RFC
+ * 6081 §5.4, rport.c), else the device's.  The random port's socket
+ * stays open for a grace period after the peer lets go of it.
+ */
+static struct sock *peer_sk(struct teredo_dev *t, struct teredo_peer *peer)
+{
+	struct teredo_rport *rp = peer ? rcu_dereference_bh(peer->rport) :
+				  NULL;
+
+	return rp ? rp->sk : rcu_dereference_bh(t->sk);
+}
+
 /**
  * teredo_socket_send_cached - the data path's send, to a peer's mapping
  * @t: the device
+ * @peer: the peer it goes to, whose socket it leaves from
  * @skb: the Teredo payload
  * @daddr: outer destination
  * @dport: outer destination port
  *
- * As teredo_socket_send(), with the route from the device's cache.
+ * As teredo_socket_send(), with the route from the device's cache: a
+ * random port is bound to the client socket's address, so the route
+ * does not depend on which of them sends.
  *
  * Context: BH disabled, under RCU.  Consumes @skb.
  * Return: 0, or a negative errno after counting the drop.
  */
-int teredo_socket_send_cached(struct teredo_dev *t, struct sk_buff *skb,
-			      __be32 daddr, __be16 dport)
+int teredo_socket_send_cached(struct teredo_dev *t, struct teredo_peer *peer,
+			      struct sk_buff *skb, __be32 daddr, __be16 dport)
 {
 	u32 gen = teredo_routes_gen(&t->routes);
 
-	return send_sk(t, rcu_dereference_bh(t->sk), skb, daddr, dport, &gen);
+	return send_sk(t, peer_sk(t, peer), skb, daddr, dport, &gen);
+}
+
+/**
+ * teredo_socket_send_peer - send from @peer's socket (see peer_sk())
+ * @t: the device
+ * @peer: the peer, or NULL for the device's socket
+ * @skb: the Teredo payload
+ * @daddr: outer destination
+ * @dport: outer destination port
+ *
+ * Context: BH disabled, under RCU.  Consumes @skb.
+ * Return: 0, or a negative errno after counting the drop.
+ */
+int teredo_socket_send_peer(struct teredo_dev *t, struct teredo_peer *peer,
+			    struct sk_buff *skb, __be32 daddr, __be16 dport)
+{
+	return send_sk(t, peer_sk(t, peer), skb, daddr, dport, NULL);
 }
 
 /* From the device's (a server's primary) socket; see above. */

@@ -8,6 +8,7 @@
 struct sk_buff;
 struct sock;
 struct teredo_dev;
+struct teredo_peer;
 
 int teredo_socket_create(struct teredo_dev *t, struct nlattr *data[],
 			 struct netlink_ext_ack *extack);
@@ -16,8 +17,11 @@ void teredo_socket_release(struct teredo_dev *t);
 void teredo_socket_unhook(struct teredo_dev *t);
 int teredo_socket_send(struct teredo_dev *t, struct sk_buff *skb,
 		       __be32 daddr, __be16 dport);
-int teredo_socket_send_cached(struct teredo_dev *t, struct sk_buff *skb,
-			      __be32 daddr, __be16 dport);
+int teredo_socket_send_cached(struct teredo_dev *t, struct teredo_peer *peer,
+			      struct sk_buff *skb, __be32 daddr, __be16 dport);
+int teredo_socket_send_peer(struct teredo_dev *t, struct teredo_peer *peer,
+			    struct sk_buff *skb, __be32 daddr, __be16 dport);
+void teredo_socket_prepare(struct sock *sk);
 int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 			  struct sk_buff *skb, __be32 daddr, __be16 dport);
 

@@ -51,6 +51,14 @@
                         STOP; with GO, it begins once the file GO exists.
                         "disc-ready" after the first attach, then
                         "disc attached=N refused=N double=N gone=0|1"
+  rport-helper IFNAME IP:PORT SERVER STOP
+                        a stand-in teredod behind a port-preserving
+                        symmetric NAT: binds IP:PORT, attaches it to the
+                        client IFNAME qualified at that mapping with nat
+                        symmetric (port-preserving), so that the kernel
+                        makes its random ports (RFC 6081 §5.4); prints
+                        "rport-ready", then holds the socket until STOP
+                        exists; "rport attached" at the end
   multi LIST            several of these from one python (a start costs
                         seconds under TCG): each line of the file LIST is
                         "NETNS OUT CMD ARG...", run in a child of its own
@@ -93,6 +101,7 @@ IFLA_TEREDO_MAPPED_PORT = 15
 IFLA_TEREDO_ADDRESS = 16
 IFLA_TEREDO_DISCOVERY_FD = 23
 TEREDO_STATE_QUALIFIED = 2
+TEREDO_NAT_PORT_PRESERVING = 4      # enum teredo_nat
 DISCOVERY_GROUP = "224.0.0.253"
 
 
@@ -415,6 +424,26 @@ def run_disc_helper(ifname, bind, server, iface, mode, stop, go=None):
         s.close()
 
 
+def run_rport_helper(ifname, bind, server, stop):
+    h, p = bind.split(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((h, int(p)))
+    err = newlink(ifname, [
+        (IFLA_TEREDO_FD, struct.pack("=i", sock.fileno()), "fd"),
+        (IFLA_TEREDO_STATE, bytes([TEREDO_STATE_QUALIFIED]), "state"),
+        (IFLA_TEREDO_NAT, bytes([TEREDO_NAT_PORT_PRESERVING]), "nat"),
+        (IFLA_TEREDO_MAPPED, socket.inet_aton(h), "mapped"),
+        (IFLA_TEREDO_MAPPED_PORT, struct.pack(">H", int(p)), "mapped-port"),
+        (IFLA_TEREDO_ADDRESS, teredo_addr(server, h, int(p)), "address")])
+    if err:
+        raise OSError(err, "attach")
+    print("rport-ready", flush=True)
+    while not stopped(stop):
+        time.sleep(0.1)
+    print("rport attached", flush=True)
+    sock.close()
+
+
 def run_multi(path):
     with open(path) as f:
         jobs = [line.split() for line in f if line.strip()]
@@ -465,6 +494,8 @@ def main(argv):
         run_disc_send(argv[1], argv[2], argv[3], argv[4], float(argv[5]))
     elif argv[:1] == ["disc-helper"]:
         run_disc_helper(*argv[1:8])
+    elif argv[:1] == ["rport-helper"]:
+        run_rport_helper(*argv[1:5])
     elif argv[:1] == ["multi"]:
         run_multi(argv[1])
     else:

@@ -56,6 +56,17 @@
 #      moves C's entry for W there, trusted (teredoctl -j peers,
 #      rx_moved); ping6 both ways; after that a bubble from
 #      :$W_RPORT+1 is still rx_mapping and moves nothing.
+#   j  (run after e, S behind the same port-preserving symmetric NAT)
+#      our own random ports (§5.4, send side): the kernel made 8 UDP
+#      sockets for S; S pings C (behind $NAT2, port-restricted): S's
+#      indirect bubble carries a Random Port trailer (05 02 + the port
+#      R), its direct bubbles and data leave the NAT from :R, which it
+#      kept; C answers there; both trust (C's entry for S at :R, S's
+#      "local-port" R in teredoctl -j peers), tx_random_ports and C's
+#      rx_random_ports; W (scripted, §5.4 itself) starts with S: S
+#      answers from a new random port and tells it through the server,
+#      W's echo requests are answered from there; S's device deleted:
+#      no UDP socket left in its namespace.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -87,7 +98,7 @@ teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 35
+ktap_plan 38
 
 # ------------------------------------------------------------ helpers
 
@@ -826,6 +837,125 @@ assert_eq "e: RS to the primary: the inside port kept" "$E_PORT" "$RS_P1" || rc=
 assert_ne "e: RS to the secondary: another port" "$E_PORT" "$RS_P2" || rc=1
 assert_ne "e: RS to the secondary seen" "-" "$RS_P2" || rc=1
 ktap_result $rc "e: wire: S's RS leave the NAT from :$RS_P1 (= S's port $E_PORT) to $TOPO_SRV_IP, from :$RS_P2 to $TOPO_SRV_IP2"
+
+# ------------ j: our random ports behind that NAT (RFC 6081 §5.4, send side)
+elapsed "j"
+start "$CLI" cli-j "$E_PORT" --default-route || ktap_info "j: cannot create S"
+qualified "$CLI" cli-j || ktap_info "j: S did not qualify"
+S=$(_topo_teredo_addr "$CLI")
+SM=$(mapping "$S")
+
+# jport NS ADDR: the random local port NS's client talks to ADDR from
+# ("local-port" of teredoctl -j peers), empty for none.
+jport() {
+	local p
+
+	p=$(ip netns exec "$1" "$CTL" -j peers teredo |
+		grep -o "\"peer\":\"$2\",[^}]*" | grep -o '"local-port":[0-9]*')
+	echo "${p#*:}"
+}
+
+# udp_sockets NS: UDP sockets in NS (the kernel's own too).
+udp_sockets() {
+	ip netns exec "$1" awk 'NR > 1' /proc/net/udp | wc -l
+}
+
+rc=0
+CM=$TOPO_NAT2_IP:$C_PORT
+n=$(udp_sockets "$CLI")
+ktap_info "j: S $S (embeds $SM): UDP sockets in its namespace: $n"
+assert_num "j: teredod's and the 8 random ports" "$n" -ge 9 || rc=1
+ip netns exec "$CLI" "$CTL" peers flush teredo || rc=1
+ip netns exec "$CLI4" "$CTL" peers flush teredo || rc=1
+t=$(date +%s.%N)
+tx0=$(counter "$CLI" tx_random_ports)
+rx0=$(counter "$CLI4" rx_random_ports)
+assert_ping "j: S -> C" "$CLI" "$C" || rc=1
+R=$(jport "$CLI" "$C")
+TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
+RXR=$(($(counter "$CLI4" rx_random_ports) - rx0))
+read -r cm ct <<< "$(jpeer "$CLI" "$C")"
+read -r sm st <<< "$(jpeer "$CLI4" "$S")"
+# C's 3 echo replies on the wire (tcpdump may lag).
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t" -v s="$CM" -v d="$TOPO_NAT_IP:${R:-0}" \
+	'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
+rp=$(printf '0502%04x' "${R:-0}")
+# S's indirect bubble to the server with its port (a Random Port
+# trailer, §4.5's type 05), everything of S's to C from the NAT at that
+# port, C's bubble and echo replies to it.
+# shellcheck disable=SC2016  # awk's fields
+ni=$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v x="$C" \
+	-v t="$rp" '$2 == s && $3 == d && $5 == s6 && $6 == x &&
+	$7 == "bubble" && index($11, t)' <<< "$w" | wc -l)
+# shellcheck disable=SC2016  # awk's fields
+nd=$(awk -v s="$TOPO_NAT_IP:$R" -v d="$CM" '$2 == s && $3 == d' <<< "$w" | wc -l)
+# shellcheck disable=SC2016  # awk's fields
+nx=$(awk -v n="$TOPO_NAT_IP" -v r="$R" -v d="$CM" \
+	'split($2, a, ":") && a[1] == n && a[2] != r && $3 == d' <<< "$w" | wc -l)
+# shellcheck disable=SC2016  # awk's fields
+nc=$(awk -v s="$CM" -v d="$TOPO_NAT_IP:$R" '$2 == s && $3 == d' <<< "$w" | wc -l)
+ktap_info "j: S talks to C from :$R; S's entry for C $cm trusted $ct; C's for S $sm trusted $st"
+ktap_info "j: S's indirect bubbles with $rp: $ni; S -> C from :$R $nd, from another port $nx; C -> S at :$R $nc; tx_random_ports +$TXR, C's rx_random_ports +$RXR"
+assert_ne "j: S's random port for C" "" "$R" || rc=1
+assert_eq "j: S's entry for C" "$CM true" "$cm $ct" || rc=1
+assert_eq "j: C's entry for S" "$TOPO_NAT_IP:$R true" "$sm $st" || rc=1
+assert_num "j: S's indirect bubble with its port" "$ni" -ge 1 || rc=1
+assert_num "j: S -> C from its random port" "$nd" -ge 4 || rc=1
+assert_num "j: S -> C from another port" "$nx" -eq 0 || rc=1
+assert_num "j: C -> S at the random port" "$nc" -ge 4 || rc=1
+assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+assert_num "j: C rx_random_ports" "$RXR" -ge 1 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w")"
+ktap_result $rc "j: S (port-preserving symmetric NAT) -> C (port-restricted NAT): from a random port :$R the NAT keeps, told in S's indirect bubble (wire); ping6 3/3, both trust, C at :$R"
+
+# S answers an RFC 6081 peer that starts: W again (the scripted Windows
+# client, no NAT), at other ports, learning where S talks from.  Our C
+# cannot start with S: its indirect bubbles come from a keyed link-local
+# source (Miredo's way, client_send.c), which hides the address S would
+# need to tell C its port through C's server.
+rc=0
+JW_PORT=40080
+JW_RPORT=40081
+WJ=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$JW_PORT")
+t=$(date +%s.%N)
+tx0=$(counter "$CLI" tx_random_ports)
+ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$W_IP:$JW_PORT" \
+	--random-port "$JW_RPORT" --server "$TOPO_SRV_IP" --peer6 "$S" \
+	--to learn --seconds 20 >"$WLOG.j" 2>&1 &
+wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.j" || rc=1
+R=$(jport "$CLI" "$WJ")
+TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
+read -r wm wt <<< "$(jpeer "$CLI" "$WJ")"
+# shellcheck disable=SC2016  # awk's fields
+w=$(since_having "$t" -v s="$TOPO_NAT_IP:${R:-0}" -v d="$W_IP:$JW_RPORT" \
+	'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
+rp=$(printf '0502%04x' "${R:-0}")
+# shellcheck disable=SC2016  # awk's fields
+ni=$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v x="$WJ" \
+	-v t="$rp" '$2 == s && $3 == d && $5 == s6 && $6 == x &&
+	$7 == "bubble" && index($11, t)' <<< "$w" | wc -l)
+# shellcheck disable=SC2016  # awk's fields
+nd=$(awk -v s="$TOPO_NAT_IP:$R" -v d="$W_IP:$JW_RPORT" '$2 == s && $3 == d' <<< "$w" | wc -l)
+# shellcheck disable=SC2016  # awk's fields
+nx=$(awk -v n="$TOPO_NAT_IP" -v r="$R" -v d="$W_IP" \
+	'split($2, a, ":") && split($3, b, ":") && a[1] == n && a[2] != r && b[1] == d' <<< "$w" | wc -l)
+ktap_info "j: W $WJ -> S: S talks to W from :$R; S's entry for W $wm trusted $wt; S's indirect bubbles with $rp: $ni; S -> W from :$R $nd, from another port $nx; tx_random_ports +$TXR"
+assert_ne "j: S's random port for W" "" "$R" || rc=1
+assert_eq "j: S's entry for W" "$W_IP:$JW_RPORT true" "$wm $wt" || rc=1
+assert_num "j: S's indirect bubble with its port" "$ni" -ge 1 || rc=1
+assert_num "j: S -> W from its random port" "$nd" -ge 4 || rc=1
+assert_num "j: S -> W from another port" "$nx" -eq 0 || rc=1
+assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w"; cat "$WLOG.j")"
+ktap_result $rc "j: W (RFC 6081 §5.4 itself) starts with S: S answers from a random port :$R and tells it through the server (wire); W's 3 echo requests answered from there"
+
+rc=0
+stop "$CLI"
+n=$(udp_sockets "$CLI")
+ktap_info "j: S's device deleted: UDP sockets left in its namespace: $n"
+assert_num "j: UDP sockets left" "$n" -eq 0 || rc=1
+ktap_result $rc "j: S's device deleted: its random ports closed with it"
 
 elapsed "f"
 rc=0

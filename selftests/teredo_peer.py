@@ -61,7 +61,8 @@
       5.4) with no NAT: an indirect bubble to ADDR from IP:PORT with a
       Random Port trailer for R; once a bubble reaches IP:R (and FILE
       exists), a direct bubble and 3 echo requests from IP:R to IP:PORT
-      of --to; echo requests answered from IP:R; "rp-..." events
+      of --to (learn: to where that bubble came from); echo requests
+      answered from IP:R; "rp-..." events
   teredo_peer.py pcap FILE
       one line per IPv4/UDP packet of a capture (Ethernet or raw IP):
       "time src:port dst:port payload-length src6 dst6 kind ttl df tos",
@@ -783,16 +784,16 @@ def run_randport(args):
     indirect bubble leaves from with a Random Port trailer (--type, 5 or
     2) for --random-port, a second socket on the same address; once a
     bubble reaches that port (the peer opened its NAT to it), and --go
-    FILE exists if given, a direct bubble from there to --to, then 3
-    echo requests 0.5 s apart.  Echo requests are answered from the
-    random port.  Until --seconds."""
+    FILE exists if given, a direct bubble from there to --to (learn: to
+    the source of that bubble), then 3 echo requests 0.5 s apart.  Echo
+    requests are answered from the random port.  Until --seconds."""
     ip, port = split_hostport(args.bind)
     rport = args.random_port
     socks = {"bind": udp_socket(ip, port), "random": udp_socket(ip, rport)}
     by_fd = {sock.fileno(): key for key, sock in socks.items()}
     me = teredo_addr(args.server, ip, port)
     peer6 = ipaddress.IPv6Address(args.peer6).packed
-    to = split_hostport(args.to)
+    to = None if args.to == "learn" else split_hostport(args.to)
     trailer = struct.pack("!BBH", args.type, 2, rport)
     socks["bind"].sendto(bubble(me, peer6) + trailer,
                          (args.server, TEREDO_PORT))
@@ -803,7 +804,7 @@ def run_randport(args):
         now = time.time()
         if phase == "wait-go" and (not args.go or os.path.exists(args.go)):
             socks["random"].sendto(bubble(me, peer6), to)
-            log("rp-direct", to=args.to)
+            log("rp-direct", to=f"{to[0]}:{to[1]}")
             phase, next_ping = "ping", now + 1
         if phase == "ping" and seq < 3 and now >= next_ping:
             seq += 1
@@ -831,6 +832,7 @@ def run_randport(args):
                 src6=ipaddress.IPv6Address(pkt[8:24]))
             if is_bubble and key == "random" and phase == "wait-bubble":
                 log("rp-bubble-at-random", src=f"{sip}:{sport}")
+                to = to or (sip, sport)
                 phase = "wait-go"
             if icmp and pkt[40] == 128:
                 socks["random"].sendto(icmp6(me, pkt[8:24], 129, 0,

@@ -83,6 +83,9 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_RX_ADVERTISEMENTS]	= "rx_advertisements",
 	[TEREDO_STAT_SLR_FALLBACKS]	= "slr_fallbacks",
 	[TEREDO_STAT_RX_RANDOM_PORTS]	= "rx_random_ports",
+	[TEREDO_STAT_TX_RANDOM_PORTS]	= "tx_random_ports",
+	[TEREDO_STAT_RANDOM_PORTS_FULL]	= "random_ports_full",
+	[TEREDO_STAT_RANDOM_PORTS_FAILED] = "random_ports_failed",
 };
 
 static const char * const mode_names[] = {
@@ -648,6 +651,9 @@ void json_peer(struct json *j, const struct peer_info *pi)
 	json_num(j, "rx-bytes", pi, TEREDO_PEER_A_RX_BYTES, pi->rx_bytes);
 	json_num(j, "tx-pkts", pi, TEREDO_PEER_A_TX_PACKETS, pi->tx_packets);
 	json_num(j, "tx-bytes", pi, TEREDO_PEER_A_TX_BYTES, pi->tx_bytes);
+	/* Only in JSON, only when there is one (RFC 6081 §5.4). */
+	if (HAS(pi, TEREDO_PEER_A_LOCAL_PORT))
+		json_u64(j, "local-port", ntohs(pi->local_port));
 	json_obj_close(j);
 }
 

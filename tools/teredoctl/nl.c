@@ -122,6 +122,7 @@ static const struct field peer_fields[TEREDO_PEER_A_MAX + 1] = {
 	[TEREDO_PEER_A_RX_BYTES]	= FIELD(struct peer_info, rx_bytes),
 	[TEREDO_PEER_A_TX_PACKETS]	= FIELD(struct peer_info, tx_packets),
 	[TEREDO_PEER_A_TX_BYTES]	= FIELD(struct peer_info, tx_bytes),
+	[TEREDO_PEER_A_LOCAL_PORT]	= FIELD(struct peer_info, local_port),
 };
 
 static const struct field event_fields[TEREDO_A_MAX + 1] = {

@@ -56,7 +56,7 @@ struct link_info {
  * Room for counters a newer module may add after TEREDO_STAT_MAX: they
  * are kept and shown by number rather than silently dropped.
  */
-#define NSTATS	64
+#define NSTATS	96
 
 /* A TEREDO_CMD_DEV_GET reply. */
 struct dev_info {
@@ -86,6 +86,7 @@ struct peer_info {
 	__u64 rx_bytes;
 	__u64 tx_packets;
 	__u64 tx_bytes;
+	__be16 local_port;		/* a client's random port for it */
 };
 
 /* A notification of the "events" group (TEREDO_CMD_*_NTF). */

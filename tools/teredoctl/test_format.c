@@ -147,6 +147,7 @@ static const struct {
 	STAT(RX_BAD_NONCE), STAT(RX_MOVED), STAT(TX_NONCES),
 	STAT(TX_ALTERNATES), STAT(TX_SOLICITATIONS), STAT(TX_ADVERTISEMENTS),
 	STAT(RX_ADVERTISEMENTS), STAT(SLR_FALLBACKS), STAT(RX_RANDOM_PORTS),
+	STAT(TX_RANDOM_PORTS), STAT(RANDOM_PORTS_FULL), STAT(RANDOM_PORTS_FAILED),
 };
 
 static void test_stat_names(void)
@@ -169,7 +170,7 @@ static void test_stat_names(void)
 	}
 	snprintf(want, sizeof(want), "stat_%d", TEREDO_STAT_MAX + 1);
 	ok &= same(stat_name(buf, sizeof(buf), TEREDO_STAT_MAX + 1), want);
-	ok &= same(stat_name(buf, sizeof(buf), NSTATS - 1), "stat_63");
+	ok &= same(stat_name(buf, sizeof(buf), NSTATS - 1), "stat_95");
 	result(ok, "counter names are the enum names, newer ones stat_N");
 }
 
@@ -336,7 +337,7 @@ static void test_show_wrap(void)
 			  "  counters: rx_truncated 1  rx_bad_header 2  "
 			  "rx_bad_version 3  rx_bad_length 4\n"
 			  "            rx_auth 5  rx_origin 6  rx_link_local 7  "
-			  "rx_multicast 8  stat_63 1\n"),
+			  "rx_multicast 8  stat_95 1\n"),
 	       "show: counters wrap at 80 columns");
 }
 
@@ -755,6 +756,34 @@ static void test_peers_mapping_fallback(void)
 	       "peers -j: the header's words as keys, never is null, mapping from the address");
 }
 
+/* A client's random port for the peer (RFC 6081 §5.4): JSON only. */
+static void test_peers_local_port(void)
+{
+	struct peer_info pi;
+	struct json j;
+	struct out o, t;
+
+	peer(&pi);
+	pi.local_port = htons(40123);
+	pi.present |= 1U << TEREDO_PEER_A_LOCAL_PORT;
+	json_init(&j, out_open(&o));
+	json_peer(&j, &pi);
+	json_end(&j);
+	print_peer(out_open(&t), &pi);
+	result(out_is(&o, "{\"peer\":\"2001:0:4136:e378:8000:63bf:3fff:fdd2\","
+			  "\"mapped\":\"192.0.2.45:40000\","
+			  "\"trusted\":true,\"rx-age\":1.234,"
+			  "\"tx-age\":null,\"bubbles\":2,\"queued\":1280,"
+			  "\"rx-pkts\":10,\"rx-bytes\":12000,"
+			  "\"tx-pkts\":11,\"tx-bytes\":13000,"
+			  "\"local-port\":40123}\n") &&
+	       out_is(&t,
+"2001:0:4136:e378:8000:63bf:3fff:fdd2    192.0.2.45:40000      "
+"yes         1.2   never       2    1280         10        12000         "
+"11        13000\n"),
+	       "peers -j: a random port as local-port, the text unchanged");
+}
+
 /* Room for one message, aligned as the kernel would hand it over. */
 union msgbuf {
 	char buf[8192];
@@ -1032,6 +1061,7 @@ int main(void)
 	test_show_client_json();
 	test_peers_text();
 	test_peers_mapping_fallback();
+	test_peers_local_port();
 	test_parse_link();
 	test_parse_dev();
 	test_parse_peer();

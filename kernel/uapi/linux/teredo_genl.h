@@ -97,6 +97,9 @@ enum teredo_peer_attr {
 	TEREDO_PEER_A_TX_PACKETS,	/* u64 */
 	TEREDO_PEER_A_TX_BYTES,		/* u64 */
 	TEREDO_PEER_A_PAD,
+	TEREDO_PEER_A_LOCAL_PORT,	/* __be16, a client's random port
+					 * for the peer (RFC 6081 §5.4)
+					 */
 	__TEREDO_PEER_A_MAX
 };
 
@@ -183,6 +186,9 @@ enum teredo_stat {
 	TEREDO_STAT_SLR_FALLBACKS,	/* event: SLR unanswered */
 	/* client, RFC 6081 §5.4 (port-preserving symmetric NAT) */
 	TEREDO_STAT_RX_RANDOM_PORTS,	/* event: Random Port trailers kept */
+	TEREDO_STAT_TX_RANDOM_PORTS,	/* event: ours sent, in bubbles */
+	TEREDO_STAT_RANDOM_PORTS_FULL,	/* event: a peer got none, all used */
+	TEREDO_STAT_RANDOM_PORTS_FAILED, /* event: one could not be made */
 	__TEREDO_STAT_MAX
 };
 
