@@ -56,7 +56,7 @@
 #      moves C's entry for W there, trusted (teredoctl -j peers,
 #      rx_moved); ping6 both ways; after that a bubble from
 #      :$W_RPORT+1 is still rx_mapping and moves nothing.
-#   j  (run after e, S behind the same port-preserving symmetric NAT)
+#   j  (run after e; S behind the same port-preserving symmetric NAT)
 #      our own random ports (§5.4, send side): the kernel made 8 UDP
 #      sockets for S; S pings C (behind $NAT2, port-restricted): S's
 #      indirect bubble carries a Random Port trailer (05 02 + the port
@@ -93,6 +93,7 @@ SPOOF=198.18.0.99:9999
 W_IP=198.18.0.51
 W_PORT=40070
 W_RPORT=40071
+J_PORT=40063
 
 teredo_load
 topo_init
@@ -838,9 +839,10 @@ assert_ne "e: RS to the secondary: another port" "$E_PORT" "$RS_P2" || rc=1
 assert_ne "e: RS to the secondary seen" "-" "$RS_P2" || rc=1
 ktap_result $rc "e: wire: S's RS leave the NAT from :$RS_P1 (= S's port $E_PORT) to $TOPO_SRV_IP, from :$RS_P2 to $TOPO_SRV_IP2"
 
-# ------------ j: our random ports behind that NAT (RFC 6081 §5.4, send side)
+# ------- j: our random ports behind a port-preserving NAT (§5.4, send side)
+# S again behind e's NAT, at a port of its own.
 elapsed "j"
-start "$CLI" cli-j "$E_PORT" --default-route || ktap_info "j: cannot create S"
+start "$CLI" cli-j "$J_PORT" --default-route || ktap_info "j: cannot create S"
 qualified "$CLI" cli-j || ktap_info "j: S did not qualify"
 S=$(_topo_teredo_addr "$CLI")
 SM=$(mapping "$S")

@@ -15,12 +15,13 @@
 # kernel log has no splat (run_tests), kmemleak nothing (the debug lane).
 #
 # RPORT_SECONDS (default 8) is how long the peers are flushed and deleted
-# under traffic.
+# under traffic, ROUNDS times at least.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
 
 RPORT_SECONDS=${RPORT_SECONDS:-8}
+ROUNDS=6
 SERVER=198.18.0.1
 CLI_IP=198.18.1.2
 CLI_PORT=40000
@@ -116,7 +117,8 @@ blast a || ktap_info "blast a: $(cat "$TMP/blast-a")"
 tx0=$(counter td tx_random_ports)
 flushes=0 dels=0 fails=0 most=0
 end=$((SECONDS + RPORT_SECONDS))
-while [ $SECONDS -lt $end ]; do
+# For RPORT_SECONDS, and at least ROUNDS times (a debug kernel is slow).
+while [ $SECONDS -lt $end ] || [ $flushes -lt "$ROUNDS" ]; do
 	n=$(ctl -j peers td | grep -o '"local-port":[0-9]*' | sort -u | wc -l)
 	[ "$n" -gt "$most" ] && most=$n
 	ctl peer del td "${dsts[RANDOM % 16]}" 2>/dev/null && dels=$((dels + 1))
@@ -131,7 +133,6 @@ full=$(counter td random_ports_full)
 failed=$(counter td random_ports_failed)
 ktap_info "for $RPORT_SECONDS s: $flushes flushes ($fails failed), $dels peers deleted; tx_random_ports +$((tx1 - tx0)), random_ports_full $full, random_ports_failed $failed; at most $most ports in one dump"
 rc=0
-assert_num "flushes" "$flushes" -ge 5 || rc=1
 assert_num "failed flushes" "$fails" -eq 0 || rc=1
 assert_num "tx_random_ports" $((tx1 - tx0)) -gt "$PORTS" || rc=1
 assert_num "random_ports_full" "$full" -ge 1 || rc=1
