@@ -93,8 +93,9 @@ check-race: tools
 			"$(O)/$$(tools/vm/debug-kernel.sh release)"; \
 	else $(MAKE) modules-all; fi
 	tools/vm/run.sh --kernel $(RACE_KERNEL) --timeout 3600 -- env \
-		RACE_SECONDS=$(RACE_SECONDS) \
-		make -s -C selftests run_tests TEST_PROGS=teredo_race.sh
+		RACE_SECONDS=$(RACE_SECONDS) RPORT_SECONDS=$(RACE_SECONDS) \
+		make -s -C selftests run_tests \
+		TEST_PROGS="teredo_race.sh teredo_rport.sh"
 
 # The relay bench, the client bench and the server's RS/s, in one boot.
 # bench/hostload.sh keeps the host's load where the guest can read it.

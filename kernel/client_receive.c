@@ -521,6 +521,12 @@ static struct teredo_peer *exchange_peer(struct teredo_dev *t,
  * peer's NAT lets it in once the peer has sent to us from that port.
  * The answer is still one bubble, to the address the origin and the
  * peer's own address name: the trailer changes only the port.
+ *
+ * Our own side of §5.4: behind a port-preserving symmetric NAT, the
+ * peer gets a random port of ours (teredo_client_rport()); the answer
+ * leaves from there, and our indirect bubble names it.  Only for a peer
+ * whose Teredo address we know: a keyed bubble (a link-local source,
+ * Miredo's way) hides the address, and with it the peer's server.
  */
 static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 			    unsigned int off, const struct teredo_qualified *q,

@@ -862,6 +862,34 @@ udp_sockets() {
 	ip netns exec "$1" awk 'NR > 1' /proc/net/udp | wc -l
 }
 
+# j_wire T PEER6 FROM: the wire since T once the peer's 3 echo requests
+# or replies from FROM reached S's random port R (tcpdump may lag), and
+# what it shows: S's indirect bubbles to the server for PEER6 that name R
+# in a Random Port trailer (§4.5's type 05) in NI; datagrams from the NAT
+# at R to FROM in ND, from the NAT at another port to FROM's address in
+# NX; from FROM to R in NC.
+j_wire() {
+	local t=$1 p6=$2 from=$3 rp w
+
+	rp=$(printf '0502%04x' "${R:-0}")
+	# shellcheck disable=SC2016  # awk's fields
+	w=$(since_having "$t" -v s="$from" -v d="$TOPO_NAT_IP:${R:-0}" \
+		'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
+	# shellcheck disable=SC2016  # awk's fields
+	NI=$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v x="$p6" \
+		-v t="$rp" '$2 == s && $3 == d && $5 == s6 && $6 == x &&
+		$7 == "bubble" && index($11, t)' <<< "$w" | wc -l)
+	# shellcheck disable=SC2016  # awk's fields
+	ND=$(awk -v s="$TOPO_NAT_IP:$R" -v d="$from" '$2 == s && $3 == d' <<< "$w" | wc -l)
+	# shellcheck disable=SC2016  # awk's fields
+	NX=$(awk -v n="$TOPO_NAT_IP" -v r="$R" -v d="${from%:*}" \
+		'split($2, a, ":") && split($3, b, ":") && a[1] == n &&
+		a[2] != r && b[1] == d' <<< "$w" | wc -l)
+	# shellcheck disable=SC2016  # awk's fields
+	NC=$(awk -v s="$from" -v d="$TOPO_NAT_IP:$R" '$2 == s && $3 == d' <<< "$w" | wc -l)
+	J_WIRE=$w
+}
+
 rc=0
 CM=$TOPO_NAT2_IP:$C_PORT
 n=$(udp_sockets "$CLI")
@@ -878,37 +906,19 @@ TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
 RXR=$(($(counter "$CLI4" rx_random_ports) - rx0))
 read -r cm ct <<< "$(jpeer "$CLI" "$C")"
 read -r sm st <<< "$(jpeer "$CLI4" "$S")"
-# C's 3 echo replies on the wire (tcpdump may lag).
-# shellcheck disable=SC2016  # awk's fields
-w=$(since_having "$t" -v s="$CM" -v d="$TOPO_NAT_IP:${R:-0}" \
-	'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
-rp=$(printf '0502%04x' "${R:-0}")
-# S's indirect bubble to the server with its port (a Random Port
-# trailer, §4.5's type 05), everything of S's to C from the NAT at that
-# port, C's bubble and echo replies to it.
-# shellcheck disable=SC2016  # awk's fields
-ni=$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v x="$C" \
-	-v t="$rp" '$2 == s && $3 == d && $5 == s6 && $6 == x &&
-	$7 == "bubble" && index($11, t)' <<< "$w" | wc -l)
-# shellcheck disable=SC2016  # awk's fields
-nd=$(awk -v s="$TOPO_NAT_IP:$R" -v d="$CM" '$2 == s && $3 == d' <<< "$w" | wc -l)
-# shellcheck disable=SC2016  # awk's fields
-nx=$(awk -v n="$TOPO_NAT_IP" -v r="$R" -v d="$CM" \
-	'split($2, a, ":") && a[1] == n && a[2] != r && $3 == d' <<< "$w" | wc -l)
-# shellcheck disable=SC2016  # awk's fields
-nc=$(awk -v s="$CM" -v d="$TOPO_NAT_IP:$R" '$2 == s && $3 == d' <<< "$w" | wc -l)
+j_wire "$t" "$C" "$CM"
 ktap_info "j: S talks to C from :$R; S's entry for C $cm trusted $ct; C's for S $sm trusted $st"
-ktap_info "j: S's indirect bubbles with $rp: $ni; S -> C from :$R $nd, from another port $nx; C -> S at :$R $nc; tx_random_ports +$TXR, C's rx_random_ports +$RXR"
+ktap_info "j: S's indirect bubbles naming :$R: $NI; S -> C from :$R $ND, from another port $NX; C -> S at :$R $NC; tx_random_ports +$TXR, C's rx_random_ports +$RXR"
 assert_ne "j: S's random port for C" "" "$R" || rc=1
 assert_eq "j: S's entry for C" "$CM true" "$cm $ct" || rc=1
 assert_eq "j: C's entry for S" "$TOPO_NAT_IP:$R true" "$sm $st" || rc=1
-assert_num "j: S's indirect bubble with its port" "$ni" -ge 1 || rc=1
-assert_num "j: S -> C from its random port" "$nd" -ge 4 || rc=1
-assert_num "j: S -> C from another port" "$nx" -eq 0 || rc=1
-assert_num "j: C -> S at the random port" "$nc" -ge 4 || rc=1
+assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
+assert_num "j: S -> C from its random port" "$ND" -ge 4 || rc=1
+assert_num "j: S -> C from another port" "$NX" -eq 0 || rc=1
+assert_num "j: C -> S at the random port" "$NC" -ge 4 || rc=1
 assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
 assert_num "j: C rx_random_ports" "$RXR" -ge 1 || rc=1
-[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w")"
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE")"
 ktap_result $rc "j: S (port-preserving symmetric NAT) -> C (port-restricted NAT): from a random port :$R the NAT keeps, told in S's indirect bubble (wire); ping6 3/3, both trust, C at :$R"
 
 # S answers an RFC 6081 peer that starts: W again (the scripted Windows
@@ -929,27 +939,16 @@ wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.j" || rc=1
 R=$(jport "$CLI" "$WJ")
 TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
 read -r wm wt <<< "$(jpeer "$CLI" "$WJ")"
-# shellcheck disable=SC2016  # awk's fields
-w=$(since_having "$t" -v s="$TOPO_NAT_IP:${R:-0}" -v d="$W_IP:$JW_RPORT" \
-	'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
-rp=$(printf '0502%04x' "${R:-0}")
-# shellcheck disable=SC2016  # awk's fields
-ni=$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" -v x="$WJ" \
-	-v t="$rp" '$2 == s && $3 == d && $5 == s6 && $6 == x &&
-	$7 == "bubble" && index($11, t)' <<< "$w" | wc -l)
-# shellcheck disable=SC2016  # awk's fields
-nd=$(awk -v s="$TOPO_NAT_IP:$R" -v d="$W_IP:$JW_RPORT" '$2 == s && $3 == d' <<< "$w" | wc -l)
-# shellcheck disable=SC2016  # awk's fields
-nx=$(awk -v n="$TOPO_NAT_IP" -v r="$R" -v d="$W_IP" \
-	'split($2, a, ":") && split($3, b, ":") && a[1] == n && a[2] != r && b[1] == d' <<< "$w" | wc -l)
-ktap_info "j: W $WJ -> S: S talks to W from :$R; S's entry for W $wm trusted $wt; S's indirect bubbles with $rp: $ni; S -> W from :$R $nd, from another port $nx; tx_random_ports +$TXR"
+j_wire "$t" "$WJ" "$W_IP:$JW_RPORT"
+ktap_info "j: W $WJ -> S: S talks to W from :$R; S's entry for W $wm trusted $wt; S's indirect bubbles naming :$R: $NI; S -> W from :$R $ND, from another port $NX; W -> S at :$R $NC; tx_random_ports +$TXR"
 assert_ne "j: S's random port for W" "" "$R" || rc=1
 assert_eq "j: S's entry for W" "$W_IP:$JW_RPORT true" "$wm $wt" || rc=1
-assert_num "j: S's indirect bubble with its port" "$ni" -ge 1 || rc=1
-assert_num "j: S -> W from its random port" "$nd" -ge 4 || rc=1
-assert_num "j: S -> W from another port" "$nx" -eq 0 || rc=1
+assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
+assert_num "j: S -> W from its random port" "$ND" -ge 4 || rc=1
+assert_num "j: S -> W from another port" "$NX" -eq 0 || rc=1
+assert_num "j: W -> S at the random port" "$NC" -ge 4 || rc=1
 assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
-[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$w"; cat "$WLOG.j")"
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE"; cat "$WLOG.j")"
 ktap_result $rc "j: W (RFC 6081 §5.4 itself) starts with S: S answers from a random port :$R and tells it through the server (wire); W's 3 echo requests answered from there"
 
 rc=0
