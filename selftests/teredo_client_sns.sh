@@ -535,7 +535,7 @@ m0=$(counter "$CLI4" rx_mapping)
 v0=$(counter "$CLI4" rx_moved)
 ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$WM" \
 	--random-port "$W_RPORT" --server "$TOPO_SRV_IP" --peer6 "$C" \
-	--to "$CM" --go "$TOPO_DIR/win.go" --seconds 30 >"$WLOG" 2>&1 &
+	--to "$CM" --go "$TOPO_DIR/win.go" --seconds 90 >"$WLOG" 2>&1 &
 WIN_PID=$!
 wait_until 15 grep -q "^rp-bubble-at-random" "$WLOG" || rc=1
 k1=$(counter "$CLI4" rx_random_ports)
@@ -934,8 +934,10 @@ t=$(date +%s.%N)
 tx0=$(counter "$CLI" tx_random_ports)
 ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$W_IP:$JW_PORT" \
 	--random-port "$JW_RPORT" --server "$TOPO_SRV_IP" --peer6 "$S" \
-	--to learn --seconds 20 >"$WLOG.j" 2>&1 &
+	--to learn --seconds 90 >"$WLOG.j" 2>&1 &
+WIN_PID=$!
 wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.j" || rc=1
+kill -TERM "$WIN_PID" 2>/dev/null
 R=$(jport "$CLI" "$WJ")
 TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
 read -r wm wt <<< "$(jpeer "$CLI" "$WJ")"
