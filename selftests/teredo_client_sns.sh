@@ -890,6 +890,19 @@ j_wire() {
 	J_WIRE=$w
 }
 
+# j_wire_ok P: j_wire's counts as they must be with peer P (its name),
+# and S's tx_random_ports (TXR); 0 when they are.
+j_wire_ok() {
+	local rc=0
+
+	assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
+	assert_num "j: S -> $1 from its random port" "$ND" -ge 4 || rc=1
+	assert_num "j: S -> $1 from another port" "$NX" -eq 0 || rc=1
+	assert_num "j: $1 -> S at the random port" "$NC" -ge 4 || rc=1
+	assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+	return $rc
+}
+
 rc=0
 CM=$TOPO_NAT2_IP:$C_PORT
 n=$(udp_sockets "$CLI")
@@ -912,11 +925,7 @@ ktap_info "j: S's indirect bubbles naming :$R: $NI; S -> C from :$R $ND, from an
 assert_ne "j: S's random port for C" "" "$R" || rc=1
 assert_eq "j: S's entry for C" "$CM true" "$cm $ct" || rc=1
 assert_eq "j: C's entry for S" "$TOPO_NAT_IP:$R true" "$sm $st" || rc=1
-assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
-assert_num "j: S -> C from its random port" "$ND" -ge 4 || rc=1
-assert_num "j: S -> C from another port" "$NX" -eq 0 || rc=1
-assert_num "j: C -> S at the random port" "$NC" -ge 4 || rc=1
-assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+j_wire_ok C || rc=1
 assert_num "j: C rx_random_ports" "$RXR" -ge 1 || rc=1
 [ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE")"
 ktap_result $rc "j: S (port-preserving symmetric NAT) -> C (port-restricted NAT): from a random port :$R the NAT keeps, told in S's indirect bubble (wire); ping6 3/3, both trust, C at :$R"
@@ -945,11 +954,7 @@ j_wire "$t" "$WJ" "$W_IP:$JW_RPORT"
 ktap_info "j: W $WJ -> S: S talks to W from :$R; S's entry for W $wm trusted $wt; S's indirect bubbles naming :$R: $NI; S -> W from :$R $ND, from another port $NX; W -> S at :$R $NC; tx_random_ports +$TXR"
 assert_ne "j: S's random port for W" "" "$R" || rc=1
 assert_eq "j: S's entry for W" "$W_IP:$JW_RPORT true" "$wm $wt" || rc=1
-assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
-assert_num "j: S -> W from its random port" "$ND" -ge 4 || rc=1
-assert_num "j: S -> W from another port" "$NX" -eq 0 || rc=1
-assert_num "j: W -> S at the random port" "$NC" -ge 4 || rc=1
-assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+j_wire_ok W || rc=1
 [ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE"; cat "$WLOG.j")"
 ktap_result $rc "j: W (RFC 6081 §5.4 itself) starts with S: S answers from a random port :$R and tells it through the server (wire); W's 3 echo requests answered from there"
 
