@@ -101,27 +101,27 @@ check-race: tools
 # bench/hostload.sh keeps the host's load where the guest can read it.
 HOSTLOAD = bench/hostload.sh $(TOP)/build/vm/$(KVER_61)/hostload
 bench: modules-all tools $(O)/bench/rsflood
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 4500 -- bash -c \
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 4500 -- bash -c \
 		'bash bench/run.sh; rc=$$?; bash bench/client.sh || rc=1; \
 		 bash bench/server.sh $(SERVER_BENCH_ARGS) || rc=1; exit $$rc'
 
 # The tunnels' own code timed per packet, ours against sit+fou
 # (bench/profile.py).
 bench-profile: modules-all tools
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 900 -- \
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 900 -- \
 		bash bench/run.sh --profile $(PROFILE_ARGS)
 
 # The same for the client path, both tunnel ends (bench/client.sh).
 bench-client-profile: modules-all tools
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- \
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 1200 -- \
 		bash bench/client.sh --profile $(PROFILE_ARGS)
 
 bench-client: modules-all tools
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 1200 -- bash bench/client.sh
 
 # e.g. make bench-server SERVER_BENCH_ARGS="--time 8 --reps 3"
 bench-server: modules-all tools $(O)/bench/rsflood
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 1800 -- \
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 1800 -- \
 		bash bench/server.sh \
 		$(SERVER_BENCH_ARGS)
 
@@ -129,7 +129,7 @@ bench-server: modules-all tools $(O)/bench/rsflood
 # e.g. make bench-scale SCALE_ARGS="--sizes '1000 10000' --time 2"
 SCALE_ARGS ?=
 bench-scale: modules-all tools
-	$(HOSTLOAD) tools/vm/run.sh --kernel 61 --timeout 3600 -- \
+	$(HOSTLOAD) env TEREDO_VM_TSPIN=0 tools/vm/run.sh --kernel 61 --timeout 3600 -- \
 		bash bench/scale.sh $(SCALE_ARGS)
 
 $(O)/bench/rsflood: bench/rsflood.c

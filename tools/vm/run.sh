@@ -18,6 +18,7 @@
 #
 # TEREDO_VM_KEYPIN=0: the guest does not hold the UDP encapsulation
 # static keys on (guest.sh says why it does; tools/vm/encap-key-race.py).
+# TEREDO_VM_TSPIN=0: nor the receive timestamp key (make bench's runs).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -92,7 +93,7 @@ rm -f "$results/status" "$results/dmesg" "$results/output" "$results/booted"
 cmd=$(printf '%q ' "$@")
 sed -e "s|@RESULTS@|$results|; s|@TOP@|$top|" \
     -e "s|@MODULES@|$kroot/lib/modules|; s|@KO@|$ko|; s|@KVER@|$kver|" \
-    -e "s|@KEYPIN@|${TEREDO_VM_KEYPIN:-1}|" \
+    -e "s|@KEYPIN@|${TEREDO_VM_KEYPIN:-1}|; s|@TSPIN@|${TEREDO_VM_TSPIN:-1}|" \
     -e "s|@COMMAND@|$(printf '%s' "$cmd" | sed 's/[|&\\]/\\&/g')|" \
     "$top/tools/vm/guest.sh" > "$results/guest.sh"
 
