@@ -107,8 +107,7 @@ static void unhook(struct teredo_rport *rp)
 /* After unhook() and a grace period. */
 static void close_one(struct teredo_rport *rp)
 {
-	kernel_sock_shutdown(rp->sock, SHUT_RDWR);
-	sock_release(rp->sock);
+	teredo_socket_close(rp->sock);
 	kfree(rp);
 }
 
@@ -296,12 +295,10 @@ void teredo_rports_release(struct teredo_dev *t)
 	struct teredo_rport *rp, *next;
 
 	cancel_work_sync(&rs->work);
+	list_splice_init(&rs->gone, &rs->pool);
 	list_for_each_entry_safe(rp, next, &rs->pool, list)
 		close_one(rp);
-	list_for_each_entry_safe(rp, next, &rs->gone, list)
-		close_one(rp);
 	INIT_LIST_HEAD(&rs->pool);
-	INIT_LIST_HEAD(&rs->gone);
 	rs->count = 0;
 }
 

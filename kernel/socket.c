@@ -157,12 +157,18 @@ void teredo_socket_unhook(struct teredo_dev *t)
 	unhook_one(&t->sk2, t->sock2);
 }
 
+/* Close a kernel socket of ours, unhooked a grace period ago or never. */
+void teredo_socket_close(struct socket *sock)
+{
+	kernel_sock_shutdown(sock, SHUT_RDWR);
+	sock_release(sock);
+}
+
 static void release_one(struct socket **sockp)
 {
 	if (!*sockp)
 		return;
-	kernel_sock_shutdown(*sockp, SHUT_RDWR);
-	sock_release(*sockp);
+	teredo_socket_close(*sockp);
 	*sockp = NULL;
 }
 

@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 struct sk_buff;
+struct socket;
 struct sock;
 struct teredo_dev;
 struct teredo_peer;
@@ -22,6 +23,7 @@ int teredo_socket_send_cached(struct teredo_dev *t, struct teredo_peer *peer,
 int teredo_socket_send_peer(struct teredo_dev *t, struct teredo_peer *peer,
 			    struct sk_buff *skb, __be32 daddr, __be16 dport);
 void teredo_socket_prepare(struct sock *sk);
+void teredo_socket_close(struct socket *sock);
 int teredo_socket_send_sk(struct teredo_dev *t, struct sock *sk,
 			  struct sk_buff *skb, __be32 daddr, __be16 dport);
 
