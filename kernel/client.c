@@ -512,6 +512,8 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 			       p.portmap == TEREDO_PORTMAP_NONE;
 		q->port_preserving = q->symmetric &&
 			p.nat == TEREDO_NAT_SYMMETRIC_PORT_PRESERVING;
+		q->sequential = q->symmetric &&
+			p.nat == TEREDO_NAT_SYMMETRIC_SEQUENTIAL;
 		if (p.alt) {
 			q->alt_addr = p.alt;
 			q->alt_port = p.alt_port;
@@ -554,7 +556,7 @@ static int change(struct teredo_dev *t, struct nlattr *data[],
 	if (new_addr)
 		teredo_peers_flush(t);
 	/* Bound where the client's socket is, for the NAT to see the same. */
-	teredo_rports_set(t, q && q->port_preserving,
+	teredo_rports_set(t, q && (q->port_preserving || q->sequential),
 			  c->sk ? inet_sk(c->sk)->inet_rcv_saddr : 0);
 	WRITE_ONCE(c->reason, q ? TEREDO_REASON_NONE : p.reason);
 	WRITE_ONCE(c->state, p.state);

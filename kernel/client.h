@@ -38,6 +38,12 @@ struct teredo_qualified {
 	 */
 	bool port_preserving;
 	/*
+	 * RFC 6081 §5.5: or it gives each new mapping the next port: the
+	 * same random ports, whose public ports an echo test guesses
+	 * (predict.c).
+	 */
+	bool sequential;
+	/*
 	 * RFC 6081 §5.6: our address on our side of the NAT, 0 when
 	 * teredod gave none (IFLA_TEREDO_ALTERNATE): the Alternate Address
 	 * of our indirect bubbles to peers behind our public address.
@@ -98,12 +104,16 @@ teredo_client_qualified(struct teredo_client *c)
 int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
 int teredo_client_receive(struct teredo_dev *t, struct sk_buff *skb);
 
-/* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.4, §5.6 */
+/* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.4-5.6 */
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,
 			 const struct teredo_probe *probe);
 struct teredo_rport *teredo_client_rport(struct teredo_dev *t,
 					 const struct teredo_qualified *q,
 					 struct teredo_peer *peer);
+bool teredo_client_test_start(struct teredo_dev *t,
+			      const struct teredo_qualified *q,
+			      struct teredo_rport *rp,
+			      const struct in6_addr *peer);
 void teredo_client_bubble_nonce(struct teredo_dev *t,
 				const struct teredo_qualified *q,
 				struct teredo_peer *peer, u32 nonce,

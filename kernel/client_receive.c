@@ -29,6 +29,7 @@
 #include "client.h"
 #include "device.h"
 #include "peer.h"
+#include "predict.h"
 #include "proto.h"
 #include "receive.h"
 #include "rport.h"
@@ -536,7 +537,7 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	u32 nonce = trailer_nonce(tr), ours = 0;
 	struct teredo_peer *peer, *xpeer;
 	struct teredo_rport *rp;
-	bool random = false;
+	bool random = false, test;
 	u8 trailer[2 + TEREDO_NONCE_LEN];
 	struct teredo_origin oi;
 	size_t len = 0;
@@ -585,8 +586,12 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 	 * random port (§5.4), which the indirect bubble below names.
 	 */
 	rp = xpeer ? teredo_client_rport(t, q, xpeer) : NULL;
+	/* Behind a sequential NAT, an echo test around it (§5.5). */
+	test = xpeer && teredo_client_test_start(t, q, rp, &xpeer->addr);
 	teredo_send_bubble_from(t, xpeer ?: peer, &ip6->daddr, &ip6->saddr,
 				addr, port, trailer, len);
+	if (test)
+		teredo_predict_finish(t, rp);
 	/* Its LAN addresses, if it is behind our NAT (RFC 6081 §5.6.4). */
 	if (xpeer && nonce && tr->nalt &&
 	    teredo_addr_mapped(&ip6->saddr) == teredo_addr_mapped(&q->addr)) {
@@ -600,8 +605,11 @@ static void reply_to_origin(struct teredo_dev *t, struct sk_buff *skb,
 			teredo_stat_inc(t, TEREDO_STAT_TX_ALTERNATES);
 		}
 	}
-	/* Ours (and our port), through the peer's server, to be taken. */
-	if (ours || rp)
+	/*
+	 * Ours (and our port), through the peer's server, to be taken;
+	 * after a test, when its answer says which port (predict.c).
+	 */
+	if ((ours || rp) && !test)
 		teredo_client_bubble_nonce(t, q, xpeer, ours, true, false);
 }
 

@@ -21,6 +21,7 @@
 #include "device.h"
 #include "mode.h"
 #include "peer.h"
+#include "predict.h"
 #include "proto.h"
 #include "rport.h"
 #include "send.h"
@@ -148,8 +149,10 @@ static bool behind_our_nat(const struct teredo_qualified *q,
  * RFC 6081 §5.4: behind a port-preserving symmetric NAT, a local port
  * of the peer's own (rport.c), which our NAT keeps since it is new to
  * it.  Our direct bubbles and data leave from there, and our indirect
- * bubbles tell the peer where that is.  Not for a peer behind our own
- * NAT, which the hairpinning exchange reaches.
+ * bubbles tell the peer where that is.  Behind a sequential NAT (§5.5)
+ * the same, with the public port an echo test guessed (predict.c).
+ * Not for a peer behind our own NAT, which the hairpinning exchange
+ * reaches.
  *
  * Context: BH disabled, under RCU.
  * Return: the peer's random port, given one now if it had none; NULL.
@@ -158,9 +161,46 @@ struct teredo_rport *teredo_client_rport(struct teredo_dev *t,
 					 const struct teredo_qualified *q,
 					 struct teredo_peer *peer)
 {
-	if (!q->port_preserving || behind_our_nat(q, &peer->addr))
+	if (!(q->port_preserving || q->sequential) ||
+	    behind_our_nat(q, &peer->addr))
 		return NULL;
 	return teredo_rport_assign(t, peer);
+}
+
+/*
+ * The port our Random Port trailer names: the random port itself where
+ * the NAT keeps it, the guess where it is sequential; 0: no trailer
+ * (no guess yet, or the tests went unanswered).
+ */
+static __be16 named_port(const struct teredo_qualified *q,
+			 struct teredo_rport *rp)
+{
+	if (!rp)
+		return 0;
+	return q->sequential ? teredo_predict_port(&rp->predict) : rp->port;
+}
+
+/**
+ * teredo_client_test_start - an echo test around a direct bubble
+ * @t: the client device
+ * @q: our qualified state
+ * @rp: the peer's random port, or NULL
+ * @peer: the peer's address
+ *
+ * RFC 6081 §5.5, behind a sequential NAT while the port is not known
+ * (predict.c): the first Router Solicitation now; the caller sends the
+ * direct bubble from @rp, then teredo_predict_finish().  The indirect
+ * bubble that names the port goes when the test's answer says which.
+ *
+ * Context: BH disabled, under RCU; the caller has applied the limits.
+ * Return: whether a test started.
+ */
+bool teredo_client_test_start(struct teredo_dev *t,
+			      const struct teredo_qualified *q,
+			      struct teredo_rport *rp,
+			      const struct in6_addr *peer)
+{
+	return rp && q->sequential && teredo_predict_start(t, rp, peer);
 }
 
 /**
@@ -191,11 +231,17 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 	bool hairpin = behind_our_nat(q, &peer->addr);
 	struct teredo_rport *rp;
 	size_t len = 0, nlen = 0;
+	bool test = false;
+	__be16 named;
 	u64 mapping;
 
 	if (nonce && (q->symmetric || hairpin))
 		nlen = teredo_trailer_nonce_build(tr, (const u8 *)&nonce);
 	rp = teredo_client_rport(t, q, peer);
+	if (direct)
+		test = teredo_client_test_start(t, q, rp, &peer->addr);
+	/* 0 while a test runs: its answer sends one that names it. */
+	named = named_port(q, rp);
 	if (indirect) {
 		struct in6_addr src = q->addr;
 
@@ -204,9 +250,9 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 			len += teredo_trailer_alt_build(tr + len, &q->alt_addr,
 							&q->alt_port, 1);
 		/* §4.5's type: the text, which builders follow (proto.h). */
-		if (rp)
+		if (named)
 			len += teredo_trailer_random_port_build(tr + len,
-					TEREDO_TRAILER_RANDOM_PORT, rp->port);
+					TEREDO_TRAILER_RANDOM_PORT, named);
 		/*
 		 * Without trailers, from the keyed fe80:: source of the
 		 * exchange, as Miredo's: a peer behind a symmetric NAT
@@ -225,7 +271,7 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 					    htons(TEREDO_PORT), tr, len);
 		if (nlen)
 			teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
-		if (rp)
+		if (named)
 			teredo_stat_inc(t, TEREDO_STAT_TX_RANDOM_PORTS);
 	}
 	if (!direct)
@@ -245,6 +291,8 @@ void teredo_client_bubble_nonce(struct teredo_dev *t,
 				teredo_mapping_port(mapping), tr, len);
 	if (len)
 		teredo_stat_inc(t, TEREDO_STAT_TX_NONCES);
+	if (test)
+		teredo_predict_finish(t, rp);
 }
 
 /* The round of RFC 4380 §5.2.4 case 5 to a Teredo peer. */

@@ -2,14 +2,16 @@
 /*
  * RFC 6081 §5.4, a client behind a port-preserving symmetric NAT: its
  * random local ports, one for each Teredo peer it makes an exchange
- * with (rport.h).
+ * with (rport.h).  Behind a sequential one (§5.5) too, where each
+ * carries the echo test that guesses its public port (predict.c).
  *
  * Lifetime of one, each step under rports.lock unless said:
  *  1. Made in process context (udp_sock_create() sleeps), under
  *     @make_lock: by teredo_rports_set() when teredod pushes a NAT that
- *     is port-preserving (RTNL held), and by the work after it closed
- *     some.  Hooked to the device at once (encap_rcv, sk_user_data), as
- *     the client's own socket is; on @pool.
+ *     is port-preserving or sequential (RTNL held), and by the work
+ *     after it closed some.  Hooked to the device at once (encap_rcv;
+ *     sk_user_data is the rport, which points at the device), as the
+ *     client's own socket is; on @pool.
  *  2. Handed out by the data path, teredo_rport_assign(): off @pool,
  *     then published in peer->rport under peer->lock if the peer is not
  *     dead and has none; if it is, back where step 3 puts it.
@@ -48,23 +50,29 @@
 #include "client.h"
 #include "device.h"
 #include "peer.h"
+#include "predict.h"
 #include "rport.h"
 #include "socket.h"
 #include "stats.h"
 
 /*
- * encap_rcv: the client's reception, or a drop once unhooked.  Nobody
- * reads these sockets: what the client's would queue for teredod
- * (qualification traffic, which only its own port gets) is dropped.
+ * encap_rcv: the answers to the port's echo test (predict.c), else the
+ * client's reception; a drop once unhooked.  Nobody reads these
+ * sockets: what the client's would queue for teredod (qualification
+ * traffic, which only its own port gets) is dropped.
  */
 static int rport_recv(struct sock *sk, struct sk_buff *skb)
 {
-	struct teredo_dev *t = rcu_dereference_sk_user_data(sk);
+	struct teredo_rport *rp = rcu_dereference_sk_user_data(sk);
+	struct teredo_dev *t;
 
-	if (unlikely(!t)) {
+	if (unlikely(!rp)) {
 		kfree_skb(skb);
 		return 0;
 	}
+	t = rp->t;
+	if (teredo_predict_answer(t, rp, skb))
+		return 0;
 	if (teredo_client_receive(t, skb) > 0)
 		teredo_rx_drop(t, skb, TEREDO_STAT_RX_AUTH);
 	return 0;
@@ -79,7 +87,6 @@ static struct teredo_rport *make_one(struct teredo_dev *t, __be32 local)
 		.use_udp_checksums = true,
 	};
 	struct udp_tunnel_sock_cfg tunnel = {
-		.sk_user_data = t,
 		.encap_type = 1,
 		.encap_rcv = rport_recv,
 	};
@@ -88,6 +95,9 @@ static struct teredo_rport *make_one(struct teredo_dev *t, __be32 local)
 	rp = kzalloc(sizeof(*rp), GFP_KERNEL);
 	if (!rp)
 		return NULL;
+	rp->t = t;
+	teredo_predict_init(&rp->predict);
+	tunnel.sk_user_data = rp;
 	if (udp_sock_create(t->net, &cfg, &rp->sock)) {
 		kfree(rp);
 		return NULL;
@@ -182,7 +192,7 @@ void teredo_rports_init(struct teredo_dev *t)
 }
 
 /**
- * teredo_rports_set - our NAT is port-preserving (or no longer is)
+ * teredo_rports_set - our NAT is port-preserving or sequential (or not)
  * @t: the client device
  * @wanted: whether it is: the ports are made now, and made again after
  *	they are closed; if not, those there are kept, none is made

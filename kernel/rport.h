@@ -9,6 +9,8 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+#include "predict.h"
+
 struct socket;
 struct sock;
 struct teredo_dev;
@@ -20,13 +22,16 @@ struct teredo_peer;
  * (the port is new to it), and tells the peer that port in a Random
  * Port trailer.  One of these is such a port: a kernel UDP socket on
  * the client's address at a port the kernel picked at random, whose
- * reception is the device's.
+ * reception is the device's.  Behind a sequential NAT (§5.5), which
+ * does not keep it, the port the peer is told is a guess (predict.c).
  */
 struct teredo_rport {
 	struct socket *sock;
-	struct sock *sk;		/* sock->sk */
+	struct sock *sk;		/* sock->sk; sk_user_data: us */
+	struct teredo_dev *t;
 	__be16 port;			/* bound, network order */
 	struct list_head list;		/* on a teredo_rports list */
+	struct teredo_predict predict;	/* sequential NAT only */
 };
 
 /*
@@ -42,7 +47,7 @@ struct teredo_rports {
 	struct list_head pool;		/* ready, no peer's */
 	struct list_head gone;		/* a removed peer's, to close */
 	unsigned int count;
-	bool wanted;			/* our NAT is port-preserving */
+	bool wanted;			/* port-preserving or sequential */
 	bool closed;			/* the device is going */
 	__be32 local;			/* the client socket's address */
 	struct mutex make_lock;		/* held while sockets are made */

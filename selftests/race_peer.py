@@ -51,12 +51,13 @@
                         STOP; with GO, it begins once the file GO exists.
                         "disc-ready" after the first attach, then
                         "disc attached=N refused=N double=N gone=0|1"
-  rport-helper IFNAME IP:PORT SERVER STOP
+  rport-helper IFNAME IP:PORT SERVER STOP [sequential]
                         a stand-in teredod behind a port-preserving
                         symmetric NAT: binds IP:PORT, attaches it to the
                         client IFNAME qualified at that mapping with nat
-                        symmetric (port-preserving), so that the kernel
-                        makes its random ports (RFC 6081 §5.4); prints
+                        symmetric (port-preserving), or (sequential), so
+                        that the kernel makes its random ports (RFC 6081
+                        §5.4; §5.5 guesses their public ports); prints
                         "rport-ready", then holds the socket until STOP
                         exists; "rport attached" at the end
   multi LIST            several of these from one python (a start costs
@@ -102,6 +103,7 @@ IFLA_TEREDO_ADDRESS = 16
 IFLA_TEREDO_DISCOVERY_FD = 23
 TEREDO_STATE_QUALIFIED = 2
 TEREDO_NAT_PORT_PRESERVING = 4      # enum teredo_nat
+TEREDO_NAT_SEQUENTIAL = 5
 DISCOVERY_GROUP = "224.0.0.253"
 
 
@@ -424,14 +426,16 @@ def run_disc_helper(ifname, bind, server, iface, mode, stop, go=None):
         s.close()
 
 
-def run_rport_helper(ifname, bind, server, stop):
+def run_rport_helper(ifname, bind, server, stop, nat="port-preserving"):
+    kind = (TEREDO_NAT_SEQUENTIAL if nat == "sequential"
+            else TEREDO_NAT_PORT_PRESERVING)
     h, p = bind.split(":")
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sock.bind((h, int(p)))
     err = newlink(ifname, [
         (IFLA_TEREDO_FD, struct.pack("=i", sock.fileno()), "fd"),
         (IFLA_TEREDO_STATE, bytes([TEREDO_STATE_QUALIFIED]), "state"),
-        (IFLA_TEREDO_NAT, bytes([TEREDO_NAT_PORT_PRESERVING]), "nat"),
+        (IFLA_TEREDO_NAT, bytes([kind]), "nat"),
         (IFLA_TEREDO_MAPPED, socket.inet_aton(h), "mapped"),
         (IFLA_TEREDO_MAPPED_PORT, struct.pack(">H", int(p)), "mapped-port"),
         (IFLA_TEREDO_ADDRESS, teredo_addr(server, h, int(p)), "address")])
@@ -495,7 +499,7 @@ def main(argv):
     elif argv[:1] == ["disc-helper"]:
         run_disc_helper(*argv[1:8])
     elif argv[:1] == ["rport-helper"]:
-        run_rport_helper(*argv[1:5])
+        run_rport_helper(*argv[1:6])
     elif argv[:1] == ["multi"]:
         run_multi(argv[1])
     else:

@@ -67,6 +67,16 @@
 #      answers from a new random port and tells it through the server,
 #      W's echo requests are answered from there; S's device deleted:
 #      no UDP socket left in its namespace.
+#   k  (run after f; S behind the same sequential symmetric NAT) port
+#      prediction (§5.5): S pings C (behind $NAT2, port-restricted):
+#      from S's random port for C, a solicitation to the primary leaves
+#      the NAT from :X-1, the direct bubble from :X, one to the
+#      secondary from :X+1; once both advertisements are in, S's
+#      indirect bubble names X (05 02 + X); C answers at :X, both trust
+#      (C's entry for S at :X), S -> C only ever from :X
+#      (tx_port_tests, port_predictions, C's rx_random_ports).  Then
+#      with the secondary's solicitations dropped at the NAT: no port
+#      is named, and S still reaches P (no NAT) with its nonce alone.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -94,12 +104,13 @@ W_IP=198.18.0.51
 W_PORT=40070
 W_RPORT=40071
 J_PORT=40063
+K_PORT=40064
 
 teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 38
+ktap_plan 40
 
 # ------------------------------------------------------------ helpers
 
@@ -890,16 +901,16 @@ j_wire() {
 	J_WIRE=$w
 }
 
-# j_wire_ok P: j_wire's counts as they must be with peer P (its name),
-# and S's tx_random_ports (TXR); 0 when they are.
+# j_wire_ok P [ROUND]: j_wire's counts as they must be with peer P (its
+# name), and S's tx_random_ports (TXR); 0 when they are.
 j_wire_ok() {
-	local rc=0
+	local rc=0 r=${2:-j}
 
-	assert_num "j: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
-	assert_num "j: S -> $1 from its random port" "$ND" -ge 4 || rc=1
-	assert_num "j: S -> $1 from another port" "$NX" -eq 0 || rc=1
-	assert_num "j: $1 -> S at the random port" "$NC" -ge 4 || rc=1
-	assert_num "j: S tx_random_ports" "$TXR" -ge 1 || rc=1
+	assert_num "$r: S's indirect bubble with its port" "$NI" -ge 1 || rc=1
+	assert_num "$r: S -> $1 from its random port" "$ND" -ge 4 || rc=1
+	assert_num "$r: S -> $1 from another port" "$NX" -eq 0 || rc=1
+	assert_num "$r: $1 -> S at the random port" "$NC" -ge 4 || rc=1
+	assert_num "$r: S tx_random_ports" "$TXR" -ge 1 || rc=1
 	return $rc
 }
 
@@ -985,6 +996,98 @@ rc=0
 assert_num "f: RS to the primary: a NAT port" "$RS_P1" -ge "$SEQ_BASE" || rc=1
 assert_num "f: RS to the secondary: the next one" "$RS_P2" -eq $((RS_P1 + 1)) || rc=1
 ktap_result $rc "f: wire: S's RS leave the NAT from :$RS_P1 to $TOPO_SRV_IP, from :$RS_P2 (the next port) to $TOPO_SRV_IP2"
+
+# ------------- k: port prediction behind a sequential NAT (§5.5)
+# S again behind f's NAT, at a port of its own.
+elapsed "k"
+stop "$CLI"
+start "$CLI" cli-k "$K_PORT" --default-route || ktap_info "k: cannot create S"
+qualified "$CLI" cli-k || ktap_info "k: S did not qualify"
+S=$(_topo_teredo_addr "$CLI")
+SM=$(mapping "$S")
+
+# k_rs X: solicitations (to ff02::2) in $J_WIRE from the NAT at :X-1 to
+# the primary (KL) and at :X+1 to the secondary (KU): the echo test
+# around X.
+k_rs() {
+	# shellcheck disable=SC2016  # awk's fields
+	KL=$(awk -v s="$TOPO_NAT_IP:$(($1 - 1))" -v d="$TOPO_SRV_IP:3544" \
+		'$2 == s && $3 == d && $6 == "ff02::2"' <<< "$J_WIRE" | wc -l)
+	# shellcheck disable=SC2016  # awk's fields
+	KU=$(awk -v s="$TOPO_NAT_IP:$(($1 + 1))" -v d="$TOPO_SRV_IP2:3544" \
+		'$2 == s && $3 == d && $6 == "ff02::2"' <<< "$J_WIRE" | wc -l)
+}
+
+rc=0
+ip netns exec "$CLI4" "$CTL" peers flush teredo || rc=1
+t=$(date +%s.%N)
+tt0=$(counter "$CLI" tx_port_tests)
+pp0=$(counter "$CLI" port_predictions)
+tx0=$(counter "$CLI" tx_random_ports)
+rx0=$(counter "$CLI4" rx_random_ports)
+assert_ping "k: S -> C" "$CLI" "$C" || rc=1
+LP=$(jport "$CLI" "$C")
+TT=$(($(counter "$CLI" tx_port_tests) - tt0))
+PP=$(($(counter "$CLI" port_predictions) - pp0))
+TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
+RXR=$(($(counter "$CLI4" rx_random_ports) - rx0))
+read -r cm ct <<< "$(jpeer "$CLI" "$C")"
+read -r sm st <<< "$(jpeer "$CLI4" "$S")"
+X=${sm##*:}
+R=$X j_wire "$t" "$C" "$CM"
+k_rs "${X:-0}"
+ktap_info "k: S $S (embeds $SM) talks to C from its port :$LP, seen as :$X; S's entry for C $cm trusted $ct; C's for S $sm trusted $st"
+ktap_info "k: solicitations from :$((X - 1)) to the primary $KL, from :$((X + 1)) to the secondary $KU; indirect bubbles naming :$X $NI; S -> C from :$X $ND, from another port $NX; C -> S at :$X $NC; tx_port_tests +$TT, port_predictions +$PP, tx_random_ports +$TXR, C's rx_random_ports +$RXR"
+assert_ne "k: S's random port for C" "" "$LP" || rc=1
+assert_num "k: C's entry for S: a port of the NAT's sequence" "${X:-0}" -ge "$SEQ_BASE" || rc=1
+assert_eq "k: C's entry for S" "$TOPO_NAT_IP:$X true" "$sm $st" || rc=1
+assert_eq "k: S's entry for C" "$CM true" "$cm $ct" || rc=1
+assert_num "k: the solicitation to the primary just before" "$KL" -ge 1 || rc=1
+assert_num "k: the solicitation to the secondary just after" "$KU" -ge 1 || rc=1
+R=$X j_wire_ok C k || rc=1
+assert_num "k: S tx_port_tests" "$TT" -ge 1 || rc=1
+assert_num "k: S port_predictions" "$PP" -ge 1 || rc=1
+assert_num "k: C rx_random_ports" "$RXR" -ge 1 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE")"
+ktap_result $rc "k: S (sequential symmetric NAT) -> C (port-restricted NAT): solicitations from :$((X - 1)) and :$((X + 1)) around the direct bubble, :$X named in S's indirect bubble (wire); ping6 3/3, both trust, C at :$X"
+
+# An echo test left unanswered: the secondary's solicitations dropped.
+rc=0
+ip netns exec "$NAT" nft -f - <<-EOF || rc=1
+add table ip k_drop
+add chain ip k_drop out { type filter hook forward priority 0; }
+add rule ip k_drop out ip daddr $TOPO_SRV_IP2 udp dport 3544 drop
+EOF
+ip netns exec "$PUB" "$CTL" peers flush teredo || rc=1
+t=$(date +%s.%N)
+tt0=$(counter "$CLI" tx_port_tests)
+pp0=$(counter "$CLI" port_predictions)
+assert_ping "k: S -> P" "$CLI" "$P" || rc=1
+TT=$(($(counter "$CLI" tx_port_tests) - tt0))
+PP=$(($(counter "$CLI" port_predictions) - pp0))
+read -r pm pt <<< "$(peer "$PUB" "$S")"
+X=${pm##*:}
+# shellcheck disable=SC2016  # awk's fields
+J_WIRE=$(since_having "$t" -v s="$PUB_IP:$PUB_PORT" -v d="$TOPO_NAT_IP:$X" \
+	'$2 == s && $3 == d && $7 == "data" { n++ } END { if (n >= 3) print n }')
+k_rs "${X:-0}"
+# shellcheck disable=SC2016  # awk's fields
+read -r NI NN <<< "$(awk -v s="$SM" -v d="$TOPO_SRV_IP:3544" -v s6="$S" \
+	-v x="$P" '$2 == s && $3 == d && $5 == s6 && $6 == x && $7 == "bubble" {
+		n++; if (index($11, "0502")) m++ }
+	END { print n + 0, m + 0 }' <<< "$J_WIRE")"
+ip netns exec "$NAT" nft delete table ip k_drop || rc=1
+ktap_info "k: secondary dropped: P's entry for S $pm trusted $pt; solicitations from :$((X - 1)) to the primary $KL, from :$((X + 1)) to the secondary $KU; S's indirect bubbles for P $NI, naming a port $NN; tx_port_tests +$TT, port_predictions +$PP"
+assert_eq "k: P's entry for S: trusted" yes "$pt" || rc=1
+assert_eq "k: P's entry for S: the NAT's address" "$TOPO_NAT_IP" "${pm%:*}" || rc=1
+assert_num "k: the solicitation to the primary" "$KL" -ge 1 || rc=1
+assert_num "k: none to the secondary got out" "$KU" -eq 0 || rc=1
+assert_num "k: S's indirect bubbles for P" "$NI" -ge 1 || rc=1
+assert_num "k: none names a port" "$NN" -eq 0 || rc=1
+assert_num "k: S tx_port_tests" "$TT" -ge 1 || rc=1
+assert_num "k: S port_predictions" "$PP" -eq 0 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE")"
+ktap_result $rc "k: an unanswered test (the secondary's solicitation dropped): no port named, S -> P 3/3 on its nonce alone, P trusts S at :$X"
 
 elapsed "end"
 stop "$CLI" "$PUB" "$CLI2" "$CLI3" "$CLI4" "$CLI5"

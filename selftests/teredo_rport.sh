@@ -10,7 +10,10 @@
 # left (random_ports_full), while the peers are flushed and deleted one
 # by one, again and again: each port given back is closed after a grace
 # period and made again.  Then the device is deleted under that traffic,
-# and a second one goes with the module's removal under traffic.  Each
+# and a second one goes with the module's removal under traffic: that
+# one behind a sequential NAT (RFC 6081 §5.5), its ports' echo tests
+# answered by our server in the hub (port_predictions), while its peers
+# are flushed.  Each
 # time the namespace's UDP sockets come back to the helper's own; the
 # kernel log has no splat (run_tests), kmemleak nothing (the debug lane).
 #
@@ -23,6 +26,7 @@ source "$(dirname "$(readlink -f "$0")")/lib.sh"
 RPORT_SECONDS=${RPORT_SECONDS:-8}
 ROUNDS=6
 SERVER=198.18.0.1
+SERVER2=198.18.0.2
 CLI_IP=198.18.1.2
 CLI_PORT=40000
 # The destinations' server: nobody, their bubbles go nowhere.
@@ -74,8 +78,9 @@ udp_sockets() {
 # shellcheck disable=SC2317  # called through wait_until
 has() { grep -q "$2" "$1" 2>/dev/null; }
 
-# client DEV PORT: the device, up, its stand-in teredod qualifying it at
-# CLI_IP:PORT (its output in $TMP/helper-DEV), and our address on it.
+# client DEV PORT [sequential]: the device, up, its stand-in teredod
+# qualifying it at CLI_IP:PORT behind a port-preserving NAT, or a
+# sequential one (its output in $TMP/helper-DEV), and our address on it.
 client() {
 	local t6
 
@@ -86,7 +91,8 @@ client() {
 			"net.ipv6.conf.$1.addr_gen_mode=1" >/dev/null &&
 		ip -n "$C" link set "$1" up || return 1
 	ip netns exec "$C" python3 -I -S "$RACEPY" rport-helper "$1" \
-		"$CLI_IP:$2" $SERVER "$TMP/stop-$1" > "$TMP/helper-$1" 2>&1 &
+		"$CLI_IP:$2" $SERVER "$TMP/stop-$1" ${3:+"$3"} \
+		> "$TMP/helper-$1" 2>&1 &
 	PIDS+=" $!"
 	wait_until 60 has "$TMP/helper-$1" rport-ready || {
 		ktap_info "$1: helper: $(cat "$TMP/helper-$1")"
@@ -168,19 +174,35 @@ wait_until 30 has "$TMP/helper-td" "rport attached" ||
 	ktap_info "td's helper: $(cat "$TMP/helper-td")"
 
 # --------------------------------------------- the module removed under them
+# td2 behind a sequential NAT: our server, in the hub, answers its random
+# ports' echo tests, and the guesses (indirect bubbles) race the flushes.
 rc=0
-client td2 $((CLI_PORT + 1)) || rc=1
+ip -n "$X" -batch - <<EOF || rc=1
+addr add $SERVER/32 dev lo
+addr add $SERVER2/32 dev lo
+link set lo up
+link add ts type teredo mode server local $SERVER local2 $SERVER2
+link set ts up
+EOF
+client td2 $((CLI_PORT + 1)) sequential || rc=1
 blast c || ktap_info "blast c: $(cat "$TMP/blast-c")"
-sleep 1
+end=$((SECONDS + 2)) flushes=0
+while [ $SECONDS -lt $end ] || [ $flushes -lt 3 ]; do
+	ctl peers flush td2 && flushes=$((flushes + 1))
+done
 tx3=$(counter td2 tx_random_ports)
+pt3=$(counter td2 tx_port_tests)
+pp3=$(counter td2 port_predictions)
 u3=$(udp_sockets)
 modprobe -r teredo || rc=1
 u4=$(udp_sockets)
-ktap_info "module removed under traffic (td2: tx_random_ports $tx3): UDP sockets $u3 -> $u4; /sys/module/teredo: $([ -d /sys/module/teredo ] && echo present || echo gone)"
+ktap_info "module removed under traffic (td2, sequential: $flushes flushes, tx_port_tests $pt3, port_predictions $pp3, tx_random_ports $tx3): UDP sockets $u3 -> $u4; /sys/module/teredo: $([ -d /sys/module/teredo ] && echo present || echo gone)"
+assert_num "tx_port_tests" "$pt3" -ge 1 || rc=1
+assert_num "port_predictions" "$pp3" -ge 1 || rc=1
 assert_num "tx_random_ports" "$tx3" -ge 1 || rc=1
 assert_eq "UDP sockets left: td2's helper's" $((u0 + 1)) "$u4" || rc=1
 [ ! -d /sys/module/teredo ] || rc=1
-ktap_result $rc "the module removed under traffic with a client's ports handed out: every random port closed"
+ktap_result $rc "the module removed under traffic with a client's ports handed out and guessed (sequential NAT): every random port closed"
 touch "$TMP/stop-c" "$TMP/stop-td2"
 
 rc=0

@@ -86,6 +86,8 @@ static const char * const stat_names[__TEREDO_STAT_MAX] = {
 	[TEREDO_STAT_TX_RANDOM_PORTS]	= "tx_random_ports",
 	[TEREDO_STAT_RANDOM_PORTS_FULL]	= "random_ports_full",
 	[TEREDO_STAT_RANDOM_PORTS_FAILED] = "random_ports_failed",
+	[TEREDO_STAT_TX_PORT_TESTS]	= "tx_port_tests",
+	[TEREDO_STAT_PORT_PREDICTIONS]	= "port_predictions",
 };
 
 static const char * const mode_names[] = {

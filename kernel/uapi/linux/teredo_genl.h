@@ -189,6 +189,9 @@ enum teredo_stat {
 	TEREDO_STAT_TX_RANDOM_PORTS,	/* event: ours sent, in bubbles */
 	TEREDO_STAT_RANDOM_PORTS_FULL,	/* event: a peer got none, all used */
 	TEREDO_STAT_RANDOM_PORTS_FAILED, /* event: one could not be made */
+	/* client, RFC 6081 §5.5 (sequential symmetric NAT) */
+	TEREDO_STAT_TX_PORT_TESTS,	/* event: echo tests (RS pairs) sent */
+	TEREDO_STAT_PORT_PREDICTIONS,	/* event: a public port guessed */
 	__TEREDO_STAT_MAX
 };
 
