@@ -74,9 +74,11 @@
 #      secondary from :X+1; once both advertisements are in, S's
 #      indirect bubble names X (05 02 + X); C answers at :X, both trust
 #      (C's entry for S at :X), S -> C only ever from :X
-#      (tx_port_tests, port_predictions, C's rx_random_ports).  Then
-#      with the secondary's solicitations dropped at the NAT: no port
-#      is named, and S still reaches P (no NAT) with its nonce alone.
+#      (tx_port_tests, port_predictions, C's rx_random_ports).  W (the
+#      scripted RFC 6081 peer) starts with S: the same test around S's
+#      answer, the guess named once it is in.  Then with the
+#      secondary's solicitations dropped at the NAT: no port is named,
+#      and S still reaches P (no NAT) with its nonce alone.
 
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 source "$(dirname "$(readlink -f "$0")")/lib.sh"
@@ -110,7 +112,7 @@ teredo_load
 topo_init
 [ -x "$TEREDOD" ] || ktap_skip_all "build/tools/teredod not built"
 [ -x "$CTL" ] || ktap_skip_all "build/tools/teredoctl not built"
-ktap_plan 40
+ktap_plan 41
 
 # ------------------------------------------------------------ helpers
 
@@ -1050,6 +1052,40 @@ assert_num "k: S port_predictions" "$PP" -ge 1 || rc=1
 assert_num "k: C rx_random_ports" "$RXR" -ge 1 || rc=1
 [ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE")"
 ktap_result $rc "k: S (sequential symmetric NAT) -> C (port-restricted NAT): solicitations from :$((X - 1)) and :$((X + 1)) around the direct bubble, :$X named in S's indirect bubble (wire); ping6 3/3, both trust, C at :$X"
+
+# W (scripted, RFC 6081 itself, no NAT) starts with S: S answers its
+# indirect bubble with the test around its direct bubble to W's random
+# port, and names the guess in an indirect bubble once the answers are
+# in (predict.c's deferred one).
+rc=0
+KW_PORT=40082
+KW_RPORT=40083
+WK=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$KW_PORT")
+t=$(date +%s.%N)
+pp0=$(counter "$CLI" port_predictions)
+tx0=$(counter "$CLI" tx_random_ports)
+ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$W_IP:$KW_PORT" \
+	--random-port "$KW_RPORT" --server "$TOPO_SRV_IP" --peer6 "$S" \
+	--to learn --seconds 90 >"$WLOG.k" 2>&1 &
+WIN_PID=$!
+wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.k" || rc=1
+kill -TERM "$WIN_PID" 2>/dev/null
+PP=$(($(counter "$CLI" port_predictions) - pp0))
+TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
+read -r wm wt <<< "$(jpeer "$CLI" "$WK")"
+X=$(grep -o "^rp-echo-reply-rx src=$TOPO_NAT_IP:[0-9]*" "$WLOG.k" | head -1)
+X=${X##*:}
+R=$X j_wire "$t" "$WK" "$W_IP:$KW_RPORT"
+k_rs "${X:-0}"
+ktap_info "k: W $WK -> S: answered from :$X; S's entry for W $wm trusted $wt; solicitations from :$((X - 1)) to the primary $KL, from :$((X + 1)) to the secondary $KU; indirect bubbles naming :$X $NI; S -> W from :$X $ND, from another port $NX; W -> S at :$X $NC; port_predictions +$PP, tx_random_ports +$TXR"
+assert_num "k: S answers W from a port of the NAT's sequence" "${X:-0}" -ge "$SEQ_BASE" || rc=1
+assert_eq "k: S's entry for W" "$W_IP:$KW_RPORT true" "$wm $wt" || rc=1
+assert_num "k: the solicitation to the primary just before" "$KL" -ge 1 || rc=1
+assert_num "k: the solicitation to the secondary just after" "$KU" -ge 1 || rc=1
+R=$X j_wire_ok W k || rc=1
+assert_num "k: S port_predictions" "$PP" -ge 1 || rc=1
+[ "$rc" = 0 ] || ktap_info "$(head -40 <<< "$J_WIRE"; cat "$WLOG.k")"
+ktap_result $rc "k: W (RFC 6081) starts with S: the test around S's answer to W's random port, :$X named in S's indirect bubble once it is in (wire); W's 3 echo requests answered from :$X"
 
 # An echo test left unanswered: the secondary's solicitations dropped.
 rc=0
