@@ -853,12 +853,18 @@ assert_ne "e: RS to the secondary seen" "-" "$RS_P2" || rc=1
 ktap_result $rc "e: wire: S's RS leave the NAT from :$RS_P1 (= S's port $E_PORT) to $TOPO_SRV_IP, from :$RS_P2 to $TOPO_SRV_IP2"
 
 # ------- j: our random ports behind a port-preserving NAT (§5.4, send side)
+# s_start ROUND NAME PORT: S as NAME at PORT behind $NAT as it is now,
+# qualified; its address in S, the mapping that embeds in SM.
+s_start() {
+	start "$CLI" "$2" "$3" --default-route || ktap_info "$1: cannot create S"
+	qualified "$CLI" "$2" || ktap_info "$1: S did not qualify"
+	S=$(_topo_teredo_addr "$CLI")
+	SM=$(mapping "$S")
+}
+
 # S again behind e's NAT, at a port of its own.
 elapsed "j"
-start "$CLI" cli-j "$J_PORT" --default-route || ktap_info "j: cannot create S"
-qualified "$CLI" cli-j || ktap_info "j: S did not qualify"
-S=$(_topo_teredo_addr "$CLI")
-SM=$(mapping "$S")
+s_start j cli-j "$J_PORT"
 
 # jport NS ADDR: the random local port NS's client talks to ADDR from
 # ("local-port" of teredoctl -j peers), empty for none.
@@ -948,18 +954,31 @@ ktap_result $rc "j: S (port-preserving symmetric NAT) -> C (port-restricted NAT)
 # cannot start with S: its indirect bubbles come from a keyed link-local
 # source (Miredo's way, client_send.c), which hides the address S would
 # need to tell C its port through C's server.
+# w_starts ROUND PORT RPORT: W (no NAT, its address embeds $W_IP:PORT,
+# its random port RPORT; the address in WX, the log in $WLOG.ROUND)
+# starts with S, learns where S talks from, and sends 3 echo requests
+# there; 0 once all three were answered.  W lives 90 s at most and goes
+# with its round.
+w_starts() {
+	local rc=0
+
+	WX=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$2")
+	ip netns exec "$WIN" python3 -I -S "$PEERPY" randport \
+		--bind "$W_IP:$2" --random-port "$3" --server "$TOPO_SRV_IP" \
+		--peer6 "$S" --to learn --seconds 90 >"$WLOG.$1" 2>&1 &
+	WIN_PID=$!
+	wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.$1" || rc=1
+	kill -TERM "$WIN_PID" 2>/dev/null
+	return $rc
+}
+
 rc=0
 JW_PORT=40080
 JW_RPORT=40081
-WJ=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$JW_PORT")
 t=$(date +%s.%N)
 tx0=$(counter "$CLI" tx_random_ports)
-ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$W_IP:$JW_PORT" \
-	--random-port "$JW_RPORT" --server "$TOPO_SRV_IP" --peer6 "$S" \
-	--to learn --seconds 90 >"$WLOG.j" 2>&1 &
-WIN_PID=$!
-wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.j" || rc=1
-kill -TERM "$WIN_PID" 2>/dev/null
+w_starts j "$JW_PORT" "$JW_RPORT" || rc=1
+WJ=$WX
 R=$(jport "$CLI" "$WJ")
 TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
 read -r wm wt <<< "$(jpeer "$CLI" "$WJ")"
@@ -1003,10 +1022,7 @@ ktap_result $rc "f: wire: S's RS leave the NAT from :$RS_P1 to $TOPO_SRV_IP, fro
 # S again behind f's NAT, at a port of its own.
 elapsed "k"
 stop "$CLI"
-start "$CLI" cli-k "$K_PORT" --default-route || ktap_info "k: cannot create S"
-qualified "$CLI" cli-k || ktap_info "k: S did not qualify"
-S=$(_topo_teredo_addr "$CLI")
-SM=$(mapping "$S")
+s_start k cli-k "$K_PORT"
 
 # k_rs X: solicitations (to ff02::2) in $J_WIRE from the NAT at :X-1 to
 # the primary (KL) and at :X+1 to the secondary (KU): the echo test
@@ -1060,16 +1076,11 @@ ktap_result $rc "k: S (sequential symmetric NAT) -> C (port-restricted NAT): sol
 rc=0
 KW_PORT=40082
 KW_RPORT=40083
-WK=$(python3 -I -S "$PEERPY" addr "$TOPO_SRV_IP" "$W_IP" "$KW_PORT")
 t=$(date +%s.%N)
 pp0=$(counter "$CLI" port_predictions)
 tx0=$(counter "$CLI" tx_random_ports)
-ip netns exec "$WIN" python3 -I -S "$PEERPY" randport --bind "$W_IP:$KW_PORT" \
-	--random-port "$KW_RPORT" --server "$TOPO_SRV_IP" --peer6 "$S" \
-	--to learn --seconds 90 >"$WLOG.k" 2>&1 &
-WIN_PID=$!
-wait_until 25 grep -q "^rp-echo-reply-rx .*seq=3" "$WLOG.k" || rc=1
-kill -TERM "$WIN_PID" 2>/dev/null
+w_starts k "$KW_PORT" "$KW_RPORT" || rc=1
+WK=$WX
 PP=$(($(counter "$CLI" port_predictions) - pp0))
 TXR=$(($(counter "$CLI" tx_random_ports) - tx0))
 read -r wm wt <<< "$(jpeer "$CLI" "$WK")"
