@@ -98,6 +98,7 @@ struct teredod {
 	struct in6_addr addr;		/* that address */
 	unsigned int mtu;		/* the device's, as we last set it */
 	struct kpath path;		/* IPv4 towards the server */
+	qual_time path_again;		/* look at it again then, 0: no */
 	bool sunset;			/* stand aside for native IPv6 */
 	char native[IFNAMSIZ];		/* where it is, "" when none */
 	unsigned int dormant_after;	/* s idle before dormant, 0: never */
@@ -794,6 +795,15 @@ static void path_check(struct teredod *d)
 	qual_requalify(&d->q, now_ms(), why);
 }
 
+/*
+ * The kernel announces a deleted IPv4 route before it takes it out of
+ * the table (fib_table_delete(): the notification, then the removal),
+ * so a look right after the event can still find the route there, and
+ * no other event follows.  Every change is looked at again this much
+ * later.
+ */
+#define PATH_AGAIN_MS	250
+
 /* How often the device's counters are read to see it idle. */
 static qual_time idle_interval(const struct teredod *d)
 {
@@ -852,6 +862,10 @@ static int loop(struct teredod *d, int sigfd)
 		qual_timer(&d->q, now);
 		idle_check(d, now);
 		discovery_send(d, now);
+		if (d->path_again && now >= d->path_again) {
+			d->path_again = 0;
+			path_check(d);
+		}
 		dl = qual_deadline(&d->q);
 		if (discovery_deadline(d) < dl)
 			dl = discovery_deadline(d);
@@ -859,6 +873,8 @@ static int loop(struct teredod *d, int sigfd)
 			dl = d->pm.renew_at;
 		if (d->dormant_after && d->idle_check < dl)
 			dl = d->idle_check;
+		if (d->path_again && d->path_again < dl)
+			dl = d->path_again;
 		timeout = dl == UINT64_MAX ? -1 :
 			  dl <= now ? 0 :
 			  dl - now > INT_MAX ? INT_MAX : (int)(dl - now);
@@ -897,8 +913,10 @@ static int loop(struct teredod *d, int sigfd)
 			}
 			if (ev.net6)
 				sunset_check(d);
-			if (ev.net4)
+			if (ev.net4) {
 				path_check(d);
+				d->path_again = now_ms() + PATH_AGAIN_MS;
+			}
 			/* `ip link set DEV type teredo refresh N`: from the
 			 * next refresh on. */
 			if (ev.refresh) {
