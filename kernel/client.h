@@ -103,6 +103,9 @@ teredo_client_qualified(struct teredo_client *c)
 /* client_receive.c: RFC 4380 §5.2.3; enum teredo_header from proto.h */
 int teredo_client_encap_recv(struct sock *sk, struct sk_buff *skb);
 int teredo_client_receive(struct teredo_dev *t, struct sk_buff *skb);
+bool teredo_client_from_server(const struct teredo_dev *t, __be32 saddr,
+			       __be16 sport);
+bool teredo_client_is_router_advert(struct sk_buff *skb, unsigned int off);
 
 /* client_send.c: RFC 4380 §5.2.4, §5.2.9; RFC 6081 §5.2, §5.4-5.6 */
 void teredo_client_probe(struct teredo_dev *t, struct teredo_peer *peer,

@@ -46,15 +46,20 @@ static int to_helper(struct teredo_dev *t)
 	return 1;
 }
 
-/*
+/**
+ * teredo_client_from_server - whether a datagram is our server's
+ * @t: the client device
+ * @saddr: its source address
+ * @sport: its source port
+ *
  * Teredo's own headers come from our server only, from either of its
  * addresses, port 3544: the authentication header of its Router
  * Advertisements, the origin indication of what it relays.  From anyone
  * else they are forgeries, which would wake teredod for nothing or pass
  * for the server's word.
  */
-static bool from_server(const struct teredo_dev *t, __be32 saddr,
-			__be16 sport)
+bool teredo_client_from_server(const struct teredo_dev *t, __be32 saddr,
+			       __be16 sport)
 {
 	/* Both change only while not qualified (teredo_client_may_move). */
 	return sport == htons(TEREDO_PORT) &&
@@ -62,7 +67,14 @@ static bool from_server(const struct teredo_dev *t, __be32 saddr,
 		saddr == READ_ONCE(t->cfg.server2));
 }
 
-static bool is_router_advert(struct sk_buff *skb, unsigned int off)
+/**
+ * teredo_client_is_router_advert - an ICMPv6 Router Advertisement?
+ * @skb: the datagram
+ * @off: where its IPv6 header is, which the caller pulled
+ *
+ * May pull the ICMPv6 type: pointers into @skb are stale after it.
+ */
+bool teredo_client_is_router_advert(struct sk_buff *skb, unsigned int off)
 {
 	const struct ipv6hdr *ip6 = (const struct ipv6hdr *)(skb->data + off);
 
@@ -677,13 +689,13 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 	sport = udp_hdr(skb)->source;
 	switch (hdr) {
 	case TEREDO_HDR_AUTH:
-		if (!from_server(t, saddr, sport)) {
+		if (!teredo_client_from_server(t, saddr, sport)) {
 			teredo_rx_drop(t, skb, TEREDO_STAT_RX_AUTH);
 			return 0;
 		}
 		return to_helper(t);
 	case TEREDO_HDR_ORIGIN:
-		if (!from_server(t, saddr, sport)) {
+		if (!teredo_client_from_server(t, saddr, sport)) {
 			teredo_rx_drop(t, skb, TEREDO_STAT_RX_ORIGIN);
 			return 0;
 		}
@@ -716,7 +728,8 @@ static int recv(struct teredo_dev *t, struct sk_buff *skb, int hdr)
 		return 0;
 	}
 	ip6 = (const struct ipv6hdr *)(skb->data + off);
-	if (from_server(t, saddr, sport) && is_router_advert(skb, off))
+	if (teredo_client_from_server(t, saddr, sport) &&
+	    teredo_client_is_router_advert(skb, off))
 		return to_helper(t);
 
 	q = teredo_client_qualified(&t->client);

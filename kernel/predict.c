@@ -198,23 +198,19 @@ static bool test_answer(struct teredo_dev *t, struct sk_buff *skb,
 	const struct ipv6hdr *ip6;
 	struct teredo_origin oi;
 	__be32 saddr, addr;
+	unsigned int off;
 	size_t alen;
 	const u8 *h;
 
-	if (udp_hdr(skb)->source != htons(TEREDO_PORT))
-		return false;
 	saddr = ip_hdr(skb)->saddr;
-	if (saddr == READ_ONCE(t->cfg.server))
-		*primary = true;
-	else if (saddr == READ_ONCE(t->cfg.server2))
-		*primary = false;
-	else
+	if (!teredo_client_from_server(t, saddr, udp_hdr(skb)->source))
 		return false;
+	*primary = saddr == READ_ONCE(t->cfg.server);
 	if (!pskb_may_pull(skb, UDP_LEN + TEREDO_AUTH_MIN_LEN))
 		return false;
 	alen = teredo_auth_len(skb->data + UDP_LEN, skb->len - UDP_LEN);
-	if (!alen || !pskb_may_pull(skb, UDP_LEN + alen + sizeof(oi) +
-				    sizeof(*ip6) + 1))
+	off = UDP_LEN + alen + sizeof(oi);
+	if (!alen || !pskb_may_pull(skb, off + sizeof(*ip6)))
 		return false;
 	h = skb->data + UDP_LEN;
 	/* The nonce, then the confirmation byte, end the header. */
@@ -222,9 +218,8 @@ static bool test_answer(struct teredo_dev *t, struct sk_buff *skb,
 	memcpy(&oi, h + alen, sizeof(oi));
 	if (oi.zero || oi.type)
 		return false;
-	ip6 = (const struct ipv6hdr *)(h + alen + sizeof(oi));
-	if (ip6->version != 6 || ip6->nexthdr != IPPROTO_ICMPV6 ||
-	    ((const u8 *)(ip6 + 1))[0] != NDISC_ROUTER_ADVERTISEMENT)
+	ip6 = (const struct ipv6hdr *)(skb->data + off);
+	if (ip6->version != 6 || !teredo_client_is_router_advert(skb, off))
 		return false;
 	teredo_origin_parse(&oi, &addr, port);
 	return *port != 0;
